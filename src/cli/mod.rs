@@ -1,0 +1,23 @@
+//! The command line: argument types (clap) and the commands' bodies, kept in
+//! the library so tests can run them in-process against buffers.
+
+pub mod pdu;
+
+use clap::{Parser, Subcommand};
+
+/// simfleet turns USB GSM modems or a SIM bank into an SMS gateway.
+#[derive(Debug, Parser)]
+#[command(name = "simfleet", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encode or decode SMS PDUs (TS 23.040) without a modem.
+    #[command(subcommand)]
+    Pdu(pdu::PduCommand),
+}

@@ -1,0 +1,11 @@
+//! simfleet: an on-premise SMS gateway for USB GSM modems and SIM banks.
+//!
+//! The tree is the architecture, bytes up to behaviour:
+//! - [`sms`]: the PDU codec (TS 23.038 / 23.040), pure.
+//! - [`cli`]: the command-line interface's pieces, testable in-process.
+//!
+//! Later layers (AT framing, modem actors, store, dispatch, API, simulator)
+//! each get a folder of their own named after the concept.
+
+pub mod cli;
+pub mod sms;
