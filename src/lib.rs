@@ -2,10 +2,12 @@
 //!
 //! The tree is the architecture, bytes up to behaviour:
 //! - [`sms`]: the PDU codec (TS 23.038 / 23.040), pure.
+//! - [`at`]: AT framing, URCs and typed commands (TS 27.005 / 27.007), sans-IO.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
 //! Later layers (AT framing, modem actors, store, dispatch, API, simulator)
 //! each get a folder of their own named after the concept.
 
+pub mod at;
 pub mod cli;
 pub mod sms;
