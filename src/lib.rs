@@ -10,4 +10,6 @@
 
 pub mod at;
 pub mod cli;
+pub mod modem;
+pub mod sim;
 pub mod sms;

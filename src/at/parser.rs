@@ -197,7 +197,7 @@ impl Parser {
         }
         if self.in_flight.is_some() {
             self.events.push_back(Event::Line(text));
-        } else if text.len() >= 2 && text[..2].eq_ignore_ascii_case("AT") {
+        } else if text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("AT")) {
             self.events.push_back(Event::Echo(text));
         } else {
             self.events.push_back(Event::Urc(Urc::Unknown(text)));
@@ -375,6 +375,18 @@ mod tests {
         assert_eq!(
             events,
             [Event::LineTooLong { len: 10_000 }, Event::Final(FinalResult::Ok)]
+        );
+    }
+
+    #[test]
+    fn multibyte_line_starts_do_not_panic() {
+        let events = run(&["€uro\r\n".as_bytes(), "Жx\r\n".as_bytes()], |_| {});
+        assert_eq!(
+            events,
+            [
+                Event::Urc(Urc::Unknown("€uro".into())),
+                Event::Urc(Urc::Unknown("Жx".into()))
+            ]
         );
     }
 

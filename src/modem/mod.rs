@@ -1,0 +1,22 @@
+//! One actor per modem, owning its serial port; nothing else touches the
+//! line. Init, send, read inbox, health, reconnect, per-vendor quirks.
+//!
+//! - [`port`]: the AT line over any byte stream (commands, PDU sends, URCs).
+//! - [`init`]: the initialisation sequence and its fallbacks.
+//! - [`quirks`]: per-vendor differences.
+//! - [`actor`]: the task, its handle, inbound delivery with acknowledgement.
+//! - [`connect`]: opening the line (serial port, or anything in tests).
+//! - [`state`]: what others can observe.
+
+pub mod actor;
+pub mod connect;
+pub mod error;
+pub mod init;
+pub mod port;
+pub mod quirks;
+pub mod state;
+
+pub use actor::{Inbound, InboundSource, ModemConfig, ModemHandle, spawn};
+pub use connect::{Connector, SerialConnector};
+pub use error::{AtError, SendError};
+pub use state::{ModemInfo, ModemState, ModemStatus};

@@ -1,0 +1,961 @@
+//! One simulated modem: a SIM, its storage, and the AT command set simfleet
+//! and common clients (gammu) use, served over any byte stream. Faults can
+//! be switched on at any time through [`SimModem::set_faults`].
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+
+use super::profile::SimProfile;
+use crate::sms::{self, Address, Tpdu};
+
+/// Faults to inject, all off by default except the vendor noise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Fraction (0–1) of sends answered with `+CMS ERROR: cms_error_code`.
+    pub cms_error_rate: f64,
+    /// The code used by `cms_error_rate` (default 500, "unknown error").
+    pub cms_error_code: u16,
+    /// The modem stops answering anything.
+    pub hang: bool,
+    /// Sends are accepted (they reach the ledger) but never answered.
+    pub hang_after_pdu: bool,
+    /// No SIM in the slot.
+    pub sim_missing: bool,
+    /// The SIM asks for its PIN ("1234").
+    pub pin_required: bool,
+    /// Not registered on the network.
+    pub not_registered: bool,
+    /// The operator refuses sends after this many accepted ones.
+    pub limit_after: Option<u32>,
+    /// The `+CMS ERROR` of the operator limit (default 21, "transfer rejected").
+    pub limit_code: u16,
+    /// Occasional vendor chatter (`^RSSI`, `+QIND`).
+    pub noise: bool,
+    /// Send latency override, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Delay before a requested status report, in milliseconds.
+    pub report_delay_ms: u64,
+    /// TP-ST of status reports (0 delivered, 0x46 expired, …).
+    pub report_status: u8,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            cms_error_rate: 0.0,
+            cms_error_code: 500,
+            hang: false,
+            hang_after_pdu: false,
+            sim_missing: false,
+            pin_required: false,
+            not_registered: false,
+            limit_after: None,
+            limit_code: 21,
+            noise: true,
+            latency_ms: None,
+            report_delay_ms: 500,
+            report_status: 0,
+        }
+    }
+}
+
+/// The PIN of every simulated SIM.
+pub const SIM_PIN: &str = "1234";
+
+/// One SMS-SUBMIT the simulated network accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    /// Order of acceptance across the fleet.
+    pub seq: u64,
+    /// Simulated modem index.
+    pub modem: usize,
+    /// Its IMEI.
+    pub imei: String,
+    /// Its SIM's IMSI.
+    pub imsi: String,
+    /// TP-MR assigned.
+    pub message_ref: u8,
+    /// TP-DA.
+    pub recipient: String,
+    /// Text of this part.
+    pub text: Option<String>,
+    /// Concatenation `(reference, total, seq)`, if a part.
+    pub concat: Option<(u16, u8, u8)>,
+    /// Whether a status report was requested.
+    pub status_report: bool,
+    /// The PDU as written.
+    pub pdu: String,
+    /// When it was accepted.
+    pub at: DateTime<Utc>,
+}
+
+/// Every accepted submit of a fleet.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    entries: Mutex<Vec<LedgerEntry>>,
+}
+
+impl Ledger {
+    /// A copy of the entries, oldest first.
+    pub fn entries(&self) -> Vec<LedgerEntry> {
+        lock(&self.entries).clone()
+    }
+
+    fn push(&self, mut entry: LedgerEntry) {
+        let mut entries = lock(&self.entries);
+        entry.seq = entries.len() as u64 + 1;
+        entries.push(entry);
+    }
+}
+
+/// Counters of one simulated modem.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Command lines received.
+    pub commands: u64,
+    /// Sends accepted.
+    pub sends_accepted: u64,
+    /// Sends refused with an error.
+    pub sends_refused: u64,
+    /// Messages put into SIM storage.
+    pub inbound_stored: u64,
+    /// Messages delivered directly (`+CMT`).
+    pub inbound_direct: u64,
+    /// Status reports generated.
+    pub reports: u64,
+    /// Wrong PINs entered.
+    pub wrong_pins: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    echo: bool,
+    cmee: u8,
+    cmgf: u8,
+    cnmi: [u8; 5],
+    creg: u8,
+    cops_format: u8,
+    curc: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            echo: true,
+            cmee: 0,
+            cmgf: 0,
+            cnmi: [0, 0, 0, 0, 0],
+            creg: 0,
+            cops_format: 0,
+            curc: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Stored {
+    stat: u8,
+    pdu: String,
+}
+
+#[derive(Debug)]
+struct State {
+    profile: SimProfile,
+    faults: Faults,
+    session: Session,
+    pin_ok: bool,
+    pin_tries: u8,
+    inbox: BTreeMap<u32, Stored>,
+    network_queue: VecDeque<String>,
+    next_mr: u8,
+    accepted: u32,
+    counters: Counters,
+    rng: u64,
+}
+
+/// One simulated modem. Cheap to share; the line task and the control API
+/// both hold it.
+#[derive(Debug)]
+pub struct SimModem {
+    /// Index in the fleet.
+    pub index: usize,
+    latency: Duration,
+    state: Mutex<State>,
+    ledger: Arc<Ledger>,
+    out: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a command line asks of the line task.
+enum Action {
+    Reply(String),
+    Prompt(usize),
+}
+
+/// What a submitted PDU leads to.
+struct PduOutcome {
+    reply: Option<String>,
+    delay: Duration,
+    report: Option<(u8, Address)>,
+}
+
+impl SimModem {
+    /// A modem with `profile`, answering sends after `latency`.
+    pub fn new(index: usize, profile: SimProfile, latency: Duration, ledger: Arc<Ledger>) -> Self {
+        Self {
+            index,
+            latency,
+            state: Mutex::new(State {
+                profile,
+                faults: Faults::default(),
+                session: Session::default(),
+                pin_ok: false,
+                pin_tries: 3,
+                inbox: BTreeMap::new(),
+                network_queue: VecDeque::new(),
+                next_mr: 0,
+                accepted: 0,
+                counters: Counters::default(),
+                rng: 0x9E37_79B9_7F4A_7C15 ^ index as u64,
+            }),
+            ledger,
+            out: Mutex::new(None),
+        }
+    }
+
+    /// The modem's identity.
+    pub fn profile(&self) -> SimProfile {
+        lock(&self.state).profile.clone()
+    }
+
+    /// Current faults.
+    pub fn faults(&self) -> Faults {
+        lock(&self.state).faults.clone()
+    }
+
+    /// Replaces the faults.
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.state).faults = faults;
+    }
+
+    /// Counters so far.
+    pub fn counters(&self) -> Counters {
+        lock(&self.state).counters.clone()
+    }
+
+    /// Messages in SIM storage: (index, PDU hex).
+    pub fn stored(&self) -> Vec<(u32, String)> {
+        lock(&self.state)
+            .inbox
+            .iter()
+            .map(|(i, s)| (*i, s.pdu.clone()))
+            .collect()
+    }
+
+    /// Messages the network holds because the SIM is full.
+    pub fn queued_at_network(&self) -> usize {
+        lock(&self.state).network_queue.len()
+    }
+
+    /// Whether a client line is attached.
+    pub fn attached(&self) -> bool {
+        lock(&self.out).is_some()
+    }
+
+    /// Delivers an SMS-DELIVER PDU (hex, SMSC first) as the network would:
+    /// stored with `+CMTI`, or directly with `+CMT`, as `AT+CNMI` asked;
+    /// held by the network while the SIM is full.
+    pub fn deliver(&self, pdu_hex: &str) {
+        let urc = {
+            let mut st = lock(&self.state);
+            st.network_deliver(pdu_hex.to_string())
+        };
+        if let Some(urc) = urc {
+            self.write_urc(urc);
+        }
+    }
+
+    /// Delivers a text from `from`, split into parts as a network would,
+    /// optionally in reverse order.
+    pub fn deliver_text(
+        &self,
+        from: &str,
+        text: &str,
+        reverse: bool,
+        wide_ref: bool,
+    ) -> Result<usize, String> {
+        let sender = Address::parse_number(from).map_err(|e| e.to_string())?;
+        let plan = sms::plan(
+            text,
+            &sms::SplitOptions {
+                wide_ref,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let (smsc, reference) = {
+            let mut st = lock(&self.state);
+            (Address::parse_number(&st.profile.smsc).ok(), st.random() as u16)
+        };
+        let now: DateTime<FixedOffset> = Utc::now().fixed_offset();
+        let mut pdus = sms::encode_deliver(smsc.as_ref(), &sender, &plan, now, reference);
+        if reverse {
+            pdus.reverse();
+        }
+        let n = pdus.len();
+        for pdu in pdus {
+            self.deliver(&sms::hex::encode_hex(&pdu));
+        }
+        Ok(n)
+    }
+
+    fn write_urc(&self, bytes: String) {
+        if let Some(tx) = lock(&self.out).as_ref() {
+            let _ = tx.try_send(bytes.into_bytes());
+        }
+    }
+
+    /// Serves the AT line over `io` until it closes or `stop` fires.
+    pub async fn serve<IO>(self: Arc<Self>, io: IO, mut stop: watch::Receiver<bool>)
+    where
+        IO: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (mut rd, mut wr) = tokio::io::split(io);
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(1024);
+        *lock(&self.out) = Some(tx.clone());
+        let writer = tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if wr.write_all(&bytes).await.is_err() || wr.flush().await.is_err() {
+                    break;
+                }
+            }
+        });
+        let noise = {
+            let me = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(7));
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if let Some(line) = me.noise_line() {
+                        me.write_urc(line);
+                    }
+                }
+            })
+        };
+
+        let mut buf = [0u8; 1024];
+        let mut line: Vec<u8> = Vec::new();
+        let mut pdu: Option<(usize, Vec<u8>)> = None;
+        'outer: loop {
+            let n = tokio::select! {
+                r = rd.read(&mut buf) => match r { Ok(0) | Err(_) => break, Ok(n) => n },
+                _ = stop.changed() => break,
+            };
+            if lock(&self.state).faults.hang {
+                continue;
+            }
+            let echo = lock(&self.state).session.echo;
+            for &b in &buf[..n] {
+                if let Some((len, data)) = &mut pdu {
+                    match b {
+                        0x1A => {
+                            let hex = String::from_utf8_lossy(data).trim().to_string();
+                            let len = *len;
+                            pdu = None;
+                            if echo {
+                                let _ = tx.send(b"\x1a".to_vec()).await;
+                            }
+                            let outcome = self.submit(&hex, len);
+                            tokio::select! {
+                                _ = tokio::time::sleep(outcome.delay) => {}
+                                _ = stop.changed() => break 'outer,
+                            }
+                            if let Some(reply) = outcome.reply {
+                                let _ = tx.send(reply.into_bytes()).await;
+                            }
+                            if let Some((mr, to)) = outcome.report {
+                                self.schedule_report(mr, to);
+                            }
+                        }
+                        0x1B => pdu = None,
+                        b'\r' | b'\n' => {}
+                        _ if data.len() < 1024 => {
+                            data.push(b);
+                            if echo {
+                                let _ = tx.send(vec![b]).await;
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'\r' => {
+                        let text = String::from_utf8_lossy(&line).trim().to_string();
+                        line.clear();
+                        if text.is_empty() {
+                            continue;
+                        }
+                        let (echoed, action) = {
+                            let mut st = lock(&self.state);
+                            let echoed = st.session.echo;
+                            (echoed, st.command(&text))
+                        };
+                        let mut out = if echoed {
+                            format!("{text}\r")
+                        } else {
+                            String::new()
+                        };
+                        match action {
+                            Action::Reply(r) => out.push_str(&r),
+                            Action::Prompt(len) => {
+                                out.push_str("\r\n> ");
+                                pdu = Some((len, Vec::new()));
+                            }
+                        }
+                        if !out.is_empty() {
+                            let _ = tx.send(out.into_bytes()).await;
+                        }
+                    }
+                    b'\n' | 0x00 => {}
+                    0x1B => line.clear(),
+                    0x08 => {
+                        line.pop();
+                    }
+                    _ if line.len() < 4096 => line.push(b),
+                    _ => line.clear(),
+                }
+            }
+        }
+        *lock(&self.out) = None;
+        noise.abort();
+        drop(tx);
+        let _ = writer.await;
+    }
+
+    /// Accepts or refuses a submitted PDU.
+    fn submit(&self, hex: &str, tpdu_len: usize) -> PduOutcome {
+        let mut st = lock(&self.state);
+        let refuse = |st: &mut State, code: u16| {
+            st.counters.sends_refused += 1;
+            PduOutcome {
+                reply: Some(format!("\r\n+CMS ERROR: {code}\r\n")),
+                delay: Duration::from_millis(20),
+                report: None,
+            }
+        };
+        let Ok(bytes) = sms::hex::decode_hex(hex) else {
+            return refuse(&mut st, 304);
+        };
+        let smsc_len = bytes.first().map_or(0, |&l| usize::from(l) + 1);
+        if bytes.len() != smsc_len + tpdu_len {
+            return refuse(&mut st, 304);
+        }
+        let Ok(pdu) = sms::decode(&bytes) else {
+            return refuse(&mut st, 304);
+        };
+        let Tpdu::Submit(submit) = pdu.tpdu else {
+            return refuse(&mut st, 304);
+        };
+        if st.faults.sim_missing {
+            return refuse(&mut st, 310);
+        }
+        if st.faults.not_registered {
+            return refuse(&mut st, 331);
+        }
+        if st.faults.limit_after.is_some_and(|n| st.accepted >= n) {
+            let code = st.faults.limit_code;
+            return refuse(&mut st, code);
+        }
+        if st.faults.cms_error_rate > 0.0 {
+            let roll = (st.random() % 1_000_000) as f64 / 1_000_000.0;
+            if roll < st.faults.cms_error_rate {
+                let code = st.faults.cms_error_code;
+                return refuse(&mut st, code);
+            }
+        }
+        let mr = st.next_mr;
+        st.next_mr = st.next_mr.wrapping_add(1);
+        st.accepted += 1;
+        st.counters.sends_accepted += 1;
+        let ud = &submit.user_data;
+        self.ledger.push(LedgerEntry {
+            seq: 0,
+            modem: self.index,
+            imei: st.profile.imei.clone(),
+            imsi: st.profile.imsi.clone(),
+            message_ref: mr,
+            recipient: submit.recipient.to_string(),
+            text: ud.content.text(),
+            concat: ud
+                .header
+                .as_ref()
+                .and_then(|h| h.concat)
+                .map(|c| (c.reference, c.total, c.seq)),
+            status_report: submit.status_report_request,
+            pdu: hex.to_string(),
+            at: Utc::now(),
+        });
+        let delay = st.faults.latency_ms.map_or(self.latency, Duration::from_millis);
+        if st.faults.hang_after_pdu {
+            return PduOutcome {
+                reply: None,
+                delay: Duration::ZERO,
+                report: None,
+            };
+        }
+        PduOutcome {
+            reply: Some(format!("\r\n+CMGS: {mr}\r\n\r\nOK\r\n")),
+            delay,
+            report: submit.status_report_request.then_some((mr, submit.recipient)),
+        }
+    }
+
+    fn schedule_report(self: &Arc<Self>, mr: u8, recipient: Address) {
+        let me = self.clone();
+        let delay = Duration::from_millis(lock(&self.state).faults.report_delay_ms);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let urc = {
+                let mut st = lock(&me.state);
+                st.counters.reports += 1;
+                let now = Utc::now().fixed_offset();
+                let smsc = Address::parse_number(&st.profile.smsc).ok();
+                let pdu = sms::encode_status_report(
+                    smsc.as_ref(),
+                    mr,
+                    &recipient,
+                    now,
+                    now,
+                    st.faults.report_status,
+                );
+                let hex = sms::hex::encode_hex(&pdu);
+                match st.session.cnmi[3] {
+                    1 => Some(format!(
+                        "\r\n+CDS: {}\r\n{hex}\r\n",
+                        pdu.len() - smsc_field_len(&pdu)
+                    )),
+                    2 => st.store(hex).map(|i| format!("\r\n+CDSI: \"SM\",{i}\r\n")),
+                    _ => None,
+                }
+            };
+            if let Some(urc) = urc {
+                me.write_urc(urc);
+            }
+        });
+    }
+
+    fn noise_line(&self) -> Option<String> {
+        let mut st = lock(&self.state);
+        if !st.faults.noise || st.faults.hang {
+            return None;
+        }
+        let rssi = 15 + (st.random() % 10) as u8;
+        let family = st.profile.manufacturer.to_ascii_lowercase();
+        if family.contains("huawei") && st.session.curc {
+            Some(format!("\r\n^RSSI: {rssi}\r\n"))
+        } else if family.contains("quectel") {
+            Some(format!("\r\n+QIND: \"csq\",{rssi},99\r\n"))
+        } else {
+            None
+        }
+    }
+}
+
+fn smsc_field_len(pdu: &[u8]) -> usize {
+    pdu.first().map_or(0, |&l| usize::from(l) + 1)
+}
+
+impl State {
+    fn random(&mut self) -> u64 {
+        // xorshift64*: deterministic per modem, good enough for fault rolls.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn sim_usable(&self) -> Result<(), u16> {
+        if self.faults.sim_missing {
+            Err(10)
+        } else if self.faults.pin_required && !self.pin_ok {
+            Err(11)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn cme(&self, code: u16) -> String {
+        match self.session.cmee {
+            0 => "\r\nERROR\r\n".into(),
+            2 => format!(
+                "\r\n+CME ERROR: {}\r\n",
+                crate::at::CmeError {
+                    code: Some(code),
+                    text: None
+                }
+                .description()
+            ),
+            _ => format!("\r\n+CME ERROR: {code}\r\n"),
+        }
+    }
+
+    fn store(&mut self, pdu: String) -> Option<u32> {
+        if self.inbox.len() >= self.profile.capacity {
+            return None;
+        }
+        let index = (0u32..).find(|i| !self.inbox.contains_key(i))?;
+        self.inbox.insert(index, Stored { stat: 0, pdu });
+        Some(index)
+    }
+
+    fn network_deliver(&mut self, pdu: String) -> Option<String> {
+        if self.session.cnmi[1] >= 2 {
+            self.counters.inbound_direct += 1;
+            let len = sms::hex::decode_hex(&pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
+            return Some(format!("\r\n+CMT: ,{len}\r\n{pdu}\r\n"));
+        }
+        match self.store(pdu.clone()) {
+            Some(index) => {
+                self.counters.inbound_stored += 1;
+                (self.session.cnmi[1] == 1).then(|| format!("\r\n+CMTI: \"SM\",{index}\r\n"))
+            }
+            None => {
+                self.network_queue.push_back(pdu);
+                None
+            }
+        }
+    }
+
+    /// Delivers what the network held while the SIM was full.
+    fn flush_network_queue(&mut self) -> String {
+        let mut out = String::new();
+        while self.inbox.len() < self.profile.capacity {
+            let Some(pdu) = self.network_queue.pop_front() else {
+                break;
+            };
+            if let Some(urc) = self.network_deliver(pdu) {
+                out.push_str(&urc);
+            }
+        }
+        out
+    }
+
+    fn command(&mut self, line: &str) -> Action {
+        self.counters.commands += 1;
+        let upper = line.to_ascii_uppercase();
+        let Some(body) = upper.strip_prefix("AT") else {
+            return Action::Reply("\r\nERROR\r\n".into());
+        };
+        // Keep the original case for arguments (PIN, numbers).
+        let body_orig = &line[2..];
+        if body.contains(';') {
+            let mut out = String::new();
+            for (part, orig) in body.split(';').zip(body_orig.split(';')) {
+                match self.one(part, orig) {
+                    Action::Reply(r) if r.ends_with("OK\r\n") => {
+                        out.push_str(r.trim_end_matches("\r\nOK\r\n"));
+                    }
+                    Action::Reply(r) => return Action::Reply(out + &r),
+                    Action::Prompt(_) => return Action::Reply("\r\nERROR\r\n".into()),
+                }
+            }
+            return Action::Reply(out + "\r\nOK\r\n");
+        }
+        self.one(body, body_orig)
+    }
+
+    fn one(&mut self, cmd: &str, orig: &str) -> Action {
+        let ok = |info: &[String]| -> Action {
+            let mut out = String::new();
+            for l in info {
+                out.push_str("\r\n");
+                out.push_str(l);
+                out.push_str("\r\n");
+            }
+            out.push_str("\r\nOK\r\n");
+            Action::Reply(out)
+        };
+        let arg = |prefix: &str| -> Option<String> { orig.get(prefix.len()..).map(|s| s.trim().to_string()) };
+        let p = self.profile.clone();
+        let registered = !self.faults.not_registered && self.sim_usable().is_ok();
+        match cmd {
+            ""
+            | "E1"
+            | "Z"
+            | "&F"
+            | "V1"
+            | "Q0"
+            | "+CLIP=1"
+            | "+CRC=1"
+            | "+CGEREP=0"
+            | "+CSCS=\"GSM\""
+            | "+CSCS=\"IRA\""
+            | "+QURCCFG=\"URCPORT\",\"USBAT\""
+            | "+ZCDRUN=8"
+            | "+CMGF=0" => {
+                if cmd == "E1" || cmd == "Z" || cmd == "&F" {
+                    self.session.echo = true;
+                }
+                if cmd == "+CMGF=0" {
+                    self.session.cmgf = 0;
+                }
+                ok(&[])
+            }
+            "E0" | "E" => {
+                self.session.echo = false;
+                ok(&[])
+            }
+            "I" => ok(&[
+                format!("Manufacturer: {}", p.manufacturer),
+                format!("Model: {}", p.model),
+                format!("Revision: {}", p.revision),
+                format!("IMEI: {}", p.imei),
+                "+GCAP: +CGSM,+DS,+ES".into(),
+            ]),
+            "+GCAP" => ok(&["+GCAP: +CGSM,+DS,+ES".into()]),
+            "+CGMI" | "+GMI" => ok(&[p.manufacturer]),
+            "+CGMM" | "+GMM" => ok(&[p.model]),
+            "+CGMR" | "+GMR" => ok(&[p.revision]),
+            "+CGSN" | "+GSN" | "+CGSN=1" => ok(&[p.imei]),
+            "+CMEE=0" | "+CMEE=1" | "+CMEE=2" => {
+                self.session.cmee = cmd.as_bytes()[6] - b'0';
+                ok(&[])
+            }
+            "+CMEE?" => ok(&[format!("+CMEE: {}", self.session.cmee)]),
+            "+CMGF=1" => Action::Reply(self.cme(4)),
+            "+CMGF?" => ok(&[format!("+CMGF: {}", self.session.cmgf)]),
+            "+CMGF=?" => ok(&["+CMGF: (0)".into()]),
+            "+CSCS?" => ok(&["+CSCS: \"GSM\"".into()]),
+            "+CSCS=?" => ok(&["+CSCS: (\"GSM\",\"IRA\")".into()]),
+            "+CFUN?" => ok(&["+CFUN: 1".into()]),
+            "+CFUN=1" => ok(&[]),
+            "+CFUN=1,1" => {
+                self.session = Session::default();
+                self.pin_ok = false;
+                ok(&[])
+            }
+            "^CURC=0" => {
+                self.session.curc = false;
+                ok(&[])
+            }
+            "+CPIN?" => {
+                if self.faults.sim_missing {
+                    Action::Reply(self.cme(10))
+                } else if self.pin_tries == 0 {
+                    ok(&["+CPIN: SIM PUK".into()])
+                } else if self.faults.pin_required && !self.pin_ok {
+                    ok(&["+CPIN: SIM PIN".into()])
+                } else {
+                    ok(&["+CPIN: READY".into()])
+                }
+            }
+            _ if cmd.starts_with("+CPIN=") => {
+                if self.faults.sim_missing {
+                    return Action::Reply(self.cme(10));
+                }
+                if !self.faults.pin_required || self.pin_ok {
+                    return Action::Reply(self.cme(3));
+                }
+                if self.pin_tries == 0 {
+                    return Action::Reply(self.cme(12));
+                }
+                let pin = arg("+CPIN=").unwrap_or_default();
+                if pin.trim_matches('"') == SIM_PIN {
+                    self.pin_ok = true;
+                    self.pin_tries = 3;
+                    ok(&[])
+                } else {
+                    self.pin_tries -= 1;
+                    self.counters.wrong_pins += 1;
+                    Action::Reply(self.cme(16))
+                }
+            }
+            "+CIMI" => match self.sim_usable() {
+                Ok(()) => ok(&[p.imsi]),
+                Err(code) => Action::Reply(self.cme(code)),
+            },
+            "+CCID" | "+ICCID" | "^ICCID?" | "+QCCID" => match self.sim_usable() {
+                Err(code) => Action::Reply(self.cme(code)),
+                Ok(()) => {
+                    let family = p.manufacturer.to_ascii_lowercase();
+                    match cmd {
+                        "^ICCID?" if family.contains("huawei") => {
+                            // Older Huawei firmware prints EF_ICCID nibble-swapped.
+                            let padded = format!("{}F", p.iccid);
+                            let swapped: String = padded
+                                .as_bytes()
+                                .chunks(2)
+                                .flat_map(|c| [c.get(1).copied().unwrap_or(b'F') as char, c[0] as char])
+                                .collect();
+                            ok(&[format!("^ICCID: {swapped}")])
+                        }
+                        "+QCCID" if family.contains("quectel") => ok(&[format!("+QCCID: {}F", p.iccid)]),
+                        "+CCID" => ok(&[format!("+CCID: {}", p.iccid)]),
+                        _ => Action::Reply("\r\nERROR\r\n".into()),
+                    }
+                }
+            },
+            "+CSMS?" => ok(&["+CSMS: 0,1,1,1".into()]),
+            "+CSMS=0" => ok(&["+CSMS: 1,1,1".into()]),
+            "+CPMS=?" => ok(&["+CPMS: (\"SM\"),(\"SM\"),(\"SM\")".into()]),
+            "+CPMS?" => match self.sim_usable() {
+                Err(_) => Action::Reply("\r\n+CMS ERROR: 310\r\n".into()),
+                Ok(()) => {
+                    let (u, t) = (self.inbox.len(), p.capacity);
+                    ok(&[format!("+CPMS: \"SM\",{u},{t},\"SM\",{u},{t},\"SM\",{u},{t}")])
+                }
+            },
+            _ if cmd.starts_with("+CPMS=") => match self.sim_usable() {
+                Err(code) => Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code)),
+                Ok(()) => {
+                    let args = arg("+CPMS=").unwrap_or_default();
+                    if !args
+                        .split(',')
+                        .all(|m| matches!(m.trim_matches('"'), "SM" | "MT" | "ME" | "SR"))
+                    {
+                        return Action::Reply("\r\n+CMS ERROR: 302\r\n".into());
+                    }
+                    let (u, t) = (self.inbox.len(), p.capacity);
+                    ok(&[format!("+CPMS: {u},{t},{u},{t},{u},{t}")])
+                }
+            },
+            "+CNMI?" => {
+                let c = self.session.cnmi;
+                ok(&[format!("+CNMI: {},{},{},{},{}", c[0], c[1], c[2], c[3], c[4])])
+            }
+            "+CNMI=?" => ok(&["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)".into()]),
+            _ if cmd.starts_with("+CNMI=") => {
+                let values: Vec<Option<u8>> = cmd[6..].split(',').map(|v| v.trim().parse().ok()).collect();
+                if values.is_empty() || values.len() > 5 || values.iter().any(Option::is_none) {
+                    return Action::Reply("\r\n+CMS ERROR: 303\r\n".into());
+                }
+                for (i, v) in values.into_iter().enumerate() {
+                    self.session.cnmi[i] = v.unwrap_or(0);
+                }
+                ok(&[])
+            }
+            "+CREG?" | "+CGREG?" | "+CEREG?" => {
+                let stat = if registered { 1 } else { 0 };
+                let name = &cmd[..cmd.len() - 1];
+                ok(&[format!("{name}: {},{stat}", self.session.creg)])
+            }
+            "+CREG=0" | "+CREG=1" | "+CREG=2" => {
+                self.session.creg = cmd.as_bytes()[6] - b'0';
+                ok(&[])
+            }
+            "+COPS=3,0" | "+COPS=3,2" => {
+                self.session.cops_format = cmd.as_bytes()[8] - b'0';
+                ok(&[])
+            }
+            "+COPS?" => {
+                if !registered {
+                    return ok(&["+COPS: 0".into()]);
+                }
+                let name = if self.session.cops_format == 2 {
+                    &p.mcc_mnc
+                } else {
+                    &p.operator
+                };
+                ok(&[format!("+COPS: 0,{},\"{name}\",7", self.session.cops_format)])
+            }
+            "+CSQ" => {
+                let rssi = if registered { 21 } else { 99 };
+                ok(&[format!("+CSQ: {rssi},99")])
+            }
+            "+CSCA?" => match self.sim_usable() {
+                Err(code) => Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code)),
+                Ok(()) => ok(&[format!("+CSCA: \"{}\",145", p.smsc)]),
+            },
+            _ if cmd.starts_with("+CSCA=") => ok(&[]),
+            "+CNMA" => ok(&[]),
+            "+CMGL=?" => ok(&["+CMGL: (0-4)".into()]),
+            _ if cmd.starts_with("+CMGL") => {
+                if let Err(code) = self.sim_usable() {
+                    return Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code));
+                }
+                let filter: u8 = match arg("+CMGL=").as_deref() {
+                    None | Some("") => 0,
+                    Some(v) => match v.parse() {
+                        Ok(v) if v <= 4 => v,
+                        _ => return Action::Reply("\r\n+CMS ERROR: 302\r\n".into()),
+                    },
+                };
+                let mut lines = Vec::new();
+                for (index, m) in self.inbox.iter_mut() {
+                    if filter == 4 || m.stat == filter {
+                        let len = sms::hex::decode_hex(&m.pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
+                        lines.push(format!("+CMGL: {index},{},,{len}", m.stat));
+                        lines.push(m.pdu.clone());
+                        if m.stat == 0 {
+                            m.stat = 1;
+                        }
+                    }
+                }
+                ok(&lines)
+            }
+            _ if cmd.starts_with("+CMGR=") => {
+                if let Err(code) = self.sim_usable() {
+                    return Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code));
+                }
+                let index: u32 = match cmd[6..].trim().parse() {
+                    Ok(i) if (i as usize) < p.capacity => i,
+                    _ => return Action::Reply("\r\n+CMS ERROR: 321\r\n".into()),
+                };
+                match self.inbox.get_mut(&index) {
+                    None => ok(&[]),
+                    Some(m) => {
+                        let len = sms::hex::decode_hex(&m.pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
+                        let reply = vec![format!("+CMGR: {},,{len}", m.stat), m.pdu.clone()];
+                        m.stat = 1;
+                        ok(&reply)
+                    }
+                }
+            }
+            _ if cmd.starts_with("+CMGD=") => {
+                if let Err(code) = self.sim_usable() {
+                    return Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code));
+                }
+                let mut args = cmd[6..].split(',');
+                let index: Option<u32> = args.next().and_then(|v| v.trim().parse().ok());
+                let flag: u8 = args.next().and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                match (index, flag) {
+                    (_, 4) => self.inbox.clear(),
+                    (_, 1..=3) => self.inbox.retain(|_, m| m.stat == 0),
+                    (Some(i), _) if (i as usize) < p.capacity => {
+                        self.inbox.remove(&i);
+                    }
+                    _ => return Action::Reply("\r\n+CMS ERROR: 321\r\n".into()),
+                }
+                let urcs = self.flush_network_queue();
+                Action::Reply(format!("\r\nOK\r\n{urcs}"))
+            }
+            _ if cmd.starts_with("+CMGS=") => {
+                if self.session.cmgf != 0 {
+                    return Action::Reply("\r\n+CMS ERROR: 302\r\n".into());
+                }
+                if let Err(code) = self.sim_usable() {
+                    return Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code));
+                }
+                match cmd[6..].trim().parse::<usize>() {
+                    Ok(len) if (7..=164).contains(&len) => Action::Prompt(len),
+                    _ => Action::Reply("\r\n+CMS ERROR: 304\r\n".into()),
+                }
+            }
+            _ => Action::Reply("\r\nERROR\r\n".into()),
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! The modem driver against the simulated modem, in process: init across
+//! vendor profiles, sends and their failure kinds, SIM and PIN states,
+//! inbound delivery with acknowledgement, full storage, unplug and hang.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use simfleet::at::SendFailure;
+use simfleet::modem::{self, Inbound, ModemConfig, ModemHandle, ModemState, SendError, actor::wait_for};
+use simfleet::sim::in_process::InProcessConnector;
+use simfleet::sim::modem::{Faults, Ledger, SimModem};
+use simfleet::sim::profile::SimProfile;
+use simfleet::sms::{self, Address, SplitOptions, SubmitOptions, Tpdu};
+use tokio::sync::mpsc;
+
+struct Rig {
+    sim: Arc<SimModem>,
+    ledger: Arc<Ledger>,
+    connector: Arc<InProcessConnector>,
+    handle: ModemHandle,
+}
+
+fn config() -> ModemConfig {
+    ModemConfig {
+        pin: None,
+        send_timeout: Duration::from_millis(800),
+        health_interval: Duration::from_millis(300),
+        backoff: (Duration::from_millis(50), Duration::from_millis(200)),
+        ack_timeout: Duration::from_secs(2),
+    }
+}
+
+fn rig_with(
+    index: usize,
+    faults: Faults,
+    config: ModemConfig,
+    inbound: Option<mpsc::Sender<Inbound>>,
+) -> Rig {
+    let ledger = Arc::new(Ledger::default());
+    let sim = Arc::new(SimModem::new(
+        index,
+        SimProfile::for_index(index),
+        Duration::from_millis(5),
+        ledger.clone(),
+    ));
+    sim.set_faults(Faults {
+        noise: false,
+        report_delay_ms: 20,
+        ..faults
+    });
+    let connector = InProcessConnector::new(sim.clone());
+    let handle = modem::spawn(connector.clone(), config, inbound);
+    Rig {
+        sim,
+        ledger,
+        connector,
+        handle,
+    }
+}
+
+fn rig(index: usize) -> Rig {
+    rig_with(index, Faults::default(), config(), None)
+}
+
+async fn ready(h: &ModemHandle) {
+    let ok = wait_for(h, Duration::from_secs(10), |s| s.state == ModemState::Ready).await;
+    assert!(ok, "modem not ready: {:?}", h.status());
+}
+
+fn pdus(to: &str, text: &str, report: bool) -> Vec<sms::EncodedPdu> {
+    let plan = sms::plan(text, &SplitOptions::default()).unwrap();
+    let opts = SubmitOptions {
+        status_report: report,
+        ..Default::default()
+    };
+    sms::encode_submit(&Address::parse_number(to).unwrap(), &plan, &opts, 7).unwrap()
+}
+
+#[tokio::test]
+async fn init_reads_identity_across_vendor_profiles() {
+    for index in 0..4 {
+        let r = rig(index);
+        ready(&r.handle).await;
+        let st = r.handle.status();
+        let info = st.info.unwrap();
+        let p = SimProfile::for_index(index);
+        assert_eq!(info.imei, p.imei, "{}", p.manufacturer);
+        assert_eq!(info.imsi.as_deref(), Some(p.imsi.as_str()));
+        // Huawei's swapped ^ICCID and Quectel's trailing F both normalise.
+        assert_eq!(
+            info.iccid.as_deref(),
+            Some(p.iccid.as_str()),
+            "{}",
+            p.manufacturer
+        );
+        assert_eq!(st.operator.as_deref(), Some(p.operator.as_str()));
+        assert_eq!(st.mcc_mnc.as_deref(), Some(p.mcc_mnc.as_str()));
+        assert_eq!(st.smsc.as_deref(), Some(p.smsc.as_str()));
+        assert_eq!(st.signal_dbm, Some(-71));
+    }
+}
+
+#[tokio::test]
+async fn send_all_parts_in_order_reach_the_network() {
+    let r = rig(0);
+    ready(&r.handle).await;
+    let parts = pdus("+79161234567", &"Длинное сообщение. ".repeat(8), false);
+    assert_eq!(parts.len(), 3);
+    let mut refs = Vec::new();
+    for p in parts {
+        refs.push(r.handle.send(p).await.unwrap());
+    }
+    assert_eq!(refs, [0, 1, 2]);
+    let ledger = r.ledger.entries();
+    assert_eq!(ledger.len(), 3);
+    let seqs: Vec<u8> = ledger.iter().map(|e| e.concat.unwrap().2).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert!(ledger.iter().all(|e| e.recipient == "+79161234567"));
+    let text: String = ledger.iter().map(|e| e.text.clone().unwrap()).collect();
+    assert_eq!(text, "Длинное сообщение. ".repeat(8));
+}
+
+#[tokio::test]
+async fn cms_errors_are_not_sent_with_their_category() {
+    let r = rig_with(
+        1,
+        Faults {
+            cms_error_rate: 1.0,
+            cms_error_code: 42,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    ready(&r.handle).await;
+    let err = r
+        .handle
+        .send(pdus("+1555", "hi", false).remove(0))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SendError::NotSent {
+            failure: SendFailure::RetryElsewhere,
+            reason: "+CMS ERROR 42: congestion".into()
+        }
+    );
+    r.sim.set_faults(Faults {
+        noise: false,
+        cms_error_rate: 1.0,
+        cms_error_code: 1,
+        ..Faults::default()
+    });
+    let err = r
+        .handle
+        .send(pdus("+1555", "hi", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SendError::NotSent {
+                failure: SendFailure::Permanent,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(r.ledger.entries().is_empty());
+    // The failure is visible on the modem's status.
+    assert!(r.handle.status().last_error.unwrap().contains("unassigned"));
+}
+
+#[tokio::test]
+async fn operator_limit_is_a_sim_problem() {
+    let r = rig_with(
+        2,
+        Faults {
+            limit_after: Some(2),
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    ready(&r.handle).await;
+    for _ in 0..2 {
+        r.handle.send(pdus("+1555", "ok", false).remove(0)).await.unwrap();
+    }
+    let err = r
+        .handle
+        .send(pdus("+1555", "no", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SendError::NotSent {
+                failure: SendFailure::SimProblem,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(r.ledger.entries().len(), 2);
+}
+
+#[tokio::test]
+async fn silence_after_the_pdu_is_ambiguous_not_retried() {
+    let r = rig_with(
+        3,
+        Faults {
+            hang_after_pdu: true,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    ready(&r.handle).await;
+    let err = r
+        .handle
+        .send(pdus("+1555", "maybe", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SendError::Ambiguous { .. }), "{err:?}");
+    // It did reach the network: exactly once, and the driver did not resend.
+    assert_eq!(r.ledger.entries().len(), 1);
+    // The line was resynchronised: the next send works.
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    r.handle
+        .send(pdus("+1555", "next", false).remove(0))
+        .await
+        .unwrap();
+    assert_eq!(r.ledger.entries().len(), 2);
+}
+
+#[tokio::test]
+async fn sim_and_registration_states() {
+    let r = rig_with(
+        0,
+        Faults {
+            sim_missing: true,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s.state
+            == ModemState::NoSim)
+        .await
+    );
+    let err = r
+        .handle
+        .send(pdus("+1555", "x", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_sent());
+
+    let r = rig_with(
+        0,
+        Faults {
+            pin_required: true,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s.state
+            == ModemState::PinRequired)
+        .await
+    );
+
+    let r = rig_with(
+        0,
+        Faults {
+            pin_required: true,
+            ..Faults::default()
+        },
+        ModemConfig {
+            pin: Some("1234".into()),
+            ..config()
+        },
+        None,
+    );
+    ready(&r.handle).await;
+
+    let r = rig_with(
+        0,
+        Faults {
+            not_registered: true,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s.state
+            == ModemState::NotRegistered)
+        .await
+    );
+    let err = r
+        .handle
+        .send(pdus("+1555", "x", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_sent());
+    // Registration comes back: the health check notices.
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    ready(&r.handle).await;
+}
+
+#[tokio::test]
+async fn rejected_pin_is_never_tried_again() {
+    let r = rig_with(
+        0,
+        Faults {
+            pin_required: true,
+            ..Faults::default()
+        },
+        ModemConfig {
+            pin: Some("0000".into()),
+            ..config()
+        },
+        None,
+    );
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s.state
+            == ModemState::Failed)
+        .await
+    );
+    let st = r.handle.status();
+    assert!(
+        st.last_error.unwrap().contains("PIN rejected"),
+        "{:?}",
+        r.handle.status()
+    );
+    // Several reconnect rounds later, still exactly one wrong try was spent:
+    // two are left, so a phone can still unlock the SIM without its PUK.
+    let commands = r.sim.counters().commands;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        r.sim.counters().commands > commands,
+        "the driver stopped reconnecting"
+    );
+    assert_eq!(r.sim.counters().wrong_pins, 1);
+    assert_eq!(r.handle.status().state, ModemState::Failed);
+}
+
+#[tokio::test]
+async fn inbound_is_deleted_only_after_the_consumer_confirms() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(0, Faults::default(), config(), Some(tx));
+    ready(&r.handle).await;
+    let parts = r
+        .sim
+        .deliver_text("+79990001122", &"Ответ из деревни. ".repeat(6), true, false)
+        .unwrap();
+    assert_eq!(parts, 2);
+    let mut texts = Vec::new();
+    for _ in 0..2 {
+        let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let Tpdu::Deliver(d) = sms::decode_hex_pdu(&m.pdu).unwrap().tpdu else {
+            panic!()
+        };
+        assert_eq!(d.sender.to_string(), "+79990001122");
+        texts.push((
+            d.user_data.header.unwrap().concat.unwrap().seq,
+            d.user_data.content.text().unwrap(),
+        ));
+        // Not yet confirmed: still on the SIM.
+        assert_eq!(r.sim.stored().len(), 3 - texts.len());
+        m.ack.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Reverse order on arrival, both parts present.
+    texts.sort();
+    assert_eq!(
+        texts.into_iter().map(|t| t.1).collect::<String>(),
+        "Ответ из деревни. ".repeat(6)
+    );
+    assert!(r.sim.stored().is_empty());
+}
+
+#[tokio::test]
+async fn unconfirmed_inbound_stays_on_the_sim_and_comes_again() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        1,
+        Faults::default(),
+        ModemConfig {
+            ack_timeout: Duration::from_millis(200),
+            ..config()
+        },
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    r.sim.deliver_text("+15550001", "hello", false, false).unwrap();
+    let m = rx.recv().await.unwrap();
+    drop(m.ack); // consumer crashed before storing
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.sim.stored().len(), 1);
+    // After a reconnect the stored message is offered again and then deleted.
+    r.connector.unplug();
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+            == ModemState::Disconnected)
+        .await
+    );
+    r.connector.replug();
+    let again = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.pdu, m.pdu);
+    again.ack.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(r.sim.stored().is_empty());
+}
+
+#[tokio::test]
+async fn full_storage_is_drained_and_nothing_is_lost() {
+    let (tx, mut rx) = mpsc::channel(64);
+    // Messages arrive while nobody listens: 40 for a SIM that holds 30.
+    let r = rig_with(2, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    for i in 0..40 {
+        r.sim
+            .deliver_text("+15550002", &format!("msg {i}"), false, false)
+            .unwrap();
+    }
+    assert_eq!(r.sim.stored().len(), 30);
+    assert_eq!(r.sim.queued_at_network(), 10);
+    r.connector.replug();
+    let mut got = Vec::new();
+    while got.len() < 40 {
+        let m = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("lost messages")
+            .unwrap();
+        let Tpdu::Deliver(d) = sms::decode_hex_pdu(&m.pdu).unwrap().tpdu else {
+            panic!()
+        };
+        got.push(d.user_data.content.text().unwrap());
+        m.ack.send(()).unwrap();
+    }
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 40);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(r.sim.stored().is_empty());
+    assert_eq!(r.sim.queued_at_network(), 0);
+}
+
+#[tokio::test]
+async fn status_reports_arrive_as_inbound() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(3, Faults::default(), config(), Some(tx));
+    ready(&r.handle).await;
+    let mr = r
+        .handle
+        .send(pdus("+447700900123", "report me", true).remove(0))
+        .await
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let pdu = sms::decode_hex_pdu(&m.pdu).unwrap();
+    let Tpdu::StatusReport(report) = pdu.tpdu else {
+        panic!("{pdu:?}")
+    };
+    assert_eq!(report.message_ref, mr);
+    assert_eq!(report.recipient.to_string(), "+447700900123");
+    assert_eq!(report.status.category, sms::StatusCategory::Delivered);
+    m.ack.send(()).unwrap();
+}
+
+#[tokio::test]
+async fn unplug_disconnects_and_replug_comes_back_as_the_same_modem() {
+    let r = rig(0);
+    ready(&r.handle).await;
+    let imei = r.handle.status().info.unwrap().imei;
+    r.connector.unplug();
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+            == ModemState::Disconnected)
+        .await
+    );
+    let err = r
+        .handle
+        .send(pdus("+1555", "x", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_sent(), "{err:?}");
+    r.connector.replug();
+    ready(&r.handle).await;
+    assert_eq!(r.handle.status().info.unwrap().imei, imei);
+    r.handle
+        .send(pdus("+1555", "back", false).remove(0))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_hung_modem_is_detected_and_reopened() {
+    let r = rig(1);
+    ready(&r.handle).await;
+    r.sim.set_faults(Faults {
+        noise: false,
+        hang: true,
+        ..Faults::default()
+    });
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(20), |s| s.state
+            != ModemState::Ready
+            && s.state != ModemState::Busy)
+        .await,
+        "hang not noticed"
+    );
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    ready(&r.handle).await;
+}
