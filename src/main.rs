@@ -4,10 +4,17 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, pdu};
+use simfleet::cli::{Cli, Command, modem, pdu, sim};
+use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr; RUST_LOG overrides (e.g. RUST_LOG=simfleet=debug
+    // shows every AT line).
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_writer(io::stderr)
+        .init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -17,23 +24,82 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let stdin = io::stdin();
-    let stdout = io::stdout();
-    let mut input = stdin.lock();
-    let mut out = stdout.lock();
-    match cli.command {
-        Command::Pdu(pdu::PduCommand::Encode(args)) => {
-            pdu::encode(&args, &mut input, &mut out)?;
-            Ok(ExitCode::SUCCESS)
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{value}")?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = ctrl_c.await;
+            return;
         }
-        Command::Pdu(pdu::PduCommand::Decode(args)) => {
-            let all_ok = pdu::decode(&args, &mut input, &mut out)?;
-            Ok(if all_ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Pdu(cmd) => {
+            let stdin = io::stdin();
+            let stdout = io::stdout();
+            let (mut input, mut out) = (stdin.lock(), stdout.lock());
+            match cmd {
+                pdu::PduCommand::Encode(args) => {
+                    pdu::encode(&args, &mut input, &mut out)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                pdu::PduCommand::Decode(args) => {
+                    let all_ok = pdu::decode(&args, &mut input, &mut out)?;
+                    Ok(if all_ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    })
+                }
+            }
+        }
+        Command::Modem(cmd) => {
+            let rt = runtime()?;
+            let result = rt.block_on(async {
+                match cmd {
+                    modem::ModemCommand::Probe(args) => modem::probe(&args).await.map(|v| vec![v]),
+                    modem::ModemCommand::Send(args) => modem::send(&args).await.map(|v| vec![v]),
+                    modem::ModemCommand::Inbox(args) => modem::inbox(&args).await,
+                }
+            });
+            match result {
+                Ok(values) => {
+                    for v in &values {
+                        print_json(v)?;
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    writeln!(io::stderr(), "error: {e}")?;
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Sim(args) => {
+            let rt = runtime()?;
+            rt.block_on(sim::run(&args, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

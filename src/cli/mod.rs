@@ -1,7 +1,9 @@
 //! The command line: argument types (clap) and the commands' bodies, kept in
 //! the library so tests can run them in-process against buffers.
 
+pub mod modem;
 pub mod pdu;
+pub mod sim;
 
 use clap::{Parser, Subcommand};
 
@@ -20,4 +22,9 @@ pub enum Command {
     /// Encode or decode SMS PDUs (TS 23.040) without a modem.
     #[command(subcommand)]
     Pdu(pdu::PduCommand),
+    /// Talk to one modem directly: probe it, send through it, read its SIM.
+    #[command(subcommand)]
+    Modem(modem::ModemCommand),
+    /// Run the built-in modem simulator (PTYs that behave like USB modems).
+    Sim(sim::SimArgs),
 }

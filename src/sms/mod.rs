@@ -19,6 +19,7 @@ pub mod hex;
 pub mod normalize;
 pub mod pdu;
 mod reader;
+pub mod reassemble;
 pub mod septets;
 pub mod split;
 pub mod status_report;
