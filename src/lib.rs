@@ -3,10 +3,12 @@
 //! The tree is the architecture, bytes up to behaviour:
 //! - [`sms`]: the PDU codec (TS 23.038 / 23.040), pure.
 //! - [`at`]: AT framing, URCs and typed commands (TS 27.005 / 27.007), sans-IO.
+//! - [`modem`]: one actor per modem owning its port: init, send, inbox, health, reconnect.
+//! - [`sim`]: the modem simulator (PTYs with faults on demand) and its control API.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
-//! Later layers (AT framing, modem actors, store, dispatch, API, simulator)
-//! each get a folder of their own named after the concept.
+//! Later layers (store, dispatch, inbound, campaign, API) each get a folder
+//! of their own named after the concept.
 
 pub mod at;
 pub mod cli;

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use simfleet::at::Parser;
 use simfleet::sms::{self, Address, Content, SplitOptions, SubmitOptions, Tpdu};
 
 fn inputs(dir: &str) -> Vec<(String, Vec<u8>)> {
@@ -88,5 +89,25 @@ fn text_regressions_round_trip() {
             out = String::from_utf16(&units).unwrap();
         }
         assert_eq!(out, plan.text, "{name}");
+    }
+}
+
+#[test]
+fn at_parser_regressions_are_chunking_independent() {
+    for (name, bytes) in inputs("fuzz/regressions/at_parser")
+        .into_iter()
+        .chain(inputs("fuzz/corpus/at_parser"))
+    {
+        let Some((&cut, bytes)) = bytes.split_first() else {
+            continue;
+        };
+        let mut whole = Parser::with_max_line(64);
+        whole.command_sent("AT+CMGL=4", &["+CMGL:"]);
+        let expected = whole.parse(bytes);
+        let mut chunked = Parser::with_max_line(64);
+        chunked.command_sent("AT+CMGL=4", &["+CMGL:"]);
+        let step = usize::from(cut % 16) + 1;
+        let got: Vec<_> = bytes.chunks(step).flat_map(|c| chunked.parse(c)).collect();
+        assert_eq!(got, expected, "{name}");
     }
 }

@@ -36,7 +36,8 @@ pub struct Faults {
     pub limit_after: Option<u32>,
     /// The `+CMS ERROR` of the operator limit (default 21, "transfer rejected").
     pub limit_code: u16,
-    /// Occasional vendor chatter (`^RSSI`, `+QIND`).
+    /// Occasional vendor chatter, as the real modems send it by default:
+    /// Huawei `^RSSI` until `AT^CURC=0`; Quectel `+QIND` once enabled.
     pub noise: bool,
     /// Send latency override, in milliseconds.
     pub latency_ms: Option<u64>,
@@ -143,6 +144,7 @@ struct Session {
     creg: u8,
     cops_format: u8,
     curc: bool,
+    qind_csq: bool,
 }
 
 impl Default for Session {
@@ -155,6 +157,7 @@ impl Default for Session {
             creg: 0,
             cops_format: 0,
             curc: true,
+            qind_csq: false,
         }
     }
 }
@@ -565,7 +568,7 @@ impl SimModem {
         let family = st.profile.manufacturer.to_ascii_lowercase();
         if family.contains("huawei") && st.session.curc {
             Some(format!("\r\n^RSSI: {rssi}\r\n"))
-        } else if family.contains("quectel") {
+        } else if family.contains("quectel") && st.session.qind_csq {
             Some(format!("\r\n+QIND: \"csq\",{rssi},99\r\n"))
         } else {
             None
@@ -750,6 +753,15 @@ impl State {
             }
             "^CURC=0" => {
                 self.session.curc = false;
+                ok(&[])
+            }
+            // Huawei: which USB interface gets URCs (gammu insists on it).
+            "^PORTSEL=0" | "^PORTSEL=1" if p.manufacturer == "huawei" => ok(&[]),
+            // ZTE: network mode selection (gammu sends it).
+            "+ZOPRT=5" if p.manufacturer.starts_with("ZTE") => ok(&[]),
+            // Quectel: optional URCs, off by default as on real modules.
+            _ if cmd.starts_with("+QINDCFG=\"CSQ\",") && p.manufacturer == "Quectel" => {
+                self.session.qind_csq = cmd.ends_with(",1");
                 ok(&[])
             }
             "+CPIN?" => {

@@ -1,0 +1,129 @@
+//! A real client against the simulator: gammu, unchanged, must identify
+//! every simulated vendor and send through it. Skipped (with a message)
+//! when gammu is not installed: `apt-get install gammu`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn gammu_available() -> bool {
+    Command::new("gammu")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn gammu_identifies_and_sends_through_every_vendor_profile() {
+    if !gammu_available() {
+        eprintln!(
+            "skipped: gammu is not installed (apt-get install gammu) — the simulator was not checked against it"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args([
+            "sim",
+            "--modems",
+            "4",
+            "--latency-ms",
+            "20",
+            "--control",
+            "127.0.0.1:0",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let control = ready["control"].as_str().unwrap().to_string();
+
+    for i in 0..4 {
+        let rc = dir.path().join(format!("gammurc{i}"));
+        std::fs::write(
+            &rc,
+            format!(
+                "[gammu]\ndevice = {}\nconnection = at\n",
+                dir.path().join(format!("modem{i}")).display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new("gammu")
+            .arg("-c")
+            .arg(&rc)
+            .arg("--identify")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "modem{i}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("IMEI"), "modem{i}: {text}");
+
+        let out = Command::new("gammu")
+            .arg("-c")
+            .arg(&rc)
+            .args([
+                "sendsms",
+                "TEXT",
+                "+79161234567",
+                "-unicode",
+                "-text",
+                &format!("Привет от gammu {i}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "modem{i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ledger: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{control}/ledger"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let texts: Vec<(u64, String)> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["modem"].as_u64().unwrap(),
+                e["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        (0..4)
+            .map(|i| (i, format!("Привет от gammu {i}")))
+            .collect::<Vec<_>>()
+    );
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
