@@ -533,3 +533,57 @@ async fn a_hung_modem_is_detected_and_reopened() {
     });
     ready(&r.handle).await;
 }
+
+#[tokio::test]
+async fn a_chatty_modem_loses_nothing_either_way() {
+    let (tx, mut rx) = mpsc::channel(64);
+    let r = rig_with(0, Faults::default(), config(), Some(tx));
+    ready(&r.handle).await;
+    r.sim.set_faults(Faults {
+        noise: true,
+        chatter_ms: Some(3),
+        report_delay_ms: 20,
+        ..Faults::default()
+    });
+    let sim = r.sim.clone();
+    let injector = tokio::spawn(async move {
+        for i in 0..15 {
+            sim.deliver_text("+15550003", &format!("reply {i}"), false, false)
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(7)).await;
+        }
+    });
+    let receiver = tokio::spawn(async move {
+        let mut got = Vec::new();
+        while got.len() < 15 {
+            let m = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("inbound lost")
+                .unwrap();
+            let Tpdu::Deliver(d) = sms::decode_hex_pdu(&m.pdu).unwrap().tpdu else {
+                panic!()
+            };
+            got.push(d.user_data.content.text().unwrap());
+            m.ack.send(()).unwrap();
+        }
+        got
+    });
+    for i in 0..30u8 {
+        let mr = r
+            .handle
+            .send(pdus("+1555", &format!("out {i}"), false).remove(0))
+            .await
+            .unwrap();
+        assert_eq!(mr, i);
+    }
+    injector.await.unwrap();
+    let mut got = receiver.await.unwrap();
+    got.sort();
+    got.dedup();
+    assert_eq!(got.len(), 15);
+    assert_eq!(r.ledger.entries().len(), 30);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(r.sim.stored().is_empty());
+    // The modem really did talk over itself throughout.
+    assert!(r.sim.counters().noise_bursts > 50, "{:?}", r.sim.counters());
+}

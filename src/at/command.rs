@@ -401,12 +401,16 @@ impl Command for QueryRegistration {
         &["+CREG:"]
     }
     fn parse(&self, lines: &[String]) -> Result<RegStatus, ReplyError> {
-        let p = lines
+        let raw = lines
             .iter()
-            .find_map(|l| params::after(l, "+CREG:"))
+            .find_map(|l| l.strip_prefix("+CREG:"))
             .ok_or_else(|| reply_error(&self.text(), lines))?;
-        // "+CREG: <n>,<stat>[,…]"; a few modems answer the URC form "<stat>".
-        let stat = if p.len() >= 2 {
+        let p = params::split(raw);
+        // "+CREG: <n>,<stat>[,<lac>,<ci>…]". Some modems answer in the
+        // unsolicited form "<stat>[,"<lac>","<ci>"]" instead (Sony Ericsson
+        // K850i): there the second field is the quoted LAC.
+        let second_quoted = raw.split(',').nth(1).is_some_and(|f| f.trim().starts_with('"'));
+        let stat = if p.len() >= 2 && !second_quoted {
             params::num(&p, 1)
         } else {
             params::num(&p, 0)
@@ -558,8 +562,18 @@ impl Command for ListMessages {
         let mut out = Vec::new();
         let mut header: Option<(u32, u8)> = None;
         for line in lines {
-            if let Some(p) = params::after(line, "+CMGL:") {
+            if let Some(rest) = line.strip_prefix("+CMGL:") {
+                let (fields, same_line_pdu) = split_inline_pdu(rest);
+                let p = params::split(fields);
                 header = params::num(&p, 0).zip(params::num(&p, 1));
+                if let (Some((index, stat)), Some(pdu)) = (header, same_line_pdu) {
+                    out.push(StoredPdu {
+                        index,
+                        stat,
+                        pdu: pdu.to_string(),
+                    });
+                    header = None;
+                }
             } else if let Some((index, stat)) = header.take() {
                 out.push(StoredPdu {
                     index,
@@ -569,6 +583,18 @@ impl Command for ListMessages {
             }
         }
         Ok(out)
+    }
+}
+
+/// Some modems print the PDU on the header line itself, after a space
+/// (`+CMGR: 1,,147 0791…`). Splits such a line into header and PDU.
+fn split_inline_pdu(rest: &str) -> (&str, Option<&str>) {
+    let rest = rest.trim();
+    match rest.rsplit_once(' ') {
+        Some((header, pdu)) if pdu.len() >= 16 && pdu.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (header, Some(pdu))
+        }
+        _ => (rest, None),
     }
 }
 
@@ -590,12 +616,19 @@ impl Command for ReadMessage {
     fn parse(&self, lines: &[String]) -> Result<Option<StoredPdu>, ReplyError> {
         let mut it = lines.iter();
         while let Some(line) = it.next() {
-            if let Some(p) = params::after(line, "+CMGR:") {
-                let Some(pdu) = it.next() else { break };
+            if let Some(rest) = line.strip_prefix("+CMGR:") {
+                let (header, same_line_pdu) = split_inline_pdu(rest);
+                let pdu = match same_line_pdu {
+                    Some(pdu) => pdu.to_string(),
+                    None => match it.next() {
+                        Some(pdu) => pdu.trim().to_string(),
+                        None => break,
+                    },
+                };
                 return Ok(Some(StoredPdu {
                     index: self.0,
-                    stat: params::num(&p, 0).unwrap_or(0),
-                    pdu: pdu.trim().to_string(),
+                    stat: params::num(&params::split(header), 0).unwrap_or(0),
+                    pdu,
                 }));
             }
         }
@@ -780,6 +813,60 @@ mod tests {
                 .as_deref(),
             Some("+7916")
         );
+    }
+
+    // Replies recorded from real devices (ModemManager's test suite names them).
+
+    #[test]
+    fn creg_sony_ericsson_k850i_answers_in_unsolicited_form() {
+        let reply = lines(&[r#"+CREG: 1,"CE00","00005449""#]);
+        assert_eq!(QueryRegistration.parse(&reply).unwrap(), RegStatus::Home);
+    }
+
+    #[test]
+    fn creg_huawei_e160g_unregistered() {
+        assert_eq!(
+            QueryRegistration.parse(&lines(&["+CREG: 2,0,00,0"])).unwrap(),
+            RegStatus::NotRegistered
+        );
+    }
+
+    #[test]
+    fn cmgl_pantech_has_no_alpha_field() {
+        let list = ListMessages
+            .parse(&lines(&[
+                "+CMGL: 17,3,35",
+                "079100F40D1101000F001000B917118336058F300001954747A0E4ACF41F27298CDCE83C6EF371B0402814020",
+                "+CMGL: 15,3,35",
+                "079100F40D1101000F001000B917118336058F300001954747A0E4ACF41F27298CDCE83C6EF371B0402814020",
+            ]))
+            .unwrap();
+        assert_eq!(
+            list.iter().map(|m| (m.index, m.stat)).collect::<Vec<_>>(),
+            [(17, 3), (15, 3)]
+        );
+    }
+
+    #[test]
+    fn cmgr_generic_pdu_on_the_header_line() {
+        let pdu = "07914306073011F00405812261F700003130916191314095C274D96D2FBBD3E437280CB2BEC961F3DB5D76818EF2F0381D9E83E06F39A8CC2E9FD372F77BEE0249CBE37A594E0E83E2F532085E2F93CB73D0B93CA7A7DFEEB01C447F93DF7310BD3E07CDCB727B7A9C7ECF41E432C8FC96B7C32079189E26874179D0F8DD7E93C3A0B21B246AA641D637396C7EBBCB22D0FD7E77B5D376B3AB3C07";
+        let got = ReadMessage(0)
+            .parse(&lines(&[&format!("+CMGR: 1,,147 {pdu}")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.stat, got.pdu.as_str()), (1, pdu));
+        // The codec reads it (a real delivery, 147 octets).
+        assert!(crate::sms::decode_hex_pdu(pdu).is_ok());
+    }
+
+    #[test]
+    fn cmgr_telit_he910_empty_alpha() {
+        let pdu = "07916163838428F9040B916121021021F700005190514164220A23C4B0BCFD5E8740C4B0BCFD5E83C26E3248196687C9A0301D440DBBC3677918";
+        let got = ReadMessage(0)
+            .parse(&lines(&[r#"+CMGR: 0,"",50"#, pdu]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((got.stat, got.pdu.as_str()), (0, pdu));
     }
 
     #[test]

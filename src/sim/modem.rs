@@ -39,6 +39,10 @@ pub struct Faults {
     /// Occasional vendor chatter, as the real modems send it by default:
     /// Huawei `^RSSI` until `AT^CURC=0`; Quectel `+QIND` once enabled.
     pub noise: bool,
+    /// A burst of unsolicited lines (`^RSSI`, `+CREG`, `^BOOT`, `RING`…)
+    /// every this many milliseconds, whatever the vendor settings: a modem
+    /// that talks over its own replies.
+    pub chatter_ms: Option<u64>,
     /// Send latency override, in milliseconds.
     pub latency_ms: Option<u64>,
     /// Delay before a requested status report, in milliseconds.
@@ -60,6 +64,7 @@ impl Default for Faults {
             limit_after: None,
             limit_code: 21,
             noise: true,
+            chatter_ms: None,
             latency_ms: None,
             report_delay_ms: 500,
             report_status: 0,
@@ -133,6 +138,8 @@ pub struct Counters {
     pub reports: u64,
     /// Wrong PINs entered.
     pub wrong_pins: u64,
+    /// Bursts of vendor noise or chatter written.
+    pub noise_bursts: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +200,8 @@ pub struct SimModem {
     state: Mutex<State>,
     ledger: Arc<Ledger>,
     out: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    /// Wakes the noise task when the faults change.
+    faults_changed: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -233,6 +242,7 @@ impl SimModem {
             }),
             ledger,
             out: Mutex::new(None),
+            faults_changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -249,6 +259,7 @@ impl SimModem {
     /// Replaces the faults.
     pub fn set_faults(&self, faults: Faults) {
         lock(&self.state).faults = faults;
+        self.faults_changed.notify_waiters();
     }
 
     /// Counters so far.
@@ -346,12 +357,16 @@ impl SimModem {
         let noise = {
             let me = self.clone();
             tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(7));
-                tick.tick().await;
                 loop {
-                    tick.tick().await;
-                    if let Some(line) = me.noise_line() {
-                        me.write_urc(line);
+                    let chatter = lock(&me.state).faults.chatter_ms;
+                    let pause = Duration::from_millis(chatter.unwrap_or(7000).max(1));
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {
+                            if let Some(line) = me.noise_line() {
+                                me.write_urc(line);
+                            }
+                        }
+                        _ = me.faults_changed.notified() => {}
                     }
                 }
             })
@@ -565,14 +580,22 @@ impl SimModem {
             return None;
         }
         let rssi = 15 + (st.random() % 10) as u8;
-        let family = st.profile.manufacturer.to_ascii_lowercase();
-        if family.contains("huawei") && st.session.curc {
-            Some(format!("\r\n^RSSI: {rssi}\r\n"))
-        } else if family.contains("quectel") && st.session.qind_csq {
-            Some(format!("\r\n+QIND: \"csq\",{rssi},99\r\n"))
-        } else {
-            None
+        if st.faults.chatter_ms.is_some() {
+            st.counters.noise_bursts += 1;
+            return Some(format!(
+                "\r\n^RSSI: {rssi}\r\n\r\n+CREG: 1,\"00C3\",\"0000507E\"\r\n^BOOT:20952832,0,0,0,75\r\n\r\nRING\r\n"
+            ));
         }
+        let family = st.profile.manufacturer.to_ascii_lowercase();
+        let line = if family.contains("huawei") && st.session.curc {
+            format!("\r\n^RSSI: {rssi}\r\n")
+        } else if family.contains("quectel") && st.session.qind_csq {
+            format!("\r\n+QIND: \"csq\",{rssi},99\r\n")
+        } else {
+            return None;
+        };
+        st.counters.noise_bursts += 1;
+        Some(line)
     }
 }
 
