@@ -587,3 +587,26 @@ async fn a_chatty_modem_loses_nothing_either_way() {
     // The modem really did talk over itself throughout.
     assert!(r.sim.counters().noise_bursts > 50, "{:?}", r.sim.counters());
 }
+
+#[tokio::test]
+async fn a_wedged_modem_is_reset_and_comes_back() {
+    let r = rig(2);
+    ready(&r.handle).await;
+    // Only a reset brings this modem back: the driver must send one.
+    r.sim.set_faults(Faults {
+        noise: false,
+        wedged: true,
+        ..Faults::default()
+    });
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(30), |s| s.state
+            == ModemState::Failed)
+        .await
+    );
+    ready(&r.handle).await;
+    assert_eq!(r.sim.counters().resets, 1);
+    r.handle
+        .send(pdus("+1555", "after reset", false).remove(0))
+        .await
+        .unwrap();
+}

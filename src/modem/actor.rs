@@ -16,7 +16,7 @@ use super::init::{InitError, Initialised, initialise};
 use super::port::AtPort;
 use super::state::{ModemState, ModemStatus};
 use crate::at::command::{
-    AckMessage, DeleteMessage, ListMessages, QueryRegistration, QueryStorage, ReadMessage, SetStorage,
+    AckMessage, DeleteMessage, ListMessages, QueryRegistration, QueryStorage, ReadMessage, Reset, SetStorage,
     SignalQuality, Storage,
 };
 use crate::at::{RegStatus, SendFailure, Urc};
@@ -494,6 +494,11 @@ impl Actor {
                 s.health_failures += 1;
                 warn!(imei = %s.init.info.imei, error = %e, failures = s.health_failures, "health check failed");
                 if s.health_failures >= 2 {
+                    // Cancel whatever it may be stuck in and ask for a reset;
+                    // a modem that reboots re-enumerates and is reopened.
+                    warn!(imei = %s.init.info.imei, "modem stopped answering: resetting");
+                    let _ = s.port.escape().await;
+                    let _ = s.port.exec_for(&Reset, Duration::from_secs(3)).await;
                     return Err(SessionEnd::Unresponsive);
                 }
                 return Ok(());

@@ -24,6 +24,9 @@ pub struct Faults {
     pub cms_error_code: u16,
     /// The modem stops answering anything.
     pub hang: bool,
+    /// Firmware wedged: nothing is answered except `AT+CFUN=1,1`, which
+    /// resets the modem and clears the wedge.
+    pub wedged: bool,
     /// Sends are accepted (they reach the ledger) but never answered.
     pub hang_after_pdu: bool,
     /// No SIM in the slot.
@@ -57,6 +60,7 @@ impl Default for Faults {
             cms_error_rate: 0.0,
             cms_error_code: 500,
             hang: false,
+            wedged: false,
             hang_after_pdu: false,
             sim_missing: false,
             pin_required: false,
@@ -138,6 +142,8 @@ pub struct Counters {
     pub reports: u64,
     /// Wrong PINs entered.
     pub wrong_pins: u64,
+    /// Resets (`AT+CFUN=1,1`) received.
+    pub resets: u64,
     /// Bursts of vendor noise or chatter written.
     pub noise_bursts: u64,
 }
@@ -212,6 +218,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 enum Action {
     Reply(String),
     Prompt(usize),
+    /// Say nothing at all, not even the echo.
+    Ignore,
 }
 
 /// What a submitted PDU leads to.
@@ -441,6 +449,7 @@ impl SimModem {
                                 out.push_str("\r\n> ");
                                 pdu = Some((len, Vec::new()));
                             }
+                            Action::Ignore => out.clear(),
                         }
                         if !out.is_empty() {
                             let _ = tx.send(out.into_bytes()).await;
@@ -683,6 +692,12 @@ impl State {
     fn command(&mut self, line: &str) -> Action {
         self.counters.commands += 1;
         let upper = line.to_ascii_uppercase();
+        if self.faults.wedged {
+            if upper != "AT+CFUN=1,1" {
+                return Action::Ignore;
+            }
+            self.faults.wedged = false;
+        }
         let Some(body) = upper.strip_prefix("AT") else {
             return Action::Reply("\r\nERROR\r\n".into());
         };
@@ -696,7 +711,7 @@ impl State {
                         out.push_str(r.trim_end_matches("\r\nOK\r\n"));
                     }
                     Action::Reply(r) => return Action::Reply(out + &r),
-                    Action::Prompt(_) => return Action::Reply("\r\nERROR\r\n".into()),
+                    Action::Prompt(_) | Action::Ignore => return Action::Reply("\r\nERROR\r\n".into()),
                 }
             }
             return Action::Reply(out + "\r\nOK\r\n");
@@ -770,6 +785,7 @@ impl State {
             "+CFUN?" => ok(&["+CFUN: 1".into()]),
             "+CFUN=1" => ok(&[]),
             "+CFUN=1,1" => {
+                self.counters.resets += 1;
                 self.session = Session::default();
                 self.pin_ok = false;
                 ok(&[])
