@@ -12,6 +12,8 @@
 
 pub mod at;
 pub mod cli;
+pub mod config;
 pub mod modem;
+pub mod phone;
 pub mod sim;
 pub mod sms;

@@ -1,0 +1,348 @@
+//! The daemon's configuration (TOML). Every key is documented in the README
+//! and in `simfleet.example.toml`. A bad file gives one clear error that
+//! names the key and the problem.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::phone::Region;
+use crate::sms::NationalLanguage;
+
+/// Why a configuration could not be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or a key has the wrong type or name.
+    #[error("config {path}: `{key}`: {problem}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Dotted key, e.g. `sending.max_attempts`.
+        key: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A value is of the right type but not usable.
+    #[error("config {path}: `{key}`: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Dotted key.
+        key: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Address of the HTTP API.
+    pub listen: SocketAddr,
+    /// File holding the API token; created with a random token (0600) if missing.
+    pub token_file: PathBuf,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            token_file: PathBuf::from("/var/lib/simfleet/api-token"),
+        }
+    }
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The SQLite database.
+    pub path: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("/var/lib/simfleet/simfleet.db"),
+        }
+    }
+}
+
+/// `[sending]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SendingConfig {
+    /// How national numbers are read (ISO 3166 code).
+    pub default_region: String,
+    /// Request delivery reports unless a message says otherwise.
+    pub status_reports: bool,
+    /// Validity period asked of the network, in minutes (0: network default).
+    pub validity_minutes: u32,
+    /// Sends of one message that were certainly not sent, before it fails.
+    pub max_attempts: u32,
+    /// Seconds to wait for the network to accept a part.
+    pub send_timeout_secs: u64,
+    /// National language tables the encoder may use (`es`, `pt`, `tr`).
+    pub national_languages: Vec<String>,
+    /// Replace typographic punctuation when that keeps a text GSM 7-bit.
+    pub normalize_punctuation: bool,
+}
+
+impl Default for SendingConfig {
+    fn default() -> Self {
+        Self {
+            default_region: "RU".into(),
+            status_reports: true,
+            validity_minutes: 1440,
+            max_attempts: 3,
+            send_timeout_secs: 60,
+            national_languages: Vec::new(),
+            normalize_punctuation: false,
+        }
+    }
+}
+
+/// One `[[modem]]` entry.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModemEntry {
+    /// A port path or a glob; every match is a modem, now or when it appears.
+    pub port: String,
+    /// SIM PIN, entered once if asked.
+    pub pin: Option<String>,
+    /// Segments per SIM per day.
+    pub daily_limit: Option<u32>,
+    /// Segments per SIM per minute.
+    pub per_minute: Option<u32>,
+    /// Baud rate for real UARTs.
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+
+impl std::fmt::Debug for ModemEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModemEntry")
+            .field("port", &self.port)
+            .field("pin", &self.pin.as_ref().map(|_| "****"))
+            .field("daily_limit", &self.daily_limit)
+            .field("per_minute", &self.per_minute)
+            .field("baud", &self.baud)
+            .finish()
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `[api]`.
+    pub api: ApiConfig,
+    /// `[storage]`.
+    pub storage: StorageConfig,
+    /// `[sending]`.
+    pub sending: SendingConfig,
+    /// `[[modem]]`.
+    #[serde(rename = "modem")]
+    pub modems: Vec<ModemEntry>,
+}
+
+/// What validation derives from the raw values.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The configuration as read.
+    pub config: Config,
+    /// `sending.default_region`, parsed.
+    pub region: Region,
+    /// `sending.national_languages`, parsed.
+    pub national: Vec<NationalLanguage>,
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Checked, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks config text; `path` is only used in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Checked, ConfigError> {
+        let parse_error = |key: String, problem: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            key,
+            problem,
+        };
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| parse_error("(syntax)".into(), e.to_string().trim().replace('\n', " ")))?;
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let problem = e.inner().to_string();
+            // The span diagram toml adds is noise on one line.
+            let problem = problem.lines().last().unwrap_or_default().trim().to_string();
+            parse_error(if key == "." { "(top level)".into() } else { key }, problem)
+        })?;
+        config.check(path)
+    }
+
+    fn check(self, path: &Path) -> Result<Checked, ConfigError> {
+        let invalid = |key: &str, problem: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            problem,
+        };
+        let region: Region = self
+            .sending
+            .default_region
+            .parse()
+            .map_err(|e: crate::phone::UnknownRegion| invalid("sending.default_region", e.to_string()))?;
+        let national = self
+            .sending
+            .national_languages
+            .iter()
+            .map(|code| {
+                NationalLanguage::from_code(code).ok_or_else(|| {
+                    invalid(
+                        "sending.national_languages",
+                        format!("unknown language {code:?} (known: es, pt, tr)"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if self.sending.max_attempts == 0 {
+            return Err(invalid("sending.max_attempts", "must be at least 1".into()));
+        }
+        if self.sending.validity_minutes > 635_040 {
+            return Err(invalid(
+                "sending.validity_minutes",
+                "longer than the 63 weeks the network allows".into(),
+            ));
+        }
+        if self.sending.send_timeout_secs == 0 {
+            return Err(invalid("sending.send_timeout_secs", "must be at least 1".into()));
+        }
+        for (i, m) in self.modems.iter().enumerate() {
+            let key = |k: &str| format!("modem[{i}].{k}");
+            if m.port.trim().is_empty() {
+                return Err(invalid(&key("port"), "empty".into()));
+            }
+            if let Err(e) = glob::Pattern::new(&m.port) {
+                return Err(invalid(&key("port"), format!("not a valid path or glob: {e}")));
+            }
+            if m.daily_limit == Some(0) || m.per_minute == Some(0) {
+                return Err(invalid(
+                    &key("daily_limit/per_minute"),
+                    "0 would never send; omit it for no limit".into(),
+                ));
+            }
+            if let Some(pin) = &m.pin
+                && !(4..=8).contains(&pin.len())
+            {
+                return Err(invalid(&key("pin"), "a SIM PIN has 4 to 8 digits".into()));
+            }
+            if let Some(pin) = &m.pin
+                && !pin.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(invalid(&key("pin"), "a SIM PIN has 4 to 8 digits".into()));
+            }
+        }
+        Ok(Checked {
+            config: self,
+            region,
+            national,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Checked, ConfigError> {
+        Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let c = parse(
+            r#"
+[api]
+listen = "127.0.0.1:8080"
+token_file = "/var/lib/simfleet/api-token"
+[storage]
+path = "/var/lib/simfleet/simfleet.db"
+[sending]
+default_region = "RU"
+status_reports = true
+validity_minutes = 1440
+max_attempts = 3
+[[modem]]
+port = "/dev/simfleet/*"
+pin = "1234"
+daily_limit = 500
+per_minute = 6
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.config.modems.len(), 1);
+        assert_eq!(c.config.modems[0].daily_limit, Some(500));
+        assert!(
+            !format!("{:?}", c.config).contains("1234"),
+            "PIN leaked into Debug"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = parse("[sending]\nmax_attempts = \"three\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`sending.max_attempts`") && e.contains("invalid type"),
+            "{e}"
+        );
+        let e = parse("[sending]\nmax_atempts = 3\n").unwrap_err().to_string();
+        assert!(e.contains("max_atempts"), "{e}");
+        let e = parse("[sending]\ndefault_region = \"Russia\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`sending.default_region`") && e.contains("two-letter"),
+            "{e}"
+        );
+        let e = parse("[[modem]]\nport = \"/dev/ttyUSB0\"\npin = \"12\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`modem[0].pin`"), "{e}");
+        let e = parse("[api]\nlisten = \"localhost\"\n").unwrap_err().to_string();
+        assert!(e.contains("`api.listen`"), "{e}");
+        let e = parse("[sending\n").unwrap_err().to_string();
+        assert!(e.contains("(syntax)"), "{e}");
+        let e = parse("[[modem]]\nport = \"/dev/[\"\n").unwrap_err().to_string();
+        assert!(e.contains("`modem[0].port`"), "{e}");
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.config.api.listen.port(), 8080);
+        assert_eq!(c.config.sending.max_attempts, 3);
+        assert!(c.config.modems.is_empty());
+    }
+}

@@ -1,0 +1,131 @@
+//! Phone numbers, parsed once at the edge: a [`Msisdn`] is always E.164
+//! (`+79161234567`) or a short code (`900`), so the rest of simfleet
+//! compares numbers without thinking about how a user typed them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::{Mode, country};
+use thiserror::Error;
+
+/// A country whose numbering plan reads national numbers ("8 916 …" in RU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(country::Id);
+
+/// A region code that is not ISO 3166-1 alpha-2.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown region {0:?}: use a two-letter country code such as \"RU\", \"GB\" or \"KE\"")]
+pub struct UnknownRegion(pub String);
+
+impl FromStr for Region {
+    type Err = UnknownRegion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .to_ascii_uppercase()
+            .parse::<country::Id>()
+            .map(Region)
+            .map_err(|_| UnknownRegion(s.to_string()))
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+/// A recipient or sender number in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Msisdn(String);
+
+/// Why a number was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid number {input:?}: {reason}")]
+pub struct InvalidNumber {
+    /// What was given.
+    pub input: String,
+    /// Why it is not a number we can send to.
+    pub reason: String,
+}
+
+impl Msisdn {
+    /// Parses a number as a user would type it. National numbers are read
+    /// in `region` ("8 916 123-45-67" in RU → +79161234567); numbers with
+    /// `+` in any region. Short codes (3 to 6 digits, no `+`) are kept as
+    /// they are. Anything else must be a valid number for its country.
+    pub fn parse(input: &str, region: Region) -> Result<Msisdn, InvalidNumber> {
+        let invalid = |reason: String| InvalidNumber {
+            input: input.to_string(),
+            reason,
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(invalid("empty".into()));
+        }
+        if (3..=6).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Msisdn(trimmed.to_string()));
+        }
+        let number = phonenumber::parse(Some(region.0), trimmed).map_err(|e| invalid(e.to_string()))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid(format!(
+                "not a valid phone number (national numbers are read as {region}; use +country code otherwise)"
+            )));
+        }
+        Ok(Msisdn(number.format().mode(Mode::E164).to_string()))
+    }
+
+    /// Accepts a number already in canonical form (from the store).
+    pub fn from_canonical(s: impl Into<String>) -> Msisdn {
+        Msisdn(s.into())
+    }
+
+    /// The canonical text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Msisdn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ru() -> Region {
+        "RU".parse().unwrap()
+    }
+
+    #[test]
+    fn national_and_international_forms_agree() {
+        for input in [
+            "8 916 123-45-67",
+            "+7 916 123 45 67",
+            "9161234567",
+            "+7(916)1234567",
+        ] {
+            assert_eq!(
+                Msisdn::parse(input, ru()).unwrap().as_str(),
+                "+79161234567",
+                "{input}"
+            );
+        }
+        let ke: Region = "ke".parse().unwrap();
+        assert_eq!(
+            Msisdn::parse("0712 345678", ke).unwrap().as_str(),
+            "+254712345678"
+        );
+    }
+
+    #[test]
+    fn short_codes_kept_garbage_refused() {
+        assert_eq!(Msisdn::parse("900", ru()).unwrap().as_str(), "900");
+        for bad in ["", "12", "abc", "+7 916", "+44 7700 900123"] {
+            assert!(Msisdn::parse(bad, ru()).is_err(), "{bad}");
+        }
+        assert!("ZZ".parse::<Region>().is_err());
+    }
+}
