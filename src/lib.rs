@@ -17,3 +17,4 @@ pub mod modem;
 pub mod phone;
 pub mod sim;
 pub mod sms;
+pub mod store;

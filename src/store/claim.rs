@@ -1,0 +1,150 @@
+//! Taking work: promoting scheduled messages, listing candidates, and
+//! claiming one for a SIM. A claim commits `sending` before the caller
+//! may write a byte to a modem.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+
+/// A queued message the dispatcher may assign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Message id.
+    pub id: i64,
+    /// Recipient.
+    pub recipient: String,
+    /// Segments it takes.
+    pub segments: usize,
+    /// The SIM this recipient last heard from.
+    pub sticky_imsi: Option<String>,
+    /// A SIM that just failed this message.
+    pub avoid_imsi: Option<String>,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    /// Message id.
+    pub id: i64,
+    /// Recipient.
+    pub recipient: String,
+    /// Text.
+    pub text: String,
+    /// Request a report.
+    pub status_report: bool,
+    /// Attempts including this one.
+    pub attempts: u32,
+    /// Concatenation reference allocated on the SIM.
+    pub concat_ref: u16,
+}
+
+impl Store {
+    /// Moves scheduled messages whose time has come to the queue.
+    pub fn promote_due(&self, now: i64) -> Result<usize, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let ids: Vec<i64> = tx
+            .prepare_cached(
+                "UPDATE messages SET status = 'queued', updated_at = ?1
+                 WHERE status = 'scheduled' AND send_at <= ?1 RETURNING id",
+            )?
+            .query_map([now], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in &ids {
+            tx.prepare_cached(
+                "INSERT INTO message_events (message_id, status, at, reason)
+                 VALUES (?1, 'queued', ?2, 'send_at reached; waiting for a SIM')",
+            )?
+            .execute(params![id, now])?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+
+    /// When the next scheduled message is due.
+    pub fn next_scheduled(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .reader()
+            .prepare_cached("SELECT min(send_at) FROM messages WHERE status = 'scheduled'")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// The oldest queued messages, at most `limit`.
+    pub fn candidates(&self, limit: usize) -> Result<Vec<Candidate>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT m.id, m.recipient, m.segments, r.sim_imsi, m.avoid_imsi
+             FROM messages m LEFT JOIN recipients r ON r.recipient = m.recipient
+             WHERE m.status = 'queued' ORDER BY m.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(Candidate {
+                id: r.get(0)?,
+                recipient: r.get(1)?,
+                segments: r.get::<_, i64>(2)? as usize,
+                sticky_imsi: r.get(3)?,
+                avoid_imsi: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Claims message `id` for the SIM `imsi` in modem `imei` at `port`:
+    /// marks it `sending` and allocates the SIM's next concatenation
+    /// reference, durably. `None` if it is no longer queued.
+    pub fn claim(
+        &self,
+        id: i64,
+        imsi: &str,
+        imei: &str,
+        port: &str,
+        gateway: &str,
+        now: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let claimed = tx
+            .prepare_cached(
+                "UPDATE messages SET status = 'sending', sim_imsi = ?2, modem_imei = ?3, modem_port = ?4,
+                        claimed_by = ?5, attempts = attempts + 1, updated_at = ?6
+                 WHERE id = ?1 AND status = 'queued'
+                 RETURNING recipient, text, status_report, attempts",
+            )?
+            .query_row(params![id, imsi, imei, port, gateway, now], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, u32>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((recipient, text, status_report, attempts)) = claimed else {
+            return Ok(None);
+        };
+        let concat_ref: i64 = tx
+            .prepare_cached(
+                "UPDATE sims SET next_ref = (next_ref + 1) % 65536 WHERE imsi = ?1 RETURNING next_ref",
+            )?
+            .query_row([imsi], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        tx.prepare_cached(
+            "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, 'sending', ?2, ?3)",
+        )?
+        .execute(params![
+            id,
+            now,
+            format!("attempt {attempts} via SIM {imsi} (modem {imei} at {port})")
+        ])?;
+        tx.commit()?;
+        Ok(Some(Claimed {
+            id,
+            recipient,
+            text,
+            status_report,
+            attempts,
+            concat_ref: concat_ref as u16,
+        }))
+    }
+}

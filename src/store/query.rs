@@ -1,0 +1,142 @@
+//! Reading messages back: one with its history, pages of them, and counts.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::types::{Event, Status, status_from_sql};
+use super::{Store, StoreError};
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Id.
+    pub id: i64,
+    /// Recipient.
+    pub recipient: String,
+    /// Text.
+    pub text: String,
+    /// Status.
+    pub status: Status,
+    /// Segments.
+    pub segments: usize,
+    /// Encoding.
+    pub encoding: String,
+    /// Delivery report requested.
+    pub status_report: bool,
+    /// Not before (unix ms).
+    pub send_at: Option<i64>,
+    /// SIM of the last attempt.
+    pub sim_imsi: Option<String>,
+    /// Modem of the last attempt.
+    pub modem_imei: Option<String>,
+    /// Port of that modem.
+    pub modem_port: Option<String>,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Accepted (unix ms).
+    pub created_at: i64,
+    /// Sent (unix ms).
+    pub sent_at: Option<i64>,
+    /// Delivered (unix ms).
+    pub delivered_at: Option<i64>,
+    /// Why it is not (yet) sent.
+    pub error: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, recipient, text, status, segments, encoding, status_report, send_at, sim_imsi, modem_imei,
+     modem_port, attempts, created_at, sent_at, delivered_at, error";
+
+fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.get(0)?,
+        recipient: r.get(1)?,
+        text: r.get(2)?,
+        status: status_from_sql(r.get(3)?)?,
+        segments: r.get::<_, i64>(4)? as usize,
+        encoding: r.get(5)?,
+        status_report: r.get(6)?,
+        send_at: r.get(7)?,
+        sim_imsi: r.get(8)?,
+        modem_imei: r.get(9)?,
+        modem_port: r.get(10)?,
+        attempts: r.get(11)?,
+        created_at: r.get(12)?,
+        sent_at: r.get(13)?,
+        delivered_at: r.get(14)?,
+        error: r.get(15)?,
+    })
+}
+
+/// Messages per status.
+pub type StatusCounts = Vec<(Status, u64)>;
+
+impl Store {
+    /// One message and its history.
+    pub fn message(&self, id: i64) -> Result<Option<(MessageRow, Vec<Event>)>, StoreError> {
+        let conn = self.reader();
+        let Some(m) = conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?
+            .query_row([id], row)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT status, at, reason FROM message_events WHERE message_id = ?1 ORDER BY id",
+        )?;
+        let history = stmt
+            .query_map([id], |r| {
+                Ok(Event {
+                    status: status_from_sql(r.get(0)?)?,
+                    at: r.get(1)?,
+                    reason: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Some((m, history)))
+    }
+
+    /// A page of messages after id `after`, oldest first, optionally of one status.
+    pub fn messages(
+        &self,
+        status: Option<Status>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<MessageRow>, StoreError> {
+        let conn = self.reader();
+        let rows = match status {
+            Some(st) => conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages WHERE status = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+                ))?
+                .query_map(params![st.as_str(), after, limit as i64], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+            None => conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2"
+                ))?
+                .query_map(params![after, limit as i64], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// How many messages are in each status (every status listed).
+    pub fn status_counts(&self) -> Result<StatusCounts, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM messages GROUP BY status")?;
+        let found: Vec<(String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(Status::ALL
+            .into_iter()
+            .map(|st| {
+                let n = found
+                    .iter()
+                    .find(|(s, _)| s == st.as_str())
+                    .map_or(0, |(_, n)| *n as u64);
+                (st, n)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,105 @@
+//! Message statuses and history entries.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for its `send_at`.
+    Scheduled,
+    /// Waiting for a SIM.
+    Queued,
+    /// Handed to a modem; may be on its way.
+    Sending,
+    /// Accepted by the network.
+    Sent,
+    /// The handset has it (status report).
+    Delivered,
+    /// Will not be delivered.
+    Failed,
+    /// May or may not have reached the network; not re-sent.
+    Unknown,
+    /// Cancelled before sending.
+    Cancelled,
+    /// Its validity ran out before it could be sent.
+    Expired,
+    /// Not sent: the recipient opted out.
+    Suppressed,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 10] = [
+        Status::Scheduled,
+        Status::Queued,
+        Status::Sending,
+        Status::Sent,
+        Status::Delivered,
+        Status::Failed,
+        Status::Unknown,
+        Status::Cancelled,
+        Status::Expired,
+        Status::Suppressed,
+    ];
+
+    /// The name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Scheduled => "scheduled",
+            Status::Queued => "queued",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+            Status::Suppressed => "suppressed",
+        }
+    }
+
+    /// Whether nothing more will happen to the message.
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            Status::Scheduled | Status::Queued | Status::Sending | Status::Sent
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// One entry of a message's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// The status entered.
+    pub status: Status,
+    /// When, unix ms.
+    pub at: i64,
+    /// Why, in words.
+    pub reason: Option<String>,
+}
+
+pub(crate) fn status_from_sql(s: String) -> rusqlite::Result<Status> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
