@@ -13,6 +13,7 @@
 pub mod at;
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod modem;
 pub mod phone;
 pub mod sim;

@@ -122,6 +122,12 @@ impl Store {
         let Some((recipient, text, status_report, attempts)) = claimed else {
             return Ok(None);
         };
+        // The SIM's row may not exist yet if the claim races its discovery.
+        tx.prepare_cached(
+            "INSERT INTO sims (imsi, imei, port, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (imsi) DO NOTHING",
+        )?
+        .execute(params![imsi, imei, port, now])?;
         let concat_ref: i64 = tx
             .prepare_cached(
                 "UPDATE sims SET next_ref = (next_ref + 1) % 65536 WHERE imsi = ?1 RETURNING next_ref",

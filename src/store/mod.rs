@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
-pub use claim::Candidate;
+pub use claim::{Candidate, Claimed as ClaimedMessage};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use inbox::{InboxRow, NewInbound};
 pub use query::{MessageRow, StatusCounts};
@@ -59,7 +59,9 @@ pub struct Store {
 
 struct Inner {
     writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
+    /// A second connection for reads (WAL lets it read while the writer
+    /// writes); `None` for in-memory stores, which share the writer.
+    reader: Option<Mutex<Connection>>,
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -86,24 +88,20 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
-                reader: Mutex::new(reader),
+                reader: Some(Mutex::new(reader)),
             }),
         })
     }
 
-    /// An in-memory store, for tests.
+    /// An in-memory store (one connection), for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        // Two connections must see one database: a named shared-cache file in memory.
-        let name = format!("file:simfleet-{}?mode=memory&cache=shared", rand::random::<u64>());
-        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-        let mut writer = Connection::open_with_flags(&name, flags)?;
+        let mut writer = Connection::open_in_memory()?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut writer)?;
-        let reader = Connection::open_with_flags(&name, flags)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
-                reader: Mutex::new(reader),
+                reader: None,
             }),
         })
     }
@@ -113,7 +111,10 @@ impl Store {
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
-        self.inner.reader.lock().unwrap_or_else(|e| e.into_inner())
+        match &self.inner.reader {
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.writer(),
+        }
     }
 
     /// Runs blocking store work off the async runtime.

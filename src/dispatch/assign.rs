@@ -1,0 +1,173 @@
+//! Which idle SIM takes which queued message, pure. Round-robin over SIMs
+//! so wear is even; a recipient sticks to the SIM it heard from while that
+//! SIM can send (replies, votes and STOPs come back to the number it knows);
+//! a message a SIM just failed goes to another SIM when there is one.
+
+use crate::store::Candidate;
+
+/// What the assigner knows of a SIM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimView {
+    /// IMSI.
+    pub imsi: String,
+    /// Ready to send and not cooling down or over a limit.
+    pub usable: bool,
+    /// Not busy with a message.
+    pub idle: bool,
+    /// Segments it may still send now (per-minute and daily caps), if capped.
+    pub capacity: Option<u64>,
+}
+
+impl SimView {
+    fn fits(&self, segments: usize) -> bool {
+        self.capacity.is_none_or(|c| c >= segments as u64)
+    }
+}
+
+/// Assigns candidates (oldest first) to idle SIMs. `cursor` carries the
+/// round-robin position between calls. Returns (message id, SIM index).
+pub fn assign(candidates: &[Candidate], sims: &mut [SimView], cursor: &mut usize) -> Vec<(i64, usize)> {
+    let mut out = Vec::new();
+    let n = sims.len();
+    if n == 0 {
+        return out;
+    }
+    for c in candidates {
+        if !sims.iter().any(|s| s.usable && s.idle) {
+            break;
+        }
+        // A recipient with a usable sticky SIM waits for that SIM.
+        let sticky = c
+            .sticky_imsi
+            .as_deref()
+            .filter(|imsi| c.avoid_imsi.as_deref() != Some(*imsi))
+            .and_then(|imsi| {
+                sims.iter()
+                    .position(|s| s.imsi == imsi && s.usable && s.fits(c.segments))
+            });
+        let chosen = match sticky {
+            Some(i) if sims[i].idle => Some(i),
+            Some(_) => None,
+            None => {
+                let others_exist = sims
+                    .iter()
+                    .any(|s| s.usable && Some(s.imsi.as_str()) != c.avoid_imsi.as_deref());
+                (0..n).map(|k| (*cursor + k) % n).find(|&i| {
+                    let s = &sims[i];
+                    s.usable
+                        && s.idle
+                        && s.fits(c.segments)
+                        && (!others_exist || Some(s.imsi.as_str()) != c.avoid_imsi.as_deref())
+                })
+            }
+        };
+        if let Some(i) = chosen {
+            sims[i].idle = false;
+            if let Some(cap) = &mut sims[i].capacity {
+                *cap -= c.segments as u64;
+            }
+            if sticky.is_none() {
+                *cursor = (i + 1) % n;
+            }
+            out.push((c.id, i));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim(imsi: &str) -> SimView {
+        SimView {
+            imsi: imsi.into(),
+            usable: true,
+            idle: true,
+            capacity: None,
+        }
+    }
+
+    fn cand(id: i64, sticky: Option<&str>, avoid: Option<&str>) -> Candidate {
+        Candidate {
+            id,
+            recipient: format!("+{id}"),
+            segments: 1,
+            sticky_imsi: sticky.map(Into::into),
+            avoid_imsi: avoid.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn round_robin_spreads_evenly_across_calls() {
+        let mut cursor = 0;
+        let mut counts = [0; 3];
+        for round in 0..30 {
+            let mut sims = vec![sim("A"), sim("B"), sim("C")];
+            for (_, i) in assign(&[cand(round, None, None)], &mut sims, &mut cursor) {
+                counts[i] += 1;
+            }
+        }
+        assert_eq!(counts, [10, 10, 10]);
+    }
+
+    #[test]
+    fn sticky_recipient_waits_for_its_sim_unless_it_cannot_send() {
+        let mut cursor = 0;
+        let mut sims = vec![sim("A"), sim("B")];
+        sims[1].idle = false; // B busy
+        let got = assign(
+            &[cand(1, Some("B"), None), cand(2, None, None)],
+            &mut sims,
+            &mut cursor,
+        );
+        assert_eq!(got, [(2, 0)]); // 1 waits for B, 2 takes A
+        let mut sims = vec![sim("A"), sim("B")];
+        sims[1].usable = false; // B cooling down: 1 moves on
+        assert_eq!(
+            assign(&[cand(1, Some("B"), None)], &mut sims, &mut cursor),
+            [(1, 0)]
+        );
+    }
+
+    #[test]
+    fn a_failed_sim_is_avoided_when_another_can_send() {
+        let mut cursor = 0;
+        let mut sims = vec![sim("A"), sim("B")];
+        assert_eq!(
+            assign(&[cand(1, None, Some("A"))], &mut sims, &mut cursor),
+            [(1, 1)]
+        );
+        // Only A exists: it is used rather than waiting forever.
+        let mut sims = vec![sim("A")];
+        assert_eq!(
+            assign(&[cand(1, None, Some("A"))], &mut sims, &mut cursor),
+            [(1, 0)]
+        );
+        // B exists but is busy: wait for it rather than retry on A.
+        let mut sims = vec![sim("A"), sim("B")];
+        sims[1].idle = false;
+        assert!(assign(&[cand(1, None, Some("A"))], &mut sims, &mut cursor).is_empty());
+    }
+
+    #[test]
+    fn capacity_limits_are_honoured() {
+        let mut cursor = 0;
+        let mut sims = vec![sim("A")];
+        sims[0].capacity = Some(2);
+        let big = Candidate {
+            segments: 3,
+            ..cand(1, None, None)
+        };
+        assert!(assign(&[big], &mut sims, &mut cursor).is_empty());
+        assert_eq!(assign(&[cand(2, None, None)], &mut sims, &mut cursor), [(2, 0)]);
+    }
+
+    #[test]
+    fn one_message_per_idle_sim_per_round() {
+        let mut cursor = 0;
+        let mut sims = vec![sim("A"), sim("B")];
+        let cands: Vec<_> = (0..5).map(|i| cand(i, None, None)).collect();
+        assert_eq!(assign(&cands, &mut sims, &mut cursor).len(), 2);
+    }
+}

@@ -1,0 +1,588 @@
+//! The dispatcher: assigns queued messages to idle SIMs and sends them.
+//!
+//! Event-driven: it sleeps until an enqueue, a finished send or a modem
+//! status change wakes it, or until the next known deadline (a `send_at`,
+//! the end of a cool-down, a per-minute window). Each round is
+//! [`Dispatcher::dispatch_once`], which tests can drive directly.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tracing::{debug, info, warn};
+
+use super::assign::{SimView, assign};
+use super::clock::Clock;
+use super::limits::{ErrorRate, MinuteWindow, SimPolicy};
+use crate::at::SendFailure;
+use crate::modem::{ModemHandle, ModemState, ModemStatus, SendError};
+use crate::sms::{self, Address, SplitOptions, SubmitOptions};
+use crate::store::{PartSent, SimSeen, Store, StoreError};
+
+/// How the dispatcher behaves.
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Attempts that were certainly not sent, before a message fails.
+    pub max_attempts: u32,
+    /// Validity asked of the network.
+    pub validity_minutes: Option<u32>,
+    /// Encoding options.
+    pub split: SplitOptions,
+    /// Name of this gateway in claims.
+    pub gateway_id: String,
+    /// Rest for a SIM with an account problem (no credit, barred, limit).
+    pub sim_problem_cooldown: Duration,
+    /// Rest for a SIM whose error rate climbed.
+    pub error_rate_cooldown: Duration,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            validity_minutes: Some(1440),
+            split: SplitOptions::default(),
+            gateway_id: "simfleet".into(),
+            sim_problem_cooldown: Duration::from_secs(30 * 60),
+            error_rate_cooldown: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// What the API shows of a modem.
+#[derive(Debug, Clone)]
+pub struct ModemView {
+    /// Slot id (stable while the daemon runs).
+    pub id: u64,
+    /// The modem's own status.
+    pub status: ModemStatus,
+    /// State as the gateway sees it (`cooling_down` included).
+    pub state: String,
+    /// Segments sent today through its SIM.
+    pub sent_today: u64,
+    /// Configured daily limit.
+    pub daily_limit: Option<u32>,
+    /// Last error in words (cool-down reason first).
+    pub last_error: Option<String>,
+}
+
+struct Slot {
+    id: u64,
+    handle: ModemHandle,
+    policy: SimPolicy,
+    busy: bool,
+}
+
+#[derive(Default)]
+struct SimRuntime {
+    minute: MinuteWindow,
+    errors: ErrorRate,
+    cooldown_until: Option<i64>,
+    cooldown_reason: Option<String>,
+}
+
+#[derive(Default)]
+struct State {
+    slots: Vec<Slot>,
+    sims: HashMap<String, SimRuntime>,
+    cursor: usize,
+    next_slot: u64,
+    stopping: bool,
+    in_flight: usize,
+}
+
+struct Shared {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: DispatchConfig,
+    wake: Notify,
+    idle: Notify,
+    state: Mutex<State>,
+}
+
+/// The dispatcher. Cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    shared: Arc<Shared>,
+}
+
+/// One message handed to a SIM.
+struct Job {
+    slot: u64,
+    handle: ModemHandle,
+    imsi: String,
+    claimed: crate::store::ClaimedMessage,
+    segments: usize,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `store`. Cool-downs recorded in the store are
+    /// honoured after a restart.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: DispatchConfig) -> Result<Self, StoreError> {
+        let mut state = State::default();
+        let now = clock.now_ms();
+        for sim in store.sims()? {
+            if let Some(until) = sim.cooldown_until.filter(|&u| u > now) {
+                state.sims.insert(
+                    sim.imsi,
+                    SimRuntime {
+                        cooldown_until: Some(until),
+                        cooldown_reason: sim.cooldown_reason,
+                        ..SimRuntime::default()
+                    },
+                );
+            }
+        }
+        Ok(Self {
+            shared: Arc::new(Shared {
+                store,
+                clock,
+                config,
+                wake: Notify::new(),
+                idle: Notify::new(),
+                state: Mutex::new(state),
+            }),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks for a dispatch round soon (after an enqueue, say).
+    pub fn wake(&self) {
+        self.shared.wake.notify_one();
+    }
+
+    /// Adds a modem; its status changes wake the dispatcher. Returns its slot id.
+    pub fn add_modem(&self, handle: ModemHandle, policy: SimPolicy) -> u64 {
+        let id = {
+            let mut st = self.state();
+            st.next_slot += 1;
+            let id = st.next_slot;
+            st.slots.push(Slot {
+                id,
+                handle: handle.clone(),
+                policy,
+                busy: false,
+            });
+            id
+        };
+        let me = self.clone();
+        let mut rx = handle.watch();
+        tokio::spawn(async move {
+            let mut seen: Option<String> = None;
+            loop {
+                let status = rx.borrow_and_update().clone();
+                if let Some(info) = &status.info
+                    && let Some(imsi) = &info.imsi
+                    && seen.as_deref() != Some(imsi.as_str())
+                {
+                    seen = Some(imsi.clone());
+                    let sim = SimSeen {
+                        imsi: imsi.clone(),
+                        iccid: info.iccid.clone(),
+                        imei: info.imei.clone(),
+                        port: status.port.display().to_string(),
+                    };
+                    let now = me.shared.clock.now_ms();
+                    if let Err(e) = me.shared.store.run(move |s| s.sim_seen(&sim, now)).await {
+                        warn!(error = %e, "cannot record SIM");
+                    }
+                    me.forget_duplicates(id, &info.imei);
+                }
+                me.wake();
+                if rx.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.wake();
+        id
+    }
+
+    /// A stick that came back on another port is the same modem: drop the
+    /// old, disconnected slot with the same IMEI.
+    fn forget_duplicates(&self, keep: u64, imei: &str) {
+        self.state().slots.retain(|s| {
+            let st = s.handle.status();
+            s.id == keep
+                || s.busy
+                || st.state != ModemState::Disconnected
+                || st.info.as_ref().is_none_or(|i| i.imei != imei)
+        });
+    }
+
+    /// Removes a modem (its port went away for good).
+    pub fn remove_modem(&self, id: u64) {
+        self.state().slots.retain(|s| s.id != id || s.busy);
+    }
+
+    /// What the API shows of every modem.
+    pub fn modems(&self) -> Vec<ModemView> {
+        let now = self.shared.clock.now_ms();
+        let today = self.shared.clock.local_date(now).to_string();
+        let sims = self.shared.store.sims().unwrap_or_default();
+        let st = self.state();
+        st.slots
+            .iter()
+            .map(|slot| {
+                let status = slot.handle.status();
+                let imsi = status.info.as_ref().and_then(|i| i.imsi.clone());
+                let runtime = imsi.as_ref().and_then(|i| st.sims.get(i));
+                let cooling = runtime.and_then(|r| {
+                    r.cooldown_until
+                        .filter(|&u| u > now)
+                        .map(|_| r.cooldown_reason.clone())
+                });
+                let sent_today = imsi
+                    .as_ref()
+                    .and_then(|i| sims.iter().find(|s| &s.imsi == i))
+                    .map_or(0, |s| s.sent_on(&today));
+                let daily_full = slot
+                    .policy
+                    .daily_limit
+                    .is_some_and(|l| sent_today >= u64::from(l));
+                let state = match (&status.state, &cooling) {
+                    (ModemState::Ready | ModemState::Busy, Some(_)) => "cooling_down".to_string(),
+                    (ModemState::Ready, None) if daily_full => "cooling_down".to_string(),
+                    (ModemState::Ready, None) if slot.busy => "busy".to_string(),
+                    (s, _) => s.as_str().to_string(),
+                };
+                let last_error = cooling
+                    .flatten()
+                    .or_else(|| {
+                        daily_full.then(|| {
+                            format!(
+                                "daily limit of {} segments reached",
+                                slot.policy.daily_limit.unwrap_or(0)
+                            )
+                        })
+                    })
+                    .or(status.last_error.clone());
+                ModemView {
+                    id: slot.id,
+                    status,
+                    state,
+                    sent_today,
+                    daily_limit: slot.policy.daily_limit,
+                    last_error,
+                }
+            })
+            .collect()
+    }
+
+    /// Runs until `shutdown` resolves; then stops taking work and waits (at
+    /// most `drain`) for sends in flight to finish.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>, drain: Duration) {
+        tokio::pin!(shutdown);
+        loop {
+            let me = self.clone();
+            let deadline = match tokio::task::spawn_blocking(move || me.dispatch_once()).await {
+                Ok(Ok(d)) => d,
+                Ok(Err(e)) => {
+                    warn!(error = %e, "dispatch round failed");
+                    Some(self.shared.clock.now_ms() + 1_000)
+                }
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+            let sleep =
+                deadline.map(|d| Duration::from_millis((d - self.shared.clock.now_ms()).max(0) as u64));
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.shared.wake.notified() => {}
+                _ = async { match sleep { Some(s) => tokio::time::sleep(s).await, None => std::future::pending().await } } => {}
+            }
+        }
+        self.state().stopping = true;
+        let wait = async {
+            while self.state().in_flight > 0 {
+                self.shared.idle.notified().await;
+            }
+        };
+        if tokio::time::timeout(drain, wait).await.is_err() {
+            warn!("stopping with sends still in flight; they will be marked unknown at the next start");
+        }
+    }
+
+    /// One round: promote due messages, assign queued ones to idle SIMs,
+    /// claim them durably and start the sends. Returns when the dispatcher
+    /// must look again even if nothing happens (unix ms), if ever.
+    pub fn dispatch_once(&self) -> Result<Option<i64>, StoreError> {
+        let store = &self.shared.store;
+        let clock = &self.shared.clock;
+        let now = clock.now_ms();
+        let today = clock.local_date(now).to_string();
+        store.promote_due(now)?;
+        let sims_db = store.sims()?;
+        let mut deadline = store.next_scheduled()?;
+        let mut soonest = |t: i64| deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
+
+        let mut st = self.state();
+        if st.stopping {
+            return Ok(None);
+        }
+        // What each slot can do right now.
+        let mut views = Vec::new();
+        let mut slot_of_view = Vec::new();
+        for (i, slot) in st.slots.iter().enumerate() {
+            let status = slot.handle.status();
+            let Some(imsi) = status.info.as_ref().and_then(|info| info.imsi.clone()) else {
+                continue;
+            };
+            // Busy is the modem between parts of our own job: still the SIM's.
+            let ready = matches!(status.state, ModemState::Ready | ModemState::Busy);
+            let sent_today = sims_db
+                .iter()
+                .find(|s| s.imsi == imsi)
+                .map_or(0, |s| s.sent_on(&today));
+            let policy = slot.policy;
+            let rt = st.sims.get(&imsi);
+            let cooling = rt.and_then(|r| r.cooldown_until).filter(|&u| u > now);
+            if let Some(u) = cooling {
+                soonest(u);
+            }
+            let mut capacity: Option<u64> = None;
+            if let Some(limit) = policy.daily_limit {
+                let left = u64::from(limit).saturating_sub(sent_today);
+                if left == 0 {
+                    soonest(clock.next_midnight(now));
+                }
+                capacity = Some(left);
+            }
+            views.push(SimView {
+                imsi: imsi.clone(),
+                usable: ready && cooling.is_none(),
+                idle: !slot.busy,
+                capacity,
+            });
+            slot_of_view.push(i);
+        }
+        // Per-minute caps need the runtime windows (mutable).
+        for (v, &i) in views.iter_mut().zip(&slot_of_view) {
+            if let Some(cap) = st.slots[i].policy.per_minute {
+                let rt = st.sims.entry(v.imsi.clone()).or_default();
+                let left = u64::from(cap).saturating_sub(u64::from(rt.minute.used(now)));
+                if left == 0 {
+                    let free = rt.minute.free_at(now, cap, 1);
+                    deadline = Some(deadline.map_or(free, |d: i64| d.min(free)));
+                }
+                v.capacity = Some(v.capacity.map_or(left, |c| c.min(left)));
+            }
+        }
+        if !views.iter().any(|v| v.usable && v.idle) {
+            return Ok(deadline);
+        }
+        let idle = views.iter().filter(|v| v.usable && v.idle).count();
+        let candidates = store.candidates((idle * 8).max(256))?;
+        if candidates.is_empty() {
+            return Ok(deadline);
+        }
+        let mut cursor = st.cursor;
+        let assignments = assign(&candidates, &mut views, &mut cursor);
+        st.cursor = cursor;
+        let mut jobs = Vec::new();
+        for (message_id, view_index) in assignments {
+            let slot_index = slot_of_view[view_index];
+            let imsi = views[view_index].imsi.clone();
+            let status = st.slots[slot_index].handle.status();
+            let imei = status.info.as_ref().map(|i| i.imei.clone()).unwrap_or_default();
+            let port = status.port.display().to_string();
+            let segments = candidates
+                .iter()
+                .find(|c| c.id == message_id)
+                .map_or(1, |c| c.segments);
+            // Durable before the modem sees a byte.
+            let Some(claimed) = store.claim(
+                message_id,
+                &imsi,
+                &imei,
+                &port,
+                &self.shared.config.gateway_id,
+                now,
+            )?
+            else {
+                continue;
+            };
+            let slot = &mut st.slots[slot_index];
+            slot.busy = true;
+            if slot.policy.per_minute.is_some() {
+                st.sims
+                    .entry(imsi.clone())
+                    .or_default()
+                    .minute
+                    .record(now, segments as u32);
+            }
+            let slot = &st.slots[slot_index];
+            jobs.push(Job {
+                slot: slot.id,
+                handle: slot.handle.clone(),
+                imsi,
+                claimed,
+                segments,
+            });
+        }
+        st.in_flight += jobs.len();
+        drop(st);
+        for job in jobs {
+            let me = self.clone();
+            tokio::runtime::Handle::current().spawn(async move { me.send(job).await });
+        }
+        Ok(deadline)
+    }
+
+    async fn send(&self, job: Job) {
+        let outcome = self.send_parts(&job).await;
+        let now = self.shared.clock.now_ms();
+        let config = &self.shared.config;
+        let store = self.shared.store.clone();
+        let id = job.claimed.id;
+        let imsi = job.imsi.clone();
+        let mut cool: Option<(Duration, String)> = None;
+        let ok = matches!(outcome, Outcome::Sent);
+        let result = match outcome {
+            Outcome::Sent => {
+                let today = self.shared.clock.local_date(now).to_string();
+                let segments = job.segments;
+                info!(msg_id = id, imsi = %imsi, segments, "message sent");
+                store
+                    .run(move |s| s.mark_sent(id, &imsi, segments, &today, now))
+                    .await
+            }
+            Outcome::Unknown(reason) => {
+                warn!(msg_id = id, imsi = %imsi, reason = %reason, "message outcome unknown; not re-sending");
+                store
+                    .run(move |s| s.mark_unknown(id, Some(&imsi), &reason, now))
+                    .await
+            }
+            Outcome::Failed(reason) => {
+                warn!(msg_id = id, imsi = %imsi, reason = %reason, "message failed");
+                store
+                    .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
+                    .await
+            }
+            Outcome::NotSent { failure, reason } => {
+                if failure == SendFailure::SimProblem {
+                    cool = Some((config.sim_problem_cooldown, format!("SIM problem: {reason}")));
+                }
+                if job.claimed.attempts >= config.max_attempts {
+                    let reason = format!("not sent after {} attempts; last: {reason}", job.claimed.attempts);
+                    warn!(msg_id = id, reason = %reason, "message failed");
+                    store
+                        .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
+                        .await
+                } else {
+                    debug!(msg_id = id, imsi = %imsi, reason = %reason, "retrying on another SIM");
+                    store.run(move |s| s.requeue(id, &imsi, &reason, now)).await
+                }
+            }
+        };
+        if let Err(e) = result {
+            warn!(msg_id = id, error = %e, "cannot record the outcome");
+        }
+        {
+            let mut st = self.state();
+            let rt = st.sims.entry(job.imsi.clone()).or_default();
+            rt.errors.record(ok);
+            if cool.is_none() && rt.errors.too_high() {
+                cool = Some((
+                    config.error_rate_cooldown,
+                    format!("{} of the last 10 sends failed", rt.errors.failures()),
+                ));
+            }
+            if let Some((wait, reason)) = &cool {
+                let until = now + wait.as_millis() as i64;
+                rt.cooldown_until = Some(until);
+                rt.cooldown_reason = Some(reason.clone());
+                rt.errors.reset();
+                warn!(imsi = %job.imsi, reason = %reason, "SIM cooling down");
+            }
+            if let Some(slot) = st.slots.iter_mut().find(|s| s.id == job.slot) {
+                slot.busy = false;
+            }
+            st.in_flight -= 1;
+        }
+        if let Some((wait, reason)) = cool {
+            let until = now + wait.as_millis() as i64;
+            let imsi = job.imsi.clone();
+            let _ = store
+                .run(move |s| s.set_cooldown(&imsi, Some(until), Some(&reason)))
+                .await;
+        }
+        self.shared.idle.notify_waiters();
+        self.wake();
+    }
+
+    async fn send_parts(&self, job: &Job) -> Outcome {
+        let c = &job.claimed;
+        let to = match Address::parse_number(&c.recipient) {
+            Ok(a) => a,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let plan = match sms::plan(&c.text, &self.shared.config.split) {
+            Ok(p) => p,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let options = SubmitOptions {
+            status_report: c.status_report,
+            validity_minutes: self.shared.config.validity_minutes,
+            ..SubmitOptions::default()
+        };
+        let pdus = match sms::encode_submit(&to, &plan, &options, c.concat_ref) {
+            Ok(p) => p,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let total = pdus.len();
+        for (i, pdu) in pdus.into_iter().enumerate() {
+            // A later part that fails is retried through the same SIM, so
+            // the handset can still join the parts.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match job.handle.send(pdu.clone()).await {
+                    Ok(mr) => {
+                        let part = PartSent {
+                            message_id: c.id,
+                            seq: i + 1,
+                            imsi: job.imsi.clone(),
+                            concat_ref: c.concat_ref,
+                            message_ref: Some(mr),
+                            at: self.shared.clock.now_ms(),
+                        };
+                        if let Err(e) = self.shared.store.run(move |s| s.record_part_sent(&part)).await {
+                            warn!(msg_id = c.id, error = %e, "cannot record a sent part");
+                        }
+                        break;
+                    }
+                    Err(SendError::Ambiguous { reason }) => {
+                        return Outcome::Unknown(format!("part {} of {total}: {reason}", i + 1));
+                    }
+                    Err(SendError::NotSent { failure, reason }) if i == 0 => {
+                        return match failure {
+                            SendFailure::Permanent => Outcome::Failed(reason),
+                            _ => Outcome::NotSent { failure, reason },
+                        };
+                    }
+                    Err(SendError::NotSent { failure, reason }) => {
+                        if failure == SendFailure::Permanent || tries >= 3 {
+                            return Outcome::Failed(format!(
+                                "part {} of {total} not sent ({reason}); earlier parts were, so the recipient may see an incomplete message",
+                                i + 1
+                            ));
+                        }
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
+            }
+        }
+        Outcome::Sent
+    }
+}
+
+enum Outcome {
+    Sent,
+    NotSent { failure: SendFailure, reason: String },
+    Failed(String),
+    Unknown(String),
+}

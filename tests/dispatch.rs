@@ -1,0 +1,354 @@
+//! The dispatcher with the real store and driver against simulated modems
+//! (in process): spreading, stickiness, limits, retries, cool-downs,
+//! ambiguous sends and unplugged modems — checked against the ledger.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use simfleet::dispatch::{DispatchConfig, Dispatcher, SimPolicy, SystemClock};
+use simfleet::modem::{self, ModemConfig, ModemState, actor::wait_for};
+use simfleet::phone::Msisdn;
+use simfleet::sim::in_process::InProcessConnector;
+use simfleet::sim::modem::{Faults, Ledger, SimModem};
+use simfleet::sim::profile::SimProfile;
+use simfleet::sms::Encoding;
+use simfleet::store::{NewMessage, Status, Store};
+
+struct Gateway {
+    store: Store,
+    dispatcher: Dispatcher,
+    ledger: Arc<Ledger>,
+    sims: Vec<Arc<SimModem>>,
+    connectors: Vec<Arc<InProcessConnector>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn gateway(n: usize, policy: SimPolicy, config: DispatchConfig) -> Gateway {
+    let store = Store::open_in_memory().unwrap();
+    let dispatcher = Dispatcher::new(store.clone(), Arc::new(SystemClock), config).unwrap();
+    let ledger = Arc::new(Ledger::default());
+    let mut sims = Vec::new();
+    let mut connectors = Vec::new();
+    for i in 0..n {
+        let sim = Arc::new(SimModem::new(
+            i,
+            SimProfile::for_index(i),
+            Duration::from_millis(5),
+            ledger.clone(),
+        ));
+        sim.set_faults(Faults {
+            noise: false,
+            report_delay_ms: 20,
+            ..Faults::default()
+        });
+        let connector = InProcessConnector::new(sim.clone());
+        let handle = modem::spawn(
+            connector.clone(),
+            ModemConfig {
+                send_timeout: Duration::from_millis(500),
+                health_interval: Duration::from_millis(500),
+                backoff: (Duration::from_millis(50), Duration::from_millis(200)),
+                ..ModemConfig::default()
+            },
+            None,
+        );
+        assert!(wait_for(&handle, Duration::from_secs(10), |s| s.state == ModemState::Ready).await);
+        dispatcher.add_modem(handle, policy);
+        sims.push(sim);
+        connectors.push(connector);
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(dispatcher.clone().run(
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(5),
+    ));
+    Gateway {
+        store,
+        dispatcher,
+        ledger,
+        sims,
+        connectors,
+        _stop: stop,
+    }
+}
+
+fn msg(to: &str, text: &str) -> NewMessage {
+    NewMessage {
+        recipient: Msisdn::from_canonical(to),
+        text: text.into(),
+        encoding: Encoding::Gsm7,
+        segments: simfleet::sms::plan(text, &Default::default())
+            .unwrap()
+            .segment_count(),
+        status_report: false,
+        send_at: None,
+        idempotency_key: None,
+        request_hash: String::new(),
+    }
+}
+
+impl Gateway {
+    fn enqueue(&self, to: &str, text: &str) -> i64 {
+        let id = self.store.enqueue(&msg(to, text), now()).unwrap().id;
+        self.dispatcher.wake();
+        id
+    }
+
+    async fn settle(&self, ids: &[i64]) {
+        let ok = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let done = ids.iter().all(|id| {
+                    let st = self.store.message(*id).unwrap().unwrap().0.status;
+                    !matches!(st, Status::Queued | Status::Sending | Status::Scheduled)
+                });
+                if done {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(
+            ok.is_ok(),
+            "messages did not settle: {:?}",
+            self.store.status_counts().unwrap()
+        );
+    }
+
+    fn status(&self, id: i64) -> Status {
+        self.store.message(id).unwrap().unwrap().0.status
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spreads_evenly_and_sends_each_exactly_once() {
+    let g = gateway(4, SimPolicy::default(), DispatchConfig::default()).await;
+    let ids: Vec<i64> = (0..40)
+        .map(|i| g.enqueue(&format!("+7916000{:04}", i), &format!("message {i}")))
+        .collect();
+    g.settle(&ids).await;
+    assert!(ids.iter().all(|&id| g.status(id) == Status::Sent));
+    let ledger = g.ledger.entries();
+    assert_eq!(ledger.len(), 40);
+    let mut texts: Vec<_> = ledger.iter().map(|e| e.text.clone().unwrap()).collect();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(texts.len(), 40, "a message was sent twice");
+    let mut per_modem: HashMap<usize, usize> = HashMap::new();
+    for e in &ledger {
+        *per_modem.entry(e.modem).or_default() += 1;
+    }
+    assert_eq!(per_modem.len(), 4);
+    assert!(
+        per_modem.values().all(|&n| (8..=12).contains(&n)),
+        "uneven: {per_modem:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_keeps_hearing_from_the_same_sim_and_parts_stay_together() {
+    let g = gateway(3, SimPolicy::default(), DispatchConfig::default()).await;
+    let first = g.enqueue("+79161112233", "hello");
+    g.settle(&[first]).await;
+    let long = "Длинное сообщение из нескольких частей. ".repeat(5);
+    let ids: Vec<i64> = (0..4).map(|_| g.enqueue("+79161112233", &long)).collect();
+    g.settle(&ids).await;
+    let ledger = g.ledger.entries();
+    let modems: std::collections::HashSet<_> = ledger.iter().map(|e| e.modem).collect();
+    assert_eq!(modems.len(), 1, "recipient moved between SIMs");
+    // Each message's parts: one reference, in order.
+    for chunk in ledger[1..].chunks(3) {
+        let refs: Vec<_> = chunk.iter().map(|e| e.concat.unwrap().0).collect();
+        assert!(refs.iter().all(|r| *r == refs[0]));
+        let seqs: Vec<_> = chunk.iter().map(|e| e.concat.unwrap().2).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+    // References are not reused between messages on the SIM.
+    let mut refs: Vec<_> = ledger[1..].iter().map(|e| e.concat.unwrap().0).collect();
+    refs.dedup();
+    assert_eq!(refs.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_limit_is_honoured_and_the_rest_waits() {
+    let g = gateway(
+        2,
+        SimPolicy {
+            daily_limit: Some(3),
+            per_minute: None,
+        },
+        DispatchConfig::default(),
+    )
+    .await;
+    let ids: Vec<i64> = (0..10)
+        .map(|i| g.enqueue(&format!("+7916100{:04}", i), "hi"))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(g.ledger.entries().len(), 6);
+    let queued = ids.iter().filter(|&&id| g.status(id) == Status::Queued).count();
+    assert_eq!(queued, 4);
+    let views = g.dispatcher.modems();
+    assert!(
+        views
+            .iter()
+            .all(|v| v.state == "cooling_down" && v.sent_today == 3),
+        "{views:?}"
+    );
+    assert!(views[0].last_error.as_deref().unwrap().contains("daily limit"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_minute_cap_holds() {
+    let g = gateway(
+        1,
+        SimPolicy {
+            daily_limit: None,
+            per_minute: Some(4),
+        },
+        DispatchConfig::default(),
+    )
+    .await;
+    for i in 0..10 {
+        g.enqueue(&format!("+7916200{:04}", i), "hi");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(g.ledger.entries().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_sent_moves_to_another_sim_and_a_sim_problem_cools_it_down() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        cms_error_rate: 1.0,
+        cms_error_code: 21,
+        ..Faults::default()
+    });
+    let ids: Vec<i64> = (0..6)
+        .map(|i| g.enqueue(&format!("+7916300{:04}", i), &format!("m{i}")))
+        .collect();
+    g.settle(&ids).await;
+    assert!(ids.iter().all(|&id| g.status(id) == Status::Sent));
+    assert!(g.ledger.entries().iter().all(|e| e.modem == 1));
+    let views = g.dispatcher.modems();
+    let cooled = views
+        .iter()
+        .find(|v| v.state == "cooling_down")
+        .expect("SIM 0 cools down");
+    assert!(
+        cooled
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("transfer rejected")
+    );
+    // The retried message's history says why.
+    let retried = ids
+        .iter()
+        .map(|&id| g.store.message(id).unwrap().unwrap())
+        .find(|(m, _)| m.attempts == 2)
+        .unwrap();
+    assert!(retried.1.iter().any(|e| {
+        e.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("retrying on another SIM")
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_errors_fail_and_attempts_are_bounded() {
+    let g = gateway(
+        1,
+        SimPolicy::default(),
+        DispatchConfig {
+            max_attempts: 2,
+            ..DispatchConfig::default()
+        },
+    )
+    .await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        cms_error_rate: 1.0,
+        cms_error_code: 1,
+        ..Faults::default()
+    });
+    let a = g.enqueue("+79164000001", "to nobody");
+    g.settle(&[a]).await;
+    let (m, _) = g.store.message(a).unwrap().unwrap();
+    assert_eq!((m.status, m.attempts), (Status::Failed, 1));
+    assert!(m.error.unwrap().contains("unassigned"));
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        cms_error_rate: 1.0,
+        cms_error_code: 42,
+        ..Faults::default()
+    });
+    let b = g.enqueue("+79164000002", "congested");
+    g.settle(&[b]).await;
+    let (m, _) = g.store.message(b).unwrap().unwrap();
+    assert_eq!((m.status, m.attempts), (Status::Failed, 2));
+    assert!(g.ledger.entries().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_sends_become_unknown_and_are_not_repeated() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        hang_after_pdu: true,
+        ..Faults::default()
+    });
+    g.sims[1].set_faults(Faults {
+        noise: false,
+        hang_after_pdu: true,
+        ..Faults::default()
+    });
+    let a = g.enqueue("+79165000001", "maybe");
+    g.settle(&[a]).await;
+    assert_eq!(g.status(a), Status::Unknown);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(g.ledger.entries().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unplugged_modem_work_is_finished_by_the_others() {
+    let g = gateway(3, SimPolicy::default(), DispatchConfig::default()).await;
+    for s in &g.sims {
+        s.set_faults(Faults {
+            noise: false,
+            latency_ms: Some(30),
+            ..Faults::default()
+        });
+    }
+    let ids: Vec<i64> = (0..60)
+        .map(|i| g.enqueue(&format!("+7916600{:04}", i), &format!("n{i}")))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    g.connectors[1].unplug();
+    g.settle(&ids).await;
+    let statuses: Vec<_> = ids.iter().map(|&id| g.status(id)).collect();
+    // Nothing lost: every message is sent, or unknown if it was in flight at the unplug.
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, Status::Sent | Status::Unknown)),
+        "{statuses:?}"
+    );
+    let ledger = g.ledger.entries();
+    let mut texts: Vec<_> = ledger.iter().map(|e| e.text.clone().unwrap()).collect();
+    texts.sort();
+    let before = texts.len();
+    texts.dedup();
+    assert_eq!(before, texts.len(), "duplicate in the ledger");
+    let sent = statuses.iter().filter(|s| **s == Status::Sent).count();
+    assert!(sent >= 59, "only {sent} sent");
+    assert!(ledger.iter().filter(|e| e.modem != 1).count() >= 40);
+}
