@@ -10,10 +10,13 @@
 //! Later layers (store, dispatch, inbound, campaign, API) each get a folder
 //! of their own named after the concept.
 
+pub mod api;
 pub mod at;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod gateway;
+pub mod inbound;
 pub mod modem;
 pub mod phone;
 pub mod sim;

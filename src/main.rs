@@ -4,15 +4,19 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, modem, pdu, sim};
+use simfleet::cli::{Cli, Command, demo, modem, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs go to stderr; RUST_LOG overrides (e.g. RUST_LOG=simfleet=debug
     // shows every AT line).
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(io::stderr)
         .init();
     match run(cli) {
@@ -99,6 +103,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => {
             let rt = runtime()?;
             rt.block_on(sim::run(&args, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(args) => {
+            let checked = match serve::load(&args) {
+                Ok(c) => c,
+                Err(e) => {
+                    writeln!(io::stderr(), "error: {e}")?;
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let rt = runtime()?;
+            rt.block_on(serve::run(checked, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            let rt = runtime()?;
+            rt.block_on(demo::run(&args, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,8 +1,10 @@
 //! The command line: argument types (clap) and the commands' bodies, kept in
 //! the library so tests can run them in-process against buffers.
 
+pub mod demo;
 pub mod modem;
 pub mod pdu;
+pub mod serve;
 pub mod sim;
 
 use clap::{Parser, Subcommand};
@@ -27,4 +29,8 @@ pub enum Command {
     Modem(modem::ModemCommand),
     /// Run the built-in modem simulator (PTYs that behave like USB modems).
     Sim(sim::SimArgs),
+    /// Run the gateway daemon.
+    Serve(serve::ServeArgs),
+    /// Try the whole gateway with simulated modems: no setup, nothing to install.
+    Demo(demo::DemoArgs),
 }

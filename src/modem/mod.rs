@@ -10,6 +10,7 @@
 
 pub mod actor;
 pub mod connect;
+pub mod discover;
 pub mod error;
 pub mod init;
 pub mod port;

@@ -1,0 +1,62 @@
+//! `GET /v1/inbox`: received messages, oldest first, by cursor.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Authorized;
+use super::error::ApiError;
+use super::state::AppState;
+
+/// Query of `GET /v1/inbox`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/inbox?after=&limit=`.
+pub async fn list(
+    _: Authorized,
+    State(app): State<AppState>,
+    query: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(a) => a.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("after {a:?} is not a cursor"),
+            )
+        })?,
+    };
+    let rows = app
+        .store
+        .run(move |s| s.inbox(after, limit))
+        .await
+        .map_err(ApiError::internal)?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|m| m.id.to_string()))
+        .flatten();
+    let messages: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id.to_string(),
+                "from": m.sender,
+                "text": m.text,
+                "received_at": DateTime::<Utc>::from_timestamp_millis(m.received_at).map(|t| t.to_rfc3339()),
+                "modem": m.modem_imei,
+                "imsi": m.sim_imsi,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"messages": messages, "next": next})))
+}

@@ -1,0 +1,312 @@
+//! `/v1/messages`: accept one or a batch, read one or a page, cancel one.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::auth::Authorized;
+use super::error::ApiError;
+use super::state::{Accepting, AppState};
+use crate::phone::Msisdn;
+use crate::sms;
+use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status};
+
+/// `POST /v1/messages` body (and one batch item).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// Recipient, as the user has it.
+    pub to: String,
+    /// The text.
+    pub text: String,
+    /// Not before (RFC 3339).
+    pub send_at: Option<String>,
+    /// Makes a retried request safe.
+    pub idempotency_key: Option<String>,
+    /// Ask for a delivery report (default from config).
+    pub status_report: Option<bool>,
+}
+
+/// `POST /v1/messages/batch` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The messages; items are checked one by one.
+    pub messages: Vec<Value>,
+}
+
+/// What accepting a message returns.
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    /// Message id.
+    pub id: String,
+    /// Status now.
+    pub status: Status,
+    /// Segments.
+    pub segments: usize,
+    /// Encoding.
+    pub encoding: String,
+}
+
+impl From<EnqueueOutcome> for Accepted {
+    fn from(o: EnqueueOutcome) -> Self {
+        Accepted {
+            id: o.id.to_string(),
+            status: o.status,
+            segments: o.segments,
+            encoding: o.encoding,
+        }
+    }
+}
+
+/// Longest idempotency key accepted.
+const MAX_KEY: usize = 200;
+
+/// Checks a request and turns it into a message to store.
+pub fn prepare(req: &MessageRequest, rules: &Accepting) -> Result<NewMessage, ApiError> {
+    let recipient = Msisdn::parse(&req.to, rules.region)
+        .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))?;
+    if req.text.trim().is_empty() {
+        return Err(ApiError::invalid("empty_text", "text is empty"));
+    }
+    let plan =
+        sms::plan(&req.text, &rules.split).map_err(|e| ApiError::invalid("too_long", e.to_string()))?;
+    let send_at = match &req.send_at {
+        None => None,
+        Some(s) => {
+            let t = DateTime::parse_from_rfc3339(s).map_err(|e| {
+                ApiError::invalid(
+                    "invalid_send_at",
+                    format!("send_at {s:?} is not an RFC 3339 time: {e}"),
+                )
+            })?;
+            Some(t.timestamp_millis())
+        }
+    };
+    if let Some(key) = &req.idempotency_key
+        && (key.is_empty() || key.len() > MAX_KEY)
+    {
+        return Err(ApiError::invalid(
+            "invalid_idempotency_key",
+            format!("idempotency_key must have 1 to {MAX_KEY} characters"),
+        ));
+    }
+    let status_report = req.status_report.unwrap_or(rules.status_reports);
+    // The request as the client meant it: what a retry must repeat.
+    let mut digest = Sha256::new();
+    for part in [
+        recipient.as_str(),
+        &req.text,
+        &format!("{send_at:?}"),
+        &status_report.to_string(),
+    ] {
+        digest.update(part.as_bytes());
+        digest.update([0]);
+    }
+    Ok(NewMessage {
+        recipient,
+        text: plan.text.clone(),
+        encoding: plan.encoding,
+        segments: plan.segment_count(),
+        status_report,
+        send_at,
+        idempotency_key: req.idempotency_key.clone(),
+        request_hash: sms::hex::encode_hex(&digest.finalize()),
+    })
+}
+
+fn enqueue_error(e: EnqueueError) -> ApiError {
+    match e {
+        EnqueueError::Conflict(_) => {
+            ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", e.to_string())
+        }
+        EnqueueError::Store(e) => ApiError::internal(e),
+    }
+}
+
+/// `POST /v1/messages`.
+pub async fn create(
+    _: Authorized,
+    State(app): State<AppState>,
+    body: Result<Json<MessageRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(req) = body?;
+    let now = app.clock.now_ms();
+    let msg = prepare(&req, &app.accepting)?;
+    let outcome = app
+        .store
+        .run(move |s| s.enqueue(&msg, now))
+        .await
+        .map_err(enqueue_error)?;
+    app.dispatcher.wake();
+    Ok((StatusCode::ACCEPTED, Json(Accepted::from(outcome))))
+}
+
+/// `POST /v1/messages/batch`: one transaction; a bad item gets its own
+/// error and spoils nothing.
+pub async fn batch(
+    _: Authorized,
+    State(app): State<AppState>,
+    body: Result<Json<BatchRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(req) = body?;
+    let now = app.clock.now_ms();
+    let rules = app.accepting.clone();
+    let results = app
+        .store
+        .run(move |s| {
+            let prepared: Vec<Result<NewMessage, ApiError>> = req
+                .messages
+                .into_iter()
+                .map(|item| {
+                    let r: MessageRequest = serde_json::from_value(item)
+                        .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))?;
+                    prepare(&r, &rules)
+                })
+                .collect();
+            let valid: Vec<NewMessage> = prepared.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+            let mut stored = s.enqueue_batch(&valid, now)?.into_iter();
+            Ok::<_, crate::store::StoreError>(
+                prepared
+                    .into_iter()
+                    .map(|p| match p {
+                        Err(e) => json!({"error": e.body()}),
+                        Ok(_) => match stored.next() {
+                            Some(Ok(o)) => json!(Accepted::from(o)),
+                            Some(Err(e)) => json!({"error": enqueue_error(e).body()}),
+                            None => json!({"error": {"code": "internal", "message": "lost item"}}),
+                        },
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    app.dispatcher.wake();
+    Ok((StatusCode::ACCEPTED, Json(json!({"results": results}))))
+}
+
+fn time(ms: Option<i64>) -> Value {
+    ms.and_then(DateTime::<Utc>::from_timestamp_millis)
+        .map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+}
+
+fn message_json(m: &MessageRow) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "to": m.recipient,
+        "text": m.text,
+        "status": m.status,
+        "segments": m.segments,
+        "encoding": m.encoding,
+        "sim": m.sim_imsi.as_ref().map(|imsi| json!({"imsi": imsi, "modem": m.modem_imei, "port": m.modem_port})),
+        "attempts": m.attempts,
+        "send_at": time(m.send_at),
+        "created_at": time(Some(m.created_at)),
+        "sent_at": time(m.sent_at),
+        "delivered_at": time(m.delivered_at),
+        "error": m.error,
+    })
+}
+
+fn parse_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(format!("no message {id:?}")))
+}
+
+/// `GET /v1/messages/{id}`.
+pub async fn get(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let found = app
+        .store
+        .run(move |s| s.message(id))
+        .await
+        .map_err(ApiError::internal)?;
+    let (m, history) = found.ok_or_else(|| ApiError::not_found(format!("no message {id}")))?;
+    let mut body = message_json(&m);
+    body["history"] = history
+        .iter()
+        .map(|e| json!({"status": e.status, "at": time(Some(e.at)), "reason": e.reason}))
+        .collect();
+    Ok(Json(body))
+}
+
+/// Query of `GET /v1/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<usize>,
+    after: Option<String>,
+}
+
+/// `GET /v1/messages?status=&limit=&after=`.
+pub async fn list(
+    _: Authorized,
+    State(app): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<Status>)
+        .transpose()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(a) => a.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("after {a:?} is not a cursor"),
+            )
+        })?,
+    };
+    let rows = app
+        .store
+        .run(move |s| s.messages(status, after, limit))
+        .await
+        .map_err(ApiError::internal)?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|m| m.id.to_string()))
+        .flatten();
+    Ok(Json(
+        json!({"messages": rows.iter().map(message_json).collect::<Vec<_>>(), "next": next}),
+    ))
+}
+
+/// `DELETE /v1/messages/{id}`: cancels a message not yet being sent.
+pub async fn cancel(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let now = app.clock.now_ms();
+    match app
+        .store
+        .run(move |s| s.cancel(id, now))
+        .await
+        .map_err(ApiError::internal)?
+    {
+        None => Err(ApiError::not_found(format!("no message {id}"))),
+        Some(Status::Cancelled) => Ok(Json(json!({"id": id.to_string(), "status": Status::Cancelled}))),
+        Some(other) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_cancellable",
+            format!("message {id} is {other}; only queued or scheduled messages can be cancelled"),
+        )),
+    }
+}

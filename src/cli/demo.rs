@@ -1,0 +1,199 @@
+//! `simfleet demo`: the whole gateway with no setup — simulated modems,
+//! a temporary data directory, the daemon on 127.0.0.1 — and a few
+//! messages sent through the API so there is something to watch.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::gateway;
+use crate::sim::{Fleet, FleetConfig, control};
+
+/// Arguments of `simfleet demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Simulated modems.
+    #[arg(long, default_value_t = 4)]
+    pub modems: usize,
+    /// First port to try for the API (the next free one is used).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Simulated network latency per send, in milliseconds.
+    #[arg(long, default_value_t = 800)]
+    pub latency_ms: u64,
+}
+
+async fn bind_from(first: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    for port in first..first.saturating_add(50) {
+        if let Ok(l) = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await {
+            return Ok(l);
+        }
+    }
+    Ok(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?)
+}
+
+fn config_text(dir: &Path, listen: SocketAddr) -> String {
+    format!(
+        r#"[api]
+listen = "{listen}"
+token_file = "{dir}/api-token"
+[storage]
+path = "{dir}/simfleet.db"
+[sending]
+default_region = "RU"
+status_reports = true
+[[modem]]
+port = "{dir}/sim/modem*"
+daily_limit = 500
+"#,
+        dir = dir.display()
+    )
+}
+
+/// Runs the demo until `shutdown`.
+pub async fn run(
+    args: &DemoArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new().prefix("simfleet-demo-").tempdir()?;
+    let fleet = Arc::new(Fleet::start(&FleetConfig {
+        modems: args.modems.clamp(1, 16),
+        dir: dir.path().join("sim"),
+        latency: Duration::from_millis(args.latency_ms),
+    })?);
+    let control_listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let control_url = format!("http://{}", control_listener.local_addr()?);
+    let control_app = control::router(fleet.clone());
+    tokio::spawn(async move { axum::serve(control_listener, control_app).await });
+
+    let listener = bind_from(args.port).await?;
+    let listen = listener.local_addr()?;
+    let config_path = dir.path().join("simfleet.toml");
+    std::fs::write(&config_path, config_text(dir.path(), listen))?;
+    let checked = Config::load(&config_path)?;
+    let base = format!("http://{listen}");
+
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let gateway = tokio::spawn(gateway::serve(checked, listener, shutdown, move |running| {
+        let _ = ready_tx.send(running.token.reveal().to_string());
+    }));
+    let token = ready_rx.await?;
+    println!(
+        r#"
+simfleet demo — the gateway with {n} simulated modems (nothing to install, nothing touches a real network)
+
+  API       {base}
+  token     {token}
+  data      {dir}  (deleted when the demo stops)
+  simulator {control_url}  (control API: inject replies, faults, unplug; see README)
+
+Try it from another terminal:
+
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/modems
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{{"to": "+79161234567", "text": "Hello from simfleet"}}' {base}/v1/messages
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/messages/1
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/inbox
+  curl -s -X POST -H 'Content-Type: application/json' \
+       -d '{{"from": "+79161234567", "text": "СТОП"}}' {control_url}/modems/0/sms
+
+Press Ctrl-C to stop.
+"#,
+        n = args.modems,
+        dir = dir.path().display(),
+    );
+
+    let client = reqwest::Client::new();
+    let samples = [
+        (
+            "+79161234567",
+            "Здравствуйте! Напоминаем, что ваш приём у врача назначен на завтра, 10:30, кабинет 214. Пожалуйста, возьмите с собой паспорт и полис ОМС. Если вы не можете прийти, ответьте на это сообщение словом ОТМЕНА — мы предложим другое время. Спасибо!",
+        ),
+        (
+            "+79031112233",
+            "Your order #1042 is ready for pickup 🎉 Reply STOP to opt out.",
+        ),
+        (
+            "+447911123456",
+            "Hi! Your appointment is confirmed for Monday 10:30.",
+        ),
+        (
+            "+254712345678",
+            "Habari! Mkutano wa kijiji ni kesho saa nne asubuhi.",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (to, text) in samples {
+        let r: Value = client
+            .post(format!("{base}/v1/messages"))
+            .bearer_auth(&token)
+            .json(&json!({"to": to, "text": text}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        println!(
+            "queued  #{:<3} to {to:<14} {} segment(s), {}",
+            r["id"].as_str().unwrap_or("?"),
+            r["segments"],
+            r["encoding"].as_str().unwrap_or("?")
+        );
+        if let Some(id) = r["id"].as_str() {
+            ids.push(id.to_string());
+        }
+    }
+    // A reply arrives a little later, as a villager would send one.
+    let reply_client = client.clone();
+    let reply_url = format!("{control_url}/modems/0/sms");
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let _ = reply_client
+            .post(reply_url)
+            .json(&json!({"from": "+79161234567", "text": "Спасибо, приду!"}))
+            .send()
+            .await;
+    });
+    // Show progress until every sample is settled.
+    let mut last: Vec<String> = vec![String::new(); ids.len()];
+    while !gateway.is_finished() {
+        let mut settled = true;
+        for (i, id) in ids.iter().enumerate() {
+            let m: Value = match client
+                .get(format!("{base}/v1/messages/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+            {
+                Ok(r) => r.json().await.unwrap_or_default(),
+                Err(_) => break,
+            };
+            let status = m["status"].as_str().unwrap_or("?").to_string();
+            if status != last[i] {
+                let via = m["sim"]["port"]
+                    .as_str()
+                    .map(|p| format!(" via {p}"))
+                    .unwrap_or_default();
+                println!("status  #{id:<3} {status}{via}");
+                last[i] = status.clone();
+            }
+            settled &= matches!(status.as_str(), "sent" | "delivered" | "failed" | "unknown");
+        }
+        if settled {
+            println!(
+                "\nAll samples sent. The gateway keeps running — try the curl commands above; Ctrl-C to stop."
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    gateway.await??;
+    fleet.shutdown().await;
+    println!("stopped; removed {}", dir.path().display());
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! The daemon assembled: store (recovered), dispatcher, modems found from
+//! the config's port globs, inbound storage, and the HTTP API — started
+//! together and stopped in order (API first, then in-flight sends).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+
+use crate::api::{self, Accepting, AppState, Token};
+use crate::config::Checked;
+use crate::dispatch::{Clock, DispatchConfig, Dispatcher, SimPolicy, SystemClock};
+use crate::modem::{self, ModemConfig, SerialConnector};
+use crate::sms::SplitOptions;
+use crate::store::{Store, StoreError};
+
+/// Why the gateway could not start.
+#[derive(Debug, Error)]
+pub enum GatewayError {
+    /// The database could not be opened.
+    #[error("storage {path}: {source}")]
+    Store {
+        /// Database path.
+        path: String,
+        /// Why.
+        source: StoreError,
+    },
+    /// The token file could not be read or created.
+    #[error("API token file {path}: {source}")]
+    Token {
+        /// Token file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving the API failed.
+    #[error("API: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A started gateway's handles (for the demo and tests).
+#[derive(Clone)]
+pub struct Running {
+    /// The store.
+    pub store: Store,
+    /// The dispatcher.
+    pub dispatcher: Dispatcher,
+    /// The API token.
+    pub token: Token,
+}
+
+/// Runs the gateway on `listener` until `shutdown` resolves. `started` is
+/// called once storage is open and the API listens.
+pub async fn serve(
+    checked: Checked,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    started: impl FnOnce(&Running) + Send,
+) -> Result<(), GatewayError> {
+    let config = &checked.config;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = config.storage.path.clone();
+    let store = Store::open(&db).map_err(|source| GatewayError::Store {
+        path: db.display().to_string(),
+        source,
+    })?;
+    let recovered = store
+        .recover(clock.now_ms())
+        .map_err(|source| GatewayError::Store {
+            path: db.display().to_string(),
+            source,
+        })?;
+    if recovered > 0 {
+        warn!(
+            count = recovered,
+            "messages were being sent when the gateway stopped; marked unknown, not re-sent"
+        );
+    }
+    let token_path = config.api.token_file.clone();
+    let (token, created) = Token::load_or_create(&token_path).map_err(|source| GatewayError::Token {
+        path: token_path.display().to_string(),
+        source,
+    })?;
+    if created {
+        info!(file = %token_path.display(), "created a new API token");
+    }
+    let split = SplitOptions {
+        national: checked.national.clone(),
+        wide_ref: false,
+        normalize_punctuation: config.sending.normalize_punctuation,
+    };
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        clock.clone(),
+        DispatchConfig {
+            max_attempts: config.sending.max_attempts,
+            validity_minutes: (config.sending.validity_minutes > 0)
+                .then_some(config.sending.validity_minutes),
+            split: split.clone(),
+            ..DispatchConfig::default()
+        },
+    )
+    .map_err(|source| GatewayError::Store {
+        path: db.display().to_string(),
+        source,
+    })?;
+
+    let (inbound_tx, inbound_rx) = mpsc::channel(64);
+    tokio::spawn(crate::inbound::consume(store.clone(), clock.clone(), inbound_rx));
+
+    let entries = config.modems.clone();
+    let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
+    let disc_dispatcher = dispatcher.clone();
+    let discovery = tokio::spawn(modem::discover::watch(
+        entries.iter().map(|e| e.port.clone()).collect(),
+        move |i, path| {
+            let entry = &entries[i];
+            info!(port = %path.display(), "modem port found");
+            let handle = modem::spawn(
+                Arc::new(SerialConnector {
+                    path,
+                    baud: entry.baud,
+                }),
+                ModemConfig {
+                    pin: entry.pin.clone(),
+                    send_timeout,
+                    ..ModemConfig::default()
+                },
+                Some(inbound_tx.clone()),
+            );
+            disc_dispatcher.add_modem(
+                handle,
+                SimPolicy {
+                    daily_limit: entry.daily_limit,
+                    per_minute: entry.per_minute,
+                },
+            );
+        },
+    ));
+
+    let state = AppState {
+        store: store.clone(),
+        dispatcher: dispatcher.clone(),
+        token: token.clone(),
+        clock: clock.clone(),
+        accepting: Accepting {
+            region: checked.region,
+            status_reports: config.sending.status_reports,
+            split,
+        },
+    };
+    let running = Running {
+        store: store.clone(),
+        dispatcher: dispatcher.clone(),
+        token,
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut api_stop = stop_rx.clone();
+    let server = tokio::spawn(
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async move {
+                let _ = api_stop.wait_for(|s| *s).await;
+            })
+            .into_future(),
+    );
+    let mut dispatch_stop = stop_rx.clone();
+    let dispatch = tokio::spawn(dispatcher.clone().run(
+        async move {
+            let _ = dispatch_stop.wait_for(|s| *s).await;
+        },
+        Duration::from_secs(30),
+    ));
+    info!("gateway ready");
+    started(&running);
+
+    shutdown.await;
+    info!("stopping: no new work; letting sends in flight finish");
+    let _ = stop_tx.send(true);
+    discovery.abort();
+    let served = server.await;
+    let _ = dispatch.await;
+    match served {
+        Ok(Err(e)) => Err(GatewayError::Serve(e)),
+        _ => Ok(()),
+    }
+}
