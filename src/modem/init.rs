@@ -205,7 +205,15 @@ pub async fn synchronise<T: AsyncRead + AsyncWrite + Unpin>(port: &mut AtPort<T>
         .map_err(|source| InitError::Step { step: "AT", source })?;
     for attempt in 0..6 {
         match port.exec_for(&Attention, Duration::from_secs(2)).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                // That OK may have been a late one from a previous session's
+                // command: swallow any further output, then confirm.
+                port.drain(Duration::from_millis(150), Duration::from_secs(2))
+                    .await;
+                if port.exec_for(&Attention, Duration::from_secs(2)).await.is_ok() {
+                    return Ok(());
+                }
+            }
             Err(e) if e.is_disconnect() => {
                 return Err(InitError::Step {
                     step: "AT",

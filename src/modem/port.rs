@@ -147,6 +147,33 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
         }
     }
 
+    /// Reads and discards whatever the line says until it has been quiet
+    /// for `quiet` (at most `max` in all): stale replies a previous session
+    /// left in the tty buffer must not be taken for answers to ours.
+    pub async fn drain(&mut self, quiet: Duration, max: Duration) {
+        let deadline = Instant::now() + max;
+        loop {
+            let until = (Instant::now() + quiet).min(deadline);
+            match timeout_at(until, self.io.read(&mut self.buf[..])).await {
+                Ok(Ok(n)) if n > 0 => {
+                    debug!(port = %self.name, bytes = n, "discarded stale output");
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                // A port that reports nothing (or an error) right after
+                // opening has not been quiet for `quiet` yet: wait it out.
+                Ok(_) => {
+                    tokio::time::sleep_until(until).await;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.parser = Parser::new();
+        self.urcs.clear();
+    }
+
     /// Writes ESC, which cancels a half-typed PDU, and forgets any command in flight.
     pub async fn escape(&mut self) -> Result<(), AtError> {
         self.parser.reset_command();

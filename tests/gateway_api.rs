@@ -1,0 +1,513 @@
+//! The gateway's HTTP API, served by the real binary (`simfleet serve`)
+//! over simulated modems (`simfleet sim`), as a client would use it.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    control: String,
+    _sim: Proc,
+}
+
+fn simulator(modems: usize, latency_ms: u64) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args([
+            "sim",
+            "--modems",
+            &modems.to_string(),
+            "--latency-ms",
+            &latency_ms.to_string(),
+            "--control",
+            "127.0.0.1:0",
+            "--dir",
+        ])
+        .arg(dir.path().join("sim"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    Setup {
+        control: ready["control"].as_str().unwrap().into(),
+        _sim: Proc(sim),
+        dir,
+    }
+}
+
+fn write_config(dir: &Path, port: u16, extra_modem: &str) -> PathBuf {
+    let path = dir.join("simfleet.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"{d}/token\"\n[storage]\npath = \"{d}/db.sqlite\"\n[sending]\ndefault_region = \"RU\"\nstatus_reports = false\nsend_timeout_secs = 5\n[[modem]]\nport = \"{d}/sim/modem*\"\n{extra_modem}",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Gateway {
+    base: String,
+    token: String,
+    proc: Option<Proc>,
+    config: PathBuf,
+}
+
+impl Gateway {
+    fn start(config: &Path) -> Gateway {
+        let text = std::fs::read_to_string(config).unwrap();
+        let port: u16 = text.split("127.0.0.1:").nth(1).unwrap()[..5]
+            .trim_end_matches('"')
+            .parse()
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", std::env::var("GW_LOG").unwrap_or("warn".into()))
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if http("GET", &format!("{base}/healthz"), None, None).0 == 200 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let token_file = text
+            .split("token_file = \"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let token = std::fs::read_to_string(token_file).unwrap().trim().to_string();
+        Gateway {
+            base,
+            token,
+            proc: Some(Proc(child)),
+            config: config.to_path_buf(),
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        http(method, &format!("{}{path}", self.base), Some(&self.token), body)
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            let pid = p.0.id();
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = p.0.wait();
+        }
+    }
+
+    fn wait_ready_modems(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let (_, v) = self.call("GET", "/v1/modems", None);
+            if v.as_array()
+                .is_some_and(|a| a.iter().filter(|m| m["state"] == "ready").count() >= n)
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("modems not ready: {:?}", self.call("GET", "/v1/modems", None));
+    }
+}
+
+fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut req = client
+            .request(method.parse().unwrap(), url)
+            .timeout(Duration::from_secs(30));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        match req.send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    })
+}
+
+fn ledger(control: &str) -> Vec<Value> {
+    http("GET", &format!("{control}/ledger"), None, None)
+        .1
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn auth_required_everywhere_but_healthz() {
+    let s = simulator(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    assert_eq!(http("GET", &format!("{}/healthz", g.base), None, None).0, 200);
+    for path in ["/v1/messages", "/v1/modems", "/v1/inbox", "/v1/messages/1"] {
+        let (code, body) = http("GET", &format!("{}{path}", g.base), None, None);
+        assert_eq!(code, 401, "{path}");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert_eq!(
+            http("GET", &format!("{}{path}", g.base), Some("wrong"), None).0,
+            401
+        );
+    }
+    let (code, _) = http(
+        "POST",
+        &format!("{}/v1/messages", g.base),
+        None,
+        Some(json!({"to": "+79161234567", "text": "x"})),
+    );
+    assert_eq!(code, 401);
+}
+
+#[test]
+fn send_read_list_cancel_and_errors() {
+    let s = simulator(2, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(2);
+    let (code, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "8 916 123-45-67", "text": "Привет 👋"})),
+    );
+    assert_eq!(code, 202, "{m}");
+    assert_eq!(
+        (m["segments"].as_u64(), m["encoding"].as_str()),
+        (Some(1), Some("ucs2"))
+    );
+    let id = m["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let msg = loop {
+        let (_, msg) = g.call("GET", &format!("/v1/messages/{id}"), None);
+        if msg["status"] == "sent" || Instant::now() > deadline {
+            break msg;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(msg["status"], "sent", "{msg}");
+    assert_eq!(msg["to"], "+79161234567");
+    assert!(msg["sim"]["imsi"].is_string());
+    assert!(msg["sent_at"].is_string());
+    let history: Vec<&str> = msg["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["queued", "sending", "sent"]);
+    assert!(
+        msg["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["reason"].is_string())
+    );
+    assert_eq!(ledger(&s.control)[0]["text"], "Привет 👋");
+
+    // Scheduled, then cancelled; a sent one cannot be.
+    let (_, later) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "later", "send_at": "2099-01-01T00:00:00Z"})),
+    );
+    assert_eq!(later["status"], "scheduled");
+    let lid = later["id"].as_str().unwrap();
+    let (code, c) = g.call("DELETE", &format!("/v1/messages/{lid}"), None);
+    assert_eq!((code, c["status"].as_str()), (200, Some("cancelled")));
+    let (code, c) = g.call("DELETE", &format!("/v1/messages/{id}"), None);
+    assert_eq!(
+        (code, c["error"]["code"].as_str()),
+        (409, Some("not_cancellable"))
+    );
+
+    // Listing with a cursor.
+    let (_, page) = g.call("GET", "/v1/messages?limit=1", None);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1);
+    let next = page["next"].as_str().unwrap();
+    let (_, page2) = g.call("GET", &format!("/v1/messages?limit=1&after={next}"), None);
+    assert_eq!(page2["messages"][0]["id"], lid);
+    let (_, sent) = g.call("GET", "/v1/messages?status=sent", None);
+    assert_eq!(sent["messages"].as_array().unwrap().len(), 1);
+
+    // Errors: JSON with a code and the right status.
+    let cases = [
+        (json!({"to": "12", "text": "x"}), 422, "invalid_number"),
+        (json!({"to": "+79161234567", "text": "  "}), 422, "empty_text"),
+        (
+            json!({"to": "+79161234567", "text": "a".repeat(153 * 255 + 1)}),
+            422,
+            "too_long",
+        ),
+        (
+            json!({"to": "+79161234567", "txt": "typo"}),
+            422,
+            "invalid_request",
+        ),
+        (
+            json!({"to": "+79161234567", "text": "x", "send_at": "tomorrow"}),
+            422,
+            "invalid_send_at",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let (got, err) = g.call("POST", "/v1/messages", Some(body.clone()));
+        assert_eq!(
+            (got, err["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+        assert!(err["error"]["message"].is_string());
+    }
+    let raw = |body: &str| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}/v1/messages", g.base))
+                .bearer_auth(&g.token)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    let (code, err) = raw("{not json");
+    assert_eq!((code, err["error"]["code"].as_str()), (400, Some("bad_json")));
+    let (code, err) = raw(&format!(
+        "{{\"to\":\"+79161234567\",\"text\":\"{}\"}}",
+        "x".repeat(300_000)
+    ));
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    let (code, _) = g.call("GET", "/v1/messages/999999", None);
+    assert_eq!(code, 404);
+}
+
+#[test]
+fn idempotency_key_returns_the_original_or_409() {
+    let s = simulator(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    let body = json!({"to": "+79161234567", "text": "once", "idempotency_key": "order-1042"});
+    let (c1, a) = g.call("POST", "/v1/messages", Some(body.clone()));
+    let (c2, b) = g.call("POST", "/v1/messages", Some(body));
+    assert_eq!((c1, c2), (202, 202));
+    assert_eq!(a["id"], b["id"]);
+    let (c3, e) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "twice?", "idempotency_key": "order-1042"})),
+    );
+    assert_eq!(
+        (c3, e["error"]["code"].as_str()),
+        (409, Some("idempotency_conflict"))
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(ledger(&s.control).len(), 1);
+}
+
+#[test]
+fn batch_items_are_answered_in_order() {
+    let s = simulator(2, 5);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    let mut items: Vec<Value> = (0..1000)
+        .map(|i| json!({"to": format!("+7916{:07}", 1_000_000 + i), "text": format!("batch {i}")}))
+        .collect();
+    items[3] = json!({"to": "bad", "text": "x"});
+    items[7] = json!({"to": "+79161234567"});
+    let (code, r) = g.call("POST", "/v1/messages/batch", Some(json!({"messages": items})));
+    assert_eq!(code, 202);
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1000);
+    assert_eq!(results[3]["error"]["code"], "invalid_number");
+    assert_eq!(results[7]["error"]["code"], "invalid_request");
+    assert_eq!(results.iter().filter(|x| x["id"].is_string()).count(), 998);
+    assert_eq!(results[0]["status"], "queued");
+}
+
+#[test]
+fn modems_and_inbox() {
+    let s = simulator(2, 5);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), "daily_limit = 100\n"));
+    g.wait_ready_modems(2);
+    let (_, modems) = g.call("GET", "/v1/modems", None);
+    let m = &modems[0];
+    for key in [
+        "id",
+        "port",
+        "state",
+        "manufacturer",
+        "model",
+        "imei",
+        "imsi",
+        "iccid",
+        "operator",
+        "signal_dbm",
+        "sent_today",
+        "daily_limit",
+        "last_error",
+    ] {
+        assert!(m.get(key).is_some(), "missing {key}: {m}");
+    }
+    assert_eq!(m["daily_limit"], 100);
+    http(
+        "POST",
+        &format!("{}/modems/1/sms", s.control),
+        None,
+        Some(json!({"from": "+79990001122", "text": "Спасибо!"})),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, inbox) = g.call("GET", "/v1/inbox", None);
+        if let Some(first) = inbox["messages"].as_array().and_then(|a| a.first()) {
+            assert_eq!(first["from"], "+79990001122");
+            assert_eq!(first["text"], "Спасибо!");
+            assert!(first["received_at"].is_string() && first["imsi"].is_string());
+            break;
+        }
+        assert!(Instant::now() < deadline, "reply never reached the inbox");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Stored before it was deleted from the SIM.
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, sims) = http("GET", &format!("{}/modems", s.control), None, None);
+    assert_eq!(sims[1]["stored"], 0);
+}
+
+#[test]
+fn bad_config_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[sending]\nmax_attempts = 0\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sending.max_attempts") && err.contains("at least 1"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["serve", "--config", "/no/such/file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn kill_9_mid_run_then_restart_sends_each_message_at_most_once_and_loses_none() {
+    let s = simulator(4, 40);
+    let config = write_config(s.dir.path(), free_port(), "");
+    let mut g = Gateway::start(&config);
+    g.wait_ready_modems(4);
+    let items: Vec<Value> = (0..200)
+        .map(|i| json!({"to": format!("+7916{:07}", 2_000_000 + i), "text": format!("durable {i}")}))
+        .collect();
+    let (code, r) = g.call("POST", "/v1/messages/batch", Some(json!({"messages": items})));
+    assert_eq!(code, 202);
+    let ids: Vec<String> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    // Let some go out, then pull the plug.
+    std::thread::sleep(Duration::from_millis(600));
+    g.kill9();
+    let sent_before = ledger(&s.control).len();
+    assert!(
+        sent_before > 0 && sent_before < 200,
+        "kill landed at {sent_before}"
+    );
+
+    let g = Gateway::start(&g.config);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let statuses = loop {
+        let statuses: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                g.call("GET", &format!("/v1/messages/{id}"), None).1["status"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string()
+            })
+            .collect();
+        if statuses.iter().all(|s| s == "sent" || s == "unknown") || Instant::now() > deadline {
+            break statuses;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let entries = ledger(&s.control);
+    for (i, status) in statuses.iter().enumerate() {
+        let copies = entries
+            .iter()
+            .filter(|e| e["text"] == format!("durable {i}"))
+            .count();
+        match status.as_str() {
+            "sent" => assert_eq!(copies, 1, "message {i} sent {copies} times"),
+            "unknown" => assert!(copies <= 1, "unknown message {i} sent {copies} times"),
+            other => panic!("message {i} ended {other}: lost"),
+        }
+    }
+    let unknown = statuses.iter().filter(|s| *s == "unknown").count();
+    assert!(unknown <= 4, "{unknown} unknown: at most one in flight per modem");
+    // Nothing else reached the network.
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["text"].as_str().is_some_and(|t| t.starts_with("durable ")))
+    );
+    assert!(entries.len() <= 200);
+}
