@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, demo, modem, pdu, serve, sim};
+use simfleet::cli::{Cli, Command, client, demo, modem, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -115,6 +115,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let rt = runtime()?;
             rt.block_on(serve::run(checked, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Send(args) => {
+            let rt = runtime()?;
+            let ok = rt.block_on(client::send(&args))?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Status(args) => {
+            let rt = runtime()?;
+            rt.block_on(client::status(&args))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {

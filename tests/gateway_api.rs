@@ -511,3 +511,80 @@ fn kill_9_mid_run_then_restart_sends_each_message_at_most_once_and_loses_none() 
     );
     assert!(entries.len() <= 200);
 }
+
+#[test]
+fn send_wait_follows_to_delivered_and_status_and_metrics_show_it() {
+    let s = simulator(2, 20);
+    let config = write_config(s.dir.path(), free_port(), "daily_limit = 50\n");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("status_reports = false", "status_reports = true");
+    std::fs::write(&config, text).unwrap();
+    let g = Gateway::start(&config);
+    g.wait_ready_modems(2);
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args([
+            "send",
+            "--to",
+            "8 916 555-12-34",
+            "--text",
+            "Ваш код: 4821",
+            "--wait",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{progress}");
+    let accepted: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(accepted["status"], "queued");
+    for step in ["queued", "sending", "sent", "delivered"] {
+        assert!(progress.contains(step), "missing {step}: {progress}");
+    }
+    let (_, m) = g.call(
+        "GET",
+        &format!("/v1/messages/{}", accepted["id"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(m["status"], "delivered");
+    assert!(m["delivered_at"].is_string());
+
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["status", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("ready") && text.contains("MTS RUS") && text.contains("/50"),
+        "{text}"
+    );
+    assert!(text.contains("delivered 1"), "{text}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let metrics = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/metrics", g.base))
+            .bearer_auth(&g.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    for needle in [
+        "simfleet_messages{status=\"delivered\"} 1",
+        "simfleet_sim_sent_segments_total{imsi=",
+        "simfleet_modem_state{",
+        "simfleet_send_duration_seconds_count 1",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle}:\n{metrics}");
+    }
+    assert_eq!(http("GET", &format!("{}/metrics", g.base), None, None).0, 401);
+}

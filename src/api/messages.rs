@@ -206,6 +206,7 @@ fn message_json(m: &MessageRow) -> Value {
         "segments": m.segments,
         "encoding": m.encoding,
         "sim": m.sim_imsi.as_ref().map(|imsi| json!({"imsi": imsi, "modem": m.modem_imei, "port": m.modem_port})),
+        "status_report": m.status_report,
         "attempts": m.attempts,
         "send_at": time(m.send_at),
         "created_at": time(Some(m.created_at)),

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod inbox;
 pub mod messages;
+pub mod metrics;
 pub mod modems;
 pub mod state;
 
@@ -25,6 +26,7 @@ const BATCH_BODY_LIMIT: usize = 64 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/v1/messages",
             post(messages::create)

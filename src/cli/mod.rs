@@ -1,6 +1,7 @@
 //! The command line: argument types (clap) and the commands' bodies, kept in
 //! the library so tests can run them in-process against buffers.
 
+pub mod client;
 pub mod demo;
 pub mod modem;
 pub mod pdu;
@@ -33,4 +34,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Try the whole gateway with simulated modems: no setup, nothing to install.
     Demo(demo::DemoArgs),
+    /// Send a message through the running gateway.
+    Send(client::SendArgs),
+    /// Modems and the queue at a glance.
+    Status(client::StatusArgs),
 }

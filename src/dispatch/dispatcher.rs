@@ -99,6 +99,8 @@ struct Shared {
     wake: Notify,
     idle: Notify,
     state: Mutex<State>,
+    /// Time from claim to verdict of every send.
+    durations: Mutex<super::histogram::Histogram>,
 }
 
 /// The dispatcher. Cheap to clone.
@@ -114,6 +116,7 @@ struct Job {
     imsi: String,
     claimed: crate::store::ClaimedMessage,
     segments: usize,
+    started: std::time::Instant,
 }
 
 impl Dispatcher {
@@ -142,6 +145,7 @@ impl Dispatcher {
                 wake: Notify::new(),
                 idle: Notify::new(),
                 state: Mutex::new(state),
+                durations: Mutex::new(super::histogram::Histogram::default()),
             }),
         })
     }
@@ -217,6 +221,15 @@ impl Dispatcher {
     /// Removes a modem (its port went away for good).
     pub fn remove_modem(&self, id: u64) {
         self.state().slots.retain(|s| s.id != id || s.busy);
+    }
+
+    /// Send durations so far (claim to verdict).
+    pub fn send_durations(&self) -> super::histogram::Histogram {
+        self.shared
+            .durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// What the API shows of every modem.
@@ -421,6 +434,7 @@ impl Dispatcher {
                 imsi,
                 claimed,
                 segments,
+                started: std::time::Instant::now(),
             });
         }
         st.in_flight += jobs.len();
@@ -434,6 +448,11 @@ impl Dispatcher {
 
     async fn send(&self, job: Job) {
         let outcome = self.send_parts(&job).await;
+        self.shared
+            .durations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(job.started.elapsed().as_secs_f64());
         let now = self.shared.clock.now_ms();
         let config = &self.shared.config;
         let store = self.shared.store.clone();

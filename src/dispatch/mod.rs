@@ -9,6 +9,7 @@
 pub mod assign;
 pub mod clock;
 pub mod dispatcher;
+pub mod histogram;
 pub mod limits;
 
 pub use clock::{Clock, ManualClock, SystemClock};

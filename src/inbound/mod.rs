@@ -11,7 +11,7 @@ use tracing::{info, warn};
 use crate::dispatch::Clock;
 use crate::modem::Inbound;
 use crate::sms::{self, Tpdu};
-use crate::store::{NewInbound, Store};
+use crate::store::{NewInbound, ReportIn, Store};
 
 /// Stores every inbound PDU and acknowledges it once stored.
 pub async fn consume(store: Store, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Inbound>) {
@@ -21,8 +21,25 @@ pub async fn consume(store: Store, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver
             Ok(pdu) => match &pdu.tpdu {
                 Tpdu::Deliver(d) => (d.sender.to_string(), d.user_data.content.text()),
                 Tpdu::StatusReport(r) => {
-                    info!(imsi = ?m.imsi, mr = r.message_ref, status = r.status.description(), "status report");
-                    (format!("status-report:{}", r.recipient), None)
+                    let report = ReportIn {
+                        imsi: m.imsi.clone(),
+                        message_ref: r.message_ref,
+                        recipient: r.recipient.to_string(),
+                        status_code: r.status.code,
+                        category: r.status.category,
+                        description: r.status.description().to_string(),
+                        discharge_at: r.discharge_time.map(|t| t.timestamp_millis()),
+                        pdu: m.pdu.clone(),
+                    };
+                    let now = clock.now_ms();
+                    match store.run(move |s| s.apply_report(&report, now)).await {
+                        Ok(outcome) => {
+                            info!(imsi = ?m.imsi, mr = r.message_ref, status = r.status.description(), ?outcome, "delivery report");
+                            let _ = m.ack.send(());
+                        }
+                        Err(e) => warn!(error = %e, "cannot store a delivery report; leaving it on the SIM"),
+                    }
+                    continue;
                 }
                 Tpdu::Submit(s) => (format!("submit:{}", s.recipient), s.user_data.content.text()),
             },

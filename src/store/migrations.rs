@@ -5,7 +5,10 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_status_reports.sql"),
+];
 
 /// Brings the schema up to date.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -18,6 +18,7 @@ mod migrations;
 mod query;
 mod record;
 mod recover;
+mod report;
 mod sims;
 mod types;
 
@@ -32,6 +33,7 @@ pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use inbox::{InboxRow, NewInbound};
 pub use query::{MessageRow, StatusCounts};
 pub use record::PartSent;
+pub use report::{ReportIn, ReportOutcome};
 pub use sims::{SimRow, SimSeen};
 pub use types::{Event, Status};
 

@@ -1,0 +1,94 @@
+//! `GET /metrics`: Prometheus text exposition — queue depth by status,
+//! segments sent and attempts failed per SIM, modem states, and how long
+//! sends take.
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::auth::Authorized;
+use super::error::ApiError;
+use super::state::AppState;
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// `GET /metrics`.
+pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let (counts, sims) = app
+        .store
+        .run(|s| Ok::<_, crate::store::StoreError>((s.status_counts()?, s.sims()?)))
+        .await
+        .map_err(ApiError::internal)?;
+    let dispatcher = app.dispatcher.clone();
+    let (modems, durations) =
+        tokio::task::spawn_blocking(move || (dispatcher.modems(), dispatcher.send_durations()))
+            .await
+            .map_err(ApiError::internal)?;
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_messages Messages by status.\n# TYPE simfleet_messages gauge"
+    );
+    for (status, n) in counts {
+        let _ = writeln!(w, "simfleet_messages{{status=\"{status}\"}} {n}");
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_sim_sent_segments_total Segments accepted by the network, per SIM."
+    );
+    let _ = writeln!(w, "# TYPE simfleet_sim_sent_segments_total counter");
+    for s in &sims {
+        let _ = writeln!(
+            w,
+            "simfleet_sim_sent_segments_total{{imsi=\"{}\"}} {}",
+            label(&s.imsi),
+            s.sent_total
+        );
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_sim_failed_total Attempts that failed, per SIM."
+    );
+    let _ = writeln!(w, "# TYPE simfleet_sim_failed_total counter");
+    for s in &sims {
+        let _ = writeln!(
+            w,
+            "simfleet_sim_failed_total{{imsi=\"{}\"}} {}",
+            label(&s.imsi),
+            s.failed_total
+        );
+    }
+    let _ = writeln!(w, "# HELP simfleet_modem_state 1 for the state each modem is in.");
+    let _ = writeln!(w, "# TYPE simfleet_modem_state gauge");
+    for m in &modems {
+        let imei = m.status.info.as_ref().map(|i| i.imei.clone()).unwrap_or_default();
+        let _ = writeln!(
+            w,
+            "simfleet_modem_state{{port=\"{}\",imei=\"{}\",state=\"{}\"}} 1",
+            label(&m.status.port.display().to_string()),
+            label(&imei),
+            m.state
+        );
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_send_duration_seconds Time from claiming a message to the network's verdict."
+    );
+    let _ = writeln!(w, "# TYPE simfleet_send_duration_seconds histogram");
+    for (le, n) in durations.cumulative() {
+        let _ = writeln!(w, "simfleet_send_duration_seconds_bucket{{le=\"{le}\"}} {n}");
+    }
+    let _ = writeln!(
+        w,
+        "simfleet_send_duration_seconds_bucket{{le=\"+Inf\"}} {}",
+        durations.count
+    );
+    let _ = writeln!(w, "simfleet_send_duration_seconds_sum {}", durations.sum);
+    let _ = writeln!(w, "simfleet_send_duration_seconds_count {}", durations.count);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}

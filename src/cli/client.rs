@@ -1,0 +1,199 @@
+//! `simfleet send` and `simfleet status`: clients of the local API. They
+//! find its address and token through the daemon's config file.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+/// Where the daemon's config is.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// The daemon's configuration file (for the API address and token).
+    #[arg(long, default_value = "/etc/simfleet/simfleet.toml")]
+    pub config: PathBuf,
+}
+
+/// Arguments of `simfleet send`.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    /// Recipient, as you have it (national numbers are read in `sending.default_region`).
+    #[arg(long)]
+    pub to: String,
+    /// The text.
+    #[arg(long, allow_hyphen_values = true)]
+    pub text: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Show progress until the message is delivered, failed or unknown.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// Arguments of `simfleet status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn from_config(arg: &ConfigArg) -> anyhow::Result<Api> {
+        let checked = Config::load(&arg.config)?;
+        let mut addr: SocketAddr = checked.config.api.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        let token_file = &checked.config.api.token_file;
+        let token = std::fs::read_to_string(token_file).with_context(|| {
+            format!(
+                "cannot read the API token from {} (run as the simfleet user or root)",
+                token_file.display()
+            )
+        })?;
+        Ok(Api {
+            base: format!("http://{addr}"),
+            token: token.trim().to_string(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()?,
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.with_context(|| {
+            format!(
+                "cannot reach the gateway at {} — is `simfleet serve` running?",
+                self.base
+            )
+        })?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if !status.is_success() {
+            let msg = value["error"]["message"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| value.to_string());
+            bail!("{msg}");
+        }
+        Ok(value)
+    }
+}
+
+const FINAL: &[&str] = &[
+    "delivered",
+    "failed",
+    "unknown",
+    "cancelled",
+    "expired",
+    "suppressed",
+];
+
+/// Runs `simfleet send`; returns whether the message went out (for the exit status).
+pub async fn send(args: &SendArgs) -> anyhow::Result<bool> {
+    let api = Api::from_config(&args.config)?;
+    let accepted = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/messages",
+            Some(json!({"to": args.to, "text": args.text})),
+        )
+        .await?;
+    println!("{accepted}");
+    if !args.wait {
+        return Ok(true);
+    }
+    let id = accepted["id"].as_str().unwrap_or_default().to_string();
+    let mut seen = 0;
+    loop {
+        let m = api
+            .call(reqwest::Method::GET, &format!("/v1/messages/{id}"), None)
+            .await?;
+        let history = m["history"].as_array().cloned().unwrap_or_default();
+        for h in &history[seen.min(history.len())..] {
+            eprintln!(
+                "{}  {:<10} {}",
+                h["at"].as_str().unwrap_or(""),
+                h["status"].as_str().unwrap_or(""),
+                h["reason"].as_str().unwrap_or("")
+            );
+        }
+        seen = history.len();
+        let status = m["status"].as_str().unwrap_or("");
+        // Without a delivery report requested, "sent" is as far as it goes.
+        let done = FINAL.contains(&status) || (status == "sent" && m["status_report"] == false);
+        if done {
+            return Ok(matches!(status, "sent" | "delivered"));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Runs `simfleet status`.
+pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let api = Api::from_config(&args.config)?;
+    let modems = api.call(reqwest::Method::GET, "/v1/modems", None).await?;
+    println!(
+        "{:<28} {:<14} {:<14} {:>6} {:>12}  last error",
+        "modem", "state", "operator", "signal", "sent/limit"
+    );
+    for m in modems.as_array().cloned().unwrap_or_default() {
+        let limit = m["daily_limit"]
+            .as_u64()
+            .map_or("-".to_string(), |l| l.to_string());
+        println!(
+            "{:<28} {:<14} {:<14} {:>6} {:>12}  {}",
+            m["port"].as_str().unwrap_or("?"),
+            m["state"].as_str().unwrap_or("?"),
+            m["operator"].as_str().unwrap_or("-"),
+            m["signal_dbm"]
+                .as_i64()
+                .map_or("-".to_string(), |d| format!("{d}dBm")),
+            format!("{}/{limit}", m["sent_today"].as_u64().unwrap_or(0)),
+            m["last_error"].as_str().unwrap_or(""),
+        );
+    }
+    let metrics = api
+        .http
+        .get(format!("{}/metrics", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let queue: Vec<String> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("simfleet_messages{status=\""))
+        .filter_map(|l| l.split_once("\"} "))
+        .filter(|(_, n)| *n != "0")
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    println!(
+        "\nmessages: {}",
+        if queue.is_empty() {
+            "none".to_string()
+        } else {
+            queue.join(", ")
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Applying a delivery report: matched to the most recent sent part with
+//! the same SIM, message reference (it wraps at 256) and recipient; the
+//! message is `delivered` when all its parts are, `failed` when one fails.
+//! A report that matches nothing is kept.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::types::Status;
+use super::{Store, StoreError};
+
+/// A delivery report as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportIn {
+    /// SIM it arrived on.
+    pub imsi: Option<String>,
+    /// TP-MR.
+    pub message_ref: u8,
+    /// TP-RA, canonical where possible.
+    pub recipient: String,
+    /// TP-ST.
+    pub status_code: u8,
+    /// Delivered, pending or failed.
+    pub category: crate::sms::StatusCategory,
+    /// TP-ST in words.
+    pub description: String,
+    /// TP-DT (unix ms).
+    pub discharge_at: Option<i64>,
+    /// The PDU.
+    pub pdu: String,
+}
+
+/// What a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// It matched a part of this message, which now has this status.
+    Matched {
+        /// Message id.
+        message_id: i64,
+        /// The message's status afterwards.
+        status: Status,
+    },
+    /// It matched nothing and was kept.
+    Kept,
+}
+
+/// Digits only, last nine: national and international forms of one number agree.
+fn tail(number: &str) -> String {
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(9)..].to_string()
+}
+
+impl Store {
+    /// Applies a delivery report received at `now`.
+    pub fn apply_report(&self, r: &ReportIn, now: i64) -> Result<ReportOutcome, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let part: Option<(i64, i64)> = tx
+            .prepare_cached(
+                "SELECT p.message_id, p.seq FROM message_parts p JOIN messages m ON m.id = p.message_id
+                 WHERE p.sim_imsi = coalesce(?1, p.sim_imsi) AND p.message_ref = ?2 AND p.status = 'sent'
+                   AND substr(replace(m.recipient, '+', ''), -9) = ?3
+                 ORDER BY p.sent_at DESC LIMIT 1",
+            )?
+            .query_row(params![r.imsi, r.message_ref, tail(&r.recipient)], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let Some((message_id, seq)) = part else {
+            tx.prepare_cached(
+                "INSERT INTO status_reports (sim_imsi, message_ref, recipient, status_code, discharge_at, received_at, pdu)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![r.imsi, r.message_ref, r.recipient, r.status_code, r.discharge_at, now, r.pdu])?;
+            tx.commit()?;
+            return Ok(ReportOutcome::Kept);
+        };
+        use crate::sms::StatusCategory::*;
+        let part_status = match r.category {
+            Delivered => "delivered",
+            Failed => "failed",
+            Pending => "sent",
+        };
+        tx.prepare_cached("UPDATE message_parts SET status = ?3 WHERE message_id = ?1 AND seq = ?2")?
+            .execute(params![message_id, seq, part_status])?;
+        let (segments, delivered, failed): (i64, i64, i64) = tx
+            .prepare_cached(
+                "SELECT m.segments,
+                        (SELECT count(*) FROM message_parts WHERE message_id = m.id AND status = 'delivered'),
+                        (SELECT count(*) FROM message_parts WHERE message_id = m.id AND status = 'failed')
+                 FROM messages m WHERE m.id = ?1",
+            )?
+            .query_row([message_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let when = r.discharge_at.unwrap_or(now);
+        let (status, reason) = if failed > 0 {
+            (
+                Status::Failed,
+                format!("not delivered: {} (status {:#04x})", r.description, r.status_code),
+            )
+        } else if delivered == segments {
+            (Status::Delivered, format!("delivery report: {}", r.description))
+        } else {
+            let current: String = tx
+                .prepare_cached("SELECT status FROM messages WHERE id = ?1")?
+                .query_row([message_id], |row| row.get(0))?;
+            tx.commit()?;
+            return Ok(ReportOutcome::Matched {
+                message_id,
+                status: current.parse().unwrap_or(Status::Sent),
+            });
+        };
+        tx.prepare_cached(
+            "UPDATE messages SET status = ?2, delivered_at = CASE WHEN ?2 = 'delivered' THEN ?3 ELSE delivered_at END,
+                    error = CASE WHEN ?2 = 'failed' THEN ?4 ELSE error END, updated_at = ?5
+             WHERE id = ?1 AND status IN ('sent', 'delivered', 'unknown')",
+        )?
+        .execute(params![message_id, status.as_str(), when, reason, now])?;
+        tx.prepare_cached(
+            "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![message_id, status.as_str(), now, reason])?;
+        tx.commit()?;
+        Ok(ReportOutcome::Matched { message_id, status })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::Msisdn;
+    use crate::sms::{Encoding, StatusCategory};
+    use crate::store::{NewMessage, PartSent};
+
+    fn report(mr: u8, to: &str, category: StatusCategory) -> ReportIn {
+        ReportIn {
+            imsi: Some("A".into()),
+            message_ref: mr,
+            recipient: to.into(),
+            status_code: if category == StatusCategory::Delivered {
+                0
+            } else {
+                0x46
+            },
+            category,
+            description: "x".into(),
+            discharge_at: Some(9_000),
+            pdu: "00".into(),
+        }
+    }
+
+    #[test]
+    fn delivered_when_all_parts_are_failed_when_one_is() {
+        let s = Store::open_in_memory().unwrap();
+        let m = NewMessage {
+            recipient: Msisdn::from_canonical("+79161234567"),
+            text: "t".into(),
+            encoding: Encoding::Gsm7,
+            segments: 2,
+            status_report: true,
+            send_at: None,
+            idempotency_key: None,
+            request_hash: String::new(),
+        };
+        let id = s.enqueue(&m, 1).unwrap().id;
+        s.claim(id, "A", "i", "p", "gw", 2).unwrap().unwrap();
+        for (seq, mr) in [(1, 7u8), (2, 8)] {
+            s.record_part_sent(&PartSent {
+                message_id: id,
+                seq,
+                imsi: "A".into(),
+                concat_ref: 1,
+                message_ref: Some(mr),
+                at: 3,
+            })
+            .unwrap();
+        }
+        s.mark_sent(id, "A", 2, "d", 4).unwrap();
+        // A national-form recipient still matches.
+        let out = s
+            .apply_report(&report(7, "89161234567", StatusCategory::Delivered), 10)
+            .unwrap();
+        assert_eq!(
+            out,
+            ReportOutcome::Matched {
+                message_id: id,
+                status: Status::Sent
+            }
+        );
+        let out = s
+            .apply_report(&report(8, "+79161234567", StatusCategory::Delivered), 11)
+            .unwrap();
+        assert_eq!(
+            out,
+            ReportOutcome::Matched {
+                message_id: id,
+                status: Status::Delivered
+            }
+        );
+        assert_eq!(s.message(id).unwrap().unwrap().0.delivered_at, Some(9_000));
+        // Unmatched: kept.
+        assert_eq!(
+            s.apply_report(&report(99, "+79161234567", StatusCategory::Failed), 12)
+                .unwrap(),
+            ReportOutcome::Kept
+        );
+    }
+}
