@@ -12,14 +12,25 @@ use super::error::ApiError;
 use super::state::AppState;
 
 /// Query of `GET /v1/inbox`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Cursor: the `next` of the previous page.
     after: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<usize>,
 }
 
 /// `GET /v1/inbox?after=&limit=`.
+#[utoipa::path(get, path = "/v1/inbox", operation_id = "list_inbox", tag = "inbox",
+    params(InboxQuery),
+    responses(
+        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi}], \"next\": cursor|null}`", body = Object),
+        (status = 400, description = "Bad query", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn list(
     _: Authorized,
     State(app): State<AppState>,

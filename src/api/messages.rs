@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use utoipa::{IntoParams, ToSchema};
+
 use super::auth::Authorized;
 use super::error::ApiError;
 use super::state::{Accepting, AppState};
@@ -18,7 +20,7 @@ use crate::sms;
 use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status};
 
 /// `POST /v1/messages` body (and one batch item).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     /// Recipient, as the user has it.
@@ -34,15 +36,16 @@ pub struct MessageRequest {
 }
 
 /// `POST /v1/messages/batch` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
-    /// The messages; items are checked one by one.
+    /// The messages, each like the body of `POST /v1/messages`; items are checked one by one.
+    #[schema(value_type = Vec<MessageRequest>)]
     pub messages: Vec<Value>,
 }
 
 /// What accepting a message returns.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     /// Message id.
     pub id: String,
@@ -131,6 +134,17 @@ fn enqueue_error(e: EnqueueError) -> ApiError {
 }
 
 /// `POST /v1/messages`.
+#[utoipa::path(post, path = "/v1/messages", operation_id = "create_message", tag = "messages",
+    request_body = MessageRequest,
+    responses(
+        (status = 202, description = "Accepted (or the original message for a repeated idempotency key)", body = Accepted),
+        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 409, description = "Idempotency key used for a different message", body = super::ErrorResponse),
+        (status = 413, description = "Body too large", body = super::ErrorResponse),
+        (status = 422, description = "Invalid number, empty text, too long, unknown field", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn create(
     _: Authorized,
     State(app): State<AppState>,
@@ -150,6 +164,15 @@ pub async fn create(
 
 /// `POST /v1/messages/batch`: one transaction; a bad item gets its own
 /// error and spoils nothing.
+#[utoipa::path(post, path = "/v1/messages/batch", operation_id = "create_messages_batch", tag = "messages",
+    request_body = BatchRequest,
+    responses(
+        (status = 202, description = "`{\"results\": [...]}`: per item, in order, the accepted message or `{\"error\": {...}}`", body = Object),
+        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 413, description = "Body too large", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn batch(
     _: Authorized,
     State(app): State<AppState>,
@@ -222,6 +245,14 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
 }
 
 /// `GET /v1/messages/{id}`.
+#[utoipa::path(get, path = "/v1/messages/{id}", operation_id = "get_message", tag = "messages",
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The message with its history: id, to, text, status, segments, encoding, sim, attempts, send_at, created_at, sent_at, delivered_at, error, status_report, history[{status, at, reason}]", body = Object),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such message", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn get(
     _: Authorized,
     State(app): State<AppState>,
@@ -243,15 +274,27 @@ pub async fn get(
 }
 
 /// Query of `GET /v1/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only messages in this status.
     status: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<usize>,
+    /// Cursor: the `next` of the previous page.
     after: Option<String>,
 }
 
 /// `GET /v1/messages?status=&limit=&after=`.
+#[utoipa::path(get, path = "/v1/messages", operation_id = "list_messages", tag = "messages",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{\"messages\": [...], \"next\": cursor|null}`, oldest first", body = Object),
+        (status = 400, description = "Bad query", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn list(
     _: Authorized,
     State(app): State<AppState>,
@@ -289,6 +332,15 @@ pub async fn list(
 }
 
 /// `DELETE /v1/messages/{id}`: cancels a message not yet being sent.
+#[utoipa::path(delete, path = "/v1/messages/{id}", operation_id = "cancel_message", tag = "messages",
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "`{\"id\", \"status\": \"cancelled\"}`", body = Object),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such message", body = super::ErrorResponse),
+        (status = 409, description = "Already being sent or finished", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn cancel(
     _: Authorized,
     State(app): State<AppState>,

@@ -17,6 +17,12 @@ fn label(v: &str) -> String {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram", content_type = "text/plain", body = String),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let (counts, sims) = app
         .store

@@ -1,6 +1,8 @@
 //! The local HTTP API (axum). Thin: every route is in [`router`], handlers
 //! live in modules named after their paths, auth is an extractor, and one
-//! [`ApiError`](error::ApiError) becomes the JSON error response.
+//! [`ApiError`](error::ApiError) becomes the JSON error response. The
+//! OpenAPI document is built from the same annotated handlers as the
+//! router, so the two cannot drift apart.
 
 pub mod auth;
 pub mod error;
@@ -10,9 +12,14 @@ pub mod metrics;
 pub mod modems;
 pub mod state;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::Token;
 pub use state::{Accepting, AppState};
@@ -22,24 +29,86 @@ const MESSAGE_BODY_LIMIT: usize = 256 * 1024;
 /// Largest batch body (100,000 short messages fit).
 const BATCH_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-/// Every route of the API.
+/// The error body every route uses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    /// `{"code": "invalid_number", "message": "..."}`.
+    pub error: ErrorDetail,
+}
+
+/// Code and message of an error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: bad_json, unauthorized, not_found, idempotency_conflict, not_cancellable,
+    /// body_too_large, invalid_number, empty_text, too_long, invalid_request, invalid_send_at, …
+    pub code: String,
+    /// In words.
+    pub message: String,
+}
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "simfleet", description = "On-premise SMS gateway: send through USB GSM modems, read replies."),
+    modifiers(&Bearer),
+    components(schemas(ErrorResponse, ErrorDetail, crate::store::Status))
+)]
+struct ApiDoc;
+
+/// `GET /healthz`: the process is up (no token needed).
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "operations", responses((status = 200, description = "ok", body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The routes and their OpenAPI document, from the same annotations.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let single = OpenApiRouter::new()
+        .routes(routes!(messages::create, messages::list))
+        .layer(DefaultBodyLimit::max(MESSAGE_BODY_LIMIT));
+    let batch = OpenApiRouter::new()
+        .routes(routes!(messages::batch))
+        .layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT));
+    let rest = OpenApiRouter::new()
+        .routes(routes!(messages::get, messages::cancel))
+        .routes(routes!(modems::list))
+        .routes(routes!(inbox::list))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(healthz));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(single)
+        .merge(batch)
+        .merge(rest)
+        .split_for_parts()
+}
+
+/// The OpenAPI document (for tests and tooling).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// Every route of the API, plus `GET /v1/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::metrics))
+    let (router, spec) = routes();
+    router
         .route(
-            "/v1/messages",
-            post(messages::create)
-                .get(messages::list)
-                .layer(DefaultBodyLimit::max(MESSAGE_BODY_LIMIT)),
+            "/v1/openapi.json",
+            get(move |_: auth::Authorized| {
+                let spec = spec.clone();
+                async move { Json(spec) }
+            }),
         )
-        .route(
-            "/v1/messages/batch",
-            post(messages::batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
-        )
-        .route("/v1/messages/{id}", get(messages::get).delete(messages::cancel))
-        .route("/v1/modems", get(modems::list))
-        .route("/v1/inbox", get(inbox::list))
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .with_state(state)
 }

@@ -8,6 +8,12 @@ use super::auth::Authorized;
 use super::state::AppState;
 
 /// `GET /v1/modems`.
+#[utoipa::path(get, path = "/v1/modems", operation_id = "list_modems", tag = "modems",
+    responses(
+        (status = 200, description = "`[{id, port, state, manufacturer, model, imei, imsi, iccid, operator, signal_dbm, sent_today, daily_limit, last_error}]`; state is connecting, ready, busy, cooling_down, no_sim, pin_required, not_registered, disconnected or failed", body = Vec<Object>),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
 pub async fn list(_: Authorized, State(app): State<AppState>) -> Json<Value> {
     let dispatcher = app.dispatcher.clone();
     let views = tokio::task::spawn_blocking(move || dispatcher.modems())

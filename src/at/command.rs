@@ -287,7 +287,7 @@ impl Command for IccidCommand {
 /// filler F is dropped.
 pub fn normalize_iccid(raw: &str) -> String {
     let v = raw.to_ascii_uppercase();
-    let v = if v.starts_with("98") && v.len() % 2 == 0 {
+    let v = if v.starts_with("98") && v.len().is_multiple_of(2) {
         v.as_bytes()
             .chunks(2)
             .flat_map(|p| [p[1] as char, p[0] as char])
@@ -518,8 +518,10 @@ impl Command for QuerySmsc {
 /// Modems left in `AT+CSCS="UCS2"` print strings as UTF-16 hex
 /// ("002B0037…" for "+7…"). Decodes that form; returns others unchanged.
 pub fn decode_maybe_ucs2(s: &str) -> String {
-    let looks_ucs2 =
-        s.len() >= 8 && s.len() % 4 == 0 && s.starts_with("00") && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let looks_ucs2 = s.len() >= 8
+        && s.len().is_multiple_of(4)
+        && s.starts_with("00")
+        && s.bytes().all(|b| b.is_ascii_hexdigit());
     if !looks_ucs2 {
         return s.to_string();
     }

@@ -6,7 +6,7 @@ use super::error::DecodeError;
 /// the caller's business; anything else that is not a hex digit is an error.
 pub fn decode_hex(text: &str) -> Result<Vec<u8>, DecodeError> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(DecodeError::OddHexLength(digits.len()));
     }
     let nibble = |i: usize| -> Result<u8, DecodeError> {

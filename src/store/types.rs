@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for its `send_at`.
