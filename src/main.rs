@@ -28,7 +28,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// glibc keeps a malloc arena per thread and rarely gives memory back; a
+/// small daemon on a Pi is better served by two arenas.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator tuning; called before threads start.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_ARENA_MAX, 2);
+    }
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    limit_malloc_arenas();
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

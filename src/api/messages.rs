@@ -40,8 +40,17 @@ pub struct MessageRequest {
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The messages, each like the body of `POST /v1/messages`; items are checked one by one.
+    /// Kept as raw JSON until each is read, so a large batch is not held twice.
     #[schema(value_type = Vec<MessageRequest>)]
-    pub messages: Vec<Value>,
+    pub messages: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// The batch body with each item left as a slice of the request.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchBorrowed<'a> {
+    #[serde(borrow)]
+    messages: Vec<&'a serde_json::value::RawValue>,
 }
 
 /// What accepting a message returns.
@@ -176,43 +185,71 @@ pub async fn create(
 pub async fn batch(
     _: Authorized,
     State(app): State<AppState>,
-    body: Result<Json<BatchRequest>, JsonRejection>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(req) = body?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "request body too large",
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text())
+        }
+    })?;
     let now = app.clock.now_ms();
     let rules = app.accepting.clone();
-    let results = app
+    let body = app
         .store
         .run(move |s| {
-            let prepared: Vec<Result<NewMessage, ApiError>> = req
-                .messages
-                .into_iter()
-                .map(|item| {
-                    let r: MessageRequest = serde_json::from_value(item)
-                        .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))?;
-                    prepare(&r, &rules)
-                })
-                .collect();
-            let valid: Vec<NewMessage> = prepared.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
-            let mut stored = s.enqueue_batch(&valid, now)?.into_iter();
-            Ok::<_, crate::store::StoreError>(
-                prepared
-                    .into_iter()
-                    .map(|p| match p {
-                        Err(e) => json!({"error": e.body()}),
-                        Ok(_) => match stored.next() {
-                            Some(Ok(o)) => json!(Accepted::from(o)),
-                            Some(Err(e)) => json!({"error": enqueue_error(e).body()}),
-                            None => json!({"error": {"code": "internal", "message": "lost item"}}),
+            // Each item is read, checked and stored in turn inside one
+            // transaction; the response is written as it is produced.
+            // Items stay slices of the body until each is read.
+            let req: BatchBorrowed<'_> = match serde_json::from_slice(&body) {
+                Ok(r) => r,
+                Err(e) if e.is_data() => return Ok(Err(ApiError::invalid("invalid_request", e.to_string()))),
+                Err(e) => {
+                    return Ok(Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_json",
+                        e.to_string(),
+                    )));
+                }
+            };
+            let mut out = String::with_capacity(req.messages.len() * 64 + 16);
+            out.push_str("{\"results\":[");
+            s.enqueue_each(now, |insert| {
+                for (i, item) in req.messages.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let parsed = serde_json::from_str::<MessageRequest>(item.get())
+                        .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))
+                        .and_then(|r| prepare(&r, &rules));
+                    let item = match parsed {
+                        Err(e) => serde_json::to_string(&json!({"error": e.body()})),
+                        Ok(m) => match insert(&m) {
+                            Ok(o) => serde_json::to_string(&Accepted::from(o)),
+                            Err(EnqueueError::Store(e)) => return Err(e),
+                            Err(e) => serde_json::to_string(&json!({"error": enqueue_error(e).body()})),
                         },
-                    })
-                    .collect::<Vec<_>>(),
-            )
+                    };
+                    out.push_str(&item.unwrap_or_else(|_| "null".into()));
+                }
+                Ok(())
+            })?;
+            out.push_str("]}");
+            Ok::<_, crate::store::StoreError>(Ok(out))
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)??;
     app.dispatcher.wake();
-    Ok((StatusCode::ACCEPTED, Json(json!({"results": results}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    ))
 }
 
 fn time(ms: Option<i64>) -> Value {

@@ -18,7 +18,7 @@ use super::limits::{ErrorRate, MinuteWindow, SimPolicy};
 use crate::at::SendFailure;
 use crate::modem::{ModemHandle, ModemState, ModemStatus, SendError};
 use crate::sms::{self, Address, SplitOptions, SubmitOptions};
-use crate::store::{PartSent, SimSeen, Store, StoreError};
+use crate::store::{ClaimRequest, PartSent, SimSeen, Store, StoreError};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -395,29 +395,41 @@ impl Dispatcher {
         let mut cursor = st.cursor;
         let assignments = assign(&candidates, &mut views, &mut cursor);
         st.cursor = cursor;
+        // Claim the whole round in one transaction: durable before any
+        // modem sees a byte, with one disk sync rather than one per SIM.
+        let picked: Vec<(i64, usize, String, String, String, usize)> = assignments
+            .iter()
+            .map(|&(message_id, view_index)| {
+                let slot_index = slot_of_view[view_index];
+                let status = st.slots[slot_index].handle.status();
+                let imei = status.info.as_ref().map(|i| i.imei.clone()).unwrap_or_default();
+                let segments = candidates
+                    .iter()
+                    .find(|c| c.id == message_id)
+                    .map_or(1, |c| c.segments);
+                (
+                    message_id,
+                    slot_index,
+                    views[view_index].imsi.clone(),
+                    imei,
+                    status.port.display().to_string(),
+                    segments,
+                )
+            })
+            .collect();
+        let requests: Vec<ClaimRequest<'_>> = picked
+            .iter()
+            .map(|(id, _, imsi, imei, port, _)| ClaimRequest {
+                id: *id,
+                imsi,
+                imei,
+                port,
+            })
+            .collect();
+        let claims = store.claim_many(&requests, &self.shared.config.gateway_id, now)?;
         let mut jobs = Vec::new();
-        for (message_id, view_index) in assignments {
-            let slot_index = slot_of_view[view_index];
-            let imsi = views[view_index].imsi.clone();
-            let status = st.slots[slot_index].handle.status();
-            let imei = status.info.as_ref().map(|i| i.imei.clone()).unwrap_or_default();
-            let port = status.port.display().to_string();
-            let segments = candidates
-                .iter()
-                .find(|c| c.id == message_id)
-                .map_or(1, |c| c.segments);
-            // Durable before the modem sees a byte.
-            let Some(claimed) = store.claim(
-                message_id,
-                &imsi,
-                &imei,
-                &port,
-                &self.shared.config.gateway_id,
-                now,
-            )?
-            else {
-                continue;
-            };
+        for ((_, slot_index, imsi, _, _, segments), claimed) in picked.into_iter().zip(claims) {
+            let Some(claimed) = claimed else { continue };
             let slot = &mut st.slots[slot_index];
             slot.busy = true;
             if slot.policy.per_minute.is_some() {
@@ -447,7 +459,7 @@ impl Dispatcher {
     }
 
     async fn send(&self, job: Job) {
-        let outcome = self.send_parts(&job).await;
+        let (outcome, last_part) = self.send_parts(&job).await;
         self.shared
             .durations
             .lock()
@@ -466,7 +478,7 @@ impl Dispatcher {
                 let segments = job.segments;
                 info!(msg_id = id, imsi = %imsi, segments, "message sent");
                 store
-                    .run(move |s| s.mark_sent(id, &imsi, segments, &today, now))
+                    .run(move |s| s.mark_sent_with(id, &imsi, segments, &today, now, last_part.as_ref()))
                     .await
             }
             Outcome::Unknown(reason) => {
@@ -533,15 +545,17 @@ impl Dispatcher {
         self.wake();
     }
 
-    async fn send_parts(&self, job: &Job) -> Outcome {
+    /// Sends every part; returns the outcome and, when all went out, the
+    /// last part's record (stored together with the verdict).
+    async fn send_parts(&self, job: &Job) -> (Outcome, Option<PartSent>) {
         let c = &job.claimed;
         let to = match Address::parse_number(&c.recipient) {
             Ok(a) => a,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return (Outcome::Failed(e.to_string()), None),
         };
         let plan = match sms::plan(&c.text, &self.shared.config.split) {
             Ok(p) => p,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return (Outcome::Failed(e.to_string()), None),
         };
         let options = SubmitOptions {
             status_report: c.status_report,
@@ -550,9 +564,10 @@ impl Dispatcher {
         };
         let pdus = match sms::encode_submit(&to, &plan, &options, c.concat_ref) {
             Ok(p) => p,
-            Err(e) => return Outcome::Failed(e.to_string()),
+            Err(e) => return (Outcome::Failed(e.to_string()), None),
         };
         let total = pdus.len();
+        let mut last = None;
         for (i, pdu) in pdus.into_iter().enumerate() {
             // A later part that fails is retried through the same SIM, so
             // the handset can still join the parts.
@@ -569,33 +584,41 @@ impl Dispatcher {
                             message_ref: Some(mr),
                             at: self.shared.clock.now_ms(),
                         };
-                        if let Err(e) = self.shared.store.run(move |s| s.record_part_sent(&part)).await {
+                        if i + 1 == total {
+                            last = Some(part);
+                        } else if let Err(e) = self.shared.store.run(move |s| s.record_part_sent(&part)).await
+                        {
                             warn!(msg_id = c.id, error = %e, "cannot record a sent part");
                         }
                         break;
                     }
                     Err(SendError::Ambiguous { reason }) => {
-                        return Outcome::Unknown(format!("part {} of {total}: {reason}", i + 1));
+                        return (
+                            Outcome::Unknown(format!("part {} of {total}: {reason}", i + 1)),
+                            None,
+                        );
                     }
                     Err(SendError::NotSent { failure, reason }) if i == 0 => {
-                        return match failure {
+                        let outcome = match failure {
                             SendFailure::Permanent => Outcome::Failed(reason),
                             _ => Outcome::NotSent { failure, reason },
                         };
+                        return (outcome, None);
                     }
                     Err(SendError::NotSent { failure, reason }) => {
                         if failure == SendFailure::Permanent || tries >= 3 {
-                            return Outcome::Failed(format!(
+                            let reason = format!(
                                 "part {} of {total} not sent ({reason}); earlier parts were, so the recipient may see an incomplete message",
                                 i + 1
-                            ));
+                            );
+                            return (Outcome::Failed(reason), None);
                         }
                         tokio::time::sleep(Duration::from_secs(2)).await;
                     }
                 }
             }
         }
-        Outcome::Sent
+        (Outcome::Sent, last)
     }
 }
 

@@ -102,6 +102,8 @@ pub struct LedgerEntry {
     pub status_report: bool,
     /// The PDU as written.
     pub pdu: String,
+    /// When `AT+CMGS` arrived (the first byte of this send).
+    pub command_at: DateTime<Utc>,
     /// When it was accepted.
     pub at: DateTime<Utc>,
 }
@@ -383,6 +385,7 @@ impl SimModem {
         let mut buf = [0u8; 1024];
         let mut line: Vec<u8> = Vec::new();
         let mut pdu: Option<(usize, Vec<u8>)> = None;
+        let mut command_at = Utc::now();
         'outer: loop {
             let n = tokio::select! {
                 r = rd.read(&mut buf) => match r { Ok(0) | Err(_) => break, Ok(n) => n },
@@ -402,7 +405,7 @@ impl SimModem {
                             if echo {
                                 let _ = tx.send(b"\x1a".to_vec()).await;
                             }
-                            let outcome = self.submit(&hex, len);
+                            let outcome = self.submit(&hex, len, command_at);
                             tokio::select! {
                                 _ = tokio::time::sleep(outcome.delay) => {}
                                 _ = stop.changed() => break 'outer,
@@ -428,6 +431,7 @@ impl SimModem {
                 }
                 match b {
                     b'\r' => {
+                        let received_at = Utc::now();
                         let text = String::from_utf8_lossy(&line).trim().to_string();
                         line.clear();
                         if text.is_empty() {
@@ -448,6 +452,7 @@ impl SimModem {
                             Action::Prompt(len) => {
                                 out.push_str("\r\n> ");
                                 pdu = Some((len, Vec::new()));
+                                command_at = received_at;
                             }
                             Action::Ignore => out.clear(),
                         }
@@ -472,7 +477,7 @@ impl SimModem {
     }
 
     /// Accepts or refuses a submitted PDU.
-    fn submit(&self, hex: &str, tpdu_len: usize) -> PduOutcome {
+    fn submit(&self, hex: &str, tpdu_len: usize, command_at: DateTime<Utc>) -> PduOutcome {
         let mut st = lock(&self.state);
         let refuse = |st: &mut State, code: u16| {
             st.counters.sends_refused += 1;
@@ -532,6 +537,7 @@ impl SimModem {
                 .map(|c| (c.reference, c.total, c.seq)),
             status_report: submit.status_report_request,
             pdu: hex.to_string(),
+            command_at,
             at: Utc::now(),
         });
         let delay = st.faults.latency_ms.map_or(self.latency, Duration::from_millis);

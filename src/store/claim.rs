@@ -101,8 +101,50 @@ impl Store {
         gateway: &str,
         now: i64,
     ) -> Result<Option<Claimed>, StoreError> {
+        let mut out = self.claim_many(&[ClaimRequest { id, imsi, imei, port }], gateway, now)?;
+        Ok(out.pop().flatten())
+    }
+
+    /// Claims several messages in one transaction (one disk sync for a
+    /// whole dispatch round); each is `None` if it was no longer queued.
+    pub fn claim_many(
+        &self,
+        requests: &[ClaimRequest<'_>],
+        gateway: &str,
+        now: i64,
+    ) -> Result<Vec<Option<Claimed>>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        let mut out = Vec::with_capacity(requests.len());
+        for r in requests {
+            out.push(claim_one(&tx, r, gateway, now)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// One message to claim for one SIM.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimRequest<'a> {
+    /// Message id.
+    pub id: i64,
+    /// SIM.
+    pub imsi: &'a str,
+    /// Modem.
+    pub imei: &'a str,
+    /// Port.
+    pub port: &'a str,
+}
+
+fn claim_one(
+    tx: &rusqlite::Transaction<'_>,
+    r: &ClaimRequest<'_>,
+    gateway: &str,
+    now: i64,
+) -> Result<Option<Claimed>, StoreError> {
+    let (id, imsi, imei, port) = (r.id, r.imsi, r.imei, r.port);
+    {
         let claimed = tx
             .prepare_cached(
                 "UPDATE messages SET status = 'sending', sim_imsi = ?2, modem_imei = ?3, modem_port = ?4,
@@ -143,7 +185,6 @@ impl Store {
             now,
             format!("attempt {attempts} via SIM {imsi} (modem {imei} at {port})")
         ])?;
-        tx.commit()?;
         Ok(Some(Claimed {
             id,
             recipient,

@@ -73,6 +73,24 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs `f` with an inserter inside one transaction, committed when `f`
+    /// returns `Ok`: a batch can be stored item by item as it is read,
+    /// without holding all of it in memory.
+    pub fn enqueue_each<T>(
+        &self,
+        now: i64,
+        f: impl FnOnce(
+            &mut dyn FnMut(&NewMessage) -> Result<EnqueueOutcome, EnqueueError>,
+        ) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut insert_one = |msg: &NewMessage| insert(&tx, msg, now);
+        let out = f(&mut insert_one)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Stores many messages in one transaction; each gets its own outcome.
     /// An item's conflict does not spoil the others.
     pub fn enqueue_batch(

@@ -23,6 +23,15 @@ pub struct PartSent {
     pub at: i64,
 }
 
+fn insert_part(conn: &rusqlite::Connection, p: &PartSent) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO message_parts (message_id, seq, sim_imsi, concat_ref, message_ref, sent_at, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent')",
+    )?
+    .execute(params![p.message_id, p.seq as i64, p.imsi, p.concat_ref, p.message_ref, p.at])?;
+    Ok(())
+}
+
 fn event(tx: &Transaction<'_>, id: i64, status: Status, now: i64, reason: &str) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, status.as_str(), now, reason])?;
@@ -32,13 +41,7 @@ fn event(tx: &Transaction<'_>, id: i64, status: Status, now: i64, reason: &str) 
 impl Store {
     /// Records a part the network accepted (durably, before the next part).
     pub fn record_part_sent(&self, p: &PartSent) -> Result<(), StoreError> {
-        self.writer()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO message_parts (message_id, seq, sim_imsi, concat_ref, message_ref, sent_at, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'sent')",
-            )?
-            .execute(params![p.message_id, p.seq as i64, p.imsi, p.concat_ref, p.message_ref, p.at])?;
-        Ok(())
+        insert_part(&self.writer(), p)
     }
 
     /// Every part is with the network: the message is `sent`. Counts the
@@ -52,8 +55,25 @@ impl Store {
         today: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        self.mark_sent_with(id, imsi, segments, today, now, None)
+    }
+
+    /// [`mark_sent`](Self::mark_sent), recording the last part in the same
+    /// transaction (one disk sync instead of two).
+    pub fn mark_sent_with(
+        &self,
+        id: i64,
+        imsi: &str,
+        segments: usize,
+        today: &str,
+        now: i64,
+        last_part: Option<&PartSent>,
+    ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        if let Some(p) = last_part {
+            insert_part(&tx, p)?;
+        }
         let recipient: String = tx
             .prepare_cached(
                 "UPDATE messages SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL
