@@ -340,15 +340,17 @@ async fn ingest() {
 
 async fn memory() {
     let r = rig(16, 200, true).await;
+    // SIMFLEET_BENCH_BATCH: items per request (default 100,000).
+    let size: usize = std::env::var("SIMFLEET_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let t = Instant::now();
-    for b in 0..10 {
+    for b in 0..1_000_000 / size {
         let res = r
-            .post(
-                "/v1/messages/batch",
-                &batch(100_000, 6_000_000 + b * 100_000, "mem"),
-            )
+            .post("/v1/messages/batch", &batch(size, 6_000_000 + b * size, "mem"))
             .await;
-        assert_eq!(res["results"].as_array().unwrap().len(), 100_000);
+        assert_eq!(res["results"].as_array().unwrap().len(), size);
     }
     let enqueue = t.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -367,7 +369,7 @@ async fn memory() {
         .find_map(|l| l.strip_prefix("simfleet_messages{status=\"queued\"} "))
         .unwrap_or("?");
     println!(
-        "memory  16 modems sending, 1,000,000 enqueued in {enqueue:.1} s ({queued} still queued): peak RSS {:.1} MB, RSS now {:.1} MB",
+        "memory  16 modems sending, 1,000,000 enqueued in batches of {size} in {enqueue:.1} s ({queued} still queued): peak RSS {:.1} MB, RSS now {:.1} MB",
         r.proc_status("VmHWM:") as f64 / 1024.0,
         r.proc_status("VmRSS:") as f64 / 1024.0
     );
