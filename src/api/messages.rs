@@ -344,25 +344,13 @@ pub async fn list(
         .map(str::parse::<Status>)
         .transpose()
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e))?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let after = match q.after.as_deref() {
-        None | Some("") => 0,
-        Some(a) => a.parse().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_query",
-                format!("after {a:?} is not a cursor"),
-            )
-        })?,
-    };
+    let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app
         .store
         .run(move |s| s.messages(status, after, limit))
         .await
         .map_err(ApiError::internal)?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|m| m.id.to_string()))
-        .flatten();
+    let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
     Ok(Json(
         json!({"messages": rows.iter().map(message_json).collect::<Vec<_>>(), "next": next}),
     ))

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod messages;
 pub mod metrics;
 pub mod modems;
+pub mod page;
 pub mod state;
 
 use axum::extract::DefaultBodyLimit;

@@ -3,6 +3,14 @@
 
 use std::fmt;
 
+/// An error value as modems print it: a number (`AT+CMEE=1`) or words (`AT+CMEE=2`).
+fn code_or_text(s: &str) -> (Option<u16>, Option<String>) {
+    match s.parse() {
+        Ok(code) => (Some(code), None),
+        Err(_) => (None, Some(s.to_string())),
+    }
+}
+
 /// A `+CME ERROR`: numeric with `AT+CMEE=1`, text with `AT+CMEE=2`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CmeError {
@@ -14,16 +22,8 @@ pub struct CmeError {
 
 impl CmeError {
     pub(crate) fn parse(s: &str) -> Self {
-        match s.parse() {
-            Ok(code) => Self {
-                code: Some(code),
-                text: None,
-            },
-            Err(_) => Self {
-                code: None,
-                text: Some(s.to_string()),
-            },
-        }
+        let (code, text) = code_or_text(s);
+        Self { code, text }
     }
 
     /// The error in words.
@@ -89,16 +89,8 @@ pub struct CmsError {
 
 impl CmsError {
     pub(crate) fn parse(s: &str) -> Self {
-        match s.parse() {
-            Ok(code) => Self {
-                code: Some(code),
-                text: None,
-            },
-            Err(_) => Self {
-                code: None,
-                text: Some(s.to_string()),
-            },
-        }
+        let (code, text) = code_or_text(s);
+        Self { code, text }
     }
 
     /// A numeric error, as the simulator and tests raise them.
