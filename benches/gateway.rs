@@ -8,8 +8,10 @@
 //! 4. memory: peak RSS of the daemon with 16 modems and 1,000,000 queued.
 //! 5. idle: CPU used by the daemon with 16 idle modems over 60 s.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -24,8 +26,7 @@ impl Drop for Proc {
 }
 
 struct Rig {
-    _dir: tempfile::TempDir,
-    _sim: Proc,
+    _sim: common::Sim,
     serve: Proc,
     control: String,
     base: String,
@@ -42,38 +43,16 @@ fn free_port() -> u16 {
 }
 
 async fn rig(modems: usize, latency_ms: u64, attach_modems: bool) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_simfleet"))
-        .args([
-            "sim",
-            "--modems",
-            &modems.to_string(),
-            "--latency-ms",
-            &latency_ms.to_string(),
-            "--control",
-            "127.0.0.1:0",
-            "--dir",
-        ])
-        .arg(dir.path().join("sim"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let control = serde_json::from_str::<Value>(&line).unwrap()["control"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sim = common::Sim::start(modems, latency_ms);
+    let control = sim.control.clone();
     let port = free_port();
-    let d = dir.path().display();
+    let d = sim.dir.path().display();
     let glob = if attach_modems {
         format!("{d}/sim/modem*")
     } else {
         format!("{d}/none/*")
     };
-    let config = dir.path().join("simfleet.toml");
+    let config = sim.dir.path().join("simfleet.toml");
     std::fs::write(
         &config,
         format!(
@@ -106,13 +85,12 @@ async fn rig(modems: usize, latency_ms: u64, attach_modems: bool) -> Rig {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let token = std::fs::read_to_string(dir.path().join("token"))
+    let token = std::fs::read_to_string(sim.dir.path().join("token"))
         .unwrap()
         .trim()
         .to_string();
     let rig = Rig {
-        _dir: dir,
-        _sim: Proc(sim),
+        _sim: sim,
         serve: Proc(serve),
         control,
         base,

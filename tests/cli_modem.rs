@@ -1,90 +1,13 @@
 //! `simfleet sim` and `simfleet modem probe|send|inbox` as a user runs them:
 //! the real binary, real PTYs, the control API over HTTP.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::Sim;
 use serde_json::{Value, json};
-
-/// A running `simfleet sim`, killed on drop.
-struct Sim {
-    child: Child,
-    control: String,
-    paths: Vec<PathBuf>,
-    _dir: tempfile::TempDir,
-}
-
-impl Sim {
-    fn start(modems: usize) -> Sim {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_simfleet"))
-            .args([
-                "sim",
-                "--modems",
-                &modems.to_string(),
-                "--latency-ms",
-                "20",
-                "--control",
-                "127.0.0.1:0",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ready: Value = serde_json::from_str(&line).expect("sim prints its paths");
-        Sim {
-            control: ready["control"].as_str().unwrap().to_string(),
-            paths: ready["modems"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| PathBuf::from(p.as_str().unwrap()))
-                .collect(),
-            child,
-            _dir: dir,
-        }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        http("GET", &format!("{}{path}", self.control), None)
-    }
-
-    fn post(&self, path: &str, body: Value) -> Value {
-        http("POST", &format!("{}{path}", self.control), Some(body))
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn http(method: &str, url: &str, body: Option<Value>) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let mut req = client
-            .request(method.parse().unwrap(), url)
-            .timeout(Duration::from_secs(10));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap().json().await.unwrap()
-    })
-}
 
 fn simfleet(args: &[&str], port: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_simfleet"))
@@ -104,7 +27,7 @@ fn json_lines(out: &Output) -> Vec<Value> {
 
 #[test]
 fn sim_links_point_at_ptys() {
-    let sim = Sim::start(3);
+    let sim = Sim::start(3, 20);
     assert_eq!(sim.paths.len(), 3);
     for p in &sim.paths {
         let target = std::fs::read_link(p).unwrap();
@@ -115,7 +38,7 @@ fn sim_links_point_at_ptys() {
 
 #[test]
 fn probe_reports_identity_as_json() {
-    let sim = Sim::start(2);
+    let sim = Sim::start(2, 20);
     for (i, path) in sim.paths.iter().enumerate() {
         let out = simfleet(&["modem", "probe"], path);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -143,7 +66,7 @@ fn probe_reports_identity_as_json() {
 
 #[test]
 fn send_prints_message_refs_and_reaches_the_ledger() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     let text =
         "Напоминание: приём у врача завтра в 10:30. Ответьте 1 для подтверждения или 2 для отмены. Спасибо!";
     let out = simfleet(
@@ -175,7 +98,7 @@ fn send_prints_message_refs_and_reaches_the_ledger() {
 
 #[test]
 fn send_failure_exits_nonzero_and_says_why() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     sim.post(
         "/modems/0/faults",
         json!({"cms_error_rate": 1.0, "cms_error_code": 21}),
@@ -206,7 +129,7 @@ fn send_failure_exits_nonzero_and_says_why() {
 
 #[test]
 fn inbox_joins_parts_and_delete_empties_the_sim() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     let long = "Ответ: да, я приду. ".repeat(12);
     let r = sim.post(
         "/modems/0/sms",
@@ -230,7 +153,7 @@ fn inbox_joins_parts_and_delete_empties_the_sim() {
 
 #[test]
 fn probe_of_an_unplugged_modem_fails_clearly() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     sim.post("/modems/0/unplug", json!({}));
     let out = simfleet(&["modem", "probe"], &sim.paths[0]);
     assert_eq!(out.status.code(), Some(1));
@@ -242,7 +165,7 @@ fn probe_of_an_unplugged_modem_fails_clearly() {
 
 #[test]
 fn sim_missing_and_pin_are_reported_in_words() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     sim.post("/modems/0/faults", json!({"sim_missing": true}));
     let out = simfleet(&["modem", "probe"], &sim.paths[0]);
     assert_eq!(out.status.code(), Some(1));
@@ -259,7 +182,7 @@ fn sim_missing_and_pin_are_reported_in_words() {
 
 #[test]
 fn control_api_rejects_bad_input_with_json_errors() {
-    let sim = Sim::start(1);
+    let sim = Sim::start(1, 20);
     let r = sim.post("/modems/0/faults", json!({"no_such_fault": 1}));
     assert_eq!(r["error"]["code"], "bad_faults");
     let r = sim.post("/modems/9/sms", json!({"from": "+1", "text": "x"}));

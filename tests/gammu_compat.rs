@@ -2,10 +2,11 @@
 //! every simulated vendor and send through it. Skipped (with a message)
 //! when gammu is not installed: `apt-get install gammu`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
+use std::process::{Command, Stdio};
+
+use common::Sim;
 use serde_json::Value;
 
 fn gammu_available() -> bool {
@@ -25,37 +26,14 @@ fn gammu_identifies_and_sends_through_every_vendor_profile() {
         );
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_simfleet"))
-        .args([
-            "sim",
-            "--modems",
-            "4",
-            "--latency-ms",
-            "20",
-            "--control",
-            "127.0.0.1:0",
-            "--dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap();
-    let control = ready["control"].as_str().unwrap().to_string();
+    let sim = Sim::start(4, 20);
+    let dir = &sim.dir;
 
     for i in 0..4 {
         let rc = dir.path().join(format!("gammurc{i}"));
         std::fs::write(
             &rc,
-            format!(
-                "[gammu]\ndevice = {}\nconnection = at\n",
-                dir.path().join(format!("modem{i}")).display()
-            ),
+            format!("[gammu]\ndevice = {}\nconnection = at\n", sim.paths[i].display()),
         )
         .unwrap();
         let out = Command::new("gammu")
@@ -92,21 +70,7 @@ fn gammu_identifies_and_sends_through_every_vendor_profile() {
         );
     }
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let ledger: Value = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{control}/ledger"))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let ledger = Value::Array(sim.ledger());
     let texts: Vec<(u64, String)> = ledger
         .as_array()
         .unwrap()
@@ -124,6 +88,4 @@ fn gammu_identifies_and_sends_through_every_vendor_profile() {
             .map(|i| (i, format!("Привет от gammu {i}")))
             .collect::<Vec<_>>()
     );
-    let _ = sim.kill();
-    let _ = sim.wait();
 }

@@ -1,12 +1,14 @@
 //! The gateway's HTTP API, served by the real binary (`simfleet serve`)
 //! over simulated modems (`simfleet sim`), as a client would use it.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use common::{Sim, http};
 use serde_json::{Value, json};
 
 struct Proc(Child);
@@ -24,41 +26,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-    control: String,
-    _sim: Proc,
-}
-
-fn simulator(modems: usize, latency_ms: u64) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_simfleet"))
-        .args([
-            "sim",
-            "--modems",
-            &modems.to_string(),
-            "--latency-ms",
-            &latency_ms.to_string(),
-            "--control",
-            "127.0.0.1:0",
-            "--dir",
-        ])
-        .arg(dir.path().join("sim"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap();
-    Setup {
-        control: ready["control"].as_str().unwrap().into(),
-        _sim: Proc(sim),
-        dir,
-    }
 }
 
 fn write_config(dir: &Path, port: u16, extra_modem: &str) -> PathBuf {
@@ -146,33 +113,6 @@ impl Gateway {
     }
 }
 
-fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let mut req = client
-            .request(method.parse().unwrap(), url)
-            .timeout(Duration::from_secs(30));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        match req.send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-            }
-            Err(_) => (0, Value::Null),
-        }
-    })
-}
-
 fn ledger(control: &str) -> Vec<Value> {
     http("GET", &format!("{control}/ledger"), None, None)
         .1
@@ -183,7 +123,7 @@ fn ledger(control: &str) -> Vec<Value> {
 
 #[test]
 fn auth_required_everywhere_but_healthz() {
-    let s = simulator(1, 10);
+    let s = Sim::start(1, 10);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
     assert_eq!(http("GET", &format!("{}/healthz", g.base), None, None).0, 200);
     for path in ["/v1/messages", "/v1/modems", "/v1/inbox", "/v1/messages/1"] {
@@ -206,7 +146,7 @@ fn auth_required_everywhere_but_healthz() {
 
 #[test]
 fn send_read_list_cancel_and_errors() {
-    let s = simulator(2, 10);
+    let s = Sim::start(2, 10);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
     g.wait_ready_modems(2);
     let (code, m) = g.call(
@@ -335,7 +275,7 @@ fn send_read_list_cancel_and_errors() {
 
 #[test]
 fn idempotency_key_returns_the_original_or_409() {
-    let s = simulator(1, 10);
+    let s = Sim::start(1, 10);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
     let body = json!({"to": "+79161234567", "text": "once", "idempotency_key": "order-1042"});
     let (c1, a) = g.call("POST", "/v1/messages", Some(body.clone()));
@@ -357,7 +297,7 @@ fn idempotency_key_returns_the_original_or_409() {
 
 #[test]
 fn batch_items_are_answered_in_order() {
-    let s = simulator(2, 5);
+    let s = Sim::start(2, 5);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
     let mut items: Vec<Value> = (0..1000)
         .map(|i| json!({"to": format!("+7916{:07}", 1_000_000 + i), "text": format!("batch {i}")}))
@@ -376,7 +316,7 @@ fn batch_items_are_answered_in_order() {
 
 #[test]
 fn modems_and_inbox() {
-    let s = simulator(2, 5);
+    let s = Sim::start(2, 5);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), "daily_limit = 100\n"));
     g.wait_ready_modems(2);
     let (_, modems) = g.call("GET", "/v1/modems", None);
@@ -448,7 +388,7 @@ fn bad_config_exits_2_naming_the_key() {
 
 #[test]
 fn kill_9_mid_run_then_restart_sends_each_message_at_most_once_and_loses_none() {
-    let s = simulator(4, 40);
+    let s = Sim::start(4, 40);
     let config = write_config(s.dir.path(), free_port(), "");
     let mut g = Gateway::start(&config);
     g.wait_ready_modems(4);
@@ -514,7 +454,7 @@ fn kill_9_mid_run_then_restart_sends_each_message_at_most_once_and_loses_none() 
 
 #[test]
 fn send_wait_follows_to_delivered_and_status_and_metrics_show_it() {
-    let s = simulator(2, 20);
+    let s = Sim::start(2, 20);
     let config = write_config(s.dir.path(), free_port(), "daily_limit = 50\n");
     let text = std::fs::read_to_string(&config)
         .unwrap()
