@@ -528,3 +528,35 @@ fn send_wait_follows_to_delivered_and_status_and_metrics_show_it() {
     }
     assert_eq!(http("GET", &format!("{}/metrics", g.base), None, None).0, 401);
 }
+
+#[test]
+fn sigterm_stops_serve_cleanly_with_exit_0() {
+    let s = Sim::start(1, 300);
+    let mut g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let (_, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "in flight at SIGTERM"})),
+    );
+    let id = m["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut child = g.proc.take().unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    // The send in flight was let finish: it is in the ledger and the store says sent.
+    assert_eq!(ledger(&s.control).len(), 1);
+    let g = Gateway::start(&g.config);
+    let (_, m) = g.call("GET", &format!("/v1/messages/{id}"), None);
+    assert_eq!(m["status"], "sent", "{m}");
+}
