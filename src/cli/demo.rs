@@ -152,7 +152,7 @@ Press Ctrl-C to stop.
     let reply_client = client.clone();
     let reply_url = format!("{control_url}/modems/0/sms");
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let _ = reply_client
             .post(reply_url)
             .json(&json!({"from": "+79161234567", "text": "Спасибо, приду!"}))
@@ -182,11 +182,35 @@ Press Ctrl-C to stop.
                 println!("status  #{id:<3} {status}{via}");
                 last[i] = status.clone();
             }
-            settled &= matches!(status.as_str(), "sent" | "delivered" | "failed" | "unknown");
+            settled &= matches!(status.as_str(), "delivered" | "failed" | "unknown");
         }
         if settled {
+            // The villager's reply arrives through the modem; give it a moment.
+            let mut inbox = Value::Null;
+            for _ in 0..20 {
+                inbox = client
+                    .get(format!("{base}/v1/inbox"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?
+                    .json()
+                    .await
+                    .unwrap_or_default();
+                if inbox["messages"].as_array().is_some_and(|a| !a.is_empty()) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            for m in inbox["messages"].as_array().cloned().unwrap_or_default() {
+                println!(
+                    "reply   from {} on SIM {}: {}",
+                    m["from"].as_str().unwrap_or("?"),
+                    m["imsi"].as_str().unwrap_or("?"),
+                    m["text"].as_str().unwrap_or("")
+                );
+            }
             println!(
-                "\nAll samples sent. The gateway keeps running — try the curl commands above; Ctrl-C to stop."
+                "\nAll samples delivered. The gateway keeps running — try the curl commands above; Ctrl-C to stop."
             );
             break;
         }
