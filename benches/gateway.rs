@@ -193,13 +193,30 @@ async fn drain(modems: usize) {
     let start = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
     let res = r.post("/v1/messages/batch", &batch(n, 1_000_000, "drain")).await;
     assert_eq!(res["results"].as_array().unwrap().len(), n);
-    let ledger = loop {
-        let l = r.ledger().await;
-        if l.len() >= n {
-            break l;
+    // Poll the simulator's small counters, not the whole ledger: the
+    // measurement must not load the machine it measures.
+    loop {
+        let modems: Value = r
+            .http
+            .get(format!("{}/modems", r.control))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let accepted: u64 = modems
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["counters"]["sends_accepted"].as_u64().unwrap_or(0))
+            .sum();
+        if accepted >= n as u64 {
+            break;
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ledger = r.ledger().await;
     let end = ledger.iter().map(|e| ts(&e["at"])).fold(0.0, f64::max);
     let elapsed = end - start;
     let ideal = n as f64 * latency / modems as f64;

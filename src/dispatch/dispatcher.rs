@@ -177,8 +177,18 @@ impl Dispatcher {
         let mut rx = handle.watch();
         tokio::spawn(async move {
             let mut seen: Option<String> = None;
+            let mut last_state: Option<ModemState> = None;
             loop {
                 let status = rx.borrow_and_update().clone();
+                // Ready <-> Busy flips come from our own sends, whose end
+                // wakes the dispatcher anyway; only other changes can make a
+                // SIM newly able (or unable) to send.
+                let own_flip = matches!(
+                    (&last_state, &status.state),
+                    (Some(ModemState::Ready), ModemState::Busy) | (Some(ModemState::Busy), ModemState::Ready)
+                );
+                let state_changed = last_state.as_ref() != Some(&status.state);
+                last_state = Some(status.state.clone());
                 if let Some(info) = &status.info
                     && let Some(imsi) = &info.imsi
                     && seen.as_deref() != Some(imsi.as_str())
@@ -195,8 +205,11 @@ impl Dispatcher {
                         warn!(error = %e, "cannot record SIM");
                     }
                     me.forget_duplicates(id, &info.imei);
+                    me.wake();
                 }
-                me.wake();
+                if state_changed && !own_flip {
+                    me.wake();
+                }
                 if rx.changed().await.is_err() {
                     break;
                 }
