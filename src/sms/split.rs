@@ -135,32 +135,45 @@ fn count_greedy(costs: impl Iterator<Item = usize>, cap: usize) -> usize {
     segments
 }
 
-fn layout_for(text: &str, encoding: Encoding, charset: Charset, wide_ref: bool, rank: u8) -> Option<Layout> {
-    let costs: Vec<usize> = match encoding {
-        Encoding::Gsm7 => text
-            .chars()
-            .map(|c| charset.septets_of(c))
-            .collect::<Option<_>>()?,
-        _ => text.chars().map(char::len_utf16).collect(),
-    };
+/// The layout of `text` in GSM 7-bit with `charset`, if every character fits.
+fn gsm7_layout(text: &str, charset: Charset, wide_ref: bool, rank: u8) -> Option<Layout> {
+    let costs: Vec<usize> = text
+        .chars()
+        .map(|c| charset.septets_of(c))
+        .collect::<Option<_>>()?;
+    Some(layout_from_costs(costs, Encoding::Gsm7, charset, wide_ref, rank))
+}
+
+/// The layout of `text` in UCS-2, which encodes every text.
+fn ucs2_layout(text: &str, wide_ref: bool) -> Layout {
+    let costs = text.chars().map(char::len_utf16).collect();
+    layout_from_costs(costs, Encoding::Ucs2, Charset::DEFAULT, wide_ref, 1)
+}
+
+fn layout_from_costs(
+    costs: Vec<usize>,
+    encoding: Encoding,
+    charset: Charset,
+    wide_ref: bool,
+    rank: u8,
+) -> Layout {
     let total: usize = costs.iter().sum();
     let segments = if total <= capacity(encoding, false, wide_ref, charset) {
         1
     } else {
         count_greedy(costs.into_iter(), capacity(encoding, true, wide_ref, charset))
     };
-    Some(Layout {
+    Layout {
         encoding,
         charset,
         segments,
         rank,
-    })
+    }
 }
 
 fn best_layout(text: &str, options: &SplitOptions) -> Layout {
     let wide = options.wide_ref;
-    let mut best =
-        layout_for(text, Encoding::Ucs2, Charset::DEFAULT, wide, 1).expect("UCS-2 encodes every text");
+    let mut best = ucs2_layout(text, wide);
     let mut consider = |candidate: Option<Layout>| {
         if let Some(c) = candidate
             && (c.segments, c.rank) < (best.segments, best.rank)
@@ -168,7 +181,7 @@ fn best_layout(text: &str, options: &SplitOptions) -> Layout {
             best = c;
         }
     };
-    consider(layout_for(text, Encoding::Gsm7, Charset::DEFAULT, wide, 0));
+    consider(gsm7_layout(text, Charset::DEFAULT, wide, 0));
     if !options.national.is_empty() {
         let locking = std::iter::once(None).chain(
             options
@@ -189,7 +202,7 @@ fn best_layout(text: &str, options: &SplitOptions) -> Layout {
                     continue;
                 }
                 let rank = 1 + u8::from(lock.is_some()) + u8::from(single.is_some());
-                consider(layout_for(text, Encoding::Gsm7, charset, wide, rank));
+                consider(gsm7_layout(text, charset, wide, rank));
             }
         }
     }
