@@ -18,7 +18,7 @@ use super::limits::{ErrorRate, MinuteWindow, SimPolicy};
 use crate::at::SendFailure;
 use crate::modem::{ModemHandle, ModemState, ModemStatus, SendError};
 use crate::sms::{self, Address, SplitOptions, SubmitOptions};
-use crate::store::{ClaimRequest, PartSent, SimSeen, Store, StoreError};
+use crate::store::{ClaimRequest, PartSent, SentRecord, SimSeen, Store, StoreError};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -336,6 +336,36 @@ impl Dispatcher {
     /// claim them durably and start the sends. Returns when the dispatcher
     /// must look again even if nothing happens (unix ms), if ever.
     pub fn dispatch_once(&self) -> Result<Option<i64>, StoreError> {
+        self.dispatch_round(None, None).map(|(deadline, _)| deadline)
+    }
+
+    /// A round that also records a send that just finished, in the same
+    /// transaction as the claims it leads to (committed alone if the round
+    /// claims nothing).
+    /// `finishing` is the slot that sent it: still marked busy (so no other
+    /// round can give it work on a stale day count), but idle to this round.
+    /// Returns the next deadline and whether that slot got a new message.
+    fn dispatch_round(
+        &self,
+        finished: Option<SentRecord>,
+        finishing: Option<u64>,
+    ) -> Result<(Option<i64>, bool), StoreError> {
+        let mut finished = finished;
+        let result = self.round(&mut finished, finishing);
+        if let Some(f) = finished.take() {
+            let now = self.shared.clock.now_ms();
+            self.shared
+                .store
+                .finish_and_claim(Some(&f), &[], &self.shared.config.gateway_id, now)?;
+        }
+        result
+    }
+
+    fn round(
+        &self,
+        finished: &mut Option<SentRecord>,
+        finishing: Option<u64>,
+    ) -> Result<(Option<i64>, bool), StoreError> {
         let store = &self.shared.store;
         let clock = &self.shared.clock;
         let now = clock.now_ms();
@@ -347,7 +377,7 @@ impl Dispatcher {
 
         let mut st = self.state();
         if st.stopping {
-            return Ok(None);
+            return Ok((None, false));
         }
         // What each slot can do right now.
         let mut views = Vec::new();
@@ -359,10 +389,15 @@ impl Dispatcher {
             };
             // Busy is the modem between parts of our own job: still the SIM's.
             let ready = matches!(status.state, ModemState::Ready | ModemState::Busy);
-            let sent_today = sims_db
-                .iter()
-                .find(|s| s.imsi == imsi)
-                .map_or(0, |s| s.sent_on(&today));
+            let pending = finished
+                .as_ref()
+                .filter(|f| f.imsi == imsi)
+                .map_or(0, |f| f.segments as u64);
+            let sent_today = pending
+                + sims_db
+                    .iter()
+                    .find(|s| s.imsi == imsi)
+                    .map_or(0, |s| s.sent_on(&today));
             let policy = slot.policy;
             let rt = st.sims.get(&imsi);
             let cooling = rt.and_then(|r| r.cooldown_until).filter(|&u| u > now);
@@ -380,7 +415,7 @@ impl Dispatcher {
             views.push(SimView {
                 imsi: imsi.clone(),
                 usable: ready && cooling.is_none(),
-                idle: !slot.busy,
+                idle: !slot.busy || Some(slot.id) == finishing,
                 capacity,
             });
             slot_of_view.push(i);
@@ -398,12 +433,12 @@ impl Dispatcher {
             }
         }
         if !views.iter().any(|v| v.usable && v.idle) {
-            return Ok(deadline);
+            return Ok((deadline, false));
         }
         let idle = views.iter().filter(|v| v.usable && v.idle).count();
         let candidates = store.candidates((idle * 8).max(256))?;
         if candidates.is_empty() {
-            return Ok(deadline);
+            return Ok((deadline, false));
         }
         let mut cursor = st.cursor;
         let assignments = assign(&candidates, &mut views, &mut cursor);
@@ -439,7 +474,12 @@ impl Dispatcher {
                 port,
             })
             .collect();
-        let claims = store.claim_many(&requests, &self.shared.config.gateway_id, now)?;
+        let claims = store.finish_and_claim(
+            finished.take().as_ref(),
+            &requests,
+            &self.shared.config.gateway_id,
+            now,
+        )?;
         let mut jobs = Vec::new();
         for ((_, slot_index, imsi, _, _, segments), claimed) in picked.into_iter().zip(claims) {
             let Some(claimed) = claimed else { continue };
@@ -462,13 +502,14 @@ impl Dispatcher {
                 started: std::time::Instant::now(),
             });
         }
+        let reassigned = finishing.is_some_and(|f| jobs.iter().any(|j| j.slot == f));
         st.in_flight += jobs.len();
         drop(st);
         for job in jobs {
             let me = self.clone();
             tokio::runtime::Handle::current().spawn(async move { me.send(job).await });
         }
-        Ok(deadline)
+        Ok((deadline, reassigned))
     }
 
     async fn send(&self, job: Job) {
@@ -485,14 +526,19 @@ impl Dispatcher {
         let imsi = job.imsi.clone();
         let mut cool: Option<(Duration, String)> = None;
         let ok = matches!(outcome, Outcome::Sent);
+        let mut finished: Option<SentRecord> = None;
         let result = match outcome {
             Outcome::Sent => {
-                let today = self.shared.clock.local_date(now).to_string();
-                let segments = job.segments;
-                info!(msg_id = id, imsi = %imsi, segments, "message sent");
-                store
-                    .run(move |s| s.mark_sent_with(id, &imsi, segments, &today, now, last_part.as_ref()))
-                    .await
+                // Recorded below, together with this SIM's next claim.
+                info!(msg_id = id, imsi = %imsi, segments = job.segments, "message sent");
+                finished = Some(SentRecord {
+                    id,
+                    imsi,
+                    segments: job.segments,
+                    today: self.shared.clock.local_date(now).to_string(),
+                    last_part,
+                });
+                Ok(())
             }
             Outcome::Unknown(reason) => {
                 warn!(msg_id = id, imsi = %imsi, reason = %reason, "message outcome unknown; not re-sending");
@@ -542,7 +588,29 @@ impl Dispatcher {
                 rt.errors.reset();
                 warn!(imsi = %job.imsi, reason = %reason, "SIM cooling down");
             }
-            if let Some(slot) = st.slots.iter_mut().find(|s| s.id == job.slot) {
+            if finished.is_none() {
+                if let Some(slot) = st.slots.iter_mut().find(|s| s.id == job.slot) {
+                    slot.busy = false;
+                }
+                st.in_flight -= 1;
+            }
+        }
+        if finished.is_some() {
+            // The verdict and the SIM's next message, in one transaction;
+            // still counted in flight until it is on disk.
+            let me = self.clone();
+            let slot_id = job.slot;
+            let reassigned =
+                match tokio::task::spawn_blocking(move || me.dispatch_round(finished, Some(slot_id))).await {
+                    Ok(Ok((_, reassigned))) => reassigned,
+                    Ok(Err(e)) => {
+                        warn!(msg_id = id, error = %e, "cannot record the outcome");
+                        false
+                    }
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                };
+            let mut st = self.state();
+            if !reassigned && let Some(slot) = st.slots.iter_mut().find(|s| s.id == slot_id) {
                 slot.busy = false;
             }
             st.in_flight -= 1;

@@ -113,8 +113,32 @@ impl Store {
         gateway: &str,
         now: i64,
     ) -> Result<Vec<Option<Claimed>>, StoreError> {
+        self.finish_and_claim(None, requests, gateway, now)
+    }
+
+    /// Records a message as `sent` (if given) and claims `requests`, all in
+    /// one transaction: a SIM that just finished gets its next message with
+    /// one disk sync instead of two.
+    pub fn finish_and_claim(
+        &self,
+        sent: Option<&SentRecord>,
+        requests: &[ClaimRequest<'_>],
+        gateway: &str,
+        now: i64,
+    ) -> Result<Vec<Option<Claimed>>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        if let Some(s) = sent {
+            super::record::mark_sent_in(
+                &tx,
+                s.id,
+                &s.imsi,
+                s.segments,
+                &s.today,
+                now,
+                s.last_part.as_ref(),
+            )?;
+        }
         let mut out = Vec::with_capacity(requests.len());
         for r in requests {
             out.push(claim_one(&tx, r, gateway, now)?);
@@ -122,6 +146,21 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// A message every part of which the network accepted, to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord {
+    /// Message id.
+    pub id: i64,
+    /// SIM it left through.
+    pub imsi: String,
+    /// Segments to count against the SIM's day.
+    pub segments: usize,
+    /// The local date.
+    pub today: String,
+    /// The last part, recorded with the verdict.
+    pub last_part: Option<super::PartSent>,
 }
 
 /// One message to claim for one SIM.

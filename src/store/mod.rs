@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
-pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage};
+pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use inbox::{InboxRow, NewInbound};
 pub use query::{MessageRow, StatusCounts};

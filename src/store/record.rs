@@ -32,6 +32,46 @@ fn insert_part(conn: &rusqlite::Connection, p: &PartSent) -> Result<(), StoreErr
     Ok(())
 }
 
+/// The body of [`Store::mark_sent_with`], inside a caller's transaction.
+pub(super) fn mark_sent_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    imsi: &str,
+    segments: usize,
+    today: &str,
+    now: i64,
+    last_part: Option<&PartSent>,
+) -> Result<(), StoreError> {
+    if let Some(p) = last_part {
+        insert_part(tx, p)?;
+    }
+    let recipient: String = tx
+        .prepare_cached(
+            "UPDATE messages SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL
+             WHERE id = ?1 RETURNING recipient",
+        )?
+        .query_row(params![id, now], |r| r.get(0))?;
+    tx.prepare_cached(
+        "UPDATE sims SET sent_today = CASE WHEN day = ?2 THEN sent_today + ?3 ELSE ?3 END,
+                         day = ?2, sent_total = sent_total + ?3
+         WHERE imsi = ?1",
+    )?
+    .execute(params![imsi, today, segments as i64])?;
+    tx.prepare_cached(
+        "INSERT INTO recipients (recipient, sim_imsi, last_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (recipient) DO UPDATE SET sim_imsi = excluded.sim_imsi, last_at = excluded.last_at",
+    )?
+    .execute(params![recipient, imsi, now])?;
+    event(
+        tx,
+        id,
+        Status::Sent,
+        now,
+        &format!("accepted by the network via SIM {imsi}"),
+    )?;
+    Ok(())
+}
+
 fn event(tx: &Transaction<'_>, id: i64, status: Status, now: i64, reason: &str) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, status.as_str(), now, reason])?;
@@ -71,33 +111,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        if let Some(p) = last_part {
-            insert_part(&tx, p)?;
-        }
-        let recipient: String = tx
-            .prepare_cached(
-                "UPDATE messages SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL
-                 WHERE id = ?1 RETURNING recipient",
-            )?
-            .query_row(params![id, now], |r| r.get(0))?;
-        tx.prepare_cached(
-            "UPDATE sims SET sent_today = CASE WHEN day = ?2 THEN sent_today + ?3 ELSE ?3 END,
-                             day = ?2, sent_total = sent_total + ?3
-             WHERE imsi = ?1",
-        )?
-        .execute(params![imsi, today, segments as i64])?;
-        tx.prepare_cached(
-            "INSERT INTO recipients (recipient, sim_imsi, last_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (recipient) DO UPDATE SET sim_imsi = excluded.sim_imsi, last_at = excluded.last_at",
-        )?
-        .execute(params![recipient, imsi, now])?;
-        event(
-            &tx,
-            id,
-            Status::Sent,
-            now,
-            &format!("accepted by the network via SIM {imsi}"),
-        )?;
+        mark_sent_in(&tx, id, imsi, segments, today, now, last_part)?;
         tx.commit()?;
         Ok(())
     }
