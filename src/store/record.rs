@@ -32,7 +32,8 @@ fn insert_part(conn: &rusqlite::Connection, p: &PartSent) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The body of [`Store::mark_sent_with`], inside a caller's transaction.
+/// The body of [`Store::mark_sent`], inside a caller's transaction (which
+/// may also record the last part and claim the SIM's next message).
 pub(super) fn mark_sent_in(
     tx: &Transaction<'_>,
     id: i64,
@@ -95,23 +96,9 @@ impl Store {
         today: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.mark_sent_with(id, imsi, segments, today, now, None)
-    }
-
-    /// [`mark_sent`](Self::mark_sent), recording the last part in the same
-    /// transaction (one disk sync instead of two).
-    pub fn mark_sent_with(
-        &self,
-        id: i64,
-        imsi: &str,
-        segments: usize,
-        today: &str,
-        now: i64,
-        last_part: Option<&PartSent>,
-    ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        mark_sent_in(&tx, id, imsi, segments, today, now, last_part)?;
+        mark_sent_in(&tx, id, imsi, segments, today, now, None)?;
         tx.commit()?;
         Ok(())
     }
