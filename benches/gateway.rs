@@ -340,6 +340,7 @@ async fn memory() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    let start_rss = r.proc_status("VmRSS:") as f64 / 1024.0;
     let t = Instant::now();
     for b in 0..1_000_000 / size {
         let res = r
@@ -348,6 +349,7 @@ async fn memory() {
         assert_eq!(res["results"].as_array().unwrap().len(), size);
     }
     let enqueue = t.elapsed().as_secs_f64();
+    let enqueued_hwm = r.proc_status("VmHWM:") as f64 / 1024.0;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let metrics = r
         .http
@@ -364,7 +366,7 @@ async fn memory() {
         .find_map(|l| l.strip_prefix("simfleet_messages{status=\"queued\"} "))
         .unwrap_or("?");
     println!(
-        "memory  16 modems sending, 1,000,000 enqueued in batches of {size} in {enqueue:.1} s ({queued} still queued): peak RSS {:.1} MB, RSS now {:.1} MB",
+        "memory  16 modems sending, 1,000,000 enqueued in batches of {size} in {enqueue:.1} s ({queued} still queued): RSS at start {start_rss:.1} MB, peak while enqueueing {enqueued_hwm:.1} MB, peak {:.1} MB, RSS now {:.1} MB",
         r.proc_status("VmHWM:") as f64 / 1024.0,
         r.proc_status("VmRSS:") as f64 / 1024.0
     );

@@ -29,12 +29,17 @@ fn main() -> ExitCode {
 }
 
 /// glibc keeps a malloc arena per thread and rarely gives memory back; a
-/// small daemon on a Pi is better served by two arenas.
+/// small daemon on a Pi is better served by two arenas and by returning
+/// large buffers at once.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator tuning; called before threads start.
     unsafe {
         nix::libc::mallopt(nix::libc::M_ARENA_MAX, 2);
+        // Large buffers (a batch request, its answer) come from mmap and go
+        // back to the system when freed, instead of pinning the heap top.
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, 256 * 1024);
+        nix::libc::mallopt(nix::libc::M_TRIM_THRESHOLD, 1024 * 1024);
     }
 }
 

@@ -315,6 +315,53 @@ fn batch_items_are_answered_in_order() {
 }
 
 #[test]
+fn a_batch_that_is_not_whole_stores_nothing() {
+    let s = Sim::start(1, 5);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    let post = |body: String| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}/v1/messages/batch", g.base))
+                .bearer_auth(&g.token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    };
+    let item = |i: usize| format!(r#"{{"to":"+7916{:07}","text":"n {i}"}}"#, 1_000_000 + i);
+    // Good items, then the body breaks off.
+    let items: Vec<String> = (0..50).map(item).collect();
+    let (code, err) = post(format!(r#"{{"messages":[{},{{"to""#, items.join(",")));
+    assert_eq!((code, err["error"]["code"].as_str()), (400, Some("bad_json")));
+    // Good items, then an unknown top-level field.
+    let (code, err) = post(format!(r#"{{"messages":[{}],"extra":1}}"#, items.join(",")));
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
+    // One item over the limit.
+    let many: Vec<String> = (0..100_001).map(item).collect();
+    let (code, err) = post(format!(r#"{{"messages":[{}]}}"#, many.join(",")));
+    assert_eq!(
+        (code, err["error"]["code"].as_str()),
+        (413, Some("batch_too_large"))
+    );
+    let (_, page) = g.call("GET", "/v1/messages?limit=10", None);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 0, "{page}");
+    // The same good items as a whole batch are stored.
+    let (code, r) = post(format!(r#"{{"messages":[{}]}}"#, items.join(",")));
+    assert_eq!(code, 202);
+    assert_eq!(r["results"].as_array().unwrap().len(), 50);
+}
+
+#[test]
 fn modems_and_inbox() {
     let s = Sim::start(2, 5);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), "daily_limit = 100\n"));

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Authorized;
+use super::batch_items::{self, WalkError};
 use super::error::ApiError;
 use super::state::{Accepting, AppState};
 use crate::phone::Msisdn;
@@ -43,14 +44,6 @@ pub struct BatchRequest {
     /// Kept as raw JSON until each is read, so a large batch is not held twice.
     #[schema(value_type = Vec<MessageRequest>)]
     pub messages: Vec<Box<serde_json::value::RawValue>>,
-}
-
-/// The batch body with each item left as a slice of the request.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchBorrowed<'a> {
-    #[serde(borrow)]
-    messages: Vec<&'a serde_json::value::RawValue>,
 }
 
 /// What accepting a message returns.
@@ -185,45 +178,28 @@ pub async fn create(
 pub async fn batch(
     _: Authorized,
     State(app): State<AppState>,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "request body too large",
-            )
-        } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text())
-        }
-    })?;
+    let body = super::body::read_limited(&headers, body, super::BATCH_BODY_LIMIT).await?;
     let now = app.clock.now_ms();
     let rules = app.accepting.clone();
     let body = app
         .store
         .run(move |s| {
             // Each item is read, checked and stored in turn inside one
-            // transaction; the response is written as it is produced.
-            // Items stay slices of the body until each is read.
-            let req: BatchBorrowed<'_> = match serde_json::from_slice(&body) {
-                Ok(r) => r,
-                Err(e) if e.is_data() => return Ok(Err(ApiError::invalid("invalid_request", e.to_string()))),
-                Err(e) => {
-                    return Ok(Err(ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "bad_json",
-                        e.to_string(),
-                    )));
-                }
-            };
-            let mut out = String::with_capacity(req.messages.len() * 64 + 16);
+            // transaction as the body is parsed; the answer is written as it
+            // is produced. Nothing is committed unless the whole body is
+            // well-formed.
+            let mut out = String::with_capacity(body.len().min(1 << 20) + 16);
             out.push_str("{\"results\":[");
             s.enqueue_each(now, |insert| {
-                for (i, item) in req.messages.iter().enumerate() {
-                    if i > 0 {
+                let mut first = true;
+                batch_items::walk(&body, MAX_BATCH_ITEMS, &mut |item| {
+                    if !first {
                         out.push(',');
                     }
+                    first = false;
                     let parsed = serde_json::from_str::<MessageRequest>(item.get())
                         .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))
                         .and_then(|r| prepare(&r, &rules));
@@ -231,25 +207,42 @@ pub async fn batch(
                         Err(e) => serde_json::to_string(&json!({"error": e.body()})),
                         Ok(m) => match insert(&m) {
                             Ok(o) => serde_json::to_string(&Accepted::from(o)),
-                            Err(EnqueueError::Store(e)) => return Err(e),
+                            Err(EnqueueError::Store(e)) => return Err(ApiError::internal(e)),
                             Err(e) => serde_json::to_string(&json!({"error": enqueue_error(e).body()})),
                         },
                     };
                     out.push_str(&item.unwrap_or_else(|_| "null".into()));
-                }
-                Ok(())
+                    Ok(())
+                })
+                // Any error rolls back: a body that is not a whole batch stores nothing.
+                .map_err(walk_error)
             })?;
             out.push_str("]}");
-            Ok::<_, crate::store::StoreError>(Ok(out))
+            Ok::<_, ApiError>(out)
         })
-        .await
-        .map_err(ApiError::internal)??;
+        .await?;
     app.dispatcher.wake();
     Ok((
         StatusCode::ACCEPTED,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,
     ))
+}
+
+/// Most items one batch request may carry; more gets a 413.
+pub const MAX_BATCH_ITEMS: usize = 100_000;
+
+fn walk_error(e: WalkError<ApiError>) -> ApiError {
+    match e {
+        WalkError::Syntax(e) => ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()),
+        WalkError::Shape(e) => ApiError::invalid("invalid_request", e.to_string()),
+        WalkError::TooMany(max) => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("a batch carries at most {max} messages; split it into several requests"),
+        ),
+        WalkError::Callback(e) => e,
+    }
 }
 
 fn time(ms: Option<i64>) -> Value {

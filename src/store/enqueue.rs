@@ -76,18 +76,17 @@ impl Store {
     /// Runs `f` with an inserter inside one transaction, committed when `f`
     /// returns `Ok`: a batch can be stored item by item as it is read,
     /// without holding all of it in memory.
-    pub fn enqueue_each<T>(
+    /// An `Err` from `f` rolls everything back.
+    pub fn enqueue_each<T, E: From<StoreError>>(
         &self,
         now: i64,
-        f: impl FnOnce(
-            &mut dyn FnMut(&NewMessage) -> Result<EnqueueOutcome, EnqueueError>,
-        ) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        f: impl FnOnce(&mut dyn FnMut(&NewMessage) -> Result<EnqueueOutcome, EnqueueError>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
         let mut insert_one = |msg: &NewMessage| insert(&tx, msg, now);
         let out = f(&mut insert_one)?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 
