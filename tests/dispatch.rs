@@ -85,6 +85,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
             .segment_count(),
         status_report: false,
         send_at: None,
+        expires_at: None,
         idempotency_key: None,
         request_hash: String::new(),
     }
@@ -202,6 +203,46 @@ async fn daily_limit_is_honoured_and_the_rest_waits() {
         "{views:?}"
     );
     assert!(views[0].last_error.as_deref().unwrap().contains("daily limit"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_outlives_its_validity_expires_unsent() {
+    let g = gateway(
+        2,
+        SimPolicy {
+            daily_limit: Some(2),
+            per_minute: None,
+        },
+        DispatchConfig::default(),
+    )
+    .await;
+    let t0 = now();
+    let ids: Vec<i64> = (0..7)
+        .map(|i| {
+            let m = NewMessage {
+                expires_at: Some(t0 + 1_500),
+                ..msg(&format!("+7916200{i:04}"), "today only")
+            };
+            g.store.enqueue(&m, t0).unwrap().id
+        })
+        .collect();
+    g.dispatcher.wake();
+    // No new enqueue wakes the dispatcher: the expiry itself must.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(g.ledger.entries().len(), 4);
+    let expired: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|&id| g.status(id) == Status::Expired)
+        .collect();
+    assert_eq!(expired.len(), 3, "{:?}", g.store.status_counts().unwrap());
+    let (row, history) = g.store.message(expired[0]).unwrap().unwrap();
+    assert!(row.error.unwrap().contains("validity"));
+    let last = history.last().unwrap();
+    assert_eq!(last.status, Status::Expired);
+    assert!(last.reason.as_deref().unwrap().contains("will not be sent"));
+    // A new day's quota later would not resurrect them.
+    assert!(g.store.candidates(10).unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,6 +18,7 @@ async fn serve() -> String {
         token: Token::new("t0ken"),
         clock: Arc::new(SystemClock),
         accepting: Accepting {
+            validity_minutes: None,
             region: "RU".parse().unwrap(),
             status_reports: true,
             split: Default::default(),

@@ -13,6 +13,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
         segments: 1,
         status_report: true,
         send_at: None,
+        expires_at: None,
         idempotency_key: None,
         request_hash: format!("{to}|{text}"),
     }

@@ -74,7 +74,7 @@ impl From<EnqueueOutcome> for Accepted {
 const MAX_KEY: usize = 200;
 
 /// Checks a request and turns it into a message to store.
-pub fn prepare(req: &MessageRequest, rules: &Accepting) -> Result<NewMessage, ApiError> {
+pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewMessage, ApiError> {
     let recipient = Msisdn::parse(&req.to, rules.region)
         .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))?;
     if req.text.trim().is_empty() {
@@ -121,6 +121,9 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting) -> Result<NewMessage, Ap
         segments: plan.segment_count(),
         status_report,
         send_at,
+        expires_at: rules
+            .validity_minutes
+            .map(|v| send_at.unwrap_or(now).max(now) + i64::from(v) * 60_000),
         idempotency_key: req.idempotency_key.clone(),
         request_hash: sms::hex::encode_hex(&digest.finalize()),
     })
@@ -154,7 +157,7 @@ pub async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
     let now = app.clock.now_ms();
-    let msg = prepare(&req, &app.accepting)?;
+    let msg = prepare(&req, &app.accepting, now)?;
     let outcome = app
         .store
         .run(move |s| s.enqueue(&msg, now))
@@ -202,7 +205,7 @@ pub async fn batch(
                     first = false;
                     let parsed = serde_json::from_str::<MessageRequest>(item.get())
                         .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))
-                        .and_then(|r| prepare(&r, &rules));
+                        .and_then(|r| prepare(&r, &rules, now));
                     let item = match parsed {
                         Err(e) => serde_json::to_string(&json!({"error": e.body()})),
                         Ok(m) => match insert(&m) {

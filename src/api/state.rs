@@ -19,6 +19,9 @@ pub struct Accepting {
     pub status_reports: bool,
     /// Encoding options (national tables, punctuation).
     pub split: SplitOptions,
+    /// How long a message may wait to be sent (from `send_at` or
+    /// acceptance) before it expires; `None`: it waits forever.
+    pub validity_minutes: Option<u32>,
 }
 
 /// Shared state of the API.

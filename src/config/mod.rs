@@ -87,7 +87,8 @@ pub struct SendingConfig {
     pub default_region: String,
     /// Request delivery reports unless a message says otherwise.
     pub status_reports: bool,
-    /// Validity period asked of the network, in minutes (0: network default).
+    /// How long a message may wait, queued and then at the network, in
+    /// minutes; past it a queued message expires (0: no limit).
     pub validity_minutes: u32,
     /// Sends of one message that were certainly not sent, before it fails.
     pub max_attempts: u32,

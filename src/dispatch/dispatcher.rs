@@ -370,10 +370,22 @@ impl Dispatcher {
         let clock = &self.shared.clock;
         let now = clock.now_ms();
         let today = clock.local_date(now).to_string();
-        store.promote_due(now)?;
+        let mut next_expiry = store.next_expiry()?;
+        if next_expiry.is_some_and(|t| t <= now) {
+            for id in store.expire_due(now)? {
+                info!(msg_id = id, "expired: not sent before its validity ran out");
+            }
+            next_expiry = store.next_expiry()?;
+        }
+        if store.next_scheduled()?.is_some_and(|t| t <= now) {
+            store.promote_due(now)?;
+        }
         let sims_db = store.sims()?;
         let mut deadline = store.next_scheduled()?;
         let mut soonest = |t: i64| deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
+        if let Some(t) = next_expiry {
+            soonest(t);
+        }
 
         let mut st = self.state();
         if st.stopping {
@@ -640,7 +652,11 @@ impl Dispatcher {
         };
         let options = SubmitOptions {
             status_report: c.status_report,
-            validity_minutes: self.shared.config.validity_minutes,
+            validity_minutes: remaining_validity(
+                self.shared.config.validity_minutes,
+                c.expires_at,
+                self.shared.clock.now_ms(),
+            ),
             ..SubmitOptions::default()
         };
         let pdus = match sms::encode_submit(&to, &plan, &options, c.concat_ref) {
@@ -708,4 +724,36 @@ enum Outcome {
     NotSent { failure: SendFailure, reason: String },
     Failed(String),
     Unknown(String),
+}
+/// The validity to give the network: what is left of the message's own
+/// (it waited in the queue), never more than configured, at least the
+/// spec's 5 minutes.
+fn remaining_validity(configured: Option<u32>, expires_at: Option<i64>, now: i64) -> Option<u32> {
+    let configured = configured?;
+    let Some(expires_at) = expires_at else {
+        return Some(configured);
+    };
+    let left = ((expires_at - now).max(0) + 59_999) / 60_000;
+    Some((left.min(i64::from(configured)) as u32).max(5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remaining_validity;
+
+    #[test]
+    fn the_network_gets_what_is_left_of_the_validity() {
+        let min = 60_000;
+        assert_eq!(remaining_validity(None, Some(10 * min), 0), None);
+        assert_eq!(remaining_validity(Some(1440), None, 0), Some(1440));
+        assert_eq!(remaining_validity(Some(1440), Some(1440 * min), 0), Some(1440));
+        assert_eq!(
+            remaining_validity(Some(1440), Some(1440 * min), 1000 * min),
+            Some(440)
+        );
+        assert_eq!(remaining_validity(Some(1440), Some(100 * min + 1), 0), Some(101));
+        assert_eq!(remaining_validity(Some(1440), Some(min), 0), Some(5));
+        // Clocks disagree: never more than configured.
+        assert_eq!(remaining_validity(Some(60), Some(1440 * min), 0), Some(60));
+    }
 }

@@ -151,6 +151,8 @@ pub async fn serve(
             region: checked.region,
             status_reports: config.sending.status_reports,
             split,
+            validity_minutes: (config.sending.validity_minutes > 0)
+                .then_some(config.sending.validity_minutes),
         },
     };
     let running = Running {

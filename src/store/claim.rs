@@ -36,6 +36,8 @@ pub struct Claimed {
     pub attempts: u32,
     /// Concatenation reference allocated on the SIM.
     pub concat_ref: u16,
+    /// When it expires (unix ms), if ever: the network gets only what is left.
+    pub expires_at: Option<i64>,
 }
 
 impl Store {
@@ -45,7 +47,7 @@ impl Store {
         let tx = conn.transaction()?;
         let ids: Vec<i64> = tx
             .prepare_cached(
-                "UPDATE messages SET status = 'queued', updated_at = ?1
+                "UPDATE messages INDEXED BY messages_scheduled SET status = 'queued', updated_at = ?1
                  WHERE status = 'scheduled' AND send_at <= ?1 RETURNING id",
             )?
             .query_map([now], |r| r.get(0))?
@@ -61,11 +63,55 @@ impl Store {
         Ok(ids.len())
     }
 
+    /// Expires queued and scheduled messages whose time ran out; returns
+    /// their ids.
+    pub fn expire_due(&self, now: i64) -> Result<Vec<i64>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let ids: Vec<(i64, i64)> = tx
+            .prepare_cached(
+                // The partial index, not the status one: a million queued
+                // messages must not be scanned each round.
+                "UPDATE messages INDEXED BY messages_expiring SET status = 'expired', updated_at = ?1,
+                        error = 'not sent before its validity ran out'
+                 WHERE status IN ('queued', 'scheduled') AND expires_at <= ?1
+                 RETURNING id, created_at",
+            )?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, created) in &ids {
+            let waited = (now - created).max(0) / 60_000;
+            tx.prepare_cached(
+                "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, 'expired', ?2, ?3)",
+            )?
+            .execute(params![
+                id,
+                now,
+                format!("not sent before its validity ran out (waited {waited} min); it will not be sent")
+            ])?;
+        }
+        tx.commit()?;
+        Ok(ids.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// When the next queued or scheduled message expires.
+    pub fn next_expiry(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .reader()
+            .prepare_cached(
+                "SELECT min(expires_at) FROM messages INDEXED BY messages_expiring
+                 WHERE status IN ('queued', 'scheduled')",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// When the next scheduled message is due.
     pub fn next_scheduled(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .reader()
-            .prepare_cached("SELECT min(send_at) FROM messages WHERE status = 'scheduled'")?
+            .prepare_cached(
+                "SELECT min(send_at) FROM messages INDEXED BY messages_scheduled WHERE status = 'scheduled'",
+            )?
             .query_row([], |r| r.get(0))?)
     }
 
@@ -188,8 +234,8 @@ fn claim_one(
             .prepare_cached(
                 "UPDATE messages SET status = 'sending', sim_imsi = ?2, modem_imei = ?3, modem_port = ?4,
                         claimed_by = ?5, attempts = attempts + 1, updated_at = ?6
-                 WHERE id = ?1 AND status = 'queued'
-                 RETURNING recipient, text, status_report, attempts",
+                 WHERE id = ?1 AND status = 'queued' AND (expires_at IS NULL OR expires_at > ?6)
+                 RETURNING recipient, text, status_report, attempts, expires_at",
             )?
             .query_row(params![id, imsi, imei, port, gateway, now], |r| {
                 Ok((
@@ -197,10 +243,11 @@ fn claim_one(
                     r.get::<_, String>(1)?,
                     r.get::<_, bool>(2)?,
                     r.get::<_, u32>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             })
             .optional()?;
-        let Some((recipient, text, status_report, attempts)) = claimed else {
+        let Some((recipient, text, status_report, attempts, expires_at)) = claimed else {
             return Ok(None);
         };
         // The SIM's row may not exist yet if the claim races its discovery.
@@ -231,6 +278,7 @@ fn claim_one(
             status_report,
             attempts,
             concat_ref: concat_ref as u16,
+            expires_at,
         }))
     }
 }

@@ -25,6 +25,8 @@ pub struct NewMessage {
     pub status_report: bool,
     /// Not before this time (unix ms).
     pub send_at: Option<i64>,
+    /// Not after this time (unix ms): still queued then, it expires.
+    pub expires_at: Option<i64>,
     /// Client's idempotency key.
     pub idempotency_key: Option<String>,
     /// Digest of the request, to tell a retry from a different request.
@@ -146,8 +148,8 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
     };
     tx.prepare_cached(
         "INSERT INTO messages (recipient, text, encoding, segments, status, status_report, send_at,
-                               created_at, updated_at, idempotency_key, request_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
+                               created_at, updated_at, idempotency_key, request_hash, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         msg.recipient.as_str(),
@@ -160,6 +162,7 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
         now,
         msg.idempotency_key,
         msg.request_hash,
+        msg.expires_at,
     ])?;
     let id = tx.last_insert_rowid();
     let reason = match status {

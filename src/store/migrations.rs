@@ -8,6 +8,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_status_reports.sql"),
+    include_str!("migrations/0003_expiry.sql"),
 ];
 
 /// Brings the schema up to date.

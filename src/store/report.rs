@@ -157,6 +157,7 @@ mod tests {
             segments: 2,
             status_report: true,
             send_at: None,
+            expires_at: None,
             idempotency_key: None,
             request_hash: String::new(),
         };
