@@ -22,3 +22,4 @@ pub mod phone;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod webhook;

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, client, demo, modem, pdu, serve, sim};
+use simfleet::cli::{Cli, Command, client, demo, modem, optouts, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -115,6 +115,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        Command::Optouts(optouts::OptoutsCommand::Import(args)) => {
+            let (summary, clean) = optouts::import(&args)?;
+            print_json(&summary)?;
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Optouts(optouts::OptoutsCommand::Export(args)) => {
+            let mut out = io::stdout().lock();
+            let n = optouts::export(&args, &mut out)?;
+            writeln!(io::stderr(), "{n} opted-out numbers")?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Sim(args) => {
             let rt = runtime()?;

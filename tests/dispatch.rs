@@ -86,6 +86,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
         status_report: false,
         send_at: None,
         expires_at: None,
+        kind: None,
         idempotency_key: None,
         request_hash: String::new(),
     }

@@ -51,6 +51,14 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/messages/{id}"),
         ("DELETE", "/v1/messages/{id}"),
         ("GET", "/v1/modems"),
+        ("GET", "/v1/optouts"),
+        ("POST", "/v1/optouts"),
+        ("GET", "/v1/optouts/{number}"),
+        ("DELETE", "/v1/optouts/{number}"),
+        ("POST", "/v1/surveys"),
+        ("GET", "/v1/surveys/{id}"),
+        ("GET", "/v1/surveys/{id}/votes"),
+        ("POST", "/v1/surveys/{id}/close"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -66,7 +74,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         }
     }
     assert_eq!(ids.len(), expected.len());
-    for path in ["/v1/messages", "/v1/inbox"] {
+    for path in ["/v1/messages", "/v1/inbox", "/v1/optouts"] {
         for p in spec["paths"][path]["get"]["parameters"].as_array().unwrap() {
             assert_eq!(p["in"], "query", "{path}: {p}");
         }
@@ -76,7 +84,10 @@ async fn documented_operations_are_exactly_the_served_ones() {
     let base = serve().await;
     let client = reqwest::Client::new();
     for (method, path) in &documented {
-        let url = format!("{base}{}", path.replace("{id}", "1"));
+        let url = format!(
+            "{base}{}",
+            path.replace("{id}", "1").replace("{number}", "+79161234567")
+        );
         let mut req = client.request(method.parse().unwrap(), &url).bearer_auth("t0ken");
         if method == "POST" {
             req = req.json(&serde_json::json!({}));

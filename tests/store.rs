@@ -14,6 +14,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
         status_report: true,
         send_at: None,
         expires_at: None,
+        kind: None,
         idempotency_key: None,
         request_hash: format!("{to}|{text}"),
     }

@@ -26,7 +26,7 @@ pub struct InboxQuery {
 #[utoipa::path(get, path = "/v1/inbox", operation_id = "list_inbox", tag = "inbox",
     params(InboxQuery),
     responses(
-        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi}], \"next\": cursor|null}`", body = Object),
+        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi, parts, incomplete, kind}], \"next\": cursor|null}`: whole messages (joined from their parts); `incomplete` when parts never came; `kind` optout, optin, help, vote, comment or null", body = Object),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -54,6 +54,9 @@ pub async fn list(
                 "received_at": DateTime::<Utc>::from_timestamp_millis(m.received_at).map(|t| t.to_rfc3339()),
                 "modem": m.modem_imei,
                 "imsi": m.sim_imsi,
+                "parts": m.parts,
+                "incomplete": m.incomplete,
+                "kind": m.kind,
             })
         })
         .collect();

@@ -124,6 +124,7 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
         expires_at: rules
             .validity_minutes
             .map(|v| send_at.unwrap_or(now).max(now) + i64::from(v) * 60_000),
+        kind: None,
         idempotency_key: req.idempotency_key.clone(),
         request_hash: sms::hex::encode_hex(&digest.finalize()),
     })

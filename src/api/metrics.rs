@@ -19,14 +19,14 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let (counts, sims) = app
+    let (counts, sims, backlog) = app
         .store
-        .run(|s| Ok::<_, crate::store::StoreError>((s.status_counts()?, s.sims()?)))
+        .run(|s| Ok::<_, crate::store::StoreError>((s.status_counts()?, s.sims()?, s.webhook_backlog()?)))
         .await
         .map_err(ApiError::internal)?;
     let dispatcher = app.dispatcher.clone();
@@ -68,6 +68,52 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
             label(&s.imsi),
             s.failed_total
         );
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_sim_delivery_reports_total Delivery reports per SIM by outcome (parts).\n# TYPE simfleet_sim_delivery_reports_total counter"
+    );
+    for s in &sims {
+        let imsi = label(&s.imsi);
+        let _ = writeln!(
+            w,
+            "simfleet_sim_delivery_reports_total{{imsi=\"{imsi}\",outcome=\"delivered\"}} {}",
+            s.delivered_total
+        );
+        let _ = writeln!(
+            w,
+            "simfleet_sim_delivery_reports_total{{imsi=\"{imsi}\",outcome=\"failed\"}} {}",
+            s.undelivered_total
+        );
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_delivery_rate Delivered parts over parts with a final report, per SIM and overall (imsi=\"\").\n# TYPE simfleet_delivery_rate gauge"
+    );
+    let rate = |d: u64, f: u64| {
+        if d + f == 0 {
+            None
+        } else {
+            Some(d as f64 / (d + f) as f64)
+        }
+    };
+    for s in &sims {
+        if let Some(r) = rate(s.delivered_total, s.undelivered_total) {
+            let _ = writeln!(w, "simfleet_delivery_rate{{imsi=\"{}\"}} {r:.4}", label(&s.imsi));
+        }
+    }
+    let (d, f) = sims.iter().fold((0, 0), |(d, f), s| {
+        (d + s.delivered_total, f + s.undelivered_total)
+    });
+    if let Some(r) = rate(d, f) {
+        let _ = writeln!(w, "simfleet_delivery_rate{{imsi=\"\"}} {r:.4}");
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_webhook_pending Webhook events not yet delivered, per receiver.\n# TYPE simfleet_webhook_pending gauge"
+    );
+    for (url, n) in &backlog {
+        let _ = writeln!(w, "simfleet_webhook_pending{{url=\"{}\"}} {n}", label(url));
     }
     let _ = writeln!(w, "# HELP simfleet_modem_state 1 for the state each modem is in.");
     let _ = writeln!(w, "# TYPE simfleet_modem_state gauge");

@@ -12,8 +12,10 @@ pub mod inbox;
 pub mod messages;
 pub mod metrics;
 pub mod modems;
+pub mod optouts;
 pub mod page;
 pub mod state;
+pub mod surveys;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -86,6 +88,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
         .routes(routes!(modems::list))
+        .routes(routes!(optouts::list, optouts::create))
+        .routes(routes!(optouts::get, optouts::delete))
+        .routes(routes!(surveys::create))
+        .routes(routes!(surveys::get))
+        .routes(routes!(surveys::votes))
+        .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
         .routes(routes!(metrics::metrics))
         .routes(routes!(healthz));

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod demo;
 pub mod modem;
+pub mod optouts;
 pub mod pdu;
 pub mod serve;
 pub mod sim;
@@ -38,4 +39,7 @@ pub enum Command {
     Send(client::SendArgs),
     /// Modems and the queue at a glance.
     Status(client::StatusArgs),
+    /// Import or export the numbers that opted out (CSV).
+    #[command(subcommand)]
+    Optouts(optouts::OptoutsCommand),
 }

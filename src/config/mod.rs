@@ -114,6 +114,90 @@ impl Default for SendingConfig {
     }
 }
 
+/// `[optout]`: keywords and the gateway's own replies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptOutConfig {
+    /// Replies that opt a number out (whole message or first word).
+    pub keywords: Vec<String>,
+    /// Replies that opt it back in.
+    pub resubscribe_keywords: Vec<String>,
+    /// Replies that ask for help.
+    pub help_keywords: Vec<String>,
+    /// Sent once to a number that opts out ("" for nothing).
+    pub confirmation: String,
+    /// Sent to a number that opts back in ("" for nothing).
+    pub resubscribe_reply: String,
+    /// Sent in answer to a help keyword ("" for nothing).
+    pub help_reply: String,
+    /// Auto-replies (confirmations, help, survey clarifications) to one
+    /// number per 24 hours, at most.
+    pub max_auto_replies_per_day: u32,
+}
+
+impl Default for OptOutConfig {
+    fn default() -> Self {
+        use crate::inbound::{keywords, replies};
+        let own = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        Self {
+            keywords: own(keywords::DEFAULT_OPT_OUT),
+            resubscribe_keywords: own(keywords::DEFAULT_OPT_IN),
+            help_keywords: own(keywords::DEFAULT_HELP),
+            confirmation: replies::DEFAULT_CONFIRMATION.into(),
+            resubscribe_reply: replies::DEFAULT_RESUBSCRIBED.into(),
+            help_reply: replies::DEFAULT_HELP.into(),
+            max_auto_replies_per_day: 3,
+        }
+    }
+}
+
+/// `[inbound]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboundSettings {
+    /// Minutes the parts of a long message wait for the rest before it is
+    /// stored flagged incomplete.
+    pub reassembly_timeout_minutes: u32,
+}
+
+impl Default for InboundSettings {
+    fn default() -> Self {
+        Self {
+            reassembly_timeout_minutes: 1440,
+        }
+    }
+}
+
+/// Events a webhook can subscribe to.
+pub const WEBHOOK_EVENTS: [&str; 4] = ["inbound", "status", "optout", "vote"];
+
+/// One `[[webhook]]` entry.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    /// Where events are POSTed.
+    pub url: String,
+    /// Which: inbound, status, optout, vote (default: all).
+    #[serde(default = "all_events")]
+    pub events: Vec<String>,
+    /// Key of the HMAC-SHA256 signature each request carries.
+    pub secret: String,
+}
+
+fn all_events() -> Vec<String> {
+    WEBHOOK_EVENTS.iter().map(|s| s.to_string()).collect()
+}
+
+impl std::fmt::Debug for WebhookEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEntry")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("secret", &"****")
+            .finish()
+    }
+}
+
 /// One `[[modem]]` entry.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +244,13 @@ pub struct Config {
     /// `[[modem]]`.
     #[serde(rename = "modem")]
     pub modems: Vec<ModemEntry>,
+    /// `[optout]`.
+    pub optout: OptOutConfig,
+    /// `[inbound]`.
+    pub inbound: InboundSettings,
+    /// `[[webhook]]`.
+    #[serde(rename = "webhook")]
+    pub webhooks: Vec<WebhookEntry>,
 }
 
 /// What validation derives from the raw values.
@@ -261,6 +352,43 @@ impl Config {
                 && !pin.bytes().all(|b| b.is_ascii_digit())
             {
                 return Err(invalid(&key("pin"), "a SIM PIN has 4 to 8 digits".into()));
+            }
+        }
+        if self.inbound.reassembly_timeout_minutes == 0 {
+            return Err(invalid(
+                "inbound.reassembly_timeout_minutes",
+                "must be at least 1".into(),
+            ));
+        }
+        if self
+            .optout
+            .keywords
+            .iter()
+            .all(|k| crate::inbound::keywords::normalize(k).is_empty())
+        {
+            return Err(invalid(
+                "optout.keywords",
+                "at least one opt-out keyword is needed: people must be able to say STOP".into(),
+            ));
+        }
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let key = |k: &str| format!("webhook[{i}].{k}");
+            match reqwest::Url::parse(&w.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
+                Ok(_) => return Err(invalid(&key("url"), "must be an http:// or https:// URL".into())),
+                Err(e) => return Err(invalid(&key("url"), format!("not a URL: {e}"))),
+            }
+            if let Some(bad) = w.events.iter().find(|e| !WEBHOOK_EVENTS.contains(&e.as_str())) {
+                return Err(invalid(
+                    &key("events"),
+                    format!("unknown event {bad:?} (known: {})", WEBHOOK_EVENTS.join(", ")),
+                ));
+            }
+            if w.events.is_empty() {
+                return Err(invalid(&key("events"), "empty; omit it for all events".into()));
+            }
+            if w.secret.len() < 16 {
+                return Err(invalid(&key("secret"), "use at least 16 characters".into()));
             }
         }
         Ok(Checked {

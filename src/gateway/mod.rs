@@ -14,6 +14,8 @@ use tracing::{info, warn};
 use crate::api::{self, Accepting, AppState, Token};
 use crate::config::Checked;
 use crate::dispatch::{Clock, DispatchConfig, Dispatcher, SimPolicy, SystemClock};
+use crate::inbound::keywords::Keywords;
+use crate::inbound::{InboundConfig, ReplyRules};
 use crate::modem::{self, ModemConfig, SerialConnector};
 use crate::sms::SplitOptions;
 use crate::store::{Store, StoreError};
@@ -109,8 +111,40 @@ pub async fn serve(
         source,
     })?;
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let validity = (config.sending.validity_minutes > 0).then_some(config.sending.validity_minutes);
     let (inbound_tx, inbound_rx) = mpsc::channel(64);
-    tokio::spawn(crate::inbound::consume(store.clone(), clock.clone(), inbound_rx));
+    let wake = dispatcher.clone();
+    tokio::spawn(crate::inbound::consume(
+        store.clone(),
+        clock.clone(),
+        inbound_config(&checked, split.clone(), validity),
+        move || wake.wake(),
+        inbound_rx,
+    ));
+    let hooks: Vec<(String, Vec<String>)> = config
+        .webhooks
+        .iter()
+        .map(|w| (w.url.clone(), w.events.clone()))
+        .collect();
+    let ids = store
+        .sync_webhooks(&hooks)
+        .map_err(|source| GatewayError::Store {
+            path: db.display().to_string(),
+            source,
+        })?;
+    for (id, w) in ids.into_iter().zip(&config.webhooks) {
+        tokio::spawn(crate::webhook::run(
+            store.clone(),
+            clock.clone(),
+            crate::webhook::Receiver {
+                id,
+                url: w.url.clone(),
+                secret: w.secret.clone(),
+            },
+            stop_rx.clone(),
+        ));
+    }
 
     let entries = config.modems.clone();
     let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
@@ -151,8 +185,7 @@ pub async fn serve(
             region: checked.region,
             status_reports: config.sending.status_reports,
             split,
-            validity_minutes: (config.sending.validity_minutes > 0)
-                .then_some(config.sending.validity_minutes),
+            validity_minutes: validity,
         },
     };
     let running = Running {
@@ -160,7 +193,6 @@ pub async fn serve(
         dispatcher: dispatcher.clone(),
         token,
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut api_stop = stop_rx.clone();
     let server = tokio::spawn(
         axum::serve(listener, api::router(state))
@@ -188,5 +220,30 @@ pub async fn serve(
     match served {
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
         _ => Ok(()),
+    }
+}
+
+/// The inbound side's settings from the config.
+fn inbound_config(checked: &Checked, split: SplitOptions, validity_minutes: Option<u32>) -> InboundConfig {
+    let o = &checked.config.optout;
+    let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+    InboundConfig {
+        rules: ReplyRules {
+            keywords: Keywords {
+                opt_out: o.keywords.clone(),
+                opt_in: o.resubscribe_keywords.clone(),
+                help: o.help_keywords.clone(),
+            },
+            confirmation: text(&o.confirmation),
+            resubscribed: text(&o.resubscribe_reply),
+            help: text(&o.help_reply),
+            max_auto_replies_per_day: o.max_auto_replies_per_day,
+            split,
+            validity_minutes,
+        },
+        region: checked.region,
+        reassembly_timeout: Duration::from_secs(
+            u64::from(checked.config.inbound.reassembly_timeout_minutes) * 60,
+        ),
     }
 }

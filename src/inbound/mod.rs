@@ -1,68 +1,99 @@
-//! What comes back from the network. For now: every received PDU is
-//! decoded and stored durably before the modem is told it may delete it
-//! from the SIM. (Reassembly, opt-outs, surveys and delivery reports build
-//! on this.)
+//! What comes back from the network: received messages (joined from their
+//! parts, durably), read as opt-outs, re-subscriptions, help requests and
+//! survey votes; and delivery reports. A PDU is acknowledged to its modem
+//! (which then deletes it from the SIM) only once stored.
+
+pub mod keywords;
+pub mod receive;
+pub mod replies;
+pub mod vote;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::dispatch::Clock;
 use crate::modem::Inbound;
-use crate::sms::{self, Tpdu};
-use crate::store::{NewInbound, ReportIn, Store};
+use crate::phone::Region;
+use crate::store::Store;
+pub use receive::Received;
+pub use replies::ReplyRules;
 
-/// Stores every inbound PDU and acknowledges it once stored.
-pub async fn consume(store: Store, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Inbound>) {
-    while let Some(m) = rx.recv().await {
-        let decoded = sms::decode_hex_pdu(&m.pdu);
-        let (sender, text) = match &decoded {
-            Ok(pdu) => match &pdu.tpdu {
-                Tpdu::Deliver(d) => (d.sender.to_string(), d.user_data.content.text()),
-                Tpdu::StatusReport(r) => {
-                    let report = ReportIn {
-                        imsi: m.imsi.clone(),
-                        message_ref: r.message_ref,
-                        recipient: r.recipient.to_string(),
-                        status_code: r.status.code,
-                        category: r.status.category,
-                        description: r.status.description().to_string(),
-                        discharge_at: r.discharge_time.map(|t| t.timestamp_millis()),
-                        pdu: m.pdu.clone(),
-                    };
-                    let now = clock.now_ms();
-                    match store.run(move |s| s.apply_report(&report, now)).await {
-                        Ok(outcome) => {
-                            info!(imsi = ?m.imsi, mr = r.message_ref, status = r.status.description(), ?outcome, "delivery report");
-                            let _ = m.ack.send(());
-                        }
-                        Err(e) => warn!(error = %e, "cannot store a delivery report; leaving it on the SIM"),
-                    }
-                    continue;
-                }
-                Tpdu::Submit(s) => (format!("submit:{}", s.recipient), s.user_data.content.text()),
-            },
+/// How the inbound side behaves.
+#[derive(Debug, Clone)]
+pub struct InboundConfig {
+    /// Reading and answering replies.
+    pub rules: ReplyRules,
+    /// How national sender numbers are read.
+    pub region: Region,
+    /// How long parts of a message wait for the rest before it is stored
+    /// incomplete.
+    pub reassembly_timeout: Duration,
+}
+
+/// Stores and reads every inbound PDU, acknowledging each once stored;
+/// gives up on incomplete messages after the timeout. `wake` is called
+/// when replies were queued.
+pub async fn consume(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: InboundConfig,
+    wake: impl Fn() + Send + 'static,
+    mut rx: mpsc::Receiver<Inbound>,
+) {
+    let config = Arc::new(config);
+    let timeout_ms = config.reassembly_timeout.as_millis() as i64;
+    loop {
+        let oldest = {
+            let s = store.clone();
+            s.run(|s| s.oldest_waiting_part()).await
+        };
+        let flush_in = match oldest {
+            Ok(Some(t)) => Some(Duration::from_millis(
+                (t + timeout_ms - clock.now_ms()).max(0) as u64
+            )),
+            Ok(None) => None,
             Err(e) => {
-                warn!(imsi = ?m.imsi, error = %e, pdu = %m.pdu, "undecodable PDU kept raw");
-                ("unknown".to_string(), None)
+                warn!(error = %e, "cannot read waiting parts");
+                Some(Duration::from_secs(60))
             }
         };
-        let row = NewInbound {
-            sender,
-            text,
-            received_at: clock.now_ms(),
-            modem_imei: Some(m.imei.clone()),
-            sim_imsi: m.imsi.clone(),
-            pdu: m.pdu.clone(),
-        };
-        match store.run(move |s| s.store_inbound(&row)).await {
-            Ok(id) => {
-                info!(inbox_id = id, imsi = ?m.imsi, "message received");
-                let _ = m.ack.send(());
+        tokio::select! {
+            m = rx.recv() => {
+                let Some(m) = m else { break };
+                let now = clock.now_ms();
+                let cfg = config.clone();
+                let (hex, imsi, imei) = (m.pdu.clone(), m.imsi.clone(), m.imei.clone());
+                let result = store
+                    .run(move |s| {
+                        let pdu = receive::Pdu { hex: &hex, imsi: imsi.as_deref(), imei: &imei };
+                        receive::receive(s, &cfg.rules, cfg.region, &pdu, now)
+                    })
+                    .await;
+                match result {
+                    Ok(received) => {
+                        info!(imsi = ?m.imsi, modem = %m.imei, ?received, "received");
+                        if let Received::Message { handled, .. } = &received
+                            && handled.enqueued > 0
+                        {
+                            wake();
+                        }
+                        let _ = m.ack.send(());
+                    }
+                    // Not acknowledged: the PDU stays on the SIM and comes again.
+                    Err(e) => warn!(imsi = ?m.imsi, error = %e, "cannot store a received PDU; leaving it on the SIM"),
+                }
             }
-            // Not acknowledged: the message stays on the SIM and comes again.
-            Err(e) => warn!(error = %e, "cannot store a received message; leaving it on the SIM"),
+            _ = async { match flush_in { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
+                let now = clock.now_ms();
+                match store.run(move |s| receive::flush_stale(s, now - timeout_ms, now)).await {
+                    Ok(ids) if !ids.is_empty() => warn!(count = ids.len(), ?ids, "stored messages whose missing parts never came, flagged incomplete"),
+                    Ok(_) => {}
+                    Err(e) => warn!(error = %e, "cannot store incomplete messages"),
+                }
+            }
         }
     }
 }

@@ -229,6 +229,11 @@ fn claim_one(
     now: i64,
 ) -> Result<Option<Claimed>, StoreError> {
     let (id, imsi, imei, port) = (r.id, r.imsi, r.imei, r.port);
+    // Checked again just before sending: an opt-out may have arrived since
+    // the message was queued.
+    if super::optouts::suppress_if_opted_out(tx, id, now)? {
+        return Ok(None);
+    }
     {
         let claimed = tx
             .prepare_cached(

@@ -5,7 +5,8 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use thiserror::Error;
 
-use super::types::{Status, status_from_sql};
+use super::types::{MessageKind, Status, status_from_sql};
+use super::unit::Tx;
 use super::{Store, StoreError};
 use crate::phone::Msisdn;
 use crate::sms::Encoding;
@@ -27,6 +28,8 @@ pub struct NewMessage {
     pub send_at: Option<i64>,
     /// Not after this time (unix ms): still queued then, it expires.
     pub expires_at: Option<i64>,
+    /// Why the gateway sends it, if not for the API.
+    pub kind: Option<MessageKind>,
     /// Client's idempotency key.
     pub idempotency_key: Option<String>,
     /// Digest of the request, to tell a retry from a different request.
@@ -142,14 +145,21 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
             });
         }
     }
+    // Opt-out is law: only the confirmation of an opt-out may reach a
+    // number that opted out.
+    let opted_out = match msg.kind {
+        Some(MessageKind::OptOutConfirmation) => None,
+        _ => super::optouts::lookup(tx, msg.recipient.as_str())?,
+    };
     let status = match msg.send_at {
+        _ if opted_out.is_some() => Status::Suppressed,
         Some(at) if at > now => Status::Scheduled,
         _ => Status::Queued,
     };
     tx.prepare_cached(
         "INSERT INTO messages (recipient, text, encoding, segments, status, status_report, send_at,
-                               created_at, updated_at, idempotency_key, request_hash, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)",
+                               created_at, updated_at, idempotency_key, request_hash, expires_at, kind, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         msg.recipient.as_str(),
@@ -163,11 +173,14 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
         msg.idempotency_key,
         msg.request_hash,
         msg.expires_at,
+        msg.kind.map(MessageKind::as_str),
+        opted_out.as_ref().map(|o| o.reason()),
     ])?;
     let id = tx.last_insert_rowid();
-    let reason = match status {
-        Status::Scheduled => "accepted; waiting for send_at",
-        _ => "accepted; waiting for a SIM",
+    let reason = match (status, &opted_out) {
+        (_, Some(o)) => format!("not sent: {}", o.reason()),
+        (Status::Scheduled, _) => "accepted; waiting for send_at".to_string(),
+        _ => "accepted; waiting for a SIM".to_string(),
     };
     tx.prepare_cached("INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, status.as_str(), now, reason])?;
@@ -178,4 +191,23 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
         encoding: msg.encoding.as_str().to_string(),
         existing: false,
     })
+}
+
+impl Tx<'_> {
+    /// Stores one message as part of this unit of work.
+    pub fn enqueue(&mut self, msg: &NewMessage) -> Result<EnqueueOutcome, EnqueueError> {
+        insert(&self.tx, msg, self.now)
+    }
+
+    /// How many messages of the gateway's own (auto-replies, confirmations)
+    /// went to `number` since `since`: replies are capped per number.
+    pub fn auto_replies_since(&mut self, number: &str, since: i64) -> Result<u32, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT count(*) FROM messages
+                 WHERE recipient = ?1 AND kind IN ('auto_reply', 'optout_confirmation') AND created_at >= ?2",
+            )?
+            .query_row(params![number, since], |r| r.get(0))?)
+    }
 }

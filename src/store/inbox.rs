@@ -1,7 +1,9 @@
-//! Received messages, stored before they are deleted from the SIM.
+//! Received messages, whole (joined from their parts) or flagged
+//! incomplete, stored before their last part is deleted from the SIM.
 
 use rusqlite::params;
 
+use super::unit::Tx;
 use super::{Store, StoreError};
 
 /// A received message to store.
@@ -11,14 +13,18 @@ pub struct NewInbound {
     pub sender: String,
     /// Text, if it is text.
     pub text: Option<String>,
-    /// When it arrived (unix ms).
+    /// When it arrived (unix ms): its last part.
     pub received_at: i64,
     /// Modem it arrived on.
     pub modem_imei: Option<String>,
     /// SIM it arrived for.
     pub sim_imsi: Option<String>,
-    /// The PDU as the modem printed it.
+    /// The PDU (one per line for a joined message).
     pub pdu: String,
+    /// Parts it was joined from (expected, for an incomplete one).
+    pub parts: u8,
+    /// Some parts never came.
+    pub incomplete: bool,
 }
 
 /// A stored received message.
@@ -36,24 +42,56 @@ pub struct InboxRow {
     pub modem_imei: Option<String>,
     /// SIM.
     pub sim_imsi: Option<String>,
+    /// Parts.
+    pub parts: u8,
+    /// Some parts never came.
+    pub incomplete: bool,
+    /// What the gateway read it as: optout, optin, help, vote, comment.
+    pub kind: Option<String>,
+}
+
+impl Tx<'_> {
+    /// Stores a received message; returns its id.
+    pub fn store_inbound(&mut self, m: &NewInbound) -> Result<i64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO inbox (sender, text, received_at, modem_imei, sim_imsi, pdu, parts, incomplete)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                m.sender,
+                m.text,
+                m.received_at,
+                m.modem_imei,
+                m.sim_imsi,
+                m.pdu,
+                m.parts,
+                m.incomplete
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// Records what a received message was read as.
+    pub fn set_inbox_kind(&mut self, id: i64, kind: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE inbox SET kind = ?2 WHERE id = ?1")?
+            .execute(params![id, kind])?;
+        Ok(())
+    }
 }
 
 impl Store {
     /// Stores a received message durably; returns its id.
-    pub fn store_inbound(&self, m: &NewInbound) -> Result<i64, StoreError> {
-        let conn = self.writer();
-        conn.prepare_cached(
-            "INSERT INTO inbox (sender, text, received_at, modem_imei, sim_imsi, pdu) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![m.sender, m.text, m.received_at, m.modem_imei, m.sim_imsi, m.pdu])?;
-        Ok(conn.last_insert_rowid())
+    pub fn store_inbound(&self, m: &NewInbound, now: i64) -> Result<i64, StoreError> {
+        self.write(now, |tx| tx.store_inbound(m))
     }
 
     /// A page of received messages after id `after`, oldest first.
     pub fn inbox(&self, after: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, sender, text, received_at, modem_imei, sim_imsi FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+            "SELECT id, sender, text, received_at, modem_imei, sim_imsi, parts, incomplete, kind
+             FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
             Ok(InboxRow {
@@ -63,6 +101,9 @@ impl Store {
                 received_at: r.get(3)?,
                 modem_imei: r.get(4)?,
                 sim_imsi: r.get(5)?,
+                parts: r.get(6)?,
+                incomplete: r.get(7)?,
+                kind: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

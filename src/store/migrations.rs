@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_status_reports.sql"),
     include_str!("migrations/0003_expiry.sql"),
+    include_str!("migrations/0004_replies.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -15,14 +15,20 @@ mod claim;
 mod enqueue;
 mod inbox;
 mod migrations;
+mod optouts;
 mod query;
+mod reassembly;
 mod record;
 mod recover;
 mod report;
 mod sims;
+mod surveys;
 mod types;
+mod unit;
+mod webhooks;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
@@ -31,11 +37,16 @@ use thiserror::Error;
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use inbox::{InboxRow, NewInbound};
+pub use optouts::{ImportCounts, NewOptOut, OptOut, OptOutSource};
 pub use query::{MessageRow, StatusCounts};
+pub use reassembly::{NewPart, PartAdded, StaleGroup, StoredPart};
 pub use record::PartSent;
 pub use report::{ReportIn, ReportOutcome};
 pub use sims::{SimRow, SimSeen};
-pub use types::{Event, Status};
+pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
+pub use types::{Event, MessageKind, Status};
+pub use unit::Tx;
+pub use webhooks::{PendingEvent, rfc3339};
 
 /// A store failure: the database itself, not the caller's input.
 #[derive(Debug, Error)]
@@ -61,6 +72,10 @@ pub struct Store {
 
 struct Inner {
     writer: Mutex<Connection>,
+    /// Set by SQLite's update hook when a webhook event is written.
+    outbox_written: Arc<AtomicBool>,
+    /// Bumped after such a write is released (committed or rolled back).
+    outbox_tx: tokio::sync::watch::Sender<u64>,
     /// A second connection for reads (WAL lets it read while the writer
     /// writes); `None` for in-memory stores, which share the writer.
     reader: Option<Mutex<Connection>>,
@@ -87,12 +102,7 @@ impl Store {
         migrations::migrate(&mut writer)?;
         let reader = Connection::open(path)?;
         configure(&reader)?;
-        Ok(Store {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                reader: Some(Mutex::new(reader)),
-            }),
-        })
+        Store::assemble(writer, Some(reader))
     }
 
     /// An in-memory store (one connection), for tests.
@@ -100,23 +110,50 @@ impl Store {
         let mut writer = Connection::open_in_memory()?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
         migrations::migrate(&mut writer)?;
+        Store::assemble(writer, None)
+    }
+
+    fn assemble(writer: Connection, reader: Option<Connection>) -> Result<Store, StoreError> {
+        let written = Arc::new(AtomicBool::new(false));
+        let flag = written.clone();
+        writer.update_hook(Some(
+            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                if table == "webhook_outbox" {
+                    flag.store(true, Ordering::Release);
+                }
+            },
+        ))?;
         Ok(Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
-                reader: None,
+                outbox_written: written,
+                outbox_tx: tokio::sync::watch::Sender::new(0),
+                reader: reader.map(Mutex::new),
             }),
         })
     }
 
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        self.inner.writer.lock().unwrap_or_else(|e| e.into_inner())
+    fn writer(&self) -> Conn<'_> {
+        Conn {
+            conn: self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()),
+            inner: &self.inner,
+        }
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
+    fn reader(&self) -> Conn<'_> {
         match &self.inner.reader {
-            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            Some(r) => Conn {
+                conn: r.lock().unwrap_or_else(|e| e.into_inner()),
+                inner: &self.inner,
+            },
             None => self.writer(),
         }
+    }
+
+    /// Changes whenever webhook events were written: a delivery worker
+    /// waits on it instead of polling.
+    pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.outbox_tx.subscribe()
     }
 
     /// Runs blocking store work off the async runtime.
@@ -129,6 +166,34 @@ impl Store {
         match tokio::task::spawn_blocking(move || f(&store)).await {
             Ok(v) => v,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// A locked connection. Released after its transaction ended, it tells
+/// webhook workers when events were written.
+struct Conn<'a> {
+    conn: MutexGuard<'a, Connection>,
+    inner: &'a Inner,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if self.inner.outbox_written.swap(false, Ordering::AcqRel) {
+            self.inner.outbox_tx.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 }

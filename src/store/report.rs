@@ -1,5 +1,6 @@
-//! Applying a delivery report: matched to the most recent sent part with
-//! the same SIM, message reference (it wraps at 256) and recipient; the
+//! Applying a delivery report: matched to the sent part with the same SIM,
+//! message reference (it wraps at 256) and recipient, sent before the
+//! report came and closest to the time the network says it took it; the
 //! message is `delivered` when all its parts are, `failed` when one fails.
 //! A report that matches nothing is kept.
 
@@ -23,6 +24,9 @@ pub struct ReportIn {
     pub category: crate::sms::StatusCategory,
     /// TP-ST in words.
     pub description: String,
+    /// TP-SCTS: when the network took the message (unix ms); matches the
+    /// part sent closest to it when a reference was reused.
+    pub submitted_at: Option<i64>,
     /// TP-DT (unix ms).
     pub discharge_at: Option<i64>,
     /// The PDU.
@@ -54,18 +58,20 @@ impl Store {
     pub fn apply_report(&self, r: &ReportIn, now: i64) -> Result<ReportOutcome, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let part: Option<(i64, i64)> = tx
+        // Clocks differ (the network's, ours): ten minutes of slack.
+        let part: Option<(i64, i64, String)> = tx
             .prepare_cached(
-                "SELECT p.message_id, p.seq FROM message_parts p JOIN messages m ON m.id = p.message_id
+                "SELECT p.message_id, p.seq, p.sim_imsi FROM message_parts p JOIN messages m ON m.id = p.message_id
                  WHERE p.sim_imsi = coalesce(?1, p.sim_imsi) AND p.message_ref = ?2 AND p.status = 'sent'
-                   AND substr(replace(m.recipient, '+', ''), -9) = ?3
-                 ORDER BY p.sent_at DESC LIMIT 1",
+                   AND substr(replace(m.recipient, '+', ''), -9) = ?3 AND p.sent_at <= ?5 + 600000
+                 ORDER BY CASE WHEN ?4 IS NULL THEN -p.sent_at ELSE abs(p.sent_at - ?4) END LIMIT 1",
             )?
-            .query_row(params![r.imsi, r.message_ref, tail(&r.recipient)], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                params![r.imsi, r.message_ref, tail(&r.recipient), r.submitted_at, now],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
             .optional()?;
-        let Some((message_id, seq)) = part else {
+        let Some((message_id, seq, part_imsi)) = part else {
             tx.prepare_cached(
                 "INSERT INTO status_reports (sim_imsi, message_ref, recipient, status_code, discharge_at, received_at, pdu)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -82,6 +88,15 @@ impl Store {
         };
         tx.prepare_cached("UPDATE message_parts SET status = ?3 WHERE message_id = ?1 AND seq = ?2")?
             .execute(params![message_id, seq, part_status])?;
+        match r.category {
+            Delivered => tx
+                .prepare_cached("UPDATE sims SET delivered_total = delivered_total + 1 WHERE imsi = ?1")?
+                .execute([&part_imsi])?,
+            Failed => tx
+                .prepare_cached("UPDATE sims SET undelivered_total = undelivered_total + 1 WHERE imsi = ?1")?
+                .execute([&part_imsi])?,
+            Pending => 0,
+        };
         let (segments, delivered, failed): (i64, i64, i64) = tx
             .prepare_cached(
                 "SELECT m.segments,
@@ -142,6 +157,7 @@ mod tests {
             },
             category,
             description: "x".into(),
+            submitted_at: None,
             discharge_at: Some(9_000),
             pdu: "00".into(),
         }
@@ -158,6 +174,7 @@ mod tests {
             status_report: true,
             send_at: None,
             expires_at: None,
+            kind: None,
             idempotency_key: None,
             request_hash: String::new(),
         };

@@ -37,6 +37,10 @@ pub struct SimRow {
     pub sent_total: u64,
     /// Failed attempts ever.
     pub failed_total: u64,
+    /// Parts the network reported delivered.
+    pub delivered_total: u64,
+    /// Parts the network reported undeliverable.
+    pub undelivered_total: u64,
     /// Cooling down until (unix ms).
     pub cooldown_until: Option<i64>,
     /// Why.
@@ -71,7 +75,8 @@ impl Store {
     pub fn sims(&self) -> Result<Vec<SimRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT imsi, iccid, imei, port, day, sent_today, sent_total, failed_total, cooldown_until, cooldown_reason
+            "SELECT imsi, iccid, imei, port, day, sent_today, sent_total, failed_total, cooldown_until, cooldown_reason,
+                    delivered_total, undelivered_total
              FROM sims ORDER BY imsi",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -86,6 +91,8 @@ impl Store {
                 failed_total: r.get::<_, i64>(7)? as u64,
                 cooldown_until: r.get(8)?,
                 cooldown_reason: r.get(9)?,
+                delivered_total: r.get::<_, i64>(10)? as u64,
+                undelivered_total: r.get::<_, i64>(11)? as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -103,3 +103,25 @@ pub(crate) fn status_from_sql(s: String) -> rusqlite::Result<Status> {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
     })
 }
+
+/// Why the gateway sends a message, when it is not the API's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// A reply the gateway sends by itself (help, survey clarification).
+    AutoReply,
+    /// The one message an opted-out number still gets: the confirmation.
+    OptOutConfirmation,
+    /// A survey question.
+    Survey,
+}
+
+impl MessageKind {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::AutoReply => "auto_reply",
+            MessageKind::OptOutConfirmation => "optout_confirmation",
+            MessageKind::Survey => "survey",
+        }
+    }
+}

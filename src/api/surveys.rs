@@ -1,0 +1,310 @@
+//! `/v1/surveys`: reply-to-vote surveys — send a question, count the
+//! answers, list the votes, close.
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::DateTime;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::auth::Authorized;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::inbound::vote::{Choice, question_text, sort_choices};
+use crate::phone::Msisdn;
+use crate::sms;
+use crate::store::{CountMode, MessageKind, NewMessage, NewSurvey, Status, SurveyReport, rfc3339};
+
+/// `POST /v1/surveys` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyRequest {
+    /// The question.
+    pub question: String,
+    /// Reply key → label, e.g. `{"1": "Yes", "2": "No"}`.
+    pub options: BTreeMap<String, String>,
+    /// Numbers to ask.
+    pub recipients: Vec<String>,
+    /// Closes by itself then (RFC 3339).
+    pub closes_at: Option<String>,
+    /// Which vote of a voter counts: `first` (default) or `last`.
+    pub count: Option<String>,
+    /// Sent once to a recipient whose reply is not a vote.
+    pub invalid_reply: Option<String>,
+}
+
+/// Most numbers one survey asks.
+const MAX_RECIPIENTS: usize = 100_000;
+
+fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(code, message)
+}
+
+fn survey_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(format!("no survey {id:?}")))
+}
+
+/// `POST /v1/surveys`: sends the question to every recipient.
+#[utoipa::path(post, path = "/v1/surveys", operation_id = "create_survey", tag = "surveys",
+    request_body = SurveyRequest,
+    responses(
+        (status = 201, description = "`{\"id\", \"status\": \"open\", \"messages\": N, \"suppressed\": M, \"question\"}`: N questions queued; M recipients had opted out", body = Object),
+        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 422, description = "Invalid question, options, recipients or closes_at", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    _: Authorized,
+    State(app): State<AppState>,
+    body: Result<Json<SurveyRequest>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(req) = body?;
+    let now = app.clock.now_ms();
+    if req.question.trim().is_empty() {
+        return Err(invalid("empty_text", "question is empty"));
+    }
+    if req.options.len() < 2 {
+        return Err(invalid("invalid_options", "a survey needs at least two options"));
+    }
+    let mut choices = Vec::with_capacity(req.options.len());
+    for (key, label) in &req.options {
+        let k = key.trim();
+        if k.is_empty() || k.len() > 16 || k.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                "invalid_options",
+                format!("option key {key:?} must be 1 to 16 characters without spaces"),
+            ));
+        }
+        if label.trim().is_empty() {
+            return Err(invalid("invalid_options", format!("option {key:?} has no label")));
+        }
+        choices.push(Choice {
+            key: k.to_string(),
+            label: label.trim().to_string(),
+        });
+    }
+    sort_choices(&mut choices);
+    let count_mode = match req.count.as_deref() {
+        None | Some("first") => CountMode::First,
+        Some("last") => CountMode::Last,
+        Some(other) => {
+            return Err(invalid(
+                "invalid_count",
+                format!("count {other:?} must be \"first\" or \"last\""),
+            ));
+        }
+    };
+    let closes_at = match &req.closes_at {
+        None => None,
+        Some(s) => {
+            let t = DateTime::parse_from_rfc3339(s)
+                .map_err(|e| {
+                    invalid(
+                        "invalid_closes_at",
+                        format!("closes_at {s:?} is not an RFC 3339 time: {e}"),
+                    )
+                })?
+                .timestamp_millis();
+            if t <= now {
+                return Err(invalid("invalid_closes_at", "closes_at is in the past"));
+            }
+            Some(t)
+        }
+    };
+    if req.recipients.is_empty() {
+        return Err(invalid("invalid_recipients", "no recipients"));
+    }
+    if req.recipients.len() > MAX_RECIPIENTS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_recipients",
+            format!("a survey asks at most {MAX_RECIPIENTS} numbers"),
+        ));
+    }
+    let mut numbers = Vec::with_capacity(req.recipients.len());
+    let mut seen = HashSet::new();
+    let mut bad = Vec::new();
+    for (i, r) in req.recipients.iter().enumerate() {
+        match Msisdn::parse(r, app.accepting.region) {
+            Ok(n) => {
+                if seen.insert(n.as_str().to_string()) {
+                    numbers.push(n);
+                }
+            }
+            Err(e) => bad.push(format!("recipients[{i}]: {e}")),
+        }
+    }
+    if !bad.is_empty() {
+        let more = if bad.len() > 5 {
+            format!(" (and {} more)", bad.len() - 5)
+        } else {
+            String::new()
+        };
+        bad.truncate(5);
+        return Err(invalid("invalid_number", format!("{}{more}", bad.join("; "))));
+    }
+    let text = question_text(&req.question, &choices);
+    let plan = sms::plan(&text, &app.accepting.split).map_err(|e| invalid("too_long", e.to_string()))?;
+    let survey = NewSurvey {
+        question: plan.text.clone(),
+        options: choices.iter().map(|c| (c.key.clone(), c.label.clone())).collect(),
+        count_mode,
+        invalid_reply: req.invalid_reply.filter(|t| !t.trim().is_empty()),
+        closes_at,
+    };
+    let expires_at = app
+        .accepting
+        .validity_minutes
+        .map(|v| now + i64::from(v) * 60_000);
+    let (id, queued, suppressed) = app
+        .store
+        .run(move |s| {
+            s.write(now, |tx| {
+                let id = tx.create_survey(&survey)?;
+                let (mut queued, mut suppressed) = (0usize, 0usize);
+                for n in numbers {
+                    let msg = NewMessage {
+                        recipient: n.clone(),
+                        text: plan.text.clone(),
+                        encoding: plan.encoding,
+                        segments: plan.segment_count(),
+                        // "delivered" is part of the survey's result.
+                        status_report: true,
+                        send_at: None,
+                        expires_at,
+                        kind: Some(MessageKind::Survey),
+                        idempotency_key: None,
+                        request_hash: String::new(),
+                    };
+                    // No idempotency key: only the store itself can fail.
+                    let out = tx.enqueue(&msg).map_err(|e| match e {
+                        crate::store::EnqueueError::Store(e) => ApiError::from(e),
+                        other => ApiError::internal(other),
+                    })?;
+                    if out.status == Status::Suppressed {
+                        suppressed += 1;
+                    } else {
+                        queued += 1;
+                        tx.add_survey_recipient(id, n.as_str(), out.id)?;
+                    }
+                }
+                Ok::<_, ApiError>((id, queued, suppressed))
+            })
+        })
+        .await?;
+    app.dispatcher.wake();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": id.to_string(), "status": "open", "messages": queued, "suppressed": suppressed,
+                    "question": text}),
+        ),
+    ))
+}
+
+fn report_json(r: &SurveyReport) -> Value {
+    let results: serde_json::Map<String, Value> = r
+        .results
+        .iter()
+        .map(|(k, l, n)| (k.clone(), json!({"label": l, "votes": n})))
+        .collect();
+    let rate = if r.recipients == 0 {
+        0.0
+    } else {
+        (r.responded as f64 / r.recipients as f64 * 10_000.0).round() / 10_000.0
+    };
+    json!({
+        "id": r.id.to_string(),
+        "question": r.question,
+        "status": if r.open { "open" } else { "closed" },
+        "count": r.count_mode,
+        "recipients": r.recipients,
+        "delivered": r.delivered,
+        "responded": r.responded,
+        "results": results,
+        "comments": r.comments,
+        "response_rate": rate,
+        "created_at": rfc3339(r.created_at),
+        "closes_at": r.closes_at.map(rfc3339),
+        "closed_at": r.closed_at.map(rfc3339),
+    })
+}
+
+/// `GET /v1/surveys/{id}`.
+#[utoipa::path(get, path = "/v1/surveys/{id}", operation_id = "get_survey", tag = "surveys",
+    params(("id" = String, Path, description = "Survey id")),
+    responses(
+        (status = 200, description = "`{id, question, status, count, recipients, delivered, responded, results: {key: {label, votes}}, comments, response_rate, created_at, closes_at, closed_at}`", body = Object),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such survey", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn get(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = survey_id(&id)?;
+    let now = app.clock.now_ms();
+    let report = app.store.run(move |s| s.survey(id, now)).await?;
+    report
+        .map(|r| Json(report_json(&r)))
+        .ok_or_else(|| ApiError::not_found(format!("no survey {id}")))
+}
+
+/// `GET /v1/surveys/{id}/votes`.
+#[utoipa::path(get, path = "/v1/surveys/{id}/votes", operation_id = "list_survey_votes", tag = "surveys",
+    params(("id" = String, Path, description = "Survey id")),
+    responses(
+        (status = 200, description = "`{\"votes\": [{number, answer, label, text, at}]}`: each voter's counted vote, in time order", body = Object),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such survey", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn votes(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = survey_id(&id)?;
+    let votes = app
+        .store
+        .run(move |s| s.survey_votes(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no survey {id}")))?;
+    let list: Vec<Value> = votes
+        .iter()
+        .map(|v| json!({"number": v.number, "answer": v.option, "label": v.label, "text": v.text, "at": rfc3339(v.at)}))
+        .collect();
+    Ok(Json(json!({"votes": list})))
+}
+
+/// `POST /v1/surveys/{id}/close`: no more votes are counted.
+#[utoipa::path(post, path = "/v1/surveys/{id}/close", operation_id = "close_survey", tag = "surveys",
+    params(("id" = String, Path, description = "Survey id")),
+    responses(
+        (status = 200, description = "`{\"id\", \"status\": \"closed\"}` (also when it was closed already)", body = Object),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such survey", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn close(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = survey_id(&id)?;
+    let now = app.clock.now_ms();
+    match app.store.run(move |s| s.close_survey(id, now)).await? {
+        None => Err(ApiError::not_found(format!("no survey {id}"))),
+        Some(_) => Ok(Json(json!({"id": id.to_string(), "status": "closed"}))),
+    }
+}

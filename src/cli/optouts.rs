@@ -1,0 +1,195 @@
+//! `simfleet optouts import FILE` and `simfleet optouts export`: opt-out
+//! lists as CSV, read and written straight from the gateway's database (the
+//! daemon may be running; SQLite lets both work).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::client::ConfigArg;
+use crate::config::Config;
+use crate::phone::{Msisdn, Region};
+use crate::store::{OptOutSource, Store, rfc3339};
+
+/// `simfleet optouts ...`.
+#[derive(Debug, Subcommand)]
+pub enum OptoutsCommand {
+    /// Add the numbers of a CSV file (a `number` column, optional `note`;
+    /// or number first without a header) as opted out.
+    Import(ImportArgs),
+    /// Write every opted-out number as CSV: number,source,keyword,note,at.
+    Export(ExportArgs),
+}
+
+/// Arguments of `simfleet optouts import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file (`-` for standard input).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+/// Arguments of `simfleet optouts export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+/// A CSV file read: numbers with their notes, and the lines that were not numbers.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ParsedList {
+    /// `(canonical number, note)`, first occurrence of each number.
+    pub entries: Vec<(String, Option<String>)>,
+    /// `line N: why`.
+    pub invalid: Vec<String>,
+}
+
+/// Reads an opt-out CSV: with a header naming a `number` (or `phone`,
+/// `msisdn`) column and optionally `note`, or without one (number first,
+/// note second). Blank lines and lines starting with `#` are skipped.
+pub fn parse_list(mut input: impl Read, region: Region) -> anyhow::Result<ParsedList> {
+    let mut text = String::new();
+    input
+        .read_to_string(&mut text)
+        .context("reading the CSV (is it UTF-8?)")?;
+    let mut out = ParsedList::default();
+    let mut seen = std::collections::HashSet::new();
+    let (mut number_col, mut note_col) = (0usize, Some(1usize));
+    let mut first = true;
+    for (i, raw_line) in text.lines().enumerate() {
+        let line = i + 1;
+        let trimmed = raw_line.trim().trim_start_matches('\u{feff}');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(trimmed.as_bytes());
+        let Some(record) = reader
+            .records()
+            .next()
+            .transpose()
+            .with_context(|| format!("line {line}"))?
+        else {
+            continue;
+        };
+        if std::mem::take(&mut first) {
+            let names: Vec<String> = record.iter().map(|f| f.to_ascii_lowercase()).collect();
+            if let Some(n) = names
+                .iter()
+                .position(|f| matches!(f.as_str(), "number" | "phone" | "msisdn" | "phone_number"))
+            {
+                number_col = n;
+                note_col = names.iter().position(|f| f == "note");
+                continue;
+            }
+        }
+        let Some(raw) = record.get(number_col).filter(|f| !f.is_empty()) else {
+            out.invalid.push(format!("line {line}: no number"));
+            continue;
+        };
+        match Msisdn::parse(raw, region) {
+            Ok(n) => {
+                if seen.insert(n.as_str().to_string()) {
+                    let note = note_col
+                        .and_then(|c| record.get(c))
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_string);
+                    out.entries.push((n.as_str().to_string(), note));
+                }
+            }
+            Err(e) => out.invalid.push(format!("line {line}: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `import`; returns the summary and whether every line was a number.
+pub fn import(args: &ImportArgs) -> anyhow::Result<(Value, bool)> {
+    let checked = Config::load(&args.config.config)?;
+    let parsed = if args.file.as_os_str() == "-" {
+        parse_list(std::io::stdin().lock(), checked.region)?
+    } else {
+        let f =
+            std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+        parse_list(f, checked.region)?
+    };
+    let store = Store::open(&checked.config.storage.path)
+        .with_context(|| format!("opening {}", checked.config.storage.path.display()))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let counts = store.import_optouts(&parsed.entries, OptOutSource::Import, now)?;
+    let clean = parsed.invalid.is_empty();
+    Ok((
+        json!({"added": counts.added, "already_opted_out": counts.existing, "invalid": parsed.invalid}),
+        clean,
+    ))
+}
+
+/// Runs `export`, writing CSV to `out`.
+pub fn export(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<usize> {
+    let checked = Config::load(&args.config.config)?;
+    let store = Store::open(&checked.config.storage.path)
+        .with_context(|| format!("opening {}", checked.config.storage.path.display()))?;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["number", "source", "keyword", "note", "at"])?;
+    let (mut after, mut total) = (0i64, 0usize);
+    loop {
+        let page = store.optouts(after, 1000)?;
+        for (_, o) in &page {
+            w.write_record([
+                o.number.as_str(),
+                o.source.as_str(),
+                o.keyword.as_deref().unwrap_or(""),
+                o.note.as_deref().unwrap_or(""),
+                &rfc3339(o.at),
+            ])?;
+        }
+        total += page.len();
+        match page.last() {
+            Some((cursor, _)) if page.len() == 1000 => after = *cursor,
+            _ => break,
+        }
+    }
+    w.flush()?;
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ru() -> Region {
+        "RU".parse().unwrap()
+    }
+
+    #[test]
+    fn with_a_header_in_any_column_order() {
+        let csv = "note,Number\nasked by phone,8 916 123-45-67\n,+7 916 765 43 21\n\"said \"\"never\"\"\",+79161234567\n";
+        let p = parse_list(csv.as_bytes(), ru()).unwrap();
+        assert_eq!(
+            p.entries,
+            [
+                ("+79161234567".to_string(), Some("asked by phone".to_string())),
+                ("+79167654321".to_string(), None)
+            ]
+        );
+        assert!(p.invalid.is_empty());
+    }
+
+    #[test]
+    fn without_a_header_blank_and_comment_lines_and_bad_numbers() {
+        let csv = "# exported from the old system\n+79161234567,first\n\nnot a number\n89167654321\n";
+        let p = parse_list(csv.as_bytes(), ru()).unwrap();
+        assert_eq!(p.entries.len(), 2);
+        assert_eq!(p.entries[0].1.as_deref(), Some("first"));
+        assert_eq!(p.invalid.len(), 1);
+        assert!(p.invalid[0].starts_with("line 4:"), "{:?}", p.invalid);
+    }
+}

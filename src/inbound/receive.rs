@@ -1,0 +1,291 @@
+//! One received PDU into the store: a single SMS is stored and read at
+//! once; a part waits for its siblings (durably) and the last one to
+//! arrive stores and reads the whole message; a delivery report updates
+//! its message. Each in one transaction, before the modem may delete the
+//! PDU from the SIM.
+
+use serde_json::json;
+
+use super::replies::{self, Handled, ReplyRules};
+use crate::phone::{Msisdn, Region};
+use crate::sms::reassemble::{self, Part};
+use crate::sms::{self, AddressKind, Deliver, Tpdu};
+use crate::store::{
+    NewInbound, NewPart, PartAdded, ReportIn, ReportOutcome, StaleGroup, Store, StoreError, Tx, rfc3339,
+};
+
+/// A PDU as a modem handed it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pdu<'a> {
+    /// Hex as printed by the modem.
+    pub hex: &'a str,
+    /// SIM it arrived for.
+    pub imsi: Option<&'a str>,
+    /// Modem.
+    pub imei: &'a str,
+}
+
+/// What became of a PDU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A whole message, stored with this id.
+    Message {
+        /// Inbox id.
+        inbox_id: i64,
+        /// What it was read as and what it set off.
+        handled: Handled,
+    },
+    /// A part kept until its message is whole.
+    Part,
+    /// A part received twice; the first copy counts.
+    Duplicate,
+    /// A delivery report.
+    Report(ReportOutcome),
+}
+
+/// The sender as the store keeps it, and whether a person can be answered
+/// there: international numbers as E.164, national ones read in `region`,
+/// alphanumeric senders as they are (never answered), short codes never
+/// answered either.
+pub fn sender_of(d: &Deliver, region: Region) -> (String, bool) {
+    let a = &d.sender;
+    match a.kind {
+        AddressKind::Alphanumeric => (a.value.clone(), false),
+        AddressKind::International => (format!("+{}", a.value), a.value.len() >= 7),
+        _ => {
+            let digits = a.value.chars().all(|c| c.is_ascii_digit());
+            if digits && a.value.len() >= 7 {
+                match Msisdn::parse(&a.value, region) {
+                    Ok(m) => (m.as_str().to_string(), true),
+                    Err(_) => (a.value.clone(), false),
+                }
+            } else {
+                (a.value.clone(), false)
+            }
+        }
+    }
+}
+
+/// Stores `pdu` received at `now` and applies what it means.
+pub fn receive(
+    store: &Store,
+    rules: &ReplyRules,
+    region: Region,
+    pdu: &Pdu<'_>,
+    now: i64,
+) -> Result<Received, StoreError> {
+    let decoded = sms::decode_hex_pdu(pdu.hex);
+    let deliver = match decoded {
+        Ok(p) => match p.tpdu {
+            Tpdu::Deliver(d) => d,
+            Tpdu::StatusReport(r) => {
+                let report = ReportIn {
+                    imsi: pdu.imsi.map(str::to_string),
+                    message_ref: r.message_ref,
+                    recipient: r.recipient.to_string(),
+                    status_code: r.status.code,
+                    category: r.status.category,
+                    description: r.status.description().to_string(),
+                    submitted_at: r.sc_timestamp.map(|t| t.timestamp_millis()),
+                    discharge_at: r.discharge_time.map(|t| t.timestamp_millis()),
+                    pdu: pdu.hex.to_string(),
+                };
+                return Ok(Received::Report(store.apply_report(&report, now)?));
+            }
+            Tpdu::Submit(s) => {
+                // Not something a network delivers; kept for a human to look at.
+                return keep_raw(
+                    store,
+                    pdu,
+                    &format!("submit:{}", s.recipient),
+                    s.user_data.content.text(),
+                    now,
+                );
+            }
+        },
+        Err(e) => {
+            tracing::warn!(imsi = ?pdu.imsi, error = %e, pdu = %pdu.hex, "undecodable PDU kept raw");
+            return keep_raw(store, pdu, "unknown", None, now);
+        }
+    };
+    let (sender, replyable) = sender_of(&deliver, region);
+    let concat = deliver
+        .user_data
+        .header
+        .as_ref()
+        .and_then(|h| h.concat)
+        .filter(|c| c.total > 1);
+    store.write(now, |tx| {
+        let Some(c) = concat else {
+            let text = deliver.user_data.content.text();
+            return whole(
+                tx,
+                rules,
+                pdu,
+                &sender,
+                replyable,
+                text,
+                pdu.hex.to_string(),
+                1,
+                false,
+            );
+        };
+        let added = tx.add_part(&NewPart {
+            sim_imsi: pdu.imsi.unwrap_or(""),
+            sender: &sender,
+            reference: c.reference,
+            wide_ref: c.wide_ref,
+            total: c.total,
+            seq: c.seq,
+            modem_imei: Some(pdu.imei),
+            pdu: pdu.hex,
+        })?;
+        match added {
+            PartAdded::Waiting { .. } => Ok(Received::Part),
+            PartAdded::Duplicate => Ok(Received::Duplicate),
+            PartAdded::Complete(parts) => {
+                let pdus: Vec<&str> = parts.iter().map(|p| p.pdu.as_str()).collect();
+                let text = join_text(&sender, &pdus);
+                whole(
+                    tx,
+                    rules,
+                    pdu,
+                    &sender,
+                    replyable,
+                    text,
+                    pdus.join("\n"),
+                    c.total,
+                    false,
+                )
+            }
+        }
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn whole(
+    tx: &mut Tx<'_>,
+    rules: &ReplyRules,
+    pdu: &Pdu<'_>,
+    sender: &str,
+    replyable: bool,
+    text: Option<String>,
+    pdus: String,
+    parts: u8,
+    incomplete: bool,
+) -> Result<Received, StoreError> {
+    let row = NewInbound {
+        sender: sender.to_string(),
+        text,
+        received_at: tx.now,
+        modem_imei: Some(pdu.imei.to_string()),
+        sim_imsi: pdu.imsi.map(str::to_string),
+        pdu: pdus,
+        parts,
+        incomplete,
+    };
+    let inbox_id = tx.store_inbound(&row)?;
+    if let Some(imsi) = pdu.imsi
+        && replyable
+    {
+        tx.stick(sender, imsi)?;
+    }
+    let handled = replies::handle(
+        tx,
+        rules,
+        &replies::Received {
+            inbox_id,
+            sender,
+            replyable,
+            text: row.text.as_deref(),
+        },
+    )?;
+    emit_inbound(tx, inbox_id, &row, handled.kind)?;
+    Ok(Received::Message { inbox_id, handled })
+}
+
+fn emit_inbound(tx: &mut Tx<'_>, id: i64, row: &NewInbound, kind: Option<&str>) -> Result<(), StoreError> {
+    tx.emit(
+        "inbound",
+        &format!("inbox:{id}"),
+        &json!({"id": id.to_string(), "from": row.sender, "text": row.text, "received_at": rfc3339(row.received_at),
+                "modem": row.modem_imei, "imsi": row.sim_imsi, "parts": row.parts, "incomplete": row.incomplete,
+                "kind": kind}),
+    )
+}
+
+/// The text of a message joined from `pdus` (any order), `None` for data.
+fn join_text(sender: &str, pdus: &[&str]) -> Option<String> {
+    let parts: Vec<Part> = pdus
+        .iter()
+        .filter_map(|hex| match sms::decode_hex_pdu(hex).ok()?.tpdu {
+            Tpdu::Deliver(d) => Some(Part {
+                sender: sender.to_string(),
+                concat: d
+                    .user_data
+                    .header
+                    .as_ref()
+                    .and_then(|h| h.concat)
+                    .map(|c| (c.reference, c.total, c.seq, c.wide_ref)),
+                content: d.user_data.content,
+            }),
+            _ => None,
+        })
+        .collect();
+    reassemble::join(&parts).into_iter().next().and_then(|j| j.text)
+}
+
+fn keep_raw(
+    store: &Store,
+    pdu: &Pdu<'_>,
+    sender: &str,
+    text: Option<String>,
+    now: i64,
+) -> Result<Received, StoreError> {
+    store.write(now, |tx| {
+        let row = NewInbound {
+            sender: sender.to_string(),
+            text,
+            received_at: now,
+            modem_imei: Some(pdu.imei.to_string()),
+            sim_imsi: pdu.imsi.map(str::to_string),
+            pdu: pdu.hex.to_string(),
+            parts: 1,
+            incomplete: false,
+        };
+        let inbox_id = tx.store_inbound(&row)?;
+        emit_inbound(tx, inbox_id, &row, None)?;
+        Ok(Received::Message {
+            inbox_id,
+            handled: Handled::default(),
+        })
+    })
+}
+
+/// Stores every message still missing parts whose first part arrived
+/// before `before`, as incomplete (what arrived, in order). They are not
+/// read as keywords or votes: a fragment could be misread. Returns the
+/// inbox ids.
+pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+    store.write(now, |tx| {
+        let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
+        let mut ids = Vec::with_capacity(groups.len());
+        for g in groups {
+            let pdus: Vec<&str> = g.parts.iter().map(|p| p.pdu.as_str()).collect();
+            let row = NewInbound {
+                sender: g.sender.clone(),
+                text: join_text(&g.sender, &pdus),
+                received_at: g.parts.iter().map(|p| p.received_at).max().unwrap_or(now),
+                modem_imei: g.parts.first().and_then(|p| p.modem_imei.clone()),
+                sim_imsi: (!g.sim_imsi.is_empty()).then(|| g.sim_imsi.clone()),
+                pdu: pdus.join("\n"),
+                parts: g.total,
+                incomplete: true,
+            };
+            let id = tx.store_inbound(&row)?;
+            emit_inbound(tx, id, &row, None)?;
+            ids.push(id);
+        }
+        Ok(ids)
+    })
+}

@@ -1,0 +1,187 @@
+//! One worker per receiver: takes due events from the outbox, POSTs them
+//! one at a time, marks each delivered on a 2xx answer, and backs off the
+//! whole receiver after a failure (one attempt per backoff while it is
+//! down, not one per event). Woken by new events, not by polling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use super::sign::signature;
+use crate::dispatch::Clock;
+use crate::store::{PendingEvent, Store, rfc3339};
+
+/// A configured receiver.
+#[derive(Clone)]
+pub struct Receiver {
+    /// Its id in the store.
+    pub id: i64,
+    /// Where events go.
+    pub url: String,
+    /// The signing key.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    created_at: String,
+    data: &'a RawValue,
+}
+
+/// The request body of `e`.
+pub fn body(e: &PendingEvent) -> String {
+    let null = RawValue::NULL;
+    let data: &RawValue = serde_json::from_str(&e.data).unwrap_or(null);
+    serde_json::to_string(&Body {
+        id: &e.event_id,
+        kind: &e.event,
+        created_at: rfc3339(e.created_at),
+        data,
+    })
+    .unwrap_or_default()
+}
+
+/// Backoff after `failures` failures in a row: 1 s doubling to 5 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(9)).min(Duration::from_secs(300))
+}
+
+const BATCH: usize = 64;
+
+/// Delivers `receiver`'s events until `stop` turns true.
+pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut stop: watch::Receiver<bool>) {
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("simfleet/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(url = %receiver.url, error = %e, "cannot make an HTTP client; webhook disabled");
+            return;
+        }
+    };
+    let mut changes = store.outbox_changes();
+    let mut failures = 0u32;
+    loop {
+        changes.mark_unchanged();
+        let id = receiver.id;
+        let now = clock.now_ms();
+        let due = store
+            .run(move |s| s.due_events(id, now, BATCH))
+            .await
+            .unwrap_or_else(|e| {
+                warn!(error = %e, "cannot read the webhook outbox");
+                Vec::new()
+            });
+        let mut paused = None;
+        for e in &due {
+            if *stop.borrow() {
+                return;
+            }
+            match post(&http, &receiver, e).await {
+                Ok(()) => {
+                    failures = 0;
+                    let (row, now) = (e.row, clock.now_ms());
+                    if let Err(err) = store.run(move |s| s.event_delivered(row, now)).await {
+                        warn!(error = %err, "cannot record a delivered webhook event");
+                    }
+                    debug!(url = %receiver.url, event_id = %e.event_id, "webhook delivered");
+                }
+                Err(why) => {
+                    failures += 1;
+                    let wait = backoff(failures);
+                    let next = clock.now_ms() + wait.as_millis() as i64;
+                    let row = e.row;
+                    let why_stored = why.clone();
+                    if let Err(err) = store.run(move |s| s.event_failed(row, &why_stored, next)).await {
+                        warn!(error = %err, "cannot record a failed webhook attempt");
+                    }
+                    info!(url = %receiver.url, event_id = %e.event_id, error = %why, retry_in_s = wait.as_secs(), "webhook not delivered; will retry");
+                    paused = Some(wait);
+                    break;
+                }
+            }
+        }
+        if paused.is_none() && due.len() == BATCH {
+            continue;
+        }
+        let sleep = match paused {
+            Some(wait) => Some(wait),
+            None => {
+                let next = store.run(move |s| s.next_event_at(id)).await.ok().flatten();
+                next.map(|t| Duration::from_millis((t - clock.now_ms()).max(0) as u64))
+            }
+        };
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            // New events only matter when not backing off.
+            _ = changes.changed(), if paused.is_none() => {}
+            _ = async { match sleep { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {}
+        }
+    }
+}
+
+async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent) -> Result<(), String> {
+    let body = body(e);
+    let sig = signature(r.secret.as_bytes(), body.as_bytes());
+    let res = http
+        .post(&r.url)
+        .header("content-type", "application/json")
+        .header("x-simfleet-event", &e.event)
+        .header("x-simfleet-event-id", &e.event_id)
+        .header("x-simfleet-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .map_err(|err| format!("{err}"))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("receiver answered {}", res.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_five_minutes() {
+        let secs: Vec<u64> = (1..=12).map(|n| backoff(n).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+    }
+
+    #[test]
+    fn body_wraps_the_data() {
+        let e = PendingEvent {
+            row: 1,
+            event_id: "abc".into(),
+            event: "vote".into(),
+            created_at: 0,
+            data: r#"{"option":"1"}"#.into(),
+            attempts: 0,
+        };
+        let v: serde_json::Value = serde_json::from_str(&body(&e)).unwrap();
+        assert_eq!(v["id"], "abc");
+        assert_eq!(v["type"], "vote");
+        assert_eq!(v["created_at"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["data"]["option"], "1");
+    }
+}
