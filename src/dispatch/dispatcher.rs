@@ -538,6 +538,8 @@ impl Dispatcher {
         let imsi = job.imsi.clone();
         let mut cool: Option<(Duration, String)> = None;
         let ok = matches!(outcome, Outcome::Sent);
+        // Not the SIM's doing: does not count for or against it.
+        let judged = !matches!(outcome, Outcome::Suppressed(_));
         let mut finished: Option<SentRecord> = None;
         let result = match outcome {
             Outcome::Sent => {
@@ -551,6 +553,10 @@ impl Dispatcher {
                     last_part,
                 });
                 Ok(())
+            }
+            Outcome::Suppressed(reason) => {
+                info!(msg_id = id, reason = %reason, "not sent: the recipient opted out");
+                store.run(move |s| s.mark_suppressed(id, &reason, now)).await
             }
             Outcome::Unknown(reason) => {
                 warn!(msg_id = id, imsi = %imsi, reason = %reason, "message outcome unknown; not re-sending");
@@ -586,7 +592,9 @@ impl Dispatcher {
         {
             let mut st = self.state();
             let rt = st.sims.entry(job.imsi.clone()).or_default();
-            rt.errors.record(ok);
+            if judged {
+                rt.errors.record(ok);
+            }
             if cool.is_none() && rt.errors.too_high() {
                 cool = Some((
                     config.error_rate_cooldown,
@@ -642,6 +650,21 @@ impl Dispatcher {
     /// last part's record (stored together with the verdict).
     async fn send_parts(&self, job: &Job) -> (Outcome, Option<PartSent>) {
         let c = &job.claimed;
+        // Opt-out is law: checked again right before the first byte.
+        let id = c.id;
+        match self.shared.store.run(move |s| s.suppression(id)).await {
+            Ok(Some(reason)) => return (Outcome::Suppressed(reason), None),
+            Ok(None) => {}
+            Err(e) => {
+                return (
+                    Outcome::NotSent {
+                        failure: SendFailure::RetryElsewhere,
+                        reason: format!("cannot check the opt-out list: {e}"),
+                    },
+                    None,
+                );
+            }
+        }
         let to = match Address::parse_number(&c.recipient) {
             Ok(a) => a,
             Err(e) => return (Outcome::Failed(e.to_string()), None),
@@ -720,8 +743,13 @@ impl Dispatcher {
 }
 
 enum Outcome {
+    /// The recipient opted out after the claim: nothing was written.
+    Suppressed(String),
     Sent,
-    NotSent { failure: SendFailure, reason: String },
+    NotSent {
+        failure: SendFailure,
+        reason: String,
+    },
     Failed(String),
     Unknown(String),
 }

@@ -196,6 +196,29 @@ pub struct ImportCounts {
 }
 
 impl Store {
+    /// Why message `id` must not go out after all (its recipient opted out
+    /// since it was claimed), if so: checked right before the first byte.
+    pub fn suppression(&self, id: i64) -> Result<Option<String>, StoreError> {
+        let found: Option<OptOut> = self
+            .reader()
+            .prepare_cached(
+                "SELECT o.number, o.source, o.keyword, o.note, o.at FROM messages m JOIN optouts o ON o.number = m.recipient
+                 WHERE m.id = ?1 AND coalesce(m.kind, '') != 'optout_confirmation'",
+            )?
+            .query_row([id], row)
+            .optional()?;
+        Ok(found.map(|o| o.reason()))
+    }
+
+    /// Marks a claimed message suppressed instead of sending it.
+    pub fn mark_suppressed(&self, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        suppress(&tx, id, reason, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The opt-out of `number`, if any.
     pub fn optout(&self, number: &str) -> Result<Option<OptOut>, StoreError> {
         Ok(self

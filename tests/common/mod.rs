@@ -2,6 +2,8 @@
 //! process and blocking HTTP calls.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod gateway;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
