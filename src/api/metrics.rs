@@ -113,7 +113,8 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
         "# HELP simfleet_webhook_pending Webhook events not yet delivered, per receiver.\n# TYPE simfleet_webhook_pending gauge"
     );
     for (url, n) in &backlog {
-        let _ = writeln!(w, "simfleet_webhook_pending{{url=\"{}\"}} {n}", label(url));
+        let url = crate::webhook::deliver::redacted(url);
+        let _ = writeln!(w, "simfleet_webhook_pending{{url=\"{}\"}} {n}", label(&url));
     }
     let _ = writeln!(w, "# HELP simfleet_modem_state 1 for the state each modem is in.");
     let _ = writeln!(w, "# TYPE simfleet_modem_state gauge");

@@ -126,6 +126,14 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets events delivered before `before`; returns how many.
+    pub fn prune_delivered_events(&self, before: i64) -> Result<usize, StoreError> {
+        Ok(self
+            .writer()
+            .prepare_cached("DELETE FROM webhook_outbox WHERE delivered_at < ?1")?
+            .execute([before])?)
+    }
+
     /// Undelivered events per receiver URL (for `/metrics`).
     pub fn webhook_backlog(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let conn = self.reader();

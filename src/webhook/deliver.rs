@@ -63,6 +63,21 @@ pub fn backoff(failures: u32) -> Duration {
 }
 
 const BATCH: usize = 64;
+const KEEP_DELIVERED_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// A URL as logs and metrics may show it: without credentials or query.
+pub fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(invalid url)".into(),
+    }
+}
 
 /// Delivers `receiver`'s events until `stop` turns true.
 pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut stop: watch::Receiver<bool>) {
@@ -73,13 +88,25 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut st
     {
         Ok(c) => c,
         Err(e) => {
-            warn!(url = %receiver.url, error = %e, "cannot make an HTTP client; webhook disabled");
+            warn!(url = %redacted(&receiver.url), error = %e, "cannot make an HTTP client; webhook disabled");
             return;
         }
     };
     let mut changes = store.outbox_changes();
     let mut failures = 0u32;
+    let mut pruned_at: Option<std::time::Instant> = None;
     loop {
+        // Delivered events are kept a week for inspection, then dropped;
+        // checked at most hourly, when there is work anyway.
+        if pruned_at.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+            pruned_at = Some(std::time::Instant::now());
+            let before = clock.now_ms() - KEEP_DELIVERED_MS;
+            if let Ok(n) = store.run(move |s| s.prune_delivered_events(before)).await
+                && n > 0
+            {
+                debug!(count = n, "forgot delivered webhook events older than a week");
+            }
+        }
         changes.mark_unchanged();
         let id = receiver.id;
         let now = clock.now_ms();
@@ -102,7 +129,7 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut st
                     if let Err(err) = store.run(move |s| s.event_delivered(row, now)).await {
                         warn!(error = %err, "cannot record a delivered webhook event");
                     }
-                    debug!(url = %receiver.url, event_id = %e.event_id, "webhook delivered");
+                    debug!(url = %redacted(&receiver.url), event_id = %e.event_id, "webhook delivered");
                 }
                 Err(why) => {
                     failures += 1;
@@ -113,7 +140,7 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut st
                     if let Err(err) = store.run(move |s| s.event_failed(row, &why_stored, next)).await {
                         warn!(error = %err, "cannot record a failed webhook attempt");
                     }
-                    info!(url = %receiver.url, event_id = %e.event_id, error = %why, retry_in_s = wait.as_secs(), "webhook not delivered; will retry");
+                    info!(url = %redacted(&receiver.url), event_id = %e.event_id, error = %why, retry_in_s = wait.as_secs(), "webhook not delivered; will retry");
                     paused = Some(wait);
                     break;
                 }
@@ -150,7 +177,7 @@ async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent) -> Result<
         .body(body)
         .send()
         .await
-        .map_err(|err| format!("{err}"))?;
+        .map_err(|err| err.without_url().to_string())?;
     if res.status().is_success() {
         Ok(())
     } else {
@@ -161,6 +188,15 @@ async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_lose_their_secrets_in_logs() {
+        assert_eq!(
+            redacted("https://user:pw@example.com/hook?token=abc#x"),
+            "https://example.com/hook"
+        );
+        assert_eq!(redacted("http://127.0.0.1:9000/h"), "http://127.0.0.1:9000/h");
+    }
 
     #[test]
     fn backoff_doubles_to_five_minutes() {
