@@ -438,6 +438,60 @@ per_minute = 6
     }
 
     #[test]
+    fn the_example_file_parses_and_spells_out_the_defaults() {
+        let text = include_str!("../../simfleet.example.toml");
+        let c = parse(text).unwrap().config;
+        let d = Config::default();
+        assert_eq!(c.optout.keywords, d.optout.keywords);
+        assert_eq!(c.optout.resubscribe_keywords, d.optout.resubscribe_keywords);
+        assert_eq!(c.optout.help_keywords, d.optout.help_keywords);
+        assert_eq!(
+            (
+                &c.optout.confirmation,
+                &c.optout.resubscribe_reply,
+                &c.optout.help_reply
+            ),
+            (
+                &d.optout.confirmation,
+                &d.optout.resubscribe_reply,
+                &d.optout.help_reply
+            )
+        );
+        assert_eq!(c.inbound.reassembly_timeout_minutes, 1440);
+        assert_eq!(c.sending.validity_minutes, d.sending.validity_minutes);
+    }
+
+    #[test]
+    fn webhooks_are_checked() {
+        let hook = |body: &str| parse(&format!("[[webhook]]\n{body}")).map(|c| c.config.webhooks.len());
+        assert_eq!(
+            hook("url = \"https://x.org/h\"\nsecret = \"0123456789abcdef\"\n").unwrap(),
+            1
+        );
+        for (body, key) in [
+            (
+                "url = \"ftp://x.org\"\nsecret = \"0123456789abcdef\"\n",
+                "webhook[0].url",
+            ),
+            ("url = \"x\"\nsecret = \"0123456789abcdef\"\n", "webhook[0].url"),
+            (
+                "url = \"https://x.org\"\nsecret = \"short\"\n",
+                "webhook[0].secret",
+            ),
+            (
+                "url = \"https://x.org\"\nsecret = \"0123456789abcdef\"\nevents = [\"sms\"]\n",
+                "webhook[0].events",
+            ),
+            ("url = \"https://x.org\"\n", "webhook[0]"),
+        ] {
+            let e = hook(body).unwrap_err().to_string();
+            assert!(e.contains(key), "{body}: {e}");
+        }
+        let e = parse("[optout]\nkeywords = []\n").unwrap_err().to_string();
+        assert!(e.contains("optout.keywords"), "{e}");
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let e = parse("[sending]\nmax_attempts = \"three\"\n")
             .unwrap_err()
