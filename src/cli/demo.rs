@@ -100,8 +100,16 @@ Try it from another terminal:
        -d '{{"to": "+79161234567", "text": "Hello from simfleet"}}' {base}/v1/messages
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/messages/1
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/inbox
+  # a survey; then vote as a villager would, through the simulated network
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{{"question": "Did the nurse visit you?", "options": {{"1": "Yes", "2": "No"}}, "recipients": ["+79031112233"]}}' {base}/v1/surveys
+  curl -s -X POST -H 'Content-Type: application/json' \
+       -d '{{"from": "+79031112233", "text": "1"}}' {control_url}/modems/0/sms
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/surveys/1
+  # a STOP: confirmed once, then nothing more reaches that number
   curl -s -X POST -H 'Content-Type: application/json' \
        -d '{{"from": "+79161234567", "text": "СТОП"}}' {control_url}/modems/0/sms
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/optouts
 
 Press Ctrl-C to stop.
 "#,

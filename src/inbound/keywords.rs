@@ -198,4 +198,21 @@ mod tests {
         assert_eq!(k.classify("nein"), None);
         assert_eq!(k.classify("stop"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalizing_is_idempotent_and_never_panics(text in "\\PC{0,40}") {
+            let once = normalize(&text);
+            proptest::prop_assert_eq!(normalize(&once), once.clone());
+            let _ = Keywords::default().classify(&text);
+        }
+
+        #[test]
+        fn stop_then_anything_after_a_separator_opts_out(
+            pre in "[ \t.!¡]{0,3}", sep in "[ ,.!?;:\n]", rest in "\\PC{0,30}"
+        ) {
+            let text = format!("{pre}sToP{sep}{rest}");
+            proptest::prop_assert_eq!(Keywords::default().classify(&text), Some(Keyword::OptOut));
+        }
+    }
 }
