@@ -94,6 +94,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Modem(modem::ModemCommand::List(args)) => {
+            let rt = runtime()?;
+            let ports = rt.block_on(modem::list(&args));
+            if args.json {
+                for p in &ports {
+                    print_json(p)?;
+                }
+            } else {
+                write!(io::stdout(), "{}", modem::list_table(&ports))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Modem(cmd) => {
             let rt = runtime()?;
             let result = rt.block_on(async {
@@ -101,6 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     modem::ModemCommand::Probe(args) => modem::probe(&args).await.map(|v| vec![v]),
                     modem::ModemCommand::Send(args) => modem::send(&args).await.map(|v| vec![v]),
                     modem::ModemCommand::Inbox(args) => modem::inbox(&args).await,
+                    modem::ModemCommand::List(_) => Ok(Vec::new()),
                 }
             });
             match result {

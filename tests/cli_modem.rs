@@ -190,3 +190,34 @@ fn control_api_rejects_bad_input_with_json_errors() {
     let r = sim.post("/modems/0/sms", json!({"pdus": ["ZZ"]}));
     assert_eq!(r["error"]["code"], "bad_pdu");
 }
+
+#[test]
+fn modem_list_says_which_ports_answer_at() {
+    let s = Sim::start(1, 5);
+    let port = s.paths[0].display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["modem", "list", "--json", "--port", &port, "--port", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ports = json_lines(&out);
+    let find = |p: &str| ports.iter().find(|v| v["port"] == p).unwrap().clone();
+    assert_eq!(find(&port)["answers_at"], true);
+    assert_eq!(find("/dev/null")["answers_at"], Value::Null);
+    assert!(
+        find("/dev/null")["note"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open")
+    );
+    // The table for people, from an empty system.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["modem", "list", "--root"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("No serial ports found"), "{text}");
+    assert!(text.contains("usb_modeswitch"), "{text}");
+}

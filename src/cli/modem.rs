@@ -19,6 +19,9 @@ use crate::sms::{self, Address, SplitOptions, SubmitOptions, Tpdu, reassemble};
 /// `simfleet modem` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ModemCommand {
+    /// List the serial ports present (from sysfs) with their USB identity
+    /// and stable name, and which of them answer AT.
+    List(ListArgs),
     /// Identify the modem and SIM on PORT and print them as JSON.
     Probe(ProbeArgs),
     /// Send a text through the modem on PORT.
@@ -38,6 +41,26 @@ pub struct PortArgs {
     /// SIM PIN, entered once if the SIM asks for it.
     #[arg(long)]
     pub pin: Option<String>,
+}
+
+/// Arguments of `modem list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Do not open the ports to try `AT` (only read sysfs).
+    #[arg(long)]
+    pub no_probe: bool,
+    /// One JSON object per port instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Milliseconds to wait for an answer to `AT`.
+    #[arg(long, default_value_t = 1500)]
+    pub timeout_ms: u64,
+    /// Root of the file system to read (for tests and chroots).
+    #[arg(long, default_value = "/", hide = true)]
+    pub root: PathBuf,
+    /// Also try these ports (e.g. a simulator's PTYs, which sysfs does not list).
+    #[arg(long = "port")]
+    pub extra: Vec<PathBuf>,
 }
 
 /// Arguments of `modem probe`.
@@ -248,4 +271,168 @@ pub async fn inbox(args: &InboxArgs) -> Result<Vec<Value>, ModemCliError> {
     }
     let _ = init;
     Ok(out)
+}
+
+/// What trying `AT` on a port found.
+async fn answers_at(path: &std::path::Path, timeout: Duration) -> (Option<bool>, String) {
+    let connector = SerialConnector {
+        path: path.to_path_buf(),
+        baud: 115_200,
+    };
+    let io = match tokio::time::timeout(timeout, connector.connect()).await {
+        Err(_) => return (None, "opening it timed out".into()),
+        Ok(Err(e)) if e.raw_os_error() == Some(nix::libc::EBUSY) => {
+            return (
+                None,
+                "busy: open in another program (the gateway? ModemManager?)".into(),
+            );
+        }
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return (
+                None,
+                "permission denied: join group dialout, or run as root".into(),
+            );
+        }
+        Ok(Err(e)) => return (None, format!("cannot open: {e}")),
+        Ok(Ok(io)) => io,
+    };
+    let mut port = AtPort::new(io, path.display().to_string());
+    // A first AT may meet leftovers of an earlier session; one retry.
+    for _ in 0..2 {
+        match port.exec_for(&crate::at::command::Attention, timeout).await {
+            Ok(_) => return (Some(true), "answers AT".into()),
+            Err(AtError::Timeout { .. }) => break,
+            Err(_) => continue,
+        }
+    }
+    (
+        Some(false),
+        "no answer to AT (not the AT interface, or the modem is off)".into(),
+    )
+}
+
+/// Runs `modem list`; one JSON object per port.
+pub async fn list(args: &ListArgs) -> Vec<Value> {
+    let mut ports = crate::modem::sysfs::serial_ports(&args.root);
+    for extra in &args.extra {
+        if !ports.iter().any(|p| &p.port == extra) {
+            ports.push(crate::modem::sysfs::SerialPort {
+                port: extra.clone(),
+                bus: "other".into(),
+                ..Default::default()
+            });
+        }
+    }
+    let timeout = Duration::from_millis(args.timeout_ms);
+    let probes = ports.iter().map(|p| {
+        let path = p.port.clone();
+        let probe = !args.no_probe;
+        async move {
+            if probe {
+                answers_at(&path, timeout).await
+            } else {
+                (None, "not tried".to_string())
+            }
+        }
+    });
+    let results = futures_join_all(probes).await;
+    ports
+        .into_iter()
+        .zip(results)
+        .map(|(p, (at, note))| {
+            let mut v = serde_json::to_value(&p).unwrap_or_default();
+            v["answers_at"] = json!(at);
+            v["note"] = json!(note);
+            v
+        })
+        .collect()
+}
+
+/// Runs futures concurrently, results in order.
+async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        match h.await {
+            Ok(v) => out.push(v),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    out
+}
+
+/// `modem list` as a table for people.
+pub fn list_table(ports: &[Value]) -> String {
+    if ports.is_empty() {
+        return "No serial ports found. Is the modem plugged in? A stick that shows up as a CD-ROM or \
+                storage needs usb_modeswitch (see docs/install.md).\n"
+            .into();
+    }
+    let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    let mut rows = vec![[
+        "PORT".to_string(),
+        "STABLE NAME".into(),
+        "USB ID".into(),
+        "IF".into(),
+        "PRODUCT".into(),
+        "SERIAL".into(),
+        "AT".into(),
+    ]];
+    for p in ports {
+        let id = match (p["vendor_id"].as_str(), p["product_id"].as_str()) {
+            (Some(v), Some(pr)) => format!("{v}:{pr}"),
+            _ => s(&p["bus"]),
+        };
+        let stable = p["stable"]
+            .as_array()
+            .and_then(|a| a.first())
+            .map(s)
+            .unwrap_or_else(|| "-".into());
+        let product = [s(&p["manufacturer"]), s(&p["product"])]
+            .into_iter()
+            .filter(|x| x != "-")
+            .collect::<Vec<_>>()
+            .join(" ");
+        let at = match p["answers_at"].as_bool() {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => s(&p["note"]),
+        };
+        rows.push([
+            s(&p["port"]),
+            stable,
+            id,
+            s(&p["interface"]),
+            if product.is_empty() { "-".into() } else { product },
+            s(&p["serial"]),
+            at,
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i == 6 {
+                    cell.clone()
+                } else {
+                    format!("{cell}{}", " ".repeat(widths[i] - cell.chars().count()))
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(
+        "\nUse a port that answers AT (its stable name if it has one) as [[modem]] port in the config.\n",
+    );
+    out
 }

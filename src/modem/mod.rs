@@ -16,6 +16,7 @@ pub mod init;
 pub mod port;
 pub mod quirks;
 pub mod state;
+pub mod sysfs;
 
 pub use actor::{Inbound, InboundSource, ModemConfig, ModemHandle, spawn};
 pub use connect::{Connector, SerialConnector};
