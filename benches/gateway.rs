@@ -366,9 +366,10 @@ async fn memory() {
         .find_map(|l| l.strip_prefix("simfleet_messages{status=\"queued\"} "))
         .unwrap_or("?");
     println!(
-        "memory  16 modems sending, 1,000,000 enqueued in batches of {size} in {enqueue:.1} s ({queued} still queued): RSS at start {start_rss:.1} MB, peak while enqueueing {enqueued_hwm:.1} MB, peak {:.1} MB, RSS now {:.1} MB",
+        "memory  16 modems sending, 1,000,000 enqueued in batches of {size} in {enqueue:.1} s ({queued} still queued): RSS at start {start_rss:.1} MB, peak while enqueueing {enqueued_hwm:.1} MB, peak {:.1} MB, RSS now {:.1} MB, {} threads",
         r.proc_status("VmHWM:") as f64 / 1024.0,
-        r.proc_status("VmRSS:") as f64 / 1024.0
+        r.proc_status("VmRSS:") as f64 / 1024.0,
+        r.proc_status("Threads:")
     );
 }
 

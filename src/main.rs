@@ -47,6 +47,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     limit_malloc_arenas();
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Blocking work is store calls, serialised on two connections:
+        // more threads would only wait (and each costs stack and arena).
+        .max_blocking_threads(8)
         .enable_all()
         .build()?)
 }

@@ -102,6 +102,9 @@ impl Store {
         migrations::migrate(&mut writer)?;
         let reader = Connection::open(path)?;
         configure(&reader)?;
+        // Reads are point lookups and short pages: a small cache will do
+        // (the writer keeps SQLite's default 2 MB for large batches).
+        reader.pragma_update(None, "cache_size", -512)?;
         Store::assemble(writer, Some(reader))
     }
 
