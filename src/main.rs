@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use simfleet::cli::{Cli, Command, client, demo, modem, optouts, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,10 +17,22 @@ fn main() -> ExitCode {
         Command::Serve(_) => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
-        .with_writer(io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // Under systemd, straight to the journal with structured fields
+    // (MODEM, IMSI, MSG_ID, ...): `journalctl -u simfleet IMSI=...`.
+    let journald = std::env::var_os("JOURNAL_STREAM")
+        .and_then(|_| tracing_journald::layer().ok())
+        .map(|l| {
+            l.with_field_prefix(None)
+                .with_syslog_identifier("simfleet".into())
+        });
+    match journald {
+        Some(layer) => tracing_subscriber::registry().with(filter).with(layer).init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(io::stderr)
+            .init(),
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

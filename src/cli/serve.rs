@@ -31,6 +31,7 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (api.listen): {e}"))?;
     gateway::serve(checked, listener, shutdown, |_| {
         tracing::info!(%addr, "API listening");
+        gateway::systemd::ready(&format!("API on {addr}"));
     })
     .await?;
     Ok(())

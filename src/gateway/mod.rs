@@ -2,6 +2,8 @@
 //! the config's port globs, inbound storage, and the HTTP API — started
 //! together and stopped in order (API first, then in-flight sends).
 
+pub mod systemd;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,13 +212,19 @@ pub async fn serve(
     ));
     info!("gateway ready");
     started(&running);
+    let watchdog =
+        systemd::watchdog_interval().map(|every| tokio::spawn(systemd::feed_watchdog(store.clone(), every)));
 
     shutdown.await;
     info!("stopping: no new work; letting sends in flight finish");
+    systemd::stopping();
     let _ = stop_tx.send(true);
     discovery.abort();
     let served = server.await;
     let _ = dispatch.await;
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     match served {
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
         _ => Ok(()),

@@ -153,6 +153,12 @@ impl Store {
         }
     }
 
+    /// A trivial read: the database answers (for health checks).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.reader().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Changes whenever webhook events were written: a delivery worker
     /// waits on it instead of polling.
     pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
