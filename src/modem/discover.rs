@@ -56,16 +56,25 @@ pub async fn watch(patterns: Vec<String>, mut on_new: impl FnMut(usize, PathBuf)
             None
         }
     };
-    let dirs: BTreeSet<PathBuf> = patterns.iter().map(|p| watch_dir(p)).collect();
-    if let Some(w) = &mut watcher {
-        for dir in &dirs {
-            if let Err(e) = w.watch(dir, RecursiveMode::NonRecursive) {
-                debug!(dir = %dir.display(), error = %e, "cannot watch directory");
-            }
-        }
-    }
+    let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
     let mut known: BTreeSet<PathBuf> = BTreeSet::new();
     loop {
+        // The directory of a pattern may appear later (udev creates
+        // /dev/simfleet with the first modem): its parent is watched until
+        // then, and the directory itself from then on.
+        if let Some(w) = &mut watcher {
+            for dir in patterns.iter().map(|p| watch_dir(p)) {
+                if !watched.contains(&dir) {
+                    match w.watch(&dir, RecursiveMode::NonRecursive) {
+                        Ok(()) => {
+                            debug!(dir = %dir.display(), "watching for modems");
+                            watched.insert(dir);
+                        }
+                        Err(e) => debug!(dir = %dir.display(), error = %e, "cannot watch directory"),
+                    }
+                }
+            }
+        }
         for (i, pattern) in patterns.iter().enumerate() {
             for path in scan(pattern) {
                 if known.insert(path.clone()) {
@@ -96,5 +105,32 @@ mod tests {
         assert_eq!(watch_dir(&pattern), tmp);
         assert_eq!(watch_dir("/dev/ttyUSB2"), PathBuf::from("/dev"));
         assert_eq!(watch_dir("/no/such/dir/*"), PathBuf::from("/"));
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_appears_later_is_watched_too() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pattern = format!("{}/simfleet/*", tmp.path().display());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(watch(vec![pattern], move |_, path| {
+            let _ = tx.send(path);
+        }));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::create_dir(tmp.path().join("simfleet")).unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let first = tmp.path().join("simfleet/huawei-usb1-1.3");
+        std::fs::write(&first, "").unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(
+            got.ok().flatten(),
+            Some(first),
+            "not noticed within 5 s (the rescan is 60 s)"
+        );
+        // And a second one in the now-watched directory.
+        let second = tmp.path().join("simfleet/zte-usb1-1.4");
+        std::fs::write(&second, "").unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(got.ok().flatten(), Some(second));
+        task.abort();
     }
 }
