@@ -101,3 +101,9 @@ impl From<crate::store::StoreError> for ApiError {
         ApiError::internal(e)
     }
 }
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_query", r.body_text())
+    }
+}

@@ -60,7 +60,7 @@ pub async fn list(
     State(app): State<AppState>,
     query: Result<Query<OptOutQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))?;
+    let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app.store.run(move |s| s.optouts(after, limit)).await?;
     let next = super::page::next_cursor(rows.iter().map(|(c, _)| *c), limit);

@@ -221,16 +221,7 @@ pub async fn inbox(args: &InboxArgs) -> Result<Vec<Value>, ModemCliError> {
             Tpdu::Deliver(d) => parts.push((
                 *index,
                 d.timestamp,
-                reassemble::Part {
-                    sender: d.sender.to_string(),
-                    concat: d
-                        .user_data
-                        .header
-                        .as_ref()
-                        .and_then(|h| h.concat)
-                        .map(|c| (c.reference, c.total, c.seq, c.wide_ref)),
-                    content: d.user_data.content.clone(),
-                },
+                reassemble::Part::of(d, d.sender.to_string()),
             )),
             Tpdu::StatusReport(r) => reports.push(json!({
                 "index": [index],

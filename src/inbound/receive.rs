@@ -219,16 +219,7 @@ fn join_text(sender: &str, pdus: &[&str]) -> Option<String> {
     let parts: Vec<Part> = pdus
         .iter()
         .filter_map(|hex| match sms::decode_hex_pdu(hex).ok()?.tpdu {
-            Tpdu::Deliver(d) => Some(Part {
-                sender: sender.to_string(),
-                concat: d
-                    .user_data
-                    .header
-                    .as_ref()
-                    .and_then(|h| h.concat)
-                    .map(|c| (c.reference, c.total, c.seq, c.wide_ref)),
-                content: d.user_data.content,
-            }),
+            Tpdu::Deliver(d) => Some(Part::of(&d, sender)),
             _ => None,
         })
         .collect();

@@ -16,6 +16,22 @@ pub struct Part {
     pub content: Content,
 }
 
+impl Part {
+    /// The part a received SMS-DELIVER is, joined under `sender`.
+    pub fn of(d: &super::Deliver, sender: impl Into<String>) -> Part {
+        Part {
+            sender: sender.into(),
+            concat: d
+                .user_data
+                .header
+                .as_ref()
+                .and_then(|h| h.concat)
+                .map(|c| (c.reference, c.total, c.seq, c.wide_ref)),
+            content: d.user_data.content.clone(),
+        }
+    }
+}
+
 /// A message joined from one or more parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Joined {
