@@ -42,8 +42,8 @@ for t in "${targets[@]}"; do
     export "AR_${triple//-/_}=${gnu}-ar"
 
     say "$triple: building the package"
-    cargo deb --target "$triple" --locked
-    deb=$(ls -t "target/$triple/debian/"simfleet_*_"$arch".deb | head -1)
+    deb=$(cargo deb --target "$triple" --locked | tail -1)
+    [ -f "$deb" ] || { echo "cargo deb did not say where the package is" >&2; exit 1; }
 
     say "$triple: package content ($deb)"
     dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'

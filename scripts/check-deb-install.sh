@@ -12,8 +12,7 @@ root=${SIMFLEET_DEB_ROOT:-/tmp/simfleet-deb-root}
 deb=${1:-}
 if [ -z "$deb" ]; then
     command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --locked
-    cargo deb --locked
-    deb=$(ls -t target/debian/simfleet_*.deb | head -1)
+    deb=$(cargo deb --locked | tail -1)
 fi
 if [ ! -x "$root/usr/bin/apt-get" ]; then
     command -v debootstrap >/dev/null 2>&1 || apt-get install -y debootstrap

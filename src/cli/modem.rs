@@ -272,7 +272,7 @@ async fn answers_at(path: &std::path::Path, timeout: Duration) -> (Option<bool>,
     };
     let io = match tokio::time::timeout(timeout, connector.connect()).await {
         Err(_) => return (None, "opening it timed out".into()),
-        Ok(Err(e)) if e.raw_os_error() == Some(nix::libc::EBUSY) => {
+        Ok(Err(e)) if matches!(e.raw_os_error(), Some(nix::libc::EBUSY | nix::libc::EWOULDBLOCK)) => {
             return (
                 None,
                 "busy: open in another program (the gateway? ModemManager?)".into(),

@@ -47,14 +47,95 @@ impl Connector for SerialConnector {
                 .parity(tokio_serial::Parity::None)
                 .stop_bits(tokio_serial::StopBits::One)
                 .flow_control(tokio_serial::FlowControl::None);
-            let mut stream = tokio_serial::SerialStream::open(&builder).map_err(io::Error::from)?;
-            // TIOCEXCL: keep ModemManager and friends off our port.
-            let _ = stream.set_exclusive(true);
-            Ok(Box::new(stream) as BoxedIo)
+            match tokio_serial::SerialStream::open(&builder).map_err(io::Error::from) {
+                Ok(mut stream) => {
+                    // TIOCEXCL: keep ModemManager and friends off our port.
+                    let _ = stream.set_exclusive(true);
+                    Ok(Box::new(stream) as BoxedIo)
+                }
+                // termios2 (arbitrary baud rates) is missing: some emulators
+                // (qemu-user) and old kernels. Plain termios does for modems.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(nix::libc::ENOSYS | nix::libc::ENOTTY | nix::libc::EINVAL)
+                    ) =>
+                {
+                    Ok(Box::new(open_plain(&path, baud)?) as BoxedIo)
+                }
+                Err(e) => Err(e),
+            }
         })
     }
 
     fn describe(&self) -> PathBuf {
         self.path.clone()
+    }
+}
+
+/// Opens a serial port with classic termios only: raw, 8N1, no flow
+/// control, the nearest standard speed, exclusive.
+fn open_plain(path: &str, baud: u32) -> io::Result<super::fd_stream::FdStream> {
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
+    use nix::sys::termios::{BaudRate, ControlFlags, SetArg, cfmakeraw, cfsetspeed, tcgetattr, tcsetattr};
+    let fd = open(
+        path,
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(io::Error::from)?;
+    // SAFETY: TIOCEXCL takes no argument and only marks the open tty
+    // exclusive; fd is open and ours.
+    let _ = unsafe { nix::libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&fd), nix::libc::TIOCEXCL) };
+    // And an advisory lock, as tokio-serial takes: root ignores TIOCEXCL.
+    // SAFETY: flock on an open fd we own; no memory is involved.
+    if unsafe {
+        nix::libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&fd),
+            nix::libc::LOCK_EX | nix::libc::LOCK_NB,
+        )
+    } != 0
+    {
+        return Err(io::Error::last_os_error());
+    }
+    let mut tio = tcgetattr(&fd).map_err(io::Error::from)?;
+    cfmakeraw(&mut tio);
+    tio.control_flags |= ControlFlags::CLOCAL | ControlFlags::CREAD;
+    tio.control_flags &= !(ControlFlags::CRTSCTS | ControlFlags::CSTOPB | ControlFlags::PARENB);
+    let speed = match baud {
+        9_600 => BaudRate::B9600,
+        19_200 => BaudRate::B19200,
+        38_400 => BaudRate::B38400,
+        57_600 => BaudRate::B57600,
+        230_400 => BaudRate::B230400,
+        460_800 => BaudRate::B460800,
+        921_600 => BaudRate::B921600,
+        _ => BaudRate::B115200,
+    };
+    cfsetspeed(&mut tio, speed).map_err(io::Error::from)?;
+    tcsetattr(&fd, SetArg::TCSANOW, &tio).map_err(io::Error::from)?;
+    super::fd_stream::FdStream::new(fd)
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn plain_termios_opens_a_tty_and_moves_bytes_both_ways() {
+        let mut pty = crate::sim::pty::Pty::open().unwrap();
+        let path = pty.path.to_string_lossy().into_owned();
+        let mut port = super::open_plain(&path, 115_200).unwrap();
+        port.write_all(b"AT\r").await.unwrap();
+        let mut buf = [0u8; 3];
+        pty.master.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"AT\r");
+        pty.master.write_all(b"\r\nOK\r\n").await.unwrap();
+        let mut buf = [0u8; 6];
+        port.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"\r\nOK\r\n");
+        // Exclusive: a second opener is refused.
+        assert!(super::open_plain(&path, 115_200).is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod actor;
 pub mod connect;
 pub mod discover;
 pub mod error;
+pub mod fd_stream;
 pub mod init;
 pub mod port;
 pub mod quirks;
