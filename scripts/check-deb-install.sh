@@ -29,8 +29,10 @@ in_root dpkg --purge simfleet >/dev/null 2>&1 || true
 echo "== install"
 in_root dpkg -i /tmp/simfleet.deb
 in_root id simfleet | grep -q '(dialout)' && ok "user simfleet in dialout" || fail "user simfleet missing or not in dialout"
-[ "$(stat -c '%U:%G %a' "$root/var/lib/simfleet")" = "simfleet:simfleet 750" ] && ok "/var/lib/simfleet simfleet:simfleet 750" || fail "/var/lib/simfleet: $(stat -c '%U:%G %a' "$root/var/lib/simfleet")"
-[ "$(stat -c '%U:%G %a' "$root/etc/simfleet/simfleet.toml")" = "root:simfleet 640" ] && ok "config root:simfleet 640" || fail "config: $(stat -c '%U:%G %a' "$root/etc/simfleet/simfleet.toml")"
+# Owners by number: names would be looked up in this machine's passwd.
+uid=$(in_root id -u simfleet); gid=$(in_root id -g simfleet)
+[ "$(stat -c '%u:%g %a' "$root/var/lib/simfleet")" = "$uid:$gid 750" ] && ok "/var/lib/simfleet simfleet:simfleet 750" || fail "/var/lib/simfleet: $(stat -c '%u:%g %a' "$root/var/lib/simfleet")"
+[ "$(stat -c '%u:%g %a' "$root/etc/simfleet/simfleet.toml")" = "0:$gid 640" ] && ok "config root:simfleet 640" || fail "config: $(stat -c '%u:%g %a' "$root/etc/simfleet/simfleet.toml")"
 grep -qx /etc/simfleet/simfleet.toml "$root/var/lib/dpkg/info/simfleet.conffiles" && ok "config is a conffile" || fail "config is not a conffile"
 [ -x "$root/usr/bin/simfleet" ] && ok "binary installed" || fail "no binary"
 [ -f "$root/usr/lib/udev/rules.d/99-simfleet.rules" ] && ok "udev rules installed" || fail "no udev rules"

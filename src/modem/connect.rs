@@ -53,17 +53,14 @@ impl Connector for SerialConnector {
                     let _ = stream.set_exclusive(true);
                     Ok(Box::new(stream) as BoxedIo)
                 }
-                // termios2 (arbitrary baud rates) is missing: some emulators
-                // (qemu-user) and old kernels. Plain termios does for modems.
-                Err(e)
-                    if matches!(
-                        e.raw_os_error(),
-                        Some(nix::libc::ENOSYS | nix::libc::ENOTTY | nix::libc::EINVAL)
-                    ) =>
-                {
-                    Ok(Box::new(open_plain(&path, baud)?) as BoxedIo)
-                }
-                Err(e) => Err(e),
+                // serialport sets the speed with termios2, which some
+                // emulators (qemu-user) and old kernels lack; its error
+                // keeps no errno. Plain termios does for modems; if that
+                // fails too, the first error is the one to report.
+                Err(e) => match open_plain(&path, baud) {
+                    Ok(port) => Ok(Box::new(port) as BoxedIo),
+                    Err(_) => Err(e),
+                },
             }
         })
     }
