@@ -79,9 +79,9 @@ for t in "${targets[@]}"; do
     hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
     kill -INT "$pid"; wait "$pid" || true
     grep -q "All samples delivered" "$log" || { echo "demo did not deliver under qemu:"; cat "$log"; exit 1; }
-    size=$(stat -c %s "target/$triple/release/simfleet")
+    size=$(dpkg-deb --contents "$deb" | awk '$6 == "./usr/bin/simfleet" {print $3}')
     awk -v t="$triple" -v b="$size" -v d="$(stat -c %s "$deb")" -v r="$rss" -v h="$hwm" -v q="$qemu" 'BEGIN {
-        printf "RESULT %s: binary %.1f MB, .deb %.1f MB, demo idle RSS %.1f MB (peak %.1f MB) under %s\n",
+        printf "RESULT %s: packaged binary %.1f MB, .deb %.1f MB, demo idle RSS %.1f MB (peak %.1f MB) under %s\n",
             t, b / 1048576, d / 1048576, r / 1024, h / 1024, q }'
     rm -f "$log"
 done
