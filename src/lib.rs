@@ -3,12 +3,19 @@
 //! The tree is the architecture, bytes up to behaviour:
 //! - [`sms`]: the PDU codec (TS 23.038 / 23.040), pure.
 //! - [`at`]: AT framing, URCs and typed commands (TS 27.005 / 27.007), sans-IO.
-//! - [`modem`]: one actor per modem owning its port: init, send, inbox, health, reconnect.
+//! - [`modem`]: one actor per modem owning its port: init, send, inbox, health, reconnect; sysfs discovery.
+//! - [`store`]: SQLite schema, migrations and every query.
+//! - [`dispatch`]: which SIM sends what and when.
+//! - [`inbound`]: reassembly, keywords and opt-outs, surveys, delivery reports.
+//! - [`webhook`]: signed delivery of events from the durable outbox.
+//! - [`api`]: the HTTP API (axum), thin over the others.
+//! - [`gateway`]: the daemon assembled, and its systemd notifications.
+//! - [`config`], [`phone`]: the configuration file; phone numbers.
 //! - [`sim`]: the modem simulator (PTYs with faults on demand) and its control API.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
-//! Later layers (store, dispatch, inbound, campaign, API) each get a folder
-//! of their own named after the concept.
+//! Campaigns (contacts, segments, templates, A/B) will get a folder of
+//! their own named after the concept.
 
 pub mod api;
 pub mod at;
