@@ -131,23 +131,7 @@ fn send_read_list_cancel_and_errors() {
         );
         assert!(err["error"]["message"].is_string());
     }
-    let raw = |body: &str| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let r = reqwest::Client::new()
-                .post(format!("{}/v1/messages", g.base))
-                .bearer_auth(&g.token)
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        })
-    };
+    let raw = |body: &str| g.post_raw("/v1/messages", body.to_string());
     let (code, err) = raw("{not json");
     assert_eq!((code, err["error"]["code"].as_str()), (400, Some("bad_json")));
     let (code, err) = raw(&format!(
@@ -207,23 +191,7 @@ fn batch_items_are_answered_in_order() {
 fn a_batch_that_is_not_whole_stores_nothing() {
     let s = Sim::start(1, 5);
     let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
-    let post = |body: String| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let r = reqwest::Client::new()
-                .post(format!("{}/v1/messages/batch", g.base))
-                .bearer_auth(&g.token)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        })
-    };
+    let post = |body: String| g.post_raw("/v1/messages/batch", body);
     let item = |i: usize| format!(r#"{{"to":"+7916{:07}","text":"n {i}"}}"#, 1_000_000 + i);
     // Good items, then the body breaks off.
     let items: Vec<String> = (0..50).map(item).collect();

@@ -197,7 +197,7 @@ pub async fn batch(
             // well-formed.
             let mut out = String::with_capacity(body.len().min(1 << 20) + 16);
             out.push_str("{\"results\":[");
-            s.enqueue_each(now, |insert| {
+            s.write(now, |tx| {
                 let mut first = true;
                 batch_items::walk(&body, MAX_BATCH_ITEMS, &mut |item| {
                     if !first {
@@ -209,7 +209,7 @@ pub async fn batch(
                         .and_then(|r| prepare(&r, &rules, now));
                     let item = match parsed {
                         Err(e) => serde_json::to_string(&json!({"error": e.body()})),
-                        Ok(m) => match insert(&m) {
+                        Ok(m) => match tx.enqueue(&m) {
                             Ok(o) => serde_json::to_string(&Accepted::from(o)),
                             Err(EnqueueError::Store(e)) => return Err(ApiError::internal(e)),
                             Err(e) => serde_json::to_string(&json!({"error": enqueue_error(e).body()})),

@@ -377,11 +377,12 @@ impl Dispatcher {
             }
             next_expiry = store.next_expiry()?;
         }
-        if store.next_scheduled()?.is_some_and(|t| t <= now) {
+        let mut deadline = store.next_scheduled()?;
+        if deadline.is_some_and(|t| t <= now) {
             store.promote_due(now)?;
+            deadline = store.next_scheduled()?;
         }
         let sims_db = store.sims()?;
-        let mut deadline = store.next_scheduled()?;
         let mut soonest = |t: i64| deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
         if let Some(t) = next_expiry {
             soonest(t);

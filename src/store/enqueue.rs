@@ -78,23 +78,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Runs `f` with an inserter inside one transaction, committed when `f`
-    /// returns `Ok`: a batch can be stored item by item as it is read,
-    /// without holding all of it in memory.
-    /// An `Err` from `f` rolls everything back.
-    pub fn enqueue_each<T, E: From<StoreError>>(
-        &self,
-        now: i64,
-        f: impl FnOnce(&mut dyn FnMut(&NewMessage) -> Result<EnqueueOutcome, EnqueueError>) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(StoreError::from)?;
-        let mut insert_one = |msg: &NewMessage| insert(&tx, msg, now);
-        let out = f(&mut insert_one)?;
-        tx.commit().map_err(StoreError::from)?;
-        Ok(out)
-    }
-
     /// Stores many messages in one transaction; each gets its own outcome.
     /// An item's conflict does not spoil the others.
     pub fn enqueue_batch(

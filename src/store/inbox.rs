@@ -81,11 +81,6 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Stores a received message durably; returns its id.
-    pub fn store_inbound(&self, m: &NewInbound, now: i64) -> Result<i64, StoreError> {
-        self.write(now, |tx| tx.store_inbound(m))
-    }
-
     /// A page of received messages after id `after`, oldest first.
     pub fn inbox(&self, after: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
         let conn = self.reader();

@@ -3,7 +3,7 @@
 //! same transaction; enqueue and claim check again.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::types::Status;
@@ -88,26 +88,36 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OptOut> {
 }
 
 /// The opt-out of `number`, if it has one.
-pub(super) fn lookup(tx: &Transaction<'_>, number: &str) -> Result<Option<OptOut>, StoreError> {
-    Ok(tx
+pub(super) fn lookup(conn: &Connection, number: &str) -> Result<Option<OptOut>, StoreError> {
+    Ok(conn
         .prepare_cached("SELECT number, source, keyword, note, at FROM optouts WHERE number = ?1")?
         .query_row([number], row)
+        .optional()?)
+}
+
+/// The opt-out that forbids message `id`, with the message's status; none
+/// for an opt-out confirmation, which is always allowed.
+fn forbidding(conn: &Connection, id: i64) -> Result<Option<(OptOut, String)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT o.number, o.source, o.keyword, o.note, o.at, m.status FROM messages m
+             JOIN optouts o ON o.number = m.recipient
+             WHERE m.id = ?1 AND coalesce(m.kind, '') != 'optout_confirmation'",
+        )?
+        .query_row([id], |r| Ok((row(r)?, r.get(5)?)))
         .optional()?)
 }
 
 /// Suppresses a queued message whose recipient opted out, just before it
 /// would be claimed. Returns whether it did.
 pub(super) fn suppress_if_opted_out(tx: &Transaction<'_>, id: i64, now: i64) -> Result<bool, StoreError> {
-    let found: Option<OptOut> = tx
-        .prepare_cached(
-            "SELECT o.number, o.source, o.keyword, o.note, o.at FROM messages m JOIN optouts o ON o.number = m.recipient
-             WHERE m.id = ?1 AND m.status = 'queued' AND coalesce(m.kind, '') != 'optout_confirmation'",
-        )?
-        .query_row([id], row)
-        .optional()?;
-    let Some(o) = found else { return Ok(false) };
-    suppress(tx, id, &o.reason(), now)?;
-    Ok(true)
+    match forbidding(tx, id)? {
+        Some((o, status)) if status == "queued" => {
+            suppress(tx, id, &o.reason(), now)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 fn suppress(tx: &Transaction<'_>, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
@@ -199,33 +209,17 @@ impl Store {
     /// Why message `id` must not go out after all (its recipient opted out
     /// since it was claimed), if so: checked right before the first byte.
     pub fn suppression(&self, id: i64) -> Result<Option<String>, StoreError> {
-        let found: Option<OptOut> = self
-            .reader()
-            .prepare_cached(
-                "SELECT o.number, o.source, o.keyword, o.note, o.at FROM messages m JOIN optouts o ON o.number = m.recipient
-                 WHERE m.id = ?1 AND coalesce(m.kind, '') != 'optout_confirmation'",
-            )?
-            .query_row([id], row)
-            .optional()?;
-        Ok(found.map(|o| o.reason()))
+        Ok(forbidding(&self.reader(), id)?.map(|(o, _)| o.reason()))
     }
 
     /// Marks a claimed message suppressed instead of sending it.
     pub fn mark_suppressed(&self, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        suppress(&tx, id, reason, now)?;
-        tx.commit()?;
-        Ok(())
+        self.write(now, |tx| suppress(&tx.tx, id, reason, now))
     }
 
     /// The opt-out of `number`, if any.
     pub fn optout(&self, number: &str) -> Result<Option<OptOut>, StoreError> {
-        Ok(self
-            .reader()
-            .prepare_cached("SELECT number, source, keyword, note, at FROM optouts WHERE number = ?1")?
-            .query_row([number], row)
-            .optional()?)
+        lookup(&self.reader(), number)
     }
 
     /// A page of opt-outs after the cursor `after` (a row id), oldest first,

@@ -77,6 +77,24 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPart> {
     })
 }
 
+/// Removes the parts of one message (`key`: SIM, sender, reference,
+/// wide, total) and returns them in order.
+fn take_group(
+    tx: &rusqlite::Transaction<'_>,
+    key: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<StoredPart>, StoreError> {
+    let mut parts: Vec<StoredPart> = tx
+        .prepare_cached(
+            "DELETE FROM inbound_parts
+             WHERE sim_imsi = ?1 AND sender = ?2 AND ref = ?3 AND wide_ref = ?4 AND total = ?5
+             RETURNING seq, pdu, received_at, modem_imei",
+        )?
+        .query_map(key, stored)?
+        .collect::<Result<_, _>>()?;
+    parts.sort_by_key(|p| p.seq);
+    Ok(parts)
+}
+
 impl Tx<'_> {
     /// Keeps a part; when it completes its message, returns all the parts.
     pub fn add_part(&mut self, p: &NewPart<'_>) -> Result<PartAdded, StoreError> {
@@ -103,17 +121,7 @@ impl Tx<'_> {
         if have < u32::from(p.total) {
             return Ok(PartAdded::Waiting { have });
         }
-        let parts: Vec<StoredPart> = self
-            .tx
-            .prepare_cached(
-                "DELETE FROM inbound_parts
-                 WHERE sim_imsi = ?1 AND sender = ?2 AND ref = ?3 AND wide_ref = ?4 AND total = ?5
-                 RETURNING seq, pdu, received_at, modem_imei",
-            )?
-            .query_map(key, stored)?
-            .collect::<Result<_, _>>()?;
-        let mut parts = parts;
-        parts.sort_by_key(|p| p.seq);
+        let parts = take_group(&self.tx, key)?;
         Ok(PartAdded::Complete(parts))
     }
 
@@ -132,16 +140,7 @@ impl Tx<'_> {
             .collect::<Result<_, _>>()?;
         let mut groups = Vec::with_capacity(keys.len());
         for (sim_imsi, sender, reference, wide, total) in keys {
-            let mut parts: Vec<StoredPart> = self
-                .tx
-                .prepare_cached(
-                    "DELETE FROM inbound_parts
-                     WHERE sim_imsi = ?1 AND sender = ?2 AND ref = ?3 AND wide_ref = ?4 AND total = ?5
-                     RETURNING seq, pdu, received_at, modem_imei",
-                )?
-                .query_map(params![sim_imsi, sender, reference, wide, total], stored)?
-                .collect::<Result<_, _>>()?;
-            parts.sort_by_key(|p| p.seq);
+            let parts = take_group(&self.tx, params![sim_imsi, sender, reference, wide, total])?;
             groups.push(StaleGroup {
                 sim_imsi,
                 sender,

@@ -99,6 +99,25 @@ impl Gateway {
         http(method, &format!("{}{path}", self.base), Some(&self.token), body)
     }
 
+    /// An authorised POST of `body` exactly as given (not re-encoded JSON).
+    pub fn post_raw(&self, path: &str, body: String) -> (u16, Value) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(&self.token)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        })
+    }
+
     /// Kills the daemon hard.
     pub fn kill9(&mut self) {
         if let Some(mut p) = self.proc.take() {
