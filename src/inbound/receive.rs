@@ -41,6 +41,12 @@ pub enum Received {
     Duplicate,
     /// A delivery report.
     Report(ReportOutcome),
+    /// A PDU that could not be decoded (or is not a received message),
+    /// kept raw in the inbox with the reason.
+    Undecodable {
+        /// Inbox id.
+        inbox_id: i64,
+    },
 }
 
 /// The sender as the store keeps it, and whether a person can be answered
@@ -93,19 +99,23 @@ pub fn receive(
                 return Ok(Received::Report(store.apply_report(&report, now)?));
             }
             Tpdu::Submit(s) => {
-                // Not something a network delivers; kept for a human to look at.
-                return keep_raw(
-                    store,
-                    pdu,
-                    &format!("submit:{}", s.recipient),
-                    s.user_data.content.text(),
-                    now,
-                );
+                // Not something a network delivers (a modem listing what it
+                // stored as sent); kept for a human to look at.
+                let reason = format!("an SMS-SUBMIT to {}, not a received message", s.recipient);
+                return keep_raw(store, pdu, String::new(), s.user_data.content.text(), reason, now);
             }
         },
         Err(e) => {
-            tracing::warn!(imsi = ?pdu.imsi, error = %e, pdu = %pdu.hex, "undecodable PDU kept raw");
-            return keep_raw(store, pdu, "unknown", None, now);
+            // Never acknowledged (deleted from the SIM) without being kept:
+            // stored as received with the reason, shown in the inbox and
+            // sent to webhooks; not read as a keyword or a vote.
+            let sender = sms::hex::decode_hex(pdu.hex.trim())
+                .ok()
+                .and_then(|b| sms::pdu::originator(&b))
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            tracing::warn!(imsi = ?pdu.imsi, modem = %pdu.imei, error = %e, "undecodable PDU kept raw");
+            return keep_raw(store, pdu, sender, None, e.to_string(), now);
         }
     };
     let (sender, replyable) = sender_of(&deliver, region);
@@ -183,6 +193,7 @@ fn whole(
         pdu: pdus,
         parts,
         incomplete,
+        error: None,
     };
     let inbox_id = tx.store_inbound(&row)?;
     if let Some(imsi) = pdu.imsi
@@ -205,12 +216,14 @@ fn whole(
 }
 
 fn emit_inbound(tx: &mut Tx<'_>, id: i64, row: &NewInbound, kind: Option<&str>) -> Result<(), StoreError> {
+    let undecodable = row.error.is_some();
     tx.emit(
         "inbound",
         &format!("inbox:{id}"),
-        &json!({"id": id.to_string(), "from": row.sender, "text": row.text, "received_at": rfc3339(row.received_at),
-                "modem": row.modem_imei, "imsi": row.sim_imsi, "parts": row.parts, "incomplete": row.incomplete,
-                "kind": kind}),
+        &json!({"id": id.to_string(), "from": (!row.sender.is_empty()).then_some(&row.sender), "text": row.text,
+                "received_at": rfc3339(row.received_at), "modem": row.modem_imei, "imsi": row.sim_imsi,
+                "parts": row.parts, "incomplete": row.incomplete, "kind": kind,
+                "undecodable": undecodable, "error": row.error, "pdu": undecodable.then_some(&row.pdu)}),
     )
 }
 
@@ -226,16 +239,19 @@ fn join_text(sender: &str, pdus: &[&str]) -> Option<String> {
     reassemble::join(&parts).into_iter().next().and_then(|j| j.text)
 }
 
+/// Keeps a PDU that is not a readable received message, as received,
+/// with `reason`; no reply handling runs on it.
 fn keep_raw(
     store: &Store,
     pdu: &Pdu<'_>,
-    sender: &str,
+    sender: String,
     text: Option<String>,
+    reason: String,
     now: i64,
 ) -> Result<Received, StoreError> {
     store.write(now, |tx| {
         let row = NewInbound {
-            sender: sender.to_string(),
+            sender,
             text,
             received_at: now,
             modem_imei: Some(pdu.imei.to_string()),
@@ -243,13 +259,11 @@ fn keep_raw(
             pdu: pdu.hex.to_string(),
             parts: 1,
             incomplete: false,
+            error: Some(reason),
         };
         let inbox_id = tx.store_inbound(&row)?;
         emit_inbound(tx, inbox_id, &row, None)?;
-        Ok(Received::Message {
-            inbox_id,
-            handled: Handled::default(),
-        })
+        Ok(Received::Undecodable { inbox_id })
     })
 }
 
@@ -272,6 +286,7 @@ pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, Sto
                 pdu: pdus.join("\n"),
                 parts: g.total,
                 incomplete: true,
+                error: None,
             };
             let id = tx.store_inbound(&row)?;
             emit_inbound(tx, id, &row, None)?;

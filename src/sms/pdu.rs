@@ -72,3 +72,16 @@ fn decode_tpdu_from(r: &mut Reader<'_>) -> Result<Tpdu, DecodeError> {
         }
     })
 }
+
+/// Best effort, for a PDU that failed to decode: the sender (TP-OA) of
+/// what looks like an SMS-DELIVER, if the SMSC field and TP-OA themselves
+/// read cleanly. Only for showing a person who sent it; never acted on.
+pub fn originator(bytes: &[u8]) -> Option<Address> {
+    let mut r = Reader::new(bytes);
+    Address::decode_smsc(&mut r).ok()?;
+    let first = r.u8("TP-MTI").ok()?;
+    if first & 0x03 != 0 {
+        return None;
+    }
+    Address::decode_tp(&mut r, "TP-OA").ok()
+}
