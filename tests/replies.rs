@@ -686,3 +686,26 @@ fn opt_out_phrases_opt_out_and_a_stop_elsewhere_waits_for_review() {
     );
     assert_eq!(m["status"], "suppressed");
 }
+
+#[test]
+fn direct_status_reports_without_an_smsc_field_are_applied() {
+    // A modem that cannot store reports and prints +CDS with the TPDU only.
+    let s = Sim::start(1, 10);
+    s.post(
+        "/modems/0/faults",
+        json!({"report_delay_ms": 20, "direct_reports": true, "cds_without_smsc": true}),
+    );
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let (_, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "hello", "status_report": true})),
+    );
+    let id = m["id"].as_str().unwrap().to_string();
+    wait_for("the delivery report", 20, || {
+        (g.call("GET", &format!("/v1/messages/{id}"), None).1["status"] == "delivered").then_some(())
+    });
+    assert_eq!(s.get("/modems")[0]["counters"]["reports"], 1);
+    assert!(inbox(&g).is_empty(), "{:?}", inbox(&g));
+}
