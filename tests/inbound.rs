@@ -3,6 +3,7 @@
 //! incomplete messages after the timeout, senders, and what a reply means.
 
 use chrono::Utc;
+use simfleet::inbound::keywords::Keywords;
 use simfleet::inbound::receive::{Pdu, Received, flush_stale, receive};
 use simfleet::inbound::replies::ReplyRules;
 use simfleet::phone::Region;
@@ -108,11 +109,11 @@ fn missing_parts_are_given_up_on_after_the_timeout_and_flagged() {
     let day = 24 * 3600 * 1000;
     // Not yet: the first part is younger than the timeout.
     assert!(
-        flush_stale(&store, 10_000 + day - day, 10_000 + day - 1)
+        flush_stale(&store, &Keywords::default(), 10_000 + day - day, 10_000 + day - 1)
             .unwrap()
             .is_empty()
     );
-    let ids = flush_stale(&store, 10_001, 10_000 + day + 1).unwrap();
+    let ids = flush_stale(&store, &Keywords::default(), 10_001, 10_000 + day + 1).unwrap();
     assert_eq!(ids.len(), 1);
     let m = &store.inbox(0, 10).unwrap()[0];
     assert!(m.incomplete);
@@ -152,6 +153,38 @@ fn alphanumeric_and_national_senders_and_garbage() {
     );
     assert_eq!(inbox[3].pdu.as_deref(), Some("not hex at all"));
     assert!(inbox[..2].iter().all(|m| m.error.is_none() && m.pdu.is_none()));
+}
+
+#[test]
+fn an_incomplete_message_mentioning_stop_waits_for_review_not_ignored() {
+    let store = Store::open_in_memory().unwrap();
+    let anna = Address::parse_number("+79035551234").unwrap();
+    let bank = Address {
+        kind: AddressKind::Alphanumeric,
+        value: "MyBank".into(),
+        toa: 0xD0,
+    };
+    let text = format!("STOP sending these. {}", "x".repeat(300));
+    let p = pdus(&anna, &text, false, 7);
+    let b = pdus(&bank, &text, false, 8);
+    got(&store, &p[0], "S", 1_000);
+    got(&store, &b[0], "S", 1_000);
+    let ids = flush_stale(&store, &Keywords::default(), 2_000, 90_000_000).unwrap();
+    assert_eq!(ids.len(), 2);
+    // Not opted out (a fragment could be misread), but not ignored either.
+    assert_eq!(store.optout("+79035551234").unwrap(), None);
+    let reviews = store.pending_reviews(0, 10).unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(
+        (reviews[0].number.as_str(), reviews[0].keyword.as_str()),
+        ("+79035551234", "STOP")
+    );
+    let inbox = store.inbox(0, 10).unwrap();
+    let kinds: Vec<Option<&str>> = inbox.iter().map(|m| m.kind.as_deref()).collect();
+    assert!(
+        kinds.contains(&Some("optout_review")) && kinds.contains(&None),
+        "{kinds:?}"
+    );
 }
 
 /// mm pdu3 (from +18005551212) with TP-UDL 161: more septets than a PDU

@@ -188,21 +188,38 @@ impl Keywords {
     pub fn opt_out_elsewhere(&self, text: &str) -> Option<&str> {
         let whole = normalize(text);
         let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
-        let keys: Vec<(&str, String)> = self
-            .opt_out
-            .iter()
-            .map(|k| (k.as_str(), compact(k)))
-            .filter(|(_, c)| !c.is_empty())
-            .collect();
+        let keys = self.opt_out_keys();
         if keys.iter().any(|(_, c)| spelled_at(&words, 0, c)) {
             return None;
         }
-        (1..words.len()).find_map(|start| {
-            keys.iter()
-                .find(|(_, c)| spelled_at(&words, start, c))
-                .map(|(k, _)| *k)
-        })
+        find_from(&words, 1, &keys)
     }
+
+    /// The first opt-out keyword (as configured) anywhere in `text`, its
+    /// start included: for text that is not read as a keyword at all (a
+    /// fragment of a message whose other parts never came).
+    pub fn opt_out_anywhere(&self, text: &str) -> Option<&str> {
+        let whole = normalize(text);
+        let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
+        find_from(&words, 0, &self.opt_out_keys())
+    }
+
+    fn opt_out_keys(&self) -> Vec<(&str, String)> {
+        self.opt_out
+            .iter()
+            .map(|k| (k.as_str(), compact(k)))
+            .filter(|(_, c)| !c.is_empty())
+            .collect()
+    }
+}
+
+/// The first keyword of `keys` spelled by the words from `from` on.
+fn find_from<'k>(words: &[&str], from: usize, keys: &[(&'k str, String)]) -> Option<&'k str> {
+    (from..words.len()).find_map(|start| {
+        keys.iter()
+            .find(|(_, c)| spelled_at(words, start, c))
+            .map(|(k, _)| *k)
+    })
 }
 
 #[cfg(test)]
@@ -318,7 +335,11 @@ mod tests {
         // No keyword as a whole word: nothing to review.
         for t in ["Stopping by later", "see you", "", "the stopwatch ended"] {
             assert_eq!(k.opt_out_elsewhere(t), None, "{t:?}");
+            assert_eq!(k.opt_out_anywhere(t), None, "{t:?}");
         }
+        // Anywhere, the start included (for fragments, which are never read as keywords).
+        assert_eq!(k.opt_out_anywhere("Opt-out please"), Some("OPT OUT"));
+        assert_eq!(k.opt_out_anywhere("so please stop"), Some("STOP"));
     }
 
     #[test]

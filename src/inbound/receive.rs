@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::keywords::Keywords;
 use super::replies::{self, Handled, ReplyRules};
 use crate::phone::{Msisdn, Region};
 use crate::sms::reassemble::{self, Part};
@@ -239,6 +240,29 @@ fn join_text(sender: &str, pdus: &[&str]) -> Option<String> {
     reassemble::join(&parts).into_iter().next().and_then(|j| j.text)
 }
 
+/// Puts an incomplete message on the opt-out review list when it is from
+/// a number (E.164: a person's, not a name or a short code) that has not
+/// opted out and mentions an opt-out keyword anywhere; its kind then.
+fn review_fragment(
+    tx: &mut Tx<'_>,
+    keywords: &Keywords,
+    id: i64,
+    row: &NewInbound,
+) -> Result<Option<&'static str>, StoreError> {
+    let Some(text) = row.text.as_deref() else {
+        return Ok(None);
+    };
+    let Some(keyword) = keywords.opt_out_anywhere(text) else {
+        return Ok(None);
+    };
+    if !row.sender.starts_with('+') || tx.optout(&row.sender)?.is_some() {
+        return Ok(None);
+    }
+    tx.add_optout_review(id, &row.sender, text, keyword)?;
+    tx.set_inbox_kind(id, "optout_review")?;
+    Ok(Some("optout_review"))
+}
+
 /// Keeps a PDU that is not a readable received message, as received,
 /// with `reason`; no reply handling runs on it.
 fn keep_raw(
@@ -269,9 +293,15 @@ fn keep_raw(
 
 /// Stores every message still missing parts whose first part arrived
 /// before `before`, as incomplete (what arrived, in order). They are not
-/// read as keywords or votes: a fragment could be misread. Returns the
-/// inbox ids.
-pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+/// read as keywords or votes: a fragment could be misread. One from a
+/// person's number that holds an opt-out keyword anywhere goes on the
+/// opt-out review list instead of being ignored. Returns the inbox ids.
+pub fn flush_stale(
+    store: &Store,
+    keywords: &Keywords,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     store.write(now, |tx| {
         let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
         let mut ids = Vec::with_capacity(groups.len());
@@ -289,7 +319,8 @@ pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, Sto
                 error: None,
             };
             let id = tx.store_inbound(&row)?;
-            emit_inbound(tx, id, &row, None)?;
+            let review = review_fragment(tx, keywords, id, &row)?;
+            emit_inbound(tx, id, &row, review)?;
             ids.push(id);
         }
         Ok(ids)
