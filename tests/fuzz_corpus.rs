@@ -50,6 +50,19 @@ fn decode_regressions_return_instead_of_crashing() {
 }
 
 #[test]
+fn refused_regressions_stay_refused() {
+    // PDUs that contradict themselves and were once decoded into garbage.
+    let refused: Vec<_> = inputs("fuzz/regressions/decode_pdu")
+        .into_iter()
+        .filter(|(name, _)| name.contains("refused-"))
+        .collect();
+    assert!(refused.len() >= 5, "refused regressions went missing");
+    for (name, bytes) in refused {
+        assert!(sms::decode(&bytes).is_err(), "{name} decoded");
+    }
+}
+
+#[test]
 fn text_regressions_round_trip() {
     for (name, bytes) in inputs("fuzz/regressions/text_round_trip")
         .into_iter()

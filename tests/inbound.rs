@@ -3,6 +3,7 @@
 //! incomplete messages after the timeout, senders, and what a reply means.
 
 use chrono::Utc;
+use simfleet::inbound::keywords::Keywords;
 use simfleet::inbound::receive::{Pdu, Received, flush_stale, receive};
 use simfleet::inbound::replies::ReplyRules;
 use simfleet::phone::Region;
@@ -108,11 +109,11 @@ fn missing_parts_are_given_up_on_after_the_timeout_and_flagged() {
     let day = 24 * 3600 * 1000;
     // Not yet: the first part is younger than the timeout.
     assert!(
-        flush_stale(&store, 10_000 + day - day, 10_000 + day - 1)
+        flush_stale(&store, &Keywords::default(), 10_000 + day - day, 10_000 + day - 1)
             .unwrap()
             .is_empty()
     );
-    let ids = flush_stale(&store, 10_001, 10_000 + day + 1).unwrap();
+    let ids = flush_stale(&store, &Keywords::default(), 10_001, 10_000 + day + 1).unwrap();
     assert_eq!(ids.len(), 1);
     let m = &store.inbox(0, 10).unwrap()[0];
     assert!(m.incomplete);
@@ -144,6 +145,116 @@ fn alphanumeric_and_national_senders_and_garbage() {
     got(&store, "not hex at all", "S", 4);
     let inbox = store.inbox(0, 10).unwrap();
     let senders: Vec<&str> = inbox.iter().map(|m| m.sender.as_str()).collect();
-    assert_eq!(senders, ["MyBank", "+79161234567", "unknown", "unknown"]);
+    assert_eq!(senders, ["MyBank", "+79161234567", "", ""]);
     assert_eq!(inbox[0].text.as_deref(), Some("Your code is 1234"));
+    assert_eq!(
+        inbox[2].error.as_deref(),
+        Some("truncated SMSC address: need 6 octets, have 2")
+    );
+    assert_eq!(inbox[3].pdu.as_deref(), Some("not hex at all"));
+    assert!(inbox[..2].iter().all(|m| m.error.is_none() && m.pdu.is_none()));
+}
+
+#[test]
+fn an_incomplete_message_mentioning_stop_waits_for_review_not_ignored() {
+    let store = Store::open_in_memory().unwrap();
+    let anna = Address::parse_number("+79035551234").unwrap();
+    let bank = Address {
+        kind: AddressKind::Alphanumeric,
+        value: "MyBank".into(),
+        toa: 0xD0,
+    };
+    let text = format!("STOP sending these. {}", "x".repeat(300));
+    let p = pdus(&anna, &text, false, 7);
+    let b = pdus(&bank, &text, false, 8);
+    got(&store, &p[0], "S", 1_000);
+    got(&store, &b[0], "S", 1_000);
+    let ids = flush_stale(&store, &Keywords::default(), 2_000, 90_000_000).unwrap();
+    assert_eq!(ids.len(), 2);
+    // Not opted out (a fragment could be misread), but not ignored either.
+    assert_eq!(store.optout("+79035551234").unwrap(), None);
+    let reviews = store.pending_reviews(0, 10).unwrap();
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(
+        (reviews[0].number.as_str(), reviews[0].keyword.as_str()),
+        ("+79035551234", "STOP")
+    );
+    let inbox = store.inbox(0, 10).unwrap();
+    let kinds: Vec<Option<&str>> = inbox.iter().map(|m| m.kind.as_deref()).collect();
+    assert!(
+        kinds.contains(&Some("optout_review")) && kinds.contains(&None),
+        "{kinds:?}"
+    );
+}
+
+/// mm pdu3 (from +18005551212) with TP-UDL 161: more septets than a PDU
+/// holds. The first septets read "STOP".
+fn over_long_stop() -> String {
+    let stop = sms::septets::pack_user_data(&[], &sms::Charset::DEFAULT.encode("STOP").unwrap()).0;
+    let mut ud = sms::hex::encode_hex(&stop);
+    ud.push_str(&"20".repeat(141 - stop.len()));
+    format!("07912143658709F1040B918100551512F2000011101021436500A1{ud}")
+}
+
+#[test]
+fn an_undecodable_pdu_is_kept_raw_with_the_reason_and_never_read_as_a_keyword() {
+    let store = Store::open_in_memory().unwrap();
+    let hooks = store
+        .sync_webhooks(&[(
+            "http://127.0.0.1:9/hook".into(),
+            vec!["inbound".into(), "optout".into()],
+        )])
+        .unwrap();
+    let hex = over_long_stop();
+    let r = got(&store, &hex, "250010000000001", 5_000);
+    let Received::Undecodable { inbox_id } = r else {
+        panic!("{r:?}")
+    };
+    let m = &store.inbox(0, 10).unwrap()[0];
+    assert_eq!(m.id, inbox_id);
+    assert_eq!(
+        m.error.as_deref(),
+        Some("invalid TP-UDL: 161 septets, more than the 160 a message can hold")
+    );
+    assert_eq!(m.pdu.as_deref(), Some(hex.as_str()));
+    // The sender still reads cleanly, so it is shown; nothing else is done.
+    assert_eq!(m.sender, "+18005551212");
+    assert_eq!((m.text.as_deref(), m.kind.as_deref()), (None, None));
+    assert_eq!(store.optout("+18005551212").unwrap(), None);
+    let events = store.due_events(hooks[0], 10_000, 10).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].event, "inbound");
+    let data: serde_json::Value = serde_json::from_str(&events[0].data).unwrap();
+    assert_eq!(data["undecodable"], true);
+    assert_eq!(data["pdu"], hex.as_str());
+    assert_eq!(data["from"], "+18005551212");
+    assert!(data["error"].as_str().unwrap().starts_with("invalid TP-UDL"));
+}
+
+#[test]
+fn an_undecodable_status_report_and_a_stored_submit_are_kept_too() {
+    let store = Store::open_in_memory().unwrap();
+    // A status report whose discharge time is not digits.
+    let report = "0006070B919471123456F81110321123348011103211FF5480";
+    assert!(matches!(
+        got(&store, report, "S", 1),
+        Received::Undecodable { .. }
+    ));
+    // An SMS-SUBMIT a modem listed from its storage.
+    let submit = "0011000B916407281553F80000AA0AE8329BFD4697D9EC37";
+    assert!(matches!(
+        got(&store, submit, "S", 2),
+        Received::Undecodable { .. }
+    ));
+    let inbox = store.inbox(0, 10).unwrap();
+    assert_eq!(
+        inbox[0].error.as_deref(),
+        Some("invalid TP-DT: minute semi-octets FF are not decimal digits")
+    );
+    assert_eq!(inbox[0].sender, "");
+    assert_eq!(
+        inbox[1].error.as_deref(),
+        Some("an SMS-SUBMIT to +46708251358, not a received message")
+    );
+    assert_eq!(inbox[1].text.as_deref(), Some("hellohello"));
 }

@@ -55,6 +55,8 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("POST", "/v1/optouts"),
         ("GET", "/v1/optouts/{number}"),
         ("DELETE", "/v1/optouts/{number}"),
+        ("GET", "/v1/optouts/review"),
+        ("POST", "/v1/optouts/review/{id}"),
         ("POST", "/v1/surveys"),
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),

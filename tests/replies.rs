@@ -584,3 +584,128 @@ fn webhooks_arrive_once_per_event_after_the_receiver_was_down() {
     assert_eq!(inbound[0]["data"]["kind"], "optout");
     assert_eq!(inbound[1]["data"]["text"], "thanks!");
 }
+
+#[test]
+fn an_undecodable_pdu_is_kept_and_shown_before_it_leaves_the_sim() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    // mm pdu3 from +18005551212 with TP-UDL 161 (over the maximum); its
+    // first septets read "STOP". Once decoded as garbage (and an opt-out).
+    let stop = "53EA130A"; // "STOP" packed (4 septets)
+    let hex = format!(
+        "07912143658709F1040B918100551512F2000011101021436500A1{stop}{}",
+        "20".repeat(137)
+    );
+    s.post("/modems/0/sms", json!({"pdus": [hex]}));
+    let m = wait_for("the undecodable PDU in the inbox", 30, || {
+        inbox(&g).into_iter().next()
+    });
+    assert_eq!(m["undecodable"], true);
+    assert_eq!(m["pdu"], hex.as_str());
+    assert_eq!(
+        m["error"],
+        "invalid TP-UDL: 161 septets, more than the 160 a message can hold"
+    );
+    assert_eq!(m["from"], "+18005551212");
+    assert_eq!((m["text"].clone(), m["kind"].clone()), (Value::Null, Value::Null));
+    // Kept first, then deleted from the SIM; nobody was opted out.
+    wait_for("the SIM to be emptied", 10, || {
+        (s.get("/modems")[0]["stored"] == 0).then_some(())
+    });
+    assert_eq!(g.call("GET", "/v1/optouts", None).1["optouts"], json!([]));
+    let metrics = metrics(&g);
+    assert!(metrics.contains("simfleet_inbox_undecodable 1"), "{metrics}");
+}
+
+fn metrics(g: &Gateway) -> String {
+    let (_, v) = g.call("GET", "/metrics", None);
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+#[test]
+fn opt_out_phrases_opt_out_and_a_stop_elsewhere_waits_for_review() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    reply(&s, &g, 0, "+79161112233", "Opt out please");
+    reply(&s, &g, 0, "+79164445566", "Dar de baja, gracias");
+    for n in ["+79161112233", "+79164445566"] {
+        let (code, o) = g.call("GET", &format!("/v1/optouts/{n}"), None);
+        assert_eq!((code, o["source"].as_str()), (200, Some("keyword")), "{n}");
+    }
+    // Later in the reply: not opted out, waiting for a person.
+    reply(&s, &g, 0, "+79161234567", "please stop texting me");
+    reply(&s, &g, 0, "+79167778899", "Don't stop, I love these");
+    assert_eq!(g.call("GET", "/v1/optouts/+79161234567", None).0, 404);
+    let (code, list) = g.call("GET", "/v1/optouts/review", None);
+    assert_eq!(code, 200);
+    let reviews = list["reviews"].as_array().unwrap().clone();
+    assert_eq!(reviews.len(), 2, "{list}");
+    assert_eq!(reviews[0]["number"], "+79161234567");
+    assert_eq!(reviews[0]["text"], "please stop texting me");
+    assert_eq!(reviews[0]["keyword"], "STOP");
+    assert!(reviews[0]["received_at"].is_string() && reviews[0]["decision"].is_null());
+    let stored = inbox(&g);
+    let asked = stored.iter().find(|m| m["from"] == "+79161234567").unwrap();
+    assert_eq!(asked["id"], reviews[0]["inbox_id"]);
+    assert_eq!(asked["kind"], "optout_review");
+    assert!(metrics(&g).contains("simfleet_optout_reviews_pending 2"));
+
+    let path = |r: &Value| format!("/v1/optouts/review/{}", r["id"].as_str().unwrap());
+    let (code, e) = g.call("POST", &path(&reviews[0]), Some(json!({"action": "maybe"})));
+    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_action")));
+    let (code, done) = g.call("POST", &path(&reviews[0]), Some(json!({"action": "opt_out"})));
+    assert_eq!(code, 200, "{done}");
+    assert_eq!(done["review"]["decision"], "opt_out");
+    assert_eq!(done["optout"]["source"], "review");
+    assert_eq!(done["optout"]["keyword"], "please stop texting me");
+    let (code, e) = g.call("POST", &path(&reviews[0]), Some(json!({"action": "dismiss"})));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (409, Some("already_resolved"))
+    );
+    let (code, done) = g.call("POST", &path(&reviews[1]), Some(json!({"action": "dismiss"})));
+    assert_eq!((code, done["optout"].clone()), (200, Value::Null));
+    assert_eq!(g.call("GET", "/v1/optouts/+79167778899", None).0, 404);
+    let (code, o) = g.call("GET", "/v1/optouts/+79161234567", None);
+    assert_eq!((code, o["source"].as_str()), (200, Some("review")));
+    assert_eq!(g.call("GET", "/v1/optouts/review", None).1["reviews"], json!([]));
+    assert!(metrics(&g).contains("simfleet_optout_reviews_pending 0"));
+    let (code, e) = g.call(
+        "POST",
+        "/v1/optouts/review/999",
+        Some(json!({"action": "dismiss"})),
+    );
+    assert_eq!((code, e["error"]["code"].as_str()), (404, Some("not_found")));
+    // Nothing is sent to the reviewed number afterwards.
+    let (_, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "promo"})),
+    );
+    assert_eq!(m["status"], "suppressed");
+}
+
+#[test]
+fn direct_status_reports_without_an_smsc_field_are_applied() {
+    // A modem that cannot store reports and prints +CDS with the TPDU only.
+    let s = Sim::start(1, 10);
+    s.post(
+        "/modems/0/faults",
+        json!({"report_delay_ms": 20, "direct_reports": true, "cds_without_smsc": true}),
+    );
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let (_, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "hello", "status_report": true})),
+    );
+    let id = m["id"].as_str().unwrap().to_string();
+    wait_for("the delivery report", 20, || {
+        (g.call("GET", &format!("/v1/messages/{id}"), None).1["status"] == "delivered").then_some(())
+    });
+    assert_eq!(s.get("/modems")[0]["counters"]["reports"], 1);
+    assert!(inbox(&g).is_empty(), "{:?}", inbox(&g));
+}

@@ -178,8 +178,12 @@ proptest! {
 
     #[test]
     fn decode_never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        let _ = sms::decode(&bytes);
-        let _ = sms::decode_tpdu(&bytes);
+        if let Ok(pdu) = sms::decode(&bytes) {
+            assert_consistent(&pdu.tpdu);
+        }
+        if let Ok(tpdu) = sms::decode_tpdu(&bytes) {
+            assert_consistent(&tpdu);
+        }
     }
 
     #[test]
@@ -194,6 +198,28 @@ proptest! {
             if let Some(b) = bytes.get_mut(pos) { *b = value; }
         }
         bytes.truncate(cut.max(1));
-        let _ = sms::decode(&bytes);
+        if let Ok(pdu) = sms::decode(&bytes) {
+            assert_consistent(&pdu.tpdu);
+        }
+    }
+}
+
+/// What any decoded PDU must satisfy, however it was mangled: no field
+/// the decoder returns contradicts the limits of TS 23.040.
+fn assert_consistent(tpdu: &Tpdu) {
+    let (addr, ud) = match tpdu {
+        Tpdu::Deliver(d) => (&d.sender, Some(&d.user_data)),
+        Tpdu::Submit(s) => (&s.recipient, Some(&s.user_data)),
+        Tpdu::StatusReport(r) => (&r.recipient, r.user_data.as_ref()),
+    };
+    assert!(addr.value.chars().count() <= 20, "address {addr:?}");
+    let Some(ud) = ud else { return };
+    match &ud.content {
+        Content::Text(t) => assert!(t.chars().count() <= 160, "{} septets", t.chars().count()),
+        Content::Ucs2(u) => assert!(u.len() <= 70, "{} UCS-2 units", u.len()),
+        Content::Data(d) => assert!(d.len() <= 140, "{} octets", d.len()),
+    }
+    if let Some(c) = ud.header.as_ref().and_then(|h| h.concat) {
+        assert!(c.total >= 1 && (1..=c.total).contains(&c.seq), "{c:?}");
     }
 }

@@ -324,3 +324,132 @@ fn deliver_turkish_locking_shift_three_fill_bits() {
     assert_eq!(d.user_data.header.as_ref().unwrap().national_locking, Some(1));
     assert_eq!(text_of(&d), "ş");
 }
+
+/// mm pdu3 up to TP-UDL: SMSC, first octet `first`, TP-OA, TP-PID, TP-DCS `dcs`, TP-SCTS.
+fn head(first: &str, dcs: &str) -> String {
+    format!("07912143658709F1{first}0B918100551512F200{dcs}11101021436500")
+}
+
+fn refused(hex: &str) -> String {
+    match sms::decode_hex_pdu(hex) {
+        Ok(p) => panic!("{hex} decoded as {p:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn malformed_udl_over_the_maximum_is_refused() {
+    // 161 septets (141 octets present) and 142 octets of UCS-2 / 141 of 8-bit data.
+    let err = refused(&format!("{}A1{}", head("04", "00"), "41".repeat(141)));
+    assert_eq!(
+        err,
+        "invalid TP-UDL: 161 septets, more than the 160 a message can hold"
+    );
+    let err = refused(&format!("{}8E{}", head("04", "08"), "0041".repeat(71)));
+    assert_eq!(
+        err,
+        "invalid TP-UDL: 142 octets, more than the 140 a message can hold"
+    );
+    let err = refused(&format!("{}8D{}", head("04", "04"), "41".repeat(141)));
+    assert_eq!(
+        err,
+        "invalid TP-UDL: 141 octets, more than the 140 a message can hold"
+    );
+    // The maxima themselves are fine.
+    assert!(sms::decode_hex_pdu(&format!("{}A0{}", head("04", "00"), "41".repeat(140))).is_ok());
+    assert!(sms::decode_hex_pdu(&format!("{}8C{}", head("04", "08"), "0041".repeat(70))).is_ok());
+}
+
+#[test]
+fn malformed_udh_longer_than_user_data_is_refused() {
+    // TP-UDHL 10 in 5 octets of user data.
+    let err = refused(&format!("{}05{}", head("44", "04"), "0A00030102"));
+    assert_eq!(
+        err,
+        "invalid user data header: header length 10 exceeds the 4 octets of user data"
+    );
+    // TP-UDHI with no user data at all.
+    let err = refused(&format!("{}00", head("44", "08")));
+    assert_eq!(
+        err,
+        "invalid user data header: TP-UDHI announces a header but TP-UDL is 0"
+    );
+}
+
+#[test]
+fn malformed_element_past_the_header_is_refused_not_shifted_ucs2() {
+    // UCS-2 "AB" behind a 6-octet header whose concat element claims 5
+    // octets where 4 remain: once read as shifted garbage.
+    let err = refused(&format!("{}0A{}", head("44", "08"), "06000501020100410042"));
+    assert_eq!(
+        err,
+        "invalid user data header: information element 0x00 at offset 0 declares 5 octets but only 4 remain in the header"
+    );
+    // The same for a concat element of the wrong length for its type.
+    let err = refused(&format!("{}0A{}", head("44", "08"), "0600040102010000410042"));
+    assert!(
+        err.contains("element 0x00 at offset 0 must have 3 octets, declares 4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_odd_ucs2_is_refused() {
+    let err = refused(&format!("{}03{}", head("04", "08"), "004100"));
+    assert_eq!(
+        err,
+        "invalid TP-UDL: UCS-2 text of 3 octets is not whole 2-octet characters"
+    );
+}
+
+#[test]
+fn malformed_reserved_message_type_is_refused() {
+    // mm pdu3 with TP-MTI 3.
+    let err = refused("07912143658709F1070B918100551512F20000111010214365000AE8329BFD4697D9EC37");
+    assert_eq!(err, "invalid TP-MTI: message type 3 is reserved (first octet 07)");
+    assert!(sms::decode_tpdu(&[0x03, 0x00]).is_err());
+}
+
+#[test]
+fn malformed_addresses_are_refused() {
+    // TP-OA of 21 digits.
+    let err = refused("07912143658709F104159181005515122143658709F100001110102143650000");
+    assert_eq!(
+        err,
+        "invalid TP-OA: length of 21 semi-octets, more than the 20 an address may have"
+    );
+    // TP-DA of a submit, TP-RA of a status report.
+    assert!(refused("000100169100000000000000000000000000").starts_with("invalid TP-DA"));
+    assert!(
+        refused("0006071691000000000000000000000000001110321123348011103211235480")
+            .starts_with("invalid TP-RA")
+    );
+    // An SMSC field of 12 octets.
+    assert!(refused("0C91214365870921436587092104").starts_with("invalid SMSC address"));
+}
+
+#[test]
+fn malformed_timestamps_are_refused() {
+    // SCTS day "0A".
+    let err = refused("07912143658709F1040B918100551512F200001110A021436500");
+    assert_eq!(err, "invalid TP-SCTS: day semi-octets A0 are not decimal digits");
+    // A status report whose discharge time is not digits.
+    let err = refused("0006070B919471123456F81110321123348011103211FF5480");
+    assert_eq!(err, "invalid TP-DT: minute semi-octets FF are not decimal digits");
+    // An absolute validity period in a submit.
+    let err = refused("0019000B916407281553F800001110321F2334800AE8329BFD4697D9EC37");
+    assert!(err.starts_with("invalid TP-VP: hour semi-octets 1F"), "{err}");
+}
+
+#[test]
+fn real_slack_is_still_accepted() {
+    // Octets after the declared user data (modem padding) and a sender
+    // length that counts the trailing filler.
+    let (_, d) = deliver("07912143658709F1040B918100551512F20000111010214365000AE8329BFD4697D9EC370000");
+    assert_eq!(text_of(&d), "hellohello");
+    let (_, d) = deliver("07912143658709F1040C918100551512F20000111010214365000AE8329BFD4697D9EC37");
+    assert_eq!(d.sender.to_string(), "+18005551212");
+    // Impossible but well-formed dates are "no date", not an error.
+    let (_, d) = deliver("07912143658709F1040B918100551512F20000000000000000000AE8329BFD4697D9EC37");
+    assert_eq!(d.timestamp, None);
+}

@@ -1,4 +1,6 @@
-//! `GET /v1/inbox`: received messages, oldest first, by cursor.
+//! `GET /v1/inbox`: received messages, oldest first, by cursor, and the
+//! received PDUs that could not be decoded (flagged, with the reason and
+//! the PDU as received).
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -25,7 +27,7 @@ pub struct InboxQuery {
 #[utoipa::path(get, path = "/v1/inbox", operation_id = "list_inbox", tag = "inbox",
     params(InboxQuery),
     responses(
-        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi, parts, incomplete, kind}], \"next\": cursor|null}`: whole messages (joined from their parts); `incomplete` when parts never came; `kind` optout, optin, help, vote, comment or null", body = Object),
+        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi, parts, incomplete, kind, undecodable, error, pdu}], \"next\": cursor|null}`: whole messages (joined from their parts); `incomplete` when parts never came; `kind` optout, optin, help, vote, comment or null; `undecodable` true for a received PDU that could not be decoded, kept as received: `error` says why, `pdu` is its hex (null otherwise), `from` the sender when it could still be read, else null", body = Object),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -48,7 +50,7 @@ pub async fn list(
         .map(|m| {
             json!({
                 "id": m.id.to_string(),
-                "from": m.sender,
+                "from": (!m.sender.is_empty()).then_some(&m.sender),
                 "text": m.text,
                 "received_at": DateTime::<Utc>::from_timestamp_millis(m.received_at).map(|t| t.to_rfc3339()),
                 "modem": m.modem_imei,
@@ -56,6 +58,9 @@ pub async fn list(
                 "parts": m.parts,
                 "incomplete": m.incomplete,
                 "kind": m.kind,
+                "undecodable": m.error.is_some(),
+                "error": m.error,
+                "pdu": m.pdu,
             })
         })
         .collect();

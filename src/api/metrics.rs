@@ -19,7 +19,7 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
@@ -143,5 +143,18 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
     );
     let _ = writeln!(w, "simfleet_send_duration_seconds_sum {}", durations.sum);
     let _ = writeln!(w, "simfleet_send_duration_seconds_count {}", durations.count);
+    let (reviews, undecodable) = app
+        .store
+        .run(|s| Ok::<_, crate::store::StoreError>((s.pending_review_count()?, s.undecodable_count()?)))
+        .await
+        .map_err(ApiError::internal)?;
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_optout_reviews_pending Replies mentioning an opt-out keyword waiting for a decision (GET /v1/optouts/review).\n# TYPE simfleet_optout_reviews_pending gauge\nsimfleet_optout_reviews_pending {reviews}"
+    );
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_inbox_undecodable Received PDUs that could not be decoded, kept raw in the inbox.\n# TYPE simfleet_inbox_undecodable gauge\nsimfleet_inbox_undecodable {undecodable}"
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -90,6 +90,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(modems::list))
         .routes(routes!(optouts::list, optouts::create))
         .routes(routes!(optouts::get, optouts::delete))
+        .routes(routes!(optouts::review_list))
+        .routes(routes!(optouts::review_resolve))
         .routes(routes!(surveys::create))
         .routes(routes!(surveys::get))
         .routes(routes!(surveys::votes))

@@ -1,5 +1,7 @@
 //! `/v1/optouts`: the numbers that must never be texted again — list, look
-//! up, add (suppressing what is queued for them) and remove.
+//! up, add (suppressing what is queued for them) and remove; and
+//! `/v1/optouts/review`: replies that mention an opt-out keyword without
+//! starting with one, waiting for a person to decide.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -14,7 +16,7 @@ use super::auth::Authorized;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::phone::Msisdn;
-use crate::store::{NewOptOut, OptOut, OptOutSource, rfc3339};
+use crate::store::{NewOptOut, OptOut, OptOutReview, OptOutSource, Resolved, ReviewAction, rfc3339};
 
 /// `POST /v1/optouts` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,7 +52,7 @@ fn number(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
 #[utoipa::path(get, path = "/v1/optouts", operation_id = "list_optouts", tag = "optouts",
     params(OptOutQuery),
     responses(
-        (status = 200, description = "`{\"optouts\": [{number, source, keyword, note, at}], \"next\": cursor|null}`, oldest first; source is keyword, api or import", body = Object),
+        (status = 200, description = "`{\"optouts\": [{number, source, keyword, note, at}], \"next\": cursor|null}`, oldest first; source is keyword, api, import or review", body = Object),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -162,5 +164,105 @@ pub async fn delete(
         Ok(Json(json!({"number": n.as_str(), "opted_out": false})))
     } else {
         Err(ApiError::not_found(format!("{n} had not opted out")))
+    }
+}
+
+/// Query of `GET /v1/optouts/review`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    /// Cursor: the `next` of the previous page.
+    after: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    limit: Option<usize>,
+}
+
+/// `POST /v1/optouts/review/{id}` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    /// `opt_out` (the reply was an opt-out: record it, source `review`) or `dismiss`.
+    pub action: String,
+}
+
+/// A review as the API shows it.
+pub fn review_json(r: &OptOutReview) -> Value {
+    json!({"id": r.id.to_string(), "number": r.number, "text": r.text, "keyword": r.keyword,
+           "received_at": rfc3339(r.received_at), "inbox_id": r.inbox_id.to_string(),
+           "resolved_at": r.resolved_at.map(rfc3339), "decision": r.decision})
+}
+
+/// `GET /v1/optouts/review?after=&limit=`: replies waiting for a decision.
+#[utoipa::path(get, path = "/v1/optouts/review", operation_id = "list_optout_reviews", tag = "optouts",
+    params(ReviewQuery),
+    responses(
+        (status = 200, description = "`{\"reviews\": [{id, number, text, keyword, received_at, inbox_id, resolved_at, decision}], \"next\": cursor|null}`: replies from people that mention an opt-out keyword (`keyword`, as configured) without starting with one, not yet decided, oldest first", body = Object),
+        (status = 400, description = "Bad query", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn review_list(
+    _: Authorized,
+    State(app): State<AppState>,
+    query: Result<Query<ReviewQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query?;
+    let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
+    let rows = app.store.run(move |s| s.pending_reviews(after, limit)).await?;
+    let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit);
+    let list: Vec<Value> = rows.iter().map(review_json).collect();
+    Ok(Json(json!({"reviews": list, "next": next})))
+}
+
+/// `POST /v1/optouts/review/{id}`: decides a review.
+#[utoipa::path(post, path = "/v1/optouts/review/{id}", operation_id = "resolve_optout_review", tag = "optouts",
+    params(("id" = String, Path, description = "The review's id")),
+    request_body = ReviewDecision,
+    responses(
+        (status = 200, description = "`{\"review\": {id, number, text, keyword, received_at, inbox_id, resolved_at, decision}, \"optout\": {number, source, keyword, note, at}|null}`. `opt_out` records the opt-out (source `review`, the reply as its keyword), suppresses what is queued for the number and closes its other pending reviews; no confirmation is sent. `dismiss` leaves the number as it is", body = Object),
+        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such review", body = super::ErrorResponse),
+        (status = 409, description = "Already decided (`already_resolved`); the body's message says how", body = super::ErrorResponse),
+        (status = 422, description = "`action` is not `opt_out` or `dismiss` (`invalid_action`)", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn review_resolve(
+    _: Authorized,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<ReviewDecision>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no review {id:?}")))?;
+    let Json(req) = body?;
+    let action = match req.action.as_str() {
+        "opt_out" => ReviewAction::OptOut,
+        "dismiss" => ReviewAction::Dismiss,
+        other => {
+            return Err(ApiError::invalid(
+                "invalid_action",
+                format!("action {other:?} is not \"opt_out\" or \"dismiss\""),
+            ));
+        }
+    };
+    let now = app.clock.now_ms();
+    match app.store.run(move |s| s.resolve_review(id, action, now)).await? {
+        Resolved::Done(review, optout) => Ok(Json(
+            json!({"review": review_json(&review), "optout": optout.as_ref().map(optout_json)}),
+        )),
+        Resolved::AlreadyResolved(r) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_resolved",
+            format!(
+                "review {} was already decided ({}) at {}",
+                r.id,
+                r.decision.as_deref().unwrap_or("?"),
+                r.resolved_at.map(rfc3339).unwrap_or_default()
+            ),
+        )),
+        Resolved::NotFound => Err(ApiError::not_found(format!("no review {id}"))),
     }
 }

@@ -241,9 +241,32 @@ impl Urc {
     }
 }
 
+/// The PDU of a `+CMT`/`+CDS` with its SMSC field, as the codec reads
+/// PDUs. `length` is the TPDU's length in octets (TS 27.005 §3.4.1); a
+/// PDU of exactly that many octets has no SMSC field (some modems print
+/// `+CDS` so), and gets an empty one ("00") in front. Otherwise as it is.
+pub fn with_smsc_field(length: usize, pdu: String) -> String {
+    if length > 0 && pdu.len() == 2 * length {
+        format!("00{pdu}")
+    } else {
+        pdu
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_direct_pdu_without_smsc_field_gets_an_empty_one() {
+        // +CDS: 25 with the 25-octet TPDU only.
+        let tpdu = "06070B919471123456F8111032112334801110321123548000".to_string();
+        assert_eq!(with_smsc_field(25, tpdu.clone()), format!("00{tpdu}"));
+        // With its SMSC field, or a length that says nothing: unchanged.
+        let full = format!("07912143658709F1{tpdu}");
+        assert_eq!(with_smsc_field(25, full.clone()), full);
+        assert_eq!(with_smsc_field(0, tpdu.clone()), tpdu);
+    }
 
     #[test]
     fn standard_urcs() {

@@ -195,5 +195,50 @@ pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
             queue.join(", ")
         }
     );
+    for line in inbound_lines(&metrics) {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// The inbound side's lines of `simfleet status`, from `/metrics` text:
+/// replies waiting for an opt-out decision and undecodable PDUs kept.
+pub fn inbound_lines(metrics: &str) -> Vec<String> {
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap_or(0)
+    };
+    vec![
+        format!(
+            "opt-out replies to review: {} (GET /v1/optouts/review)",
+            gauge("simfleet_optout_reviews_pending")
+        ),
+        format!(
+            "undecodable received PDUs: {} (GET /v1/inbox, \"undecodable\": true)",
+            gauge("simfleet_inbox_undecodable")
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn status_shows_reviews_and_undecodable_from_metrics() {
+        let metrics = "# HELP simfleet_optout_reviews_pending x\nsimfleet_optout_reviews_pending 3\nsimfleet_inbox_undecodable 1\n";
+        assert_eq!(
+            super::inbound_lines(metrics),
+            [
+                "opt-out replies to review: 3 (GET /v1/optouts/review)",
+                "undecodable received PDUs: 1 (GET /v1/inbox, \"undecodable\": true)"
+            ]
+        );
+    }
 }

@@ -88,7 +88,8 @@ pub async fn consume(
             }
             _ = async { match flush_in { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
                 let now = clock.now_ms();
-                match store.run(move |s| receive::flush_stale(s, now - timeout_ms, now)).await {
+                let cfg = config.clone();
+                match store.run(move |s| receive::flush_stale(s, &cfg.rules.keywords, now - timeout_ms, now)).await {
                     Ok(ids) if !ids.is_empty() => warn!(count = ids.len(), ?ids, "stored messages whose missing parts never came, flagged incomplete"),
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "cannot store incomplete messages"),

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::keywords::Keywords;
 use super::replies::{self, Handled, ReplyRules};
 use crate::phone::{Msisdn, Region};
 use crate::sms::reassemble::{self, Part};
@@ -41,6 +42,12 @@ pub enum Received {
     Duplicate,
     /// A delivery report.
     Report(ReportOutcome),
+    /// A PDU that could not be decoded (or is not a received message),
+    /// kept raw in the inbox with the reason.
+    Undecodable {
+        /// Inbox id.
+        inbox_id: i64,
+    },
 }
 
 /// The sender as the store keeps it, and whether a person can be answered
@@ -93,19 +100,23 @@ pub fn receive(
                 return Ok(Received::Report(store.apply_report(&report, now)?));
             }
             Tpdu::Submit(s) => {
-                // Not something a network delivers; kept for a human to look at.
-                return keep_raw(
-                    store,
-                    pdu,
-                    &format!("submit:{}", s.recipient),
-                    s.user_data.content.text(),
-                    now,
-                );
+                // Not something a network delivers (a modem listing what it
+                // stored as sent); kept for a human to look at.
+                let reason = format!("an SMS-SUBMIT to {}, not a received message", s.recipient);
+                return keep_raw(store, pdu, String::new(), s.user_data.content.text(), reason, now);
             }
         },
         Err(e) => {
-            tracing::warn!(imsi = ?pdu.imsi, error = %e, pdu = %pdu.hex, "undecodable PDU kept raw");
-            return keep_raw(store, pdu, "unknown", None, now);
+            // Never acknowledged (deleted from the SIM) without being kept:
+            // stored as received with the reason, shown in the inbox and
+            // sent to webhooks; not read as a keyword or a vote.
+            let sender = sms::hex::decode_hex(pdu.hex.trim())
+                .ok()
+                .and_then(|b| sms::pdu::originator(&b))
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            tracing::warn!(imsi = ?pdu.imsi, modem = %pdu.imei, error = %e, "undecodable PDU kept raw");
+            return keep_raw(store, pdu, sender, None, e.to_string(), now);
         }
     };
     let (sender, replyable) = sender_of(&deliver, region);
@@ -183,6 +194,7 @@ fn whole(
         pdu: pdus,
         parts,
         incomplete,
+        error: None,
     };
     let inbox_id = tx.store_inbound(&row)?;
     if let Some(imsi) = pdu.imsi
@@ -205,12 +217,14 @@ fn whole(
 }
 
 fn emit_inbound(tx: &mut Tx<'_>, id: i64, row: &NewInbound, kind: Option<&str>) -> Result<(), StoreError> {
+    let undecodable = row.error.is_some();
     tx.emit(
         "inbound",
         &format!("inbox:{id}"),
-        &json!({"id": id.to_string(), "from": row.sender, "text": row.text, "received_at": rfc3339(row.received_at),
-                "modem": row.modem_imei, "imsi": row.sim_imsi, "parts": row.parts, "incomplete": row.incomplete,
-                "kind": kind}),
+        &json!({"id": id.to_string(), "from": (!row.sender.is_empty()).then_some(&row.sender), "text": row.text,
+                "received_at": rfc3339(row.received_at), "modem": row.modem_imei, "imsi": row.sim_imsi,
+                "parts": row.parts, "incomplete": row.incomplete, "kind": kind,
+                "undecodable": undecodable, "error": row.error, "pdu": undecodable.then_some(&row.pdu)}),
     )
 }
 
@@ -226,16 +240,42 @@ fn join_text(sender: &str, pdus: &[&str]) -> Option<String> {
     reassemble::join(&parts).into_iter().next().and_then(|j| j.text)
 }
 
+/// Puts an incomplete message on the opt-out review list when it is from
+/// a number (E.164: a person's, not a name or a short code) that has not
+/// opted out and mentions an opt-out keyword anywhere; its kind then.
+fn review_fragment(
+    tx: &mut Tx<'_>,
+    keywords: &Keywords,
+    id: i64,
+    row: &NewInbound,
+) -> Result<Option<&'static str>, StoreError> {
+    let Some(text) = row.text.as_deref() else {
+        return Ok(None);
+    };
+    let Some(keyword) = keywords.opt_out_anywhere(text) else {
+        return Ok(None);
+    };
+    if !row.sender.starts_with('+') || tx.optout(&row.sender)?.is_some() {
+        return Ok(None);
+    }
+    tx.add_optout_review(id, &row.sender, text, keyword)?;
+    tx.set_inbox_kind(id, "optout_review")?;
+    Ok(Some("optout_review"))
+}
+
+/// Keeps a PDU that is not a readable received message, as received,
+/// with `reason`; no reply handling runs on it.
 fn keep_raw(
     store: &Store,
     pdu: &Pdu<'_>,
-    sender: &str,
+    sender: String,
     text: Option<String>,
+    reason: String,
     now: i64,
 ) -> Result<Received, StoreError> {
     store.write(now, |tx| {
         let row = NewInbound {
-            sender: sender.to_string(),
+            sender,
             text,
             received_at: now,
             modem_imei: Some(pdu.imei.to_string()),
@@ -243,21 +283,25 @@ fn keep_raw(
             pdu: pdu.hex.to_string(),
             parts: 1,
             incomplete: false,
+            error: Some(reason),
         };
         let inbox_id = tx.store_inbound(&row)?;
         emit_inbound(tx, inbox_id, &row, None)?;
-        Ok(Received::Message {
-            inbox_id,
-            handled: Handled::default(),
-        })
+        Ok(Received::Undecodable { inbox_id })
     })
 }
 
 /// Stores every message still missing parts whose first part arrived
 /// before `before`, as incomplete (what arrived, in order). They are not
-/// read as keywords or votes: a fragment could be misread. Returns the
-/// inbox ids.
-pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, StoreError> {
+/// read as keywords or votes: a fragment could be misread. One from a
+/// person's number that holds an opt-out keyword anywhere goes on the
+/// opt-out review list instead of being ignored. Returns the inbox ids.
+pub fn flush_stale(
+    store: &Store,
+    keywords: &Keywords,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     store.write(now, |tx| {
         let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
         let mut ids = Vec::with_capacity(groups.len());
@@ -272,9 +316,11 @@ pub fn flush_stale(store: &Store, before: i64, now: i64) -> Result<Vec<i64>, Sto
                 pdu: pdus.join("\n"),
                 parts: g.total,
                 incomplete: true,
+                error: None,
             };
             let id = tx.store_inbound(&row)?;
-            emit_inbound(tx, id, &row, None)?;
+            let review = review_fragment(tx, keywords, id, &row)?;
+            emit_inbound(tx, id, &row, review)?;
             ids.push(id);
         }
         Ok(ids)

@@ -3,6 +3,8 @@
 //! re-subscription, a help request, a survey vote or comment. Auto-replies
 //! never go to alphanumeric senders or short codes and are capped per
 //! number per day, so two robots cannot talk to each other forever.
+//! A reply from a person that mentions an opt-out keyword without starting
+//! with one goes on the review list for a person to decide.
 
 use serde_json::json;
 use tracing::warn;
@@ -74,6 +76,9 @@ pub struct Handled {
     pub kind: Option<&'static str>,
     /// Messages enqueued (auto-replies).
     pub enqueued: usize,
+    /// The review it was put on, when it mentions an opt-out keyword
+    /// without starting with one.
+    pub review: Option<i64>,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -146,10 +151,47 @@ pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<H
             }
         }
     }
+    if let Some(text) = m.text
+        && out.kind != Some("optout")
+    {
+        out.review = review(tx, rules, m, text)?;
+        if out.review.is_some() && out.kind.is_none() {
+            out.kind = Some("optout_review");
+        }
+    }
     if let Some(kind) = out.kind {
         tx.set_inbox_kind(m.inbox_id, kind)?;
     }
     Ok(out)
+}
+
+/// Puts `m` on the opt-out review list if it holds an opt-out keyword
+/// after its first word. Only a person's number that has not opted out
+/// already: an alphanumeric sender or a short code ("reply STOP to end")
+/// is never texted, so there is nothing to decide.
+fn review(
+    tx: &mut Tx<'_>,
+    rules: &ReplyRules,
+    m: &Received<'_>,
+    text: &str,
+) -> Result<Option<i64>, StoreError> {
+    if !m.replyable {
+        return Ok(None);
+    }
+    let Some(keyword) = rules.keywords.opt_out_elsewhere(text) else {
+        return Ok(None);
+    };
+    if tx.optout(m.sender)?.is_some() {
+        return Ok(None);
+    }
+    let id = tx.add_optout_review(m.inbox_id, m.sender, text, keyword)?;
+    warn!(
+        review = id,
+        inbox_id = m.inbox_id,
+        keyword,
+        "reply mentions an opt-out keyword: waiting for review"
+    );
+    Ok(Some(id))
 }
 
 /// Enqueues `text` to the sender if it may get one more auto-reply today.

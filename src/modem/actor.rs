@@ -365,7 +365,8 @@ impl Actor {
             Urc::NewMessage { storage, index } | Urc::NewStatusReport { storage, index } => {
                 self.read_stored(s, &storage, index).await?;
             }
-            Urc::Message { pdu, .. } | Urc::StatusReport { pdu, .. } => {
+            Urc::Message { pdu, length } | Urc::StatusReport { pdu, length } => {
+                let pdu = crate::at::urc::with_smsc_field(length, pdu);
                 if self.deliver(&s.init.info, InboundSource::Direct, pdu).await {
                     // Phase 2+ modems want an acknowledgement; others answer 340, which is fine.
                     let _ = s.port.exec(&AckMessage).await;

@@ -52,6 +52,13 @@ pub struct Faults {
     pub report_delay_ms: u64,
     /// TP-ST of status reports (0 delivered, 0x46 expired, …).
     pub report_status: u8,
+    /// Refuses to store status reports (`AT+CNMI` with `<ds>` 2 is an
+    /// error), so they come directly as `+CDS`, as on modems without `SR`
+    /// storage.
+    pub direct_reports: bool,
+    /// `+CDS` carries only the TPDU, without the SMSC field, as some
+    /// modems print it (`<length>` then equals the octets shown).
+    pub cds_without_smsc: bool,
 }
 
 impl Default for Faults {
@@ -72,6 +79,8 @@ impl Default for Faults {
             latency_ms: None,
             report_delay_ms: 500,
             report_status: 0,
+            direct_reports: false,
+            cds_without_smsc: false,
         }
     }
 }
@@ -574,11 +583,14 @@ impl SimModem {
                     st.faults.report_status,
                 );
                 let hex = sms::hex::encode_hex(&pdu);
+                let tpdu = &pdu[smsc_field_len(&pdu).min(pdu.len())..];
                 match st.session.cnmi[3] {
-                    1 => Some(format!(
-                        "\r\n+CDS: {}\r\n{hex}\r\n",
-                        pdu.len() - smsc_field_len(&pdu)
+                    1 if st.faults.cds_without_smsc => Some(format!(
+                        "\r\n+CDS: {}\r\n{}\r\n",
+                        tpdu.len(),
+                        sms::hex::encode_hex(tpdu)
                     )),
+                    1 => Some(format!("\r\n+CDS: {}\r\n{hex}\r\n", tpdu.len())),
                     2 => st.store(hex).map(|i| format!("\r\n+CDSI: \"SM\",{i}\r\n")),
                     _ => None,
                 }
@@ -898,6 +910,9 @@ impl State {
             _ if cmd.starts_with("+CNMI=") => {
                 let values: Vec<Option<u8>> = cmd[6..].split(',').map(|v| v.trim().parse().ok()).collect();
                 if values.is_empty() || values.len() > 5 || values.iter().any(Option::is_none) {
+                    return Action::Reply("\r\n+CMS ERROR: 303\r\n".into());
+                }
+                if self.faults.direct_reports && values.get(3) == Some(&Some(2)) {
                     return Action::Reply("\r\n+CMS ERROR: 303\r\n".into());
                 }
                 for (i, v) in values.into_iter().enumerate() {

@@ -113,26 +113,56 @@ impl Address {
     }
 
     /// Reads a TP address field named `field` (TP-OA, TP-DA, TP-RA).
+    ///
+    /// Errors: a length over [`MAX_DIGITS`] semi-octets (TS 23.040
+    /// §9.1.2.5 allows 20, an 11-character alphanumeric sender included),
+    /// and a number with a filler semi-octet (0xF) before its last digit.
+    /// A filler after the last digit counted is the slack real networks
+    /// send and is accepted.
     pub(crate) fn decode_tp(r: &mut Reader<'_>, field: &'static str) -> Result<Address, DecodeError> {
         let len = usize::from(r.u8(field)?);
+        if len > MAX_DIGITS {
+            return Err(DecodeError::Invalid {
+                field,
+                reason: format!(
+                    "length of {len} semi-octets, more than the {MAX_DIGITS} an address may have"
+                ),
+            });
+        }
         let toa = r.u8(field)?;
         let octets = r.take(len.div_ceil(2), field)?;
-        Ok(Self::from_parts(toa, octets, len))
+        Self::from_parts(toa, octets, len, field)
     }
 
     /// Reads the SMSC field that `AT+CMGL` puts first; `None` when its length is 0.
+    /// Its length counts octets, the type of address included: at most 11
+    /// (20 digits; TS 24.011 §8.2.5.1 RP-Address).
     pub(crate) fn decode_smsc(r: &mut Reader<'_>) -> Result<Option<Address>, DecodeError> {
         const FIELD: &str = "SMSC address";
         let len = usize::from(r.u8(FIELD)?);
         if len == 0 {
             return Ok(None);
         }
+        if len > 1 + MAX_DIGITS / 2 {
+            return Err(DecodeError::Invalid {
+                field: FIELD,
+                reason: format!(
+                    "length of {len} octets, more than the {} a service centre address may have",
+                    1 + MAX_DIGITS / 2
+                ),
+            });
+        }
         let toa = r.u8(FIELD)?;
         let octets = r.take(len - 1, FIELD)?;
-        Ok(Some(Self::from_parts(toa, octets, octets.len() * 2)))
+        Self::from_parts(toa, octets, octets.len() * 2, FIELD).map(Some)
     }
 
-    fn from_parts(toa: u8, octets: &[u8], semi_count: usize) -> Address {
+    fn from_parts(
+        toa: u8,
+        octets: &[u8],
+        semi_count: usize,
+        field: &'static str,
+    ) -> Result<Address, DecodeError> {
         let kind = match (toa >> 4) & 0x07 {
             0b001 => AddressKind::International,
             0b010 => AddressKind::National,
@@ -143,9 +173,9 @@ impl Address {
             let count = semi_count * 4 / 7;
             Charset::DEFAULT.decode(&septets::unpack(octets, 0, count))
         } else {
-            read_semi_octets(octets, semi_count)
+            read_semi_octets(octets, semi_count, field)?
         };
-        Address { kind, value, toa }
+        Ok(Address { kind, value, toa })
     }
 }
 
@@ -180,11 +210,18 @@ fn semi_octets(digits: &str) -> Vec<u8> {
         .collect()
 }
 
-fn read_semi_octets(octets: &[u8], count: usize) -> String {
-    octets
-        .iter()
-        .flat_map(|b| [b & 0x0F, b >> 4])
-        .take(count)
+/// The digits of `count` semi-octets; fillers (0xF) may only end them.
+fn read_semi_octets(octets: &[u8], count: usize, field: &'static str) -> Result<String, DecodeError> {
+    let nibbles = || octets.iter().flat_map(|b| [b & 0x0F, b >> 4]).take(count);
+    if let Some(pos) = nibbles().position(|n| n == 0xF)
+        && nibbles().skip(pos).any(|n| n != 0xF)
+    {
+        return Err(DecodeError::Invalid {
+            field,
+            reason: format!("filler semi-octet F at digit {} before the last digit", pos + 1),
+        });
+    }
+    Ok(nibbles()
         .filter_map(|n| match n {
             0..=9 => Some(char::from(b'0' + n)),
             0xA => Some('*'),
@@ -194,7 +231,7 @@ fn read_semi_octets(octets: &[u8], count: usize) -> String {
             0xE => Some('c'),
             _ => None, // 0xF: filler
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -270,6 +307,42 @@ mod tests {
         assert_eq!(err.to_string(), "truncated TP-OA: need 6 octets, have 2");
         assert!(tp(&[]).is_err());
         assert!(Address::decode_smsc(&mut Reader::new(&[0x07, 0x91, 0x21])).is_err());
+    }
+
+    #[test]
+    fn over_long_addresses_are_refused_naming_the_field() {
+        // 21 digits: one more than §9.1.2.5 allows.
+        let mut pdu = vec![21, 0x91];
+        pdu.extend([0x21; 11]);
+        assert_eq!(
+            tp(&pdu).unwrap_err().to_string(),
+            "invalid TP-OA: length of 21 semi-octets, more than the 20 an address may have"
+        );
+        // 20 digits, and an 11-character alphanumeric sender (20 semi-octets), are fine.
+        let mut pdu = vec![20, 0x91];
+        pdu.extend([0x21; 10]);
+        assert_eq!(tp(&pdu).unwrap().value.len(), 20);
+        // The SMSC field: 12 octets (type + 22 digits) is too long.
+        let mut smsc = vec![12, 0x91];
+        smsc.extend([0x21; 11]);
+        let err = Address::decode_smsc(&mut Reader::new(&smsc)).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid SMSC address: length of 12 octets"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn filler_inside_a_number_is_refused_but_trailing_filler_is_slack() {
+        // "12F4": a filler before the last digit.
+        let err = tp(&[0x04, 0x81, 0x21, 0x4F]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid TP-OA: filler semi-octet F at digit 3 before the last digit"
+        );
+        // A length that counts the trailing filler: harmless, accepted.
+        assert_eq!(tp(&[0x04, 0x81, 0x21, 0xF3]).unwrap().value, "123");
     }
 
     #[test]

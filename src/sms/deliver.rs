@@ -37,7 +37,7 @@ pub(crate) fn decode(first: u8, r: &mut Reader<'_>) -> Result<Deliver, DecodeErr
     let sender = Address::decode_tp(r, "TP-OA")?;
     let pid = r.u8("TP-PID")?;
     let dcs = Dcs::parse(r.u8("TP-DCS")?);
-    let timestamp = timestamp::decode(seven(r, "TP-SCTS")?);
+    let timestamp = timestamp::decode_field(seven(r, "TP-SCTS")?, "TP-SCTS")?;
     let user_data = user_data::decode(r, &dcs, first & 0x40 != 0)?;
     Ok(Deliver {
         more_messages: first & 0x04 == 0,

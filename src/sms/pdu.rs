@@ -1,7 +1,10 @@
 //! Decoding a whole PDU as modems print it: the SMSC field, then a TPDU
 //! whose TP-MTI says what it is (TS 23.040 §9.2.3.1). Read in the
 //! direction a modem stores messages: 00 deliver, 01 submit (one we sent),
-//! 10 status report; the reserved 11 is read as a deliver, as §9.2.3.1 asks.
+//! 10 status report. The reserved 11 is an error: its layout is undefined,
+//! so reading it as anything would read garbage. (§9.2.3.1 asks a handset
+//! to keep such a TPDU "exactly as received"; the gateway's consumer does
+//! that with every PDU it cannot decode.)
 
 use super::address::Address;
 use super::deliver::{self, Deliver};
@@ -58,8 +61,27 @@ pub fn decode_hex_pdu(text: &str) -> Result<Pdu, DecodeError> {
 fn decode_tpdu_from(r: &mut Reader<'_>) -> Result<Tpdu, DecodeError> {
     let first = r.u8("TP-MTI")?;
     Ok(match first & 0x03 {
+        0b00 => Tpdu::Deliver(deliver::decode(first, r)?),
         0b01 => Tpdu::Submit(submit::decode(first, r)?),
         0b10 => Tpdu::StatusReport(status_report::decode(first, r)?),
-        _ => Tpdu::Deliver(deliver::decode(first, r)?),
+        _ => {
+            return Err(DecodeError::Invalid {
+                field: "TP-MTI",
+                reason: format!("message type 3 is reserved (first octet {first:02X})"),
+            });
+        }
     })
+}
+
+/// Best effort, for a PDU that failed to decode: the sender (TP-OA) of
+/// what looks like an SMS-DELIVER, if the SMSC field and TP-OA themselves
+/// read cleanly. Only for showing a person who sent it; never acted on.
+pub fn originator(bytes: &[u8]) -> Option<Address> {
+    let mut r = Reader::new(bytes);
+    Address::decode_smsc(&mut r).ok()?;
+    let first = r.u8("TP-MTI").ok()?;
+    if first & 0x03 != 0 {
+        return None;
+    }
+    Address::decode_tp(&mut r, "TP-OA").ok()
 }

@@ -112,8 +112,8 @@ pub struct StatusReport {
 pub(crate) fn decode(first: u8, r: &mut Reader<'_>) -> Result<StatusReport, DecodeError> {
     let message_ref = r.u8("TP-MR")?;
     let recipient = Address::decode_tp(r, "TP-RA")?;
-    let sc_timestamp = timestamp::decode(seven(r, "TP-SCTS")?);
-    let discharge_time = timestamp::decode(seven(r, "TP-DT")?);
+    let sc_timestamp = timestamp::decode_field(seven(r, "TP-SCTS")?, "TP-SCTS")?;
+    let discharge_time = timestamp::decode_field(seven(r, "TP-DT")?, "TP-DT")?;
     let status = DeliveryStatus::from_code(r.u8("TP-ST")?);
     let mut report = StatusReport {
         more_messages: first & 0x04 == 0,

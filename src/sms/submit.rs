@@ -162,7 +162,10 @@ pub(crate) fn decode(first: u8, r: &mut Reader<'_>) -> Result<Submit, DecodeErro
     let dcs = Dcs::parse(r.u8("TP-DCS")?);
     let validity = match (first >> 3) & 0x03 {
         0b10 => Some(Validity::Relative(validity::relative_minutes(r.u8("TP-VP")?))),
-        0b11 => Some(Validity::Absolute(timestamp::decode(seven(r, "TP-VP")?))),
+        0b11 => Some(Validity::Absolute(timestamp::decode_field(
+            seven(r, "TP-VP")?,
+            "TP-VP",
+        )?)),
         0b01 => Some(Validity::Enhanced(seven(r, "TP-VP")?)),
         _ => None,
     };

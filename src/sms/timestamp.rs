@@ -3,9 +3,44 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
 
-/// Decodes a service centre time stamp. Networks do send impossible dates
-/// (all zeros, month 13); those give `None` rather than failing the whole
-/// message, which is still worth reading.
+use super::error::DecodeError;
+
+const PARTS: [&str; 6] = ["year", "month", "day", "hour", "minute", "second"];
+
+/// Decodes a time stamp read from `field` (TP-SCTS, TP-DT, TP-VP).
+///
+/// A semi-octet that is not a decimal digit (0xA–0xF) in the date, the
+/// time or the time zone's units is an error naming `field` and the part:
+/// such a field is not a time stamp at all, and reading it anyway would
+/// make one up. Networks do send well-formed but impossible dates (all
+/// zeros, month 13, hour 24); those give `Ok(None)` rather than failing
+/// the whole message, which is still worth reading.
+pub fn decode_field(
+    octets: [u8; 7],
+    field: &'static str,
+) -> Result<Option<DateTime<FixedOffset>>, DecodeError> {
+    for (b, part) in octets.iter().zip(PARTS) {
+        let (lo, hi) = (b & 0x0F, b >> 4);
+        if lo > 9 || hi > 9 {
+            return Err(DecodeError::Invalid {
+                field,
+                reason: format!("{part} semi-octets {b:02X} are not decimal digits"),
+            });
+        }
+    }
+    // The time zone: units in the high nibble, tens in bits 0-2, sign in bit 3.
+    if octets[6] >> 4 > 9 {
+        return Err(DecodeError::Invalid {
+            field,
+            reason: format!("time zone semi-octets {:02X} are not decimal digits", octets[6]),
+        });
+    }
+    Ok(decode(octets))
+}
+
+/// Decodes a service centre time stamp leniently: `None` for anything
+/// that is not a valid date, non-BCD digits included. Decoders use
+/// [`decode_field`], which refuses non-BCD digits.
 pub fn decode(octets: [u8; 7]) -> Option<DateTime<FixedOffset>> {
     let field = |b: u8| -> Option<u32> {
         let (lo, hi) = (b & 0x0F, b >> 4);
@@ -69,6 +104,30 @@ mod tests {
         assert_eq!(decode([0x1A, 0x10, 0x10, 0, 0, 0, 0]), None); // not a digit
         assert_eq!(decode([0x11, 0x10, 0x10, 0x42, 0, 0, 0]), None); // hour 24
         assert_eq!(decode([0x11, 0x10, 0x10, 0, 0, 0, 0xA0]), None); // tz nibble
+    }
+
+    #[test]
+    fn non_bcd_digits_are_an_error_naming_field_and_part() {
+        let err = decode_field([0x1A, 0x10, 0x10, 0, 0, 0, 0], "TP-SCTS").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid TP-SCTS: year semi-octets 1A are not decimal digits"
+        );
+        let err = decode_field([0x11, 0x10, 0x10, 0x00, 0xF0, 0, 0], "TP-DT").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid TP-DT: minute semi-octets F0 are not decimal digits"
+        );
+        assert!(decode_field([0x11, 0x10, 0x10, 0, 0, 0, 0xA0], "TP-SCTS").is_err());
+        // Well-formed digits of an impossible date are still read as "no date".
+        assert_eq!(decode_field([0; 7], "TP-SCTS"), Ok(None));
+        assert_eq!(decode_field([0x11, 0x31, 0x10, 0, 0, 0, 0], "TP-SCTS"), Ok(None));
+        // The sign bit and the tens of the time zone may be anything.
+        assert!(
+            decode_field([0x11, 0x10, 0x10, 0, 0, 0, 0x0F], "TP-SCTS")
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]

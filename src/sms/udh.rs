@@ -2,6 +2,8 @@
 //! 0x08) and national language shifts (IEI 0x24, 0x25) are understood;
 //! every other information element is kept as is and otherwise skipped.
 
+use super::error::DecodeError;
+
 /// Which part of a concatenated message a PDU carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Concat {
@@ -42,17 +44,56 @@ const IEI_CONCAT_16: u8 = 0x08;
 const IEI_SINGLE_SHIFT: u8 = 0x24;
 const IEI_LOCKING_SHIFT: u8 = 0x25;
 
+/// The length an element of type `id` must have, for those whose length is fixed.
+fn fixed_length(id: u8) -> Option<usize> {
+    match id {
+        IEI_CONCAT_8 => Some(3),
+        0x01 => Some(2), // special SMS message indication
+        0x04 => Some(2), // application port, 8-bit
+        0x05 => Some(4), // application port, 16-bit
+        IEI_CONCAT_16 => Some(4),
+        IEI_SINGLE_SHIFT | IEI_LOCKING_SHIFT => Some(1),
+        _ => None,
+    }
+}
+
 impl UserDataHeader {
-    /// Parses the header octets that follow TP-UDHL. Never fails: an
-    /// element whose length runs past the header ends parsing, and a
-    /// concatenation element with a zero count or number is ignored, as
-    /// TS 23.040 §9.2.3.24.1 asks. Repeated elements: the last one counts.
-    pub fn parse(mut bytes: &[u8]) -> Self {
+    /// Parses the header octets that follow TP-UDHL.
+    ///
+    /// Errors ([`DecodeError::InvalidUdh`], naming the element and its
+    /// offset): an element whose length runs past the header, and an
+    /// element whose length contradicts its type (concatenation 3 or 4
+    /// octets, application ports 2 or 4, special SMS indication 2,
+    /// national language shifts 1; §9.2.3.24.1–.16). Such a header cannot
+    /// be trusted to say where the text starts.
+    ///
+    /// A well-formed concatenation element with a zero count, a zero
+    /// number or a number above the count is ignored, as §9.2.3.24.1
+    /// asks; the text after the header is still read correctly. Repeated
+    /// elements: the last one counts (§9.2.3.24).
+    pub fn parse(mut bytes: &[u8]) -> Result<Self, DecodeError> {
+        let header_len = bytes.len();
         let mut udh = Self::default();
-        while let [id, len, rest @ ..] = bytes {
+        while !bytes.is_empty() {
+            let offset = header_len - bytes.len();
+            let [id, len, rest @ ..] = bytes else {
+                return Err(DecodeError::InvalidUdh(format!(
+                    "information element at offset {offset} has an identifier but no length"
+                )));
+            };
             let len = usize::from(*len);
             if len > rest.len() {
-                break;
+                return Err(DecodeError::InvalidUdh(format!(
+                    "information element {id:#04x} at offset {offset} declares {len} octets but only {} remain in the header",
+                    rest.len()
+                )));
+            }
+            if let Some(want) = fixed_length(*id)
+                && want != len
+            {
+                return Err(DecodeError::InvalidUdh(format!(
+                    "information element {id:#04x} at offset {offset} must have {want} octets, declares {len}"
+                )));
             }
             let (data, next) = rest.split_at(len);
             bytes = next;
@@ -72,7 +113,7 @@ impl UserDataHeader {
                 }),
             }
         }
-        udh
+        Ok(udh)
     }
 
     /// Whether the header carries no element at all.
@@ -126,9 +167,13 @@ fn concat(reference: u16, total: u8, seq: u8, wide_ref: bool) -> Option<Concat> 
 mod tests {
     use super::*;
 
+    fn parse(bytes: &[u8]) -> UserDataHeader {
+        UserDataHeader::parse(bytes).unwrap()
+    }
+
     #[test]
     fn concat_8_and_16() {
-        let udh = UserDataHeader::parse(&[0x00, 0x03, 0x4C, 0x02, 0x01]);
+        let udh = parse(&[0x00, 0x03, 0x4C, 0x02, 0x01]);
         assert_eq!(
             udh.concat,
             Some(Concat {
@@ -138,7 +183,7 @@ mod tests {
                 wide_ref: false
             })
         );
-        let udh = UserDataHeader::parse(&[0x08, 0x04, 0x12, 0x34, 0x03, 0x03]);
+        let udh = parse(&[0x08, 0x04, 0x12, 0x34, 0x03, 0x03]);
         assert_eq!(
             udh.concat.map(|c| (c.reference, c.wide_ref)),
             Some((0x1234, true))
@@ -148,7 +193,7 @@ mod tests {
     #[test]
     fn unknown_elements_are_skipped_and_kept() {
         // Application port addressing (0x05) before a concat element.
-        let udh = UserDataHeader::parse(&[0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x01, 0x02, 0x02]);
+        let udh = parse(&[0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0x00, 0x03, 0x01, 0x02, 0x02]);
         assert_eq!(udh.concat.map(|c| c.seq), Some(2));
         assert_eq!(
             udh.other,
@@ -157,23 +202,53 @@ mod tests {
                 data: vec![0x0B, 0x84, 0x23, 0xF0]
             }]
         );
+        // An element of a type without a fixed length, any length.
+        assert_eq!(parse(&[0x70, 0x00, 0x71, 0x02, 0xAA, 0xBB]).other.len(), 2);
     }
 
     #[test]
-    fn malformed_elements_do_not_spoil_the_header() {
-        // seq 0 and seq > total are ignored; a truncated element ends parsing.
+    fn out_of_range_concat_numbers_are_ignored_as_the_spec_asks() {
+        // seq 0, seq > total and total 0: §9.2.3.24.1 says ignore the element.
+        assert_eq!(parse(&[0x00, 0x03, 0x01, 0x02, 0x00]).concat, None);
+        assert_eq!(parse(&[0x00, 0x03, 0x01, 0x02, 0x03]).concat, None);
+        assert_eq!(parse(&[0x00, 0x03, 0x01, 0x00, 0x00]).concat, None);
+        assert_eq!(parse(&[0x08, 0x04, 0x00, 0x01, 0x00, 0x01]).concat, None);
+    }
+
+    #[test]
+    fn element_running_past_the_header_is_an_error() {
+        let err = UserDataHeader::parse(&[0x24, 0x01, 0x01, 0x25, 0x09, 0x01]).unwrap_err();
         assert_eq!(
-            UserDataHeader::parse(&[0x00, 0x03, 0x01, 0x02, 0x00]).concat,
-            None
+            err.to_string(),
+            "invalid user data header: information element 0x25 at offset 3 declares 9 octets but only 1 remain in the header"
         );
-        assert_eq!(
-            UserDataHeader::parse(&[0x00, 0x03, 0x01, 0x02, 0x03]).concat,
-            None
+        let err = UserDataHeader::parse(&[0x00, 0x03, 0x01, 0x02, 0x01, 0x70]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("offset 5 has an identifier but no length"),
+            "{err}"
         );
-        assert_eq!(UserDataHeader::parse(&[0x00, 0x02, 0x01, 0x02]).concat, None);
-        let udh = UserDataHeader::parse(&[0x24, 0x01, 0x01, 0x25, 0x09, 0x01]);
-        assert_eq!(udh.national_single, Some(1));
-        assert_eq!(udh.national_locking, None);
+    }
+
+    #[test]
+    fn element_length_contradicting_its_type_is_an_error() {
+        for (bytes, id, want, got) in [
+            (&[0x00, 0x02, 0x01, 0x02][..], "0x00", 3, 2),
+            (&[0x00, 0x04, 0x01, 0x02, 0x01, 0x00][..], "0x00", 3, 4),
+            (&[0x08, 0x03, 0x01, 0x02, 0x01][..], "0x08", 4, 3),
+            (&[0x24, 0x02, 0x01, 0x01][..], "0x24", 1, 2),
+            (&[0x25, 0x00][..], "0x25", 1, 0),
+            (&[0x05, 0x02, 0x0B, 0x84][..], "0x05", 4, 2),
+            (&[0x04, 0x01, 0x0B][..], "0x04", 2, 1),
+        ] {
+            let err = UserDataHeader::parse(bytes).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!(
+                    "element {id} at offset 0 must have {want} octets, declares {got}"
+                )),
+                "{bytes:02X?}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -192,7 +267,7 @@ mod tests {
         let bytes = udh.encode();
         assert_eq!(bytes[0] as usize, bytes.len() - 1);
         assert_eq!(bytes.len(), 1 + 6 + 3 + 3);
-        assert_eq!(UserDataHeader::parse(&bytes[1..]), udh);
+        assert_eq!(parse(&bytes[1..]), udh);
         assert!(UserDataHeader::default().encode().is_empty());
     }
 }

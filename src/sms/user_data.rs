@@ -53,11 +53,35 @@ fn charset_for(header: Option<&UserDataHeader>) -> Charset {
     })
 }
 
-/// Reads TP-UDL and TP-UD. Octets after the declared length are ignored
-/// (some modems pad); fewer than declared is an error naming both counts.
+/// Most septets TP-UD holds (§9.2.3.16), header included.
+pub const MAX_SEPTETS: usize = 160;
+/// Most octets TP-UD holds (§9.2.3.16), header included.
+pub const MAX_OCTETS: usize = 140;
+
+/// Reads TP-UDL and TP-UD.
+///
+/// Errors, each naming the field: TP-UDL over the maximum (160 septets,
+/// 140 octets); fewer octets than TP-UDL declares; TP-UDHI set with no
+/// user data; a header (TP-UDHL) longer than the user data or one whose
+/// elements contradict it ([`UserDataHeader::parse`]); a UCS-2 body of an
+/// odd number of octets, which cannot be whole code units.
+///
+/// Accepted slack, seen from real modems and networks: octets after the
+/// declared length (padding) are ignored.
 pub(crate) fn decode(r: &mut Reader<'_>, dcs: &Dcs, udhi: bool) -> Result<UserData, DecodeError> {
     let udl = usize::from(r.u8("TP-UDL")?);
     let text_7bit = dcs.encoding == Encoding::Gsm7 && !dcs.compressed;
+    let (max, unit) = if text_7bit {
+        (MAX_SEPTETS, "septets")
+    } else {
+        (MAX_OCTETS, "octets")
+    };
+    if udl > max {
+        return Err(DecodeError::Invalid {
+            field: "TP-UDL",
+            reason: format!("{udl} {unit}, more than the {max} a message can hold"),
+        });
+    }
     let octet_count = if text_7bit { septets::octets_for(udl) } else { udl };
     let ud = r.take(octet_count, "user data")?;
 
@@ -71,7 +95,12 @@ pub(crate) fn decode(r: &mut Reader<'_>, dcs: &Dcs, udhi: bool) -> Result<UserDa
                     ud.len() - 1
                 )));
             }
-            (Some(UserDataHeader::parse(&ud[1..end])), end)
+            (Some(UserDataHeader::parse(&ud[1..end])?), end)
+        }
+        (true, None) => {
+            return Err(DecodeError::InvalidUdh(
+                "TP-UDHI announces a header but TP-UDL is 0".to_string(),
+            ));
         }
         _ => (None, 0),
     };
@@ -91,7 +120,15 @@ pub(crate) fn decode(r: &mut Reader<'_>, dcs: &Dcs, udhi: bool) -> Result<UserDa
     } else {
         let body = &ud[body_start..];
         if dcs.encoding == Encoding::Ucs2 && !dcs.compressed {
-            // An odd trailing octet cannot be a code unit; it is dropped.
+            if body.len() % 2 != 0 {
+                return Err(DecodeError::Invalid {
+                    field: "TP-UDL",
+                    reason: format!(
+                        "UCS-2 text of {} octets is not whole 2-octet characters",
+                        body.len()
+                    ),
+                });
+            }
             Content::Ucs2(
                 body.chunks_exact(2)
                     .map(|p| u16::from_be_bytes([p[0], p[1]]))

@@ -1,5 +1,6 @@
 //! Received messages, whole (joined from their parts) or flagged
-//! incomplete, stored before their last part is deleted from the SIM.
+//! incomplete, stored before their last part is deleted from the SIM; and
+//! PDUs that could not be decoded, kept raw with the reason.
 
 use rusqlite::params;
 
@@ -25,6 +26,8 @@ pub struct NewInbound {
     pub parts: u8,
     /// Some parts never came.
     pub incomplete: bool,
+    /// Why the PDU could not be decoded; `None` for a message that was.
+    pub error: Option<String>,
 }
 
 /// A stored received message.
@@ -48,6 +51,10 @@ pub struct InboxRow {
     pub incomplete: bool,
     /// What the gateway read it as: optout, optin, help, vote, comment.
     pub kind: Option<String>,
+    /// Why it could not be decoded (then `pdu` holds it as received).
+    pub error: Option<String>,
+    /// The PDU in hex, for an undecodable one only.
+    pub pdu: Option<String>,
 }
 
 impl Tx<'_> {
@@ -55,8 +62,8 @@ impl Tx<'_> {
     pub fn store_inbound(&mut self, m: &NewInbound) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO inbox (sender, text, received_at, modem_imei, sim_imsi, pdu, parts, incomplete)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO inbox (sender, text, received_at, modem_imei, sim_imsi, pdu, parts, incomplete, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 m.sender,
@@ -66,7 +73,8 @@ impl Tx<'_> {
                 m.sim_imsi,
                 m.pdu,
                 m.parts,
-                m.incomplete
+                m.incomplete,
+                m.error
             ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -85,7 +93,8 @@ impl Store {
     pub fn inbox(&self, after: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, sender, text, received_at, modem_imei, sim_imsi, parts, incomplete, kind
+            "SELECT id, sender, text, received_at, modem_imei, sim_imsi, parts, incomplete, kind, error,
+                    CASE WHEN error IS NOT NULL THEN pdu END
              FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after, limit as i64], |r| {
@@ -99,8 +108,19 @@ impl Store {
                 parts: r.get(6)?,
                 incomplete: r.get(7)?,
                 kind: r.get(8)?,
+                error: r.get(9)?,
+                pdu: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many received PDUs could not be decoded (kept raw in the inbox).
+    pub fn undecodable_count(&self) -> Result<i64, StoreError> {
+        Ok(self.reader().query_row(
+            "SELECT count(*) FROM inbox INDEXED BY inbox_undecodable WHERE error IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }

@@ -19,6 +19,9 @@ pub enum OptOutSource {
     Api,
     /// Imported from a file.
     Import,
+    /// A person read a reply that mentioned an opt-out keyword and decided
+    /// it was one (`POST /v1/optouts/review/{id}`).
+    Review,
 }
 
 impl OptOutSource {
@@ -28,6 +31,7 @@ impl OptOutSource {
             OptOutSource::Keyword => "keyword",
             OptOutSource::Api => "api",
             OptOutSource::Import => "import",
+            OptOutSource::Review => "review",
         }
     }
 }
@@ -37,7 +41,7 @@ impl OptOutSource {
 pub struct OptOut {
     /// The number, canonical.
     pub number: String,
-    /// keyword, api or import.
+    /// keyword, api, import or review.
     pub source: String,
     /// The reply that opted out, for `keyword`.
     pub keyword: Option<String>,
@@ -57,6 +61,9 @@ impl OptOut {
             ("keyword", Some(k)) => format!("recipient opted out (replied {k:?} on {when})"),
             ("api", _) => format!("recipient opted out (added through the API on {when})"),
             ("import", _) => format!("recipient opted out (imported on {when})"),
+            ("review", Some(k)) => {
+                format!("recipient opted out (replied {k:?}, read as an opt-out on review on {when})")
+            }
             _ => format!("recipient opted out ({when})"),
         }
     }
@@ -156,6 +163,7 @@ impl Tx<'_> {
         if !added {
             return Ok(false);
         }
+        self.close_reviews_of(o.number)?;
         let stored = lookup(&self.tx, o.number)?;
         let reason = stored.as_ref().map(OptOut::reason).unwrap_or_default();
         let ids: Vec<i64> = self
