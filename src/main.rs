@@ -1,6 +1,6 @@
 //! The `simfleet` binary: parses the command line and hands over to the library.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         None => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(io::stderr)
+            // Colour codes only for a person at a terminal, never into a
+            // file, a pipe or a log collector.
+            .with_ansi(io::stderr().is_terminal())
             .init(),
     }
     match run(cli) {

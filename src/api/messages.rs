@@ -80,6 +80,7 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
     if req.text.trim().is_empty() {
         return Err(ApiError::invalid("empty_text", "text is empty"));
     }
+    sms::check_text(&req.text).map_err(|e| ApiError::invalid("invalid_text", e.to_string()))?;
     let plan =
         sms::plan(&req.text, &rules.split).map_err(|e| ApiError::invalid("too_long", e.to_string()))?;
     let send_at = match &req.send_at {

@@ -225,6 +225,7 @@ pub async fn serve(
     if let Some(w) = watchdog {
         w.abort();
     }
+    info!("stopped");
     match served {
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
         _ => Ok(()),

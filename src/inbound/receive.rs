@@ -104,7 +104,7 @@ pub fn receive(
             }
         },
         Err(e) => {
-            tracing::warn!(imsi = ?pdu.imsi, error = %e, pdu = %pdu.hex, "undecodable PDU kept raw");
+            tracing::warn!(imsi = pdu.imsi, error = %e, pdu = %pdu.hex, "undecodable PDU kept raw");
             return keep_raw(store, pdu, "unknown", None, now);
         }
     };
