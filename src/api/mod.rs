@@ -9,6 +9,7 @@ pub mod batch_items;
 pub mod body;
 pub mod error;
 pub mod inbox;
+pub mod memory;
 pub mod messages;
 pub mod metrics;
 pub mod modems;
@@ -121,5 +122,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(|| async { error::ApiError::not_found("no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            memory::Reads::default(),
+            memory::one_at_a_time,
+        ))
         .with_state(state)
 }
