@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batch_items;
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod inbox;
 pub mod memory;
 pub mod messages;
@@ -88,6 +89,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let batch = OpenApiRouter::new().routes(routes!(messages::batch));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
+        .routes(routes!(events::list))
         .routes(routes!(modems::list))
         .routes(routes!(optouts::list, optouts::create))
         .routes(routes!(optouts::get, optouts::delete))

@@ -42,14 +42,16 @@ pub struct StatusArgs {
     pub config: ConfigArg,
 }
 
-struct Api {
-    base: String,
+/// The local API as a client sees it.
+pub(crate) struct Api {
+    pub(crate) base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn from_config(arg: &ConfigArg) -> anyhow::Result<Api> {
+    /// The API the daemon configured in `arg` serves.
+    pub(crate) fn from_config(arg: &ConfigArg) -> anyhow::Result<Api> {
         let checked = Config::load(&arg.config)?;
         let mut addr: SocketAddr = checked.config.api.listen;
         if addr.ip().is_unspecified() {
@@ -71,7 +73,13 @@ impl Api {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    /// One call; an error answer becomes its message.
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -119,10 +127,19 @@ pub async fn send(args: &SendArgs) -> anyhow::Result<bool> {
         )
         .await?;
     println!("{accepted}");
+    let id = accepted["id"].as_str().unwrap_or_default().to_string();
+    if accepted["status"] == "suppressed" {
+        let m = api
+            .call(reqwest::Method::GET, &format!("/v1/messages/{id}"), None)
+            .await?;
+        bail!(
+            "not sent: {}",
+            m["error"].as_str().unwrap_or("the recipient opted out")
+        );
+    }
     if !args.wait {
         return Ok(true);
     }
-    let id = accepted["id"].as_str().unwrap_or_default().to_string();
     let mut seen = 0;
     loop {
         let m = api

@@ -13,6 +13,7 @@
 
 mod claim;
 mod enqueue;
+mod events;
 mod files;
 mod inbox;
 mod migrations;
@@ -37,6 +38,7 @@ use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
+pub use events::MessageEvent;
 pub use inbox::{InboxRow, NewInbound};
 pub use optouts::{ImportCounts, NewOptOut, OptOut, OptOutSource};
 pub use query::{MessageRow, StatusCounts};
