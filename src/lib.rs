@@ -12,6 +12,7 @@
 //! - [`gateway`]: the daemon assembled, and its systemd notifications.
 //! - [`config`], [`phone`]: the configuration file; phone numbers.
 //! - [`export`]: CSV written for people, safe to open in a spreadsheet.
+//! - [`tls`]: rustls for the API's listener and for outgoing connections.
 //! - [`sim`]: the modem simulator (PTYs with faults on demand) and its control API.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
@@ -31,4 +32,5 @@ pub mod phone;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod tls;
 pub mod webhook;

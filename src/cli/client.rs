@@ -64,12 +64,18 @@ impl Api {
                 token_file.display()
             )
         })?;
+        let (scheme, http) = match &checked.config.api.tls_cert {
+            // The daemon's own certificate, pinned: no hostname to match.
+            Some(cert) => (
+                "https",
+                crate::tls::http_client().tls_backend_preconfigured(crate::tls::pinned_client_config(cert)?),
+            ),
+            None => ("http", crate::tls::http_client()),
+        };
         Ok(Api {
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             token: token.trim().to_string(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
+            http: http.timeout(Duration::from_secs(30)).build()?,
         })
     }
 

@@ -125,7 +125,7 @@ yours included. Press Ctrl-C to stop.
         config = config_path.display(),
     );
 
-    let client = reqwest::Client::new();
+    let client = crate::tls::http_client().build()?;
     let samples = [
         (
             "+79161234567",

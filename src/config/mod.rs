@@ -203,6 +203,10 @@ pub struct WebhookEntry {
     pub events: Vec<String>,
     /// Key of the HMAC-SHA256 signature each request carries.
     pub secret: String,
+    /// A PEM file of CA certificates to trust for this receiver, besides
+    /// the system's (a receiver with its own private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn all_events() -> Vec<String> {
@@ -215,6 +219,7 @@ impl std::fmt::Debug for WebhookEntry {
             .field("url", &self.url)
             .field("events", &self.events)
             .field("secret", &"****")
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -432,6 +437,14 @@ impl Config {
             }
             if w.secret.len() < 16 {
                 return Err(invalid(&key("secret"), "use at least 16 characters".into()));
+            }
+            if let Some(ca) = &w.ca_file {
+                if !w.url.starts_with("https:") {
+                    return Err(invalid(&key("ca_file"), "only for https:// URLs".into()));
+                }
+                if let Err(e) = crate::tls::client_config(&[("ca_file", ca.as_path())]) {
+                    return Err(invalid(&key("ca_file"), e.to_string()));
+                }
             }
         }
         Ok(Checked {

@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,9 +27,6 @@ use axum::http::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -98,52 +94,6 @@ pub fn connection_cap(configured: u32) -> (usize, u64) {
     }
     let room = soft.saturating_sub(RESERVED_FDS).max(8);
     ((u64::from(configured).min(room)) as usize, soft)
-}
-
-/// Why the TLS certificate or key could not be used.
-#[derive(Debug, Error)]
-pub enum TlsError {
-    /// A file could not be read or held no PEM of the right kind.
-    #[error("{key} {path}: {problem}")]
-    File {
-        /// The config key naming the file.
-        key: &'static str,
-        /// The file.
-        path: String,
-        /// What is wrong.
-        problem: String,
-    },
-    /// rustls refused the pair (a key that does not match the certificate, say).
-    #[error("api.tls_cert/api.tls_key: {0}")]
-    Rustls(#[from] rustls::Error),
-}
-
-/// A rustls server configuration from PEM files: the certificate chain
-/// (leaf first) and its private key (PKCS#8, PKCS#1 or SEC1).
-pub fn load_tls(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
-    let file_err = |key: &'static str, path: &Path, problem: String| TlsError::File {
-        key,
-        path: path.display().to_string(),
-        problem,
-    };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| file_err("api.tls_cert", cert, e.to_string()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| file_err("api.tls_cert", cert, e.to_string()))?;
-    if certs.is_empty() {
-        return Err(file_err(
-            "api.tls_cert",
-            cert,
-            "no CERTIFICATE in the file".into(),
-        ));
-    }
-    let private = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| file_err("api.tls_key", key, format!("no usable private key: {e}")))?;
-    let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, private)?;
-    Ok(Arc::new(config))
 }
 
 /// Live connections: when each last moved a byte, and how to close it.

@@ -47,7 +47,7 @@ pub enum GatewayError {
     Serve(std::io::Error),
     /// The TLS certificate or key is unusable.
     #[error("{0}")]
-    Tls(#[from] http::TlsError),
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A started gateway's handles (for the demo and tests).
@@ -71,7 +71,7 @@ pub async fn serve(
 ) -> Result<(), GatewayError> {
     let config = &checked.config;
     let tls = match (&config.api.tls_cert, &config.api.tls_key) {
-        (Some(cert), Some(key)) => Some(http::load_tls(cert, key)?),
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
         _ => None,
     };
     if tls.is_none() && !config.api.listen.ip().is_loopback() {
@@ -165,6 +165,7 @@ pub async fn serve(
                 id,
                 url: w.url.clone(),
                 secret: w.secret.clone(),
+                ca_file: w.ca_file.clone(),
             },
             stop_rx.clone(),
         ));
