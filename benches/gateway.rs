@@ -61,7 +61,7 @@ async fn rig(modems: usize, latency_ms: u64, attach_modems: bool) -> Rig {
     )
     .unwrap();
     // Disable the simulator's periodic chatter so it does not colour the figures.
-    let http = reqwest::Client::builder()
+    let http = simfleet::tls::http_client()
         .timeout(Duration::from_secs(600))
         .build()
         .unwrap();

@@ -11,6 +11,8 @@
 //! - [`api`]: the HTTP API (axum), thin over the others.
 //! - [`gateway`]: the daemon assembled, and its systemd notifications.
 //! - [`config`], [`phone`]: the configuration file; phone numbers.
+//! - [`export`]: CSV written for people, safe to open in a spreadsheet.
+//! - [`tls`]: rustls for the API's listener and for outgoing connections.
 //! - [`sim`]: the modem simulator (PTYs with faults on demand) and its control API.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
@@ -22,6 +24,7 @@ pub mod at;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod export;
 pub mod gateway;
 pub mod inbound;
 pub mod modem;
@@ -29,4 +32,5 @@ pub mod phone;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod tls;
 pub mod webhook;

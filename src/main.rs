@@ -1,10 +1,10 @@
 //! The `simfleet` binary: parses the command line and hands over to the library.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, client, demo, modem, optouts, pdu, serve, sim};
+use simfleet::cli::{Cli, Command, client, config, demo, lists, modem, optouts, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         None => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(io::stderr)
+            // Colour codes only for a person at a terminal, never into a
+            // file, a pipe or a log collector.
+            .with_ansi(io::stderr().is_terminal())
             .init(),
     }
     match run(cli) {
@@ -188,6 +191,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(client::status(&args))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Messages(args) => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                tokio::select! {
+                    r = lists::messages(&args) => r,
+                    _ = shutdown_signal() => Ok(()),
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inbox(args) => {
+            let rt = runtime()?;
+            rt.block_on(async {
+                tokio::select! {
+                    r = lists::inbox(&args) => r,
+                    _ = shutdown_signal() => Ok(()),
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(config::ConfigCommand::Check(args)) => match config::check(&args) {
+            Ok(summary) => {
+                write!(io::stdout(), "{summary}")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                writeln!(io::stderr(), "error: {e}")?;
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Demo(args) => {
             let rt = runtime()?;
             rt.block_on(demo::run(&args, shutdown_signal()))?;

@@ -92,3 +92,83 @@ fn import_suppresses_and_export_lists() {
     assert!(lines[2].starts_with("+79167654321,import,,,"), "{text}");
     assert_eq!(lines.len(), 3);
 }
+
+#[test]
+fn export_neutralises_formulas_a_stranger_could_plant() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let config = dir.path().join("simfleet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\npath = \"{}\"\n[sending]\ndefault_region = \"RU\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_simfleet"));
+        cmd.args(args).arg("--config").arg(&config);
+        if let Some(input) = stdin {
+            let path = dir.path().join("in.csv");
+            std::fs::write(&path, input).unwrap();
+            cmd.stdin(std::fs::File::open(path).unwrap());
+        }
+        cmd.output().unwrap()
+    };
+    let planted = "number,note\n+79161234567,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"\n+79167654321,@SUM(1+1)\n";
+    assert!(run(&["optouts", "import", "-"], Some(planted)).status.success());
+    let out = run(&["optouts", "export"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let notes: Vec<(String, String)> = rows
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[3].to_string())
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "+79161234567".to_string(),
+                "'=HYPERLINK(\"http://evil.example\",\"click\")".to_string()
+            ),
+            ("+79167654321".to_string(), "'@SUM(1+1)".to_string()),
+        ],
+        "numbers as they are, formulas quoted: {text}"
+    );
+    // Read back, the export gives the same notes (the quote is ours).
+    let dir2 = tempfile::tempdir().unwrap();
+    let config2 = dir2.path().join("simfleet.toml");
+    std::fs::write(
+        &config2,
+        format!(
+            "[storage]\npath = \"{}\"\n[sending]\ndefault_region = \"RU\"\n",
+            dir2.path().join("db").display()
+        ),
+    )
+    .unwrap();
+    let csv = dir2.path().join("back.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let back = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "import"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&config2)
+        .output()
+        .unwrap();
+    assert!(back.status.success(), "{}", String::from_utf8_lossy(&back.stderr));
+    let store = Store::open(&dir2.path().join("db")).unwrap();
+    let notes: Vec<Option<String>> = store
+        .optouts(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, o)| o.note)
+        .collect();
+    assert_eq!(
+        notes[0].as_deref(),
+        Some("=HYPERLINK(\"http://evil.example\",\"click\")")
+    );
+}

@@ -412,7 +412,9 @@ fn send_wait_follows_to_delivered_and_status_and_metrics_show_it() {
         .build()
         .unwrap();
     let metrics = rt.block_on(async {
-        reqwest::Client::new()
+        simfleet::tls::http_client()
+            .build()
+            .unwrap()
             .get(format!("{}/metrics", g.base))
             .bearer_auth(&g.token)
             .send()

@@ -84,7 +84,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 
     let base = serve().await;
-    let client = reqwest::Client::new();
+    let client = simfleet::tls::http_client().build().unwrap();
     for (method, path) in &documented {
         let url = format!(
             "{base}{}",

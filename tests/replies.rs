@@ -482,11 +482,19 @@ impl Receiver {
                                 }
                             }
                             let sig = headers["x-simfleet-signature"].to_str().unwrap().to_string();
+                            let ts = headers["x-simfleet-timestamp"].to_str().unwrap().to_string();
+                            let now = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .unwrap()
+                                .as_secs() as i64;
                             assert!(
                                 simfleet::webhook::sign::verify(
                                     b"0123456789abcdef-secret",
+                                    &ts,
                                     body.as_bytes(),
-                                    &sig
+                                    &sig,
+                                    now,
+                                    300
                                 ),
                                 "bad signature"
                             );

@@ -80,6 +80,7 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
     if req.text.trim().is_empty() {
         return Err(ApiError::invalid("empty_text", "text is empty"));
     }
+    sms::check_text(&req.text).map_err(|e| ApiError::invalid("invalid_text", e.to_string()))?;
     let plan =
         sms::plan(&req.text, &rules.split).map_err(|e| ApiError::invalid("too_long", e.to_string()))?;
     let send_at = match &req.send_at {
@@ -226,23 +227,12 @@ pub async fn batch(
         })
         .await?;
     app.dispatcher.wake();
-    release_free_memory();
+    super::memory::release_free_memory();
     Ok((
         StatusCode::ACCEPTED,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,
     ))
-}
-
-/// Hands memory freed by a large request back to the system: glibc keeps
-/// freed blocks inside its arenas otherwise, and a Pi has little to spare.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns unused heap pages to the kernel; it
-    // is thread-safe and has no preconditions.
-    unsafe {
-        nix::libc::malloc_trim(0);
-    }
 }
 
 /// Most items one batch request may carry; more gets a 413.
@@ -261,28 +251,118 @@ fn walk_error(e: WalkError<ApiError>) -> ApiError {
     }
 }
 
-fn time(ms: Option<i64>) -> Value {
+fn time(ms: Option<i64>) -> Option<String> {
     ms.and_then(DateTime::<Utc>::from_timestamp_millis)
-        .map_or(Value::Null, |t| Value::String(t.to_rfc3339()))
+        .map(|t| t.to_rfc3339())
 }
 
-fn message_json(m: &MessageRow) -> Value {
-    json!({
-        "id": m.id.to_string(),
-        "to": m.recipient,
-        "text": m.text,
-        "status": m.status,
-        "segments": m.segments,
-        "encoding": m.encoding,
-        "sim": m.sim_imsi.as_ref().map(|imsi| json!({"imsi": imsi, "modem": m.modem_imei, "port": m.modem_port})),
-        "status_report": m.status_report,
-        "attempts": m.attempts,
-        "send_at": time(m.send_at),
-        "created_at": time(Some(m.created_at)),
-        "sent_at": time(m.sent_at),
-        "delivered_at": time(m.delivered_at),
-        "error": m.error,
-    })
+/// The SIM (and modem) a message went through last.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimUsed<'a> {
+    /// IMSI of the SIM.
+    #[schema(value_type = String)]
+    pub imsi: &'a str,
+    /// IMEI of the modem holding it then.
+    #[schema(value_type = Option<String>)]
+    pub modem: Option<&'a str>,
+    /// Its port then.
+    #[schema(value_type = Option<String>)]
+    pub port: Option<&'a str>,
+}
+
+/// A message as the API shows it. Serialized straight from the stored row
+/// (no intermediate JSON tree), so a page of 1,000 costs little memory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView<'a> {
+    /// Message id (a decimal string).
+    pub id: String,
+    /// Recipient, E.164 or a short code.
+    #[schema(value_type = String)]
+    pub to: &'a str,
+    /// The text as it is sent.
+    #[schema(value_type = String)]
+    pub text: &'a str,
+    /// Status now.
+    pub status: Status,
+    /// Segments (parts) it takes.
+    pub segments: usize,
+    /// `gsm7`, `ucs2` or a national table.
+    #[schema(value_type = String)]
+    pub encoding: &'a str,
+    /// The SIM of the last attempt, if any.
+    pub sim: Option<SimUsed<'a>>,
+    /// Whether a delivery report was asked for.
+    pub status_report: bool,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Not before (RFC 3339).
+    pub send_at: Option<String>,
+    /// Accepted (RFC 3339).
+    pub created_at: Option<String>,
+    /// Handed to the network (RFC 3339).
+    pub sent_at: Option<String>,
+    /// Delivered to the handset (RFC 3339).
+    pub delivered_at: Option<String>,
+    /// Why it is not (yet) sent, in words.
+    #[schema(value_type = Option<String>)]
+    pub error: Option<&'a str>,
+}
+
+impl<'a> From<&'a MessageRow> for MessageView<'a> {
+    fn from(m: &'a MessageRow) -> Self {
+        MessageView {
+            id: m.id.to_string(),
+            to: &m.recipient,
+            text: &m.text,
+            status: m.status,
+            segments: m.segments,
+            encoding: &m.encoding,
+            sim: m.sim_imsi.as_deref().map(|imsi| SimUsed {
+                imsi,
+                modem: m.modem_imei.as_deref(),
+                port: m.modem_port.as_deref(),
+            }),
+            status_report: m.status_report,
+            attempts: m.attempts,
+            send_at: time(m.send_at),
+            created_at: time(Some(m.created_at)),
+            sent_at: time(m.sent_at),
+            delivered_at: time(m.delivered_at),
+            error: m.error.as_deref(),
+        }
+    }
+}
+
+/// One entry of a message's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry<'a> {
+    /// The status it entered.
+    #[schema(value_type = String)]
+    pub status: &'a str,
+    /// When (RFC 3339).
+    pub at: Option<String>,
+    /// Why, in words.
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<&'a str>,
+}
+
+/// A message with its history (`GET /v1/messages/{id}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDetail<'a> {
+    /// The message.
+    #[serde(flatten)]
+    pub message: MessageView<'a>,
+    /// Every status change with its reason, oldest first.
+    pub history: Vec<HistoryEntry<'a>>,
+}
+
+/// A page of messages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePage<'a> {
+    /// The messages, oldest first.
+    pub messages: Vec<MessageView<'a>>,
+    /// Cursor of the next page (`after`), or null on the last.
+    pub next: Option<String>,
 }
 
 fn parse_id(id: &str) -> Result<i64, ApiError> {
@@ -294,7 +374,7 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
 #[utoipa::path(get, path = "/v1/messages/{id}", operation_id = "get_message", tag = "messages",
     params(("id" = String, Path, description = "Message id")),
     responses(
-        (status = 200, description = "The message with its history: id, to, text, status, segments, encoding, sim, attempts, send_at, created_at, sent_at, delivered_at, error, status_report, history[{status, at, reason}]", body = Object),
+        (status = 200, description = "The message with its history", body = MessageDetail),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such message", body = super::ErrorResponse),
     ),
@@ -303,7 +383,7 @@ pub async fn get(
     _: Authorized,
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let id = parse_id(&id)?;
     let found = app
         .store
@@ -311,12 +391,18 @@ pub async fn get(
         .await
         .map_err(ApiError::internal)?;
     let (m, history) = found.ok_or_else(|| ApiError::not_found(format!("no message {id}")))?;
-    let mut body = message_json(&m);
-    body["history"] = history
-        .iter()
-        .map(|e| json!({"status": e.status, "at": time(Some(e.at)), "reason": e.reason}))
-        .collect();
-    Ok(Json(body))
+    let body = MessageDetail {
+        message: MessageView::from(&m),
+        history: history
+            .iter()
+            .map(|e| HistoryEntry {
+                status: e.status.as_str(),
+                at: time(Some(e.at)),
+                reason: e.reason.as_deref(),
+            })
+            .collect(),
+    };
+    Ok(Json(body).into_response())
 }
 
 /// Query of `GET /v1/messages`.
@@ -336,7 +422,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/messages", operation_id = "list_messages", tag = "messages",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{\"messages\": [...], \"next\": cursor|null}`, oldest first", body = Object),
+        (status = 200, description = "A page of messages, oldest first", body = MessagePage),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -345,7 +431,7 @@ pub async fn list(
     _: Authorized,
     State(app): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Query(q) = query?;
     let status = q
         .status
@@ -360,9 +446,11 @@ pub async fn list(
         .await
         .map_err(ApiError::internal)?;
     let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
-    Ok(Json(
-        json!({"messages": rows.iter().map(message_json).collect::<Vec<_>>(), "next": next}),
-    ))
+    Ok(Json(MessagePage {
+        messages: rows.iter().map(MessageView::from).collect(),
+        next,
+    })
+    .into_response())
 }
 
 /// `DELETE /v1/messages/{id}`: cancels a message not yet being sent.

@@ -8,7 +8,9 @@ pub mod auth;
 pub mod batch_items;
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod inbox;
+pub mod memory;
 pub mod messages;
 pub mod metrics;
 pub mod modems;
@@ -87,6 +89,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let batch = OpenApiRouter::new().routes(routes!(messages::batch));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
+        .routes(routes!(events::list))
         .routes(routes!(modems::list))
         .routes(routes!(optouts::list, optouts::create))
         .routes(routes!(optouts::get, optouts::delete))
@@ -123,5 +126,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(|| async { error::ApiError::not_found("no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            memory::Reads::default(),
+            memory::one_at_a_time,
+        ))
         .with_state(state)
 }

@@ -71,6 +71,10 @@ pub async fn create(
     if req.question.trim().is_empty() {
         return Err(invalid("empty_text", "question is empty"));
     }
+    sms::check_text(&req.question).map_err(|e| invalid("invalid_text", format!("question: {e}")))?;
+    if let Some(t) = &req.invalid_reply {
+        sms::check_text(t).map_err(|e| invalid("invalid_text", format!("invalid_reply: {e}")))?;
+    }
     if req.options.len() < 2 {
         return Err(invalid("invalid_options", "a survey needs at least two options"));
     }
@@ -86,6 +90,7 @@ pub async fn create(
         if label.trim().is_empty() {
             return Err(invalid("invalid_options", format!("option {key:?} has no label")));
         }
+        sms::check_text(label).map_err(|e| invalid("invalid_text", format!("option {key:?}: {e}")))?;
         choices.push(Choice {
             key: k.to_string(),
             label: label.trim().to_string(),

@@ -42,14 +42,16 @@ pub struct StatusArgs {
     pub config: ConfigArg,
 }
 
-struct Api {
-    base: String,
+/// The local API as a client sees it.
+pub(crate) struct Api {
+    pub(crate) base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    fn from_config(arg: &ConfigArg) -> anyhow::Result<Api> {
+    /// The API the daemon configured in `arg` serves.
+    pub(crate) fn from_config(arg: &ConfigArg) -> anyhow::Result<Api> {
         let checked = Config::load(&arg.config)?;
         let mut addr: SocketAddr = checked.config.api.listen;
         if addr.ip().is_unspecified() {
@@ -62,16 +64,28 @@ impl Api {
                 token_file.display()
             )
         })?;
+        let (scheme, http) = match &checked.config.api.tls_cert {
+            // The daemon's own certificate, pinned: no hostname to match.
+            Some(cert) => (
+                "https",
+                crate::tls::http_client().tls_backend_preconfigured(crate::tls::pinned_client_config(cert)?),
+            ),
+            None => ("http", crate::tls::http_client()),
+        };
         Ok(Api {
-            base: format!("http://{addr}"),
+            base: format!("{scheme}://{addr}"),
             token: token.trim().to_string(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()?,
+            http: http.timeout(Duration::from_secs(30)).build()?,
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    /// One call; an error answer becomes its message.
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -119,10 +133,19 @@ pub async fn send(args: &SendArgs) -> anyhow::Result<bool> {
         )
         .await?;
     println!("{accepted}");
+    let id = accepted["id"].as_str().unwrap_or_default().to_string();
+    if accepted["status"] == "suppressed" {
+        let m = api
+            .call(reqwest::Method::GET, &format!("/v1/messages/{id}"), None)
+            .await?;
+        bail!(
+            "not sent: {}",
+            m["error"].as_str().unwrap_or("the recipient opted out")
+        );
+    }
     if !args.wait {
         return Ok(true);
     }
-    let id = accepted["id"].as_str().unwrap_or_default().to_string();
     let mut seen = 0;
     loop {
         let m = api

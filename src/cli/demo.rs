@@ -89,6 +89,7 @@ simfleet demo — the gateway with {n} simulated modems (nothing to install, not
 
   API       {base}
   token     {token}
+  config    {config}
   data      {dir}  (deleted when the demo stops)
   simulator {control_url}  (control API: inject replies, faults, unplug; see README)
 
@@ -111,13 +112,20 @@ Try it from another terminal:
        -d '{{"from": "+79161234567", "text": "СТОП"}}' {control_url}/modems/0/sms
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/optouts
 
-Press Ctrl-C to stop.
+  # or with the command line (simfleet on the PATH: cargo install --path .)
+  simfleet status --config {config}
+  simfleet send --config {config} --to +79161234567 --text "Hi" --wait
+  simfleet messages --config {config} --watch
+
+Every message's progress and every reply is shown below as it happens,
+yours included. Press Ctrl-C to stop.
 "#,
         n = args.modems,
         dir = dir.path().display(),
+        config = config_path.display(),
     );
 
-    let client = reqwest::Client::new();
+    let client = crate::tls::http_client().build()?;
     let samples = [
         (
             "+79161234567",
@@ -167,62 +175,50 @@ Press Ctrl-C to stop.
             .send()
             .await;
     });
-    // Show progress until every sample is settled.
-    let mut last: Vec<String> = vec![String::new(); ids.len()];
+    // Follow everything: every status change of every message (the
+    // samples and whatever the user sends), every reply, vote and STOP.
+    let mut events_after = "0".to_string();
+    let mut inbox_after = 0i64;
+    let mut settled_said = false;
+    let get = |url: String| {
+        let client = client.clone();
+        let token = token.clone();
+        async move {
+            match client.get(url).bearer_auth(&token).send().await {
+                Ok(r) => r.json::<Value>().await.unwrap_or_default(),
+                Err(_) => Value::Null,
+            }
+        }
+    };
     while !gateway.is_finished() {
-        let mut settled = true;
-        for (i, id) in ids.iter().enumerate() {
-            let m: Value = match client
-                .get(format!("{base}/v1/messages/{id}"))
-                .bearer_auth(&token)
-                .send()
-                .await
-            {
-                Ok(r) => r.json().await.unwrap_or_default(),
-                Err(_) => break,
-            };
-            let status = m["status"].as_str().unwrap_or("?").to_string();
-            if status != last[i] {
-                let via = m["sim"]["port"]
-                    .as_str()
-                    .map(|p| format!(" via {p}"))
-                    .unwrap_or_default();
-                println!("status  #{id:<3} {status}{via}");
-                last[i] = status.clone();
-            }
-            settled &= matches!(status.as_str(), "delivered" | "failed" | "unknown");
+        let page = get(format!("{base}/v1/events?after={events_after}&limit=1000")).await;
+        for e in page["events"].as_array().cloned().unwrap_or_default() {
+            println!("message {}", super::lists::event_line(&e));
         }
-        if settled {
-            // The villager's reply arrives through the modem; give it a moment.
-            let mut inbox = Value::Null;
-            for _ in 0..20 {
-                inbox = client
-                    .get(format!("{base}/v1/inbox"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await?
-                    .json()
-                    .await
-                    .unwrap_or_default();
-                if inbox["messages"].as_array().is_some_and(|a| !a.is_empty()) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Some(next) = page["next"].as_str() {
+            events_after = next.to_string();
+        }
+        let replies = get(format!("{base}/v1/inbox?after={inbox_after}&limit=1000")).await;
+        for m in replies["messages"].as_array().cloned().unwrap_or_default() {
+            println!("reply   {}", super::lists::reply_line(&m));
+            if let Some(id) = m["id"].as_str().and_then(|i| i.parse().ok()) {
+                inbox_after = inbox_after.max(id);
             }
-            for m in inbox["messages"].as_array().cloned().unwrap_or_default() {
+        }
+        if !settled_said {
+            let mut settled = true;
+            for id in &ids {
+                let m = get(format!("{base}/v1/messages/{id}")).await;
+                settled &= matches!(m["status"].as_str(), Some("delivered" | "failed" | "unknown"));
+            }
+            if settled && inbox_after > 0 {
                 println!(
-                    "reply   from {} on SIM {}: {}",
-                    m["from"].as_str().unwrap_or("?"),
-                    m["imsi"].as_str().unwrap_or("?"),
-                    m["text"].as_str().unwrap_or("")
+                    "\nAll samples delivered and the villager replied. The gateway keeps running — try the commands above; Ctrl-C to stop.\n"
                 );
+                settled_said = true;
             }
-            println!(
-                "\nAll samples delivered. The gateway keeps running — try the curl commands above; Ctrl-C to stop."
-            );
-            break;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
     gateway.await??;
     fleet.shutdown().await;

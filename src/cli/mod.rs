@@ -2,7 +2,9 @@
 //! the library so tests can run them in-process against buffers.
 
 pub mod client;
+pub mod config;
 pub mod demo;
+pub mod lists;
 pub mod modem;
 pub mod optouts;
 pub mod pdu;
@@ -39,6 +41,13 @@ pub enum Command {
     Send(client::SendArgs),
     /// Modems and the queue at a glance.
     Status(client::StatusArgs),
+    /// The queue and the history of messages; `--watch` follows every change.
+    Messages(lists::MessagesArgs),
+    /// Replies received; `--watch` follows new ones.
+    Inbox(lists::InboxArgs),
+    /// Check a configuration file without starting anything.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Import or export the numbers that opted out (CSV).
     #[command(subcommand)]
     Optouts(optouts::OptoutsCommand),

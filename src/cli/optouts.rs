@@ -101,7 +101,7 @@ pub fn parse_list(mut input: impl Read, region: Region) -> anyhow::Result<Parsed
                     let note = note_col
                         .and_then(|c| record.get(c))
                         .filter(|f| !f.is_empty())
-                        .map(str::to_string);
+                        .map(|f| crate::export::plain_cell(f).to_string());
                     out.entries.push((n.as_str().to_string(), note));
                 }
             }
@@ -137,13 +137,13 @@ pub fn export(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<usize> {
     let checked = Config::load(&args.config.config)?;
     let store = Store::open(&checked.config.storage.path)
         .with_context(|| format!("opening {}", checked.config.storage.path.display()))?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["number", "source", "keyword", "note", "at"])?;
+    let mut w = crate::export::SafeCsv::new(out);
+    w.row(["number", "source", "keyword", "note", "at"])?;
     let (mut after, mut total) = (0i64, 0usize);
     loop {
         let page = store.optouts(after, 1000)?;
         for (_, o) in &page {
-            w.write_record([
+            w.row([
                 o.number.as_str(),
                 o.source.as_str(),
                 o.keyword.as_deref().unwrap_or(""),

@@ -52,6 +52,16 @@ pub struct ApiConfig {
     pub listen: SocketAddr,
     /// File holding the API token; created with a random token (0600) if missing.
     pub token_file: PathBuf,
+    /// PEM certificate chain: with `tls_key`, the API speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address beyond loopback (the token and every
+    /// message travel in clear); refused unless set, warned about when set.
+    pub allow_plain_http: bool,
+    /// Connections served at once (further ones take the place of the
+    /// longest-idle); also bounded by the open-file limit.
+    pub max_connections: u32,
 }
 
 impl Default for ApiConfig {
@@ -59,7 +69,18 @@ impl Default for ApiConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             token_file: PathBuf::from("/var/lib/simfleet/api-token"),
+            tls_cert: None,
+            tls_key: None,
+            allow_plain_http: false,
+            max_connections: 256,
         }
+    }
+}
+
+impl ApiConfig {
+    /// Whether the API is served over TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some()
     }
 }
 
@@ -182,6 +203,10 @@ pub struct WebhookEntry {
     pub events: Vec<String>,
     /// Key of the HMAC-SHA256 signature each request carries.
     pub secret: String,
+    /// A PEM file of CA certificates to trust for this receiver, besides
+    /// the system's (a receiver with its own private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn all_events() -> Vec<String> {
@@ -194,6 +219,7 @@ impl std::fmt::Debug for WebhookEntry {
             .field("url", &self.url)
             .field("events", &self.events)
             .field("secret", &"****")
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -317,6 +343,28 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        match (&self.api.tls_cert, &self.api.tls_key) {
+            (Some(_), None) => return Err(invalid("api.tls_key", "missing: tls_cert needs its key".into())),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "api.tls_cert",
+                    "missing: tls_key needs its certificate".into(),
+                ));
+            }
+            _ => {}
+        }
+        if !self.api.tls() && !self.api.listen.ip().is_loopback() && !self.api.allow_plain_http {
+            return Err(invalid(
+                "api.listen",
+                format!(
+                    "{} is reachable from the network, but the API would be plain HTTP (the token and every message in clear): set api.tls_cert and api.tls_key, or listen on 127.0.0.1, or set api.allow_plain_http = true if the network is yours alone",
+                    self.api.listen
+                ),
+            ));
+        }
+        if self.api.max_connections == 0 {
+            return Err(invalid("api.max_connections", "must be at least 1".into()));
+        }
         if self.sending.max_attempts == 0 {
             return Err(invalid("sending.max_attempts", "must be at least 1".into()));
         }
@@ -389,6 +437,14 @@ impl Config {
             }
             if w.secret.len() < 16 {
                 return Err(invalid(&key("secret"), "use at least 16 characters".into()));
+            }
+            if let Some(ca) = &w.ca_file {
+                if !w.url.starts_with("https:") {
+                    return Err(invalid(&key("ca_file"), "only for https:// URLs".into()));
+                }
+                if let Err(e) = crate::tls::client_config(&[("ca_file", ca.as_path())]) {
+                    return Err(invalid(&key("ca_file"), e.to_string()));
+                }
             }
         }
         Ok(Checked {
@@ -515,6 +571,16 @@ per_minute = 6
         assert!(e.contains("`modem[0].pin`"), "{e}");
         let e = parse("[api]\nlisten = \"localhost\"\n").unwrap_err().to_string();
         assert!(e.contains("`api.listen`"), "{e}");
+        // Beyond loopback only with TLS, or plain HTTP asked for by name.
+        let e = parse("[api]\nlisten = \"0.0.0.0:8080\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("api.listen") && e.contains("tls_cert"), "{e}");
+        assert!(parse("[api]\nlisten = \"0.0.0.0:8080\"\nallow_plain_http = true\n").is_ok());
+        assert!(parse("[api]\nlisten = \"[::]:8080\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").is_ok());
+        assert!(parse("[api]\nlisten = \"[::1]:8080\"\n").is_ok());
+        let e = parse("[api]\ntls_cert = \"c.pem\"\n").unwrap_err().to_string();
+        assert!(e.contains("api.tls_key"), "{e}");
         let e = parse("[sending\n").unwrap_err().to_string();
         assert!(e.contains("(syntax)"), "{e}");
         let e = parse("[[modem]]\nport = \"/dev/[\"\n").unwrap_err().to_string();

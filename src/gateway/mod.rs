@@ -2,6 +2,7 @@
 //! the config's port globs, inbound storage, and the HTTP API — started
 //! together and stopped in order (API first, then in-flight sends).
 
+pub mod http;
 pub mod systemd;
 
 use std::future::Future;
@@ -44,6 +45,9 @@ pub enum GatewayError {
     /// Serving the API failed.
     #[error("API: {0}")]
     Serve(std::io::Error),
+    /// The TLS certificate or key is unusable.
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A started gateway's handles (for the demo and tests).
@@ -66,6 +70,24 @@ pub async fn serve(
     started: impl FnOnce(&Running) + Send,
 ) -> Result<(), GatewayError> {
     let config = &checked.config;
+    let tls = match (&config.api.tls_cert, &config.api.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    if tls.is_none() && !config.api.listen.ip().is_loopback() {
+        warn!(
+            listen = %config.api.listen,
+            "the API is plain HTTP beyond loopback (api.allow_plain_http): the token and every message travel in clear"
+        );
+    }
+    let (max_connections, nofile) = http::connection_cap(config.api.max_connections);
+    if max_connections < config.api.max_connections as usize {
+        warn!(
+            max_connections,
+            open_file_limit = nofile,
+            "fewer API connections than api.max_connections: the open-file limit keeps room for modems and the database"
+        );
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = config.storage.path.clone();
     let store = Store::open(&db).map_err(|source| GatewayError::Store {
@@ -143,6 +165,7 @@ pub async fn serve(
                 id,
                 url: w.url.clone(),
                 secret: w.secret.clone(),
+                ca_file: w.ca_file.clone(),
             },
             stop_rx.clone(),
         ));
@@ -195,14 +218,16 @@ pub async fn serve(
         dispatcher: dispatcher.clone(),
         token,
     };
-    let mut api_stop = stop_rx.clone();
-    let server = tokio::spawn(
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(async move {
-                let _ = api_stop.wait_for(|s| *s).await;
-            })
-            .into_future(),
-    );
+    let server = tokio::spawn(http::serve(
+        listener,
+        api::router(state),
+        tls,
+        http::Limits {
+            max_connections,
+            ..http::Limits::default()
+        },
+        stop_rx.clone(),
+    ));
     let mut dispatch_stop = stop_rx.clone();
     let dispatch = tokio::spawn(dispatcher.clone().run(
         async move {
@@ -225,6 +250,7 @@ pub async fn serve(
     if let Some(w) = watchdog {
         w.abort();
     }
+    info!("stopped");
     match served {
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
         _ => Ok(()),

@@ -74,7 +74,7 @@ pub async fn consume(
                     .await;
                 match result {
                     Ok(received) => {
-                        info!(imsi = ?m.imsi, modem = %m.imei, ?received, "received");
+                        info!(imsi = m.imsi.as_deref(), modem = %m.imei, ?received, "received");
                         if let Received::Message { handled, .. } = &received
                             && handled.enqueued > 0
                         {
@@ -83,7 +83,7 @@ pub async fn consume(
                         let _ = m.ack.send(());
                     }
                     // Not acknowledged: the PDU stays on the SIM and comes again.
-                    Err(e) => warn!(imsi = ?m.imsi, error = %e, "cannot store a received PDU; leaving it on the SIM"),
+                    Err(e) => warn!(imsi = m.imsi.as_deref(), error = %e, "cannot store a received PDU; leaving it on the SIM"),
                 }
             }
             _ = async { match flush_in { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {

@@ -115,7 +115,7 @@ pub fn receive(
                 .and_then(|b| sms::pdu::originator(&b))
                 .map(|a| a.to_string())
                 .unwrap_or_default();
-            tracing::warn!(imsi = ?pdu.imsi, modem = %pdu.imei, error = %e, "undecodable PDU kept raw");
+            tracing::warn!(imsi = pdu.imsi, modem = %pdu.imei, error = %e, "undecodable PDU kept raw");
             return keep_raw(store, pdu, sender, None, e.to_string(), now);
         }
     };

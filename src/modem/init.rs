@@ -183,7 +183,7 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
         iccid,
         family: quirks.family.to_string(),
     };
-    info!(imei = %info.imei, imsi = ?info.imsi, model = %info.model, "modem initialised");
+    info!(imei = %info.imei, imsi = info.imsi.as_deref(), model = %info.model, "modem initialised");
     Ok(Initialised {
         info,
         quirks,

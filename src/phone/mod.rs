@@ -62,6 +62,20 @@ impl Msisdn {
         if trimmed.is_empty() {
             return Err(invalid("empty".into()));
         }
+        // libphonenumber reads letters as keypad digits (E.161: "ABC" →
+        // "222"), so a typo would text a stranger. Only digits and the
+        // separators people type are accepted; the first other character
+        // is named.
+        if let Some((i, c)) = trimmed
+            .chars()
+            .enumerate()
+            .find(|&(i, c)| !allowed_in_number(i, c))
+        {
+            return Err(invalid(format!(
+                "character {c:?} at position {} is not allowed in a phone number (digits, a leading +, spaces and - . ( ) / only)",
+                i + 1
+            )));
+        }
         if (3..=6).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(Msisdn(trimmed.to_string()));
         }
@@ -83,6 +97,18 @@ impl Msisdn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// What a typed number may contain: digits, one `+` at the start, and the
+/// separators of written numbers (space, no-break space, `-`, `.`, `(`,
+/// `)`, `/`).
+fn allowed_in_number(index: usize, c: char) -> bool {
+    c.is_ascii_digit()
+        || (c == '+' && index == 0)
+        || matches!(
+            c,
+            ' ' | '\u{a0}' | '\u{202f}' | '-' | '\u{2010}' | '\u{2011}' | '.' | '(' | ')' | '/'
+        )
 }
 
 impl fmt::Display for Msisdn {
@@ -127,5 +153,27 @@ mod tests {
             assert!(Msisdn::parse(bad, ru()).is_err(), "{bad}");
         }
         assert!("ZZ".parse::<Region>().is_err());
+    }
+
+    #[test]
+    fn letters_are_refused_not_read_as_keypad_digits() {
+        for (bad, named) in [
+            ("+7916ABC4567", "'A' at position 6"),
+            ("8 916 123-45-6O", "'O' at position 15"),
+            ("+7 916 123 45 67 ext 1", "'e' at position 18"),
+            ("+7916*1234567", "'*' at position 6"),
+            ("+7916+1234567", "'+' at position 6"),
+        ] {
+            let e = Msisdn::parse(bad, ru()).unwrap_err();
+            assert!(e.reason.contains(named), "{bad}: {}", e.reason);
+        }
+        // What people do type still works.
+        for ok in [
+            "+7 (916) 123-45-67",
+            "8.916.123.45.67",
+            "+7\u{a0}916\u{a0}1234567",
+        ] {
+            assert_eq!(Msisdn::parse(ok, ru()).unwrap().as_str(), "+79161234567", "{ok}");
+        }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod address;
 pub mod alphabet;
+pub mod control;
 pub mod dcs;
 pub mod deliver;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod validity;
 
 pub use address::{Address, AddressKind};
 pub use alphabet::{Charset, NationalLanguage};
+pub use control::{ControlCharacter, check_text};
 pub use dcs::{Dcs, Encoding};
 pub use deliver::{Deliver, encode_deliver};
 pub use error::{DecodeError, EncodeError};

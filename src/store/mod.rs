@@ -13,6 +13,8 @@
 
 mod claim;
 mod enqueue;
+mod events;
+mod files;
 mod inbox;
 mod migrations;
 mod optouts;
@@ -37,6 +39,7 @@ use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
+pub use events::MessageEvent;
 pub use inbox::{InboxRow, NewInbound};
 pub use optouts::{ImportCounts, NewOptOut, OptOut, OptOutSource};
 pub use query::{MessageRow, StatusCounts};
@@ -56,6 +59,14 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The database's directory or file could not be created or secured.
+    #[error("{path}: {source}")]
+    Files {
+        /// The database path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The database was written by a newer simfleet.
     #[error("database schema version {found} is newer than this simfleet ({known}); upgrade simfleet")]
     TooNew {
@@ -94,11 +105,10 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            let _ = std::fs::create_dir_all(dir);
-        }
+        files::prepare(path).map_err(|source| StoreError::Files {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
         migrations::migrate(&mut writer)?;

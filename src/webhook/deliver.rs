@@ -24,6 +24,8 @@ pub struct Receiver {
     pub url: String,
     /// The signing key.
     pub secret: String,
+    /// A CA to trust for this receiver besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -79,13 +81,32 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
+/// The HTTP client of one receiver: TLS trusting the system's roots and
+/// the receiver's `ca_file`; no redirects (a signed body is not sent on to
+/// wherever a 3xx points: the receiver must name its final URL).
+pub fn client(receiver: &Receiver) -> Result<reqwest::Client, String> {
+    let extra: Vec<(&'static str, &std::path::Path)> = receiver
+        .ca_file
+        .iter()
+        .map(|p| ("webhook ca_file", p.as_path()))
+        .collect();
+    let builder = crate::tls::http_client()
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("simfleet/", env!("CARGO_PKG_VERSION")));
+    let builder = match crate::tls::client_config(&extra) {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        // No CA anywhere: plain http:// receivers still work.
+        Err(crate::tls::TlsError::NoRoots) if !receiver.url.starts_with("https:") => builder,
+        Err(e) => return Err(e.to_string()),
+    };
+    builder.build().map_err(|e| e.to_string())
+}
+
 /// Delivers `receiver`'s events until `stop` turns true.
 pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut stop: watch::Receiver<bool>) {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .user_agent(concat!("simfleet/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let http = match client(&receiver) {
         Ok(c) => c,
         Err(e) => {
             warn!(url = %redacted(&receiver.url), error = %e, "cannot make an HTTP client; webhook disabled");
@@ -122,7 +143,7 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut st
             if *stop.borrow() {
                 return;
             }
-            match post(&http, &receiver, e).await {
+            match post(&http, &receiver, e, clock.now_ms()).await {
                 Ok(()) => {
                     failures = 0;
                     let (row, now) = (e.row, clock.now_ms());
@@ -165,14 +186,16 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, receiver: Receiver, mut st
     }
 }
 
-async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent) -> Result<(), String> {
+async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent, now_ms: i64) -> Result<(), String> {
     let body = body(e);
-    let sig = signature(r.secret.as_bytes(), body.as_bytes());
+    let timestamp = now_ms.div_euclid(1000);
+    let sig = signature(r.secret.as_bytes(), timestamp, body.as_bytes());
     let res = http
         .post(&r.url)
         .header("content-type", "application/json")
         .header("x-simfleet-event", &e.event)
         .header("x-simfleet-event-id", &e.event_id)
+        .header("x-simfleet-timestamp", timestamp.to_string())
         .header("x-simfleet-signature", sig)
         .body(body)
         .send()
@@ -180,6 +203,11 @@ async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent) -> Result<
         .map_err(|err| err.without_url().to_string())?;
     if res.status().is_success() {
         Ok(())
+    } else if res.status().is_redirection() {
+        Err(format!(
+            "receiver answered {} (redirects are not followed with a signed body: set the webhook's url to where it points)",
+            res.status()
+        ))
     } else {
         Err(format!("receiver answered {}", res.status()))
     }

@@ -106,7 +106,9 @@ impl Gateway {
             .build()
             .unwrap();
         rt.block_on(async {
-            let r = reqwest::Client::new()
+            let r = simfleet::tls::http_client()
+                .build()
+                .unwrap()
                 .post(format!("{}{path}", self.base))
                 .bearer_auth(&self.token)
                 .header("content-type", "application/json")

@@ -88,7 +88,9 @@ pub fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -
         .build()
         .unwrap();
     rt.block_on(async {
-        let mut req = reqwest::Client::new()
+        let mut req = simfleet::tls::http_client()
+            .build()
+            .unwrap()
             .request(method.parse().unwrap(), url)
             .timeout(Duration::from_secs(30));
         if let Some(t) = token {

@@ -1,0 +1,326 @@
+//! The API's listener: HTTP/1.1 over TLS (rustls) or plain on loopback,
+//! with every connection bounded so that no client — careless or hostile —
+//! can freeze the API for everyone else or starve the modems and the
+//! database of file descriptors.
+//!
+//! - **Connections**: at most [`Limits::max_connections`], itself kept
+//!   below the process's open-file limit with room for serial ports, the
+//!   database and webhook sockets ([`connection_cap`]). A connection beyond
+//!   the cap takes the place of the one that has been quiet the longest,
+//!   so a thousand idle sockets cannot keep a real client out.
+//! - **Time**: a TLS handshake, a request's headers and its body each have
+//!   a deadline (slowloris), a whole request too, and a keep-alive
+//!   connection that sends nothing is closed.
+//! - **Stop**: on shutdown no connection is accepted, requests in progress
+//!   finish (bounded), idle connections close.
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use rustls::ServerConfig;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tracing::{debug, warn};
+
+/// Deadlines and caps of the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// From accept to the end of the TLS handshake.
+    pub handshake: Duration,
+    /// For a request's headers, from its first byte (and for the first
+    /// request, from accept).
+    pub headers: Duration,
+    /// For a request's body, between reads.
+    pub body: Duration,
+    /// For a whole request, handler included: 408 after it.
+    pub request: Duration,
+    /// A connection that neither sends nor receives for this long closes.
+    pub idle: Duration,
+    /// How long requests in progress may take to finish at shutdown.
+    pub drain: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 256,
+            handshake: Duration::from_secs(10),
+            headers: Duration::from_secs(10),
+            body: Duration::from_secs(10),
+            request: Duration::from_secs(60),
+            idle: Duration::from_secs(60),
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
+/// File descriptors kept for everything but API connections: serial ports
+/// (a modem may hold several), the database and its journals (two
+/// connections), webhook sockets, inotify, the runtime's own.
+pub const RESERVED_FDS: u64 = 128;
+
+/// The connection cap for `configured`: raises the open-file soft limit to
+/// the hard limit where allowed, then keeps [`RESERVED_FDS`] free. Returns
+/// the cap and the open-file limit it was derived from.
+pub fn connection_cap(configured: u32) -> (usize, u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let mut soft = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) => {
+            // Linux refuses soft limits above fs.nr_open; 65,536 is plenty.
+            let want = hard.min(65_536);
+            if want > soft && setrlimit(Resource::RLIMIT_NOFILE, want, hard).is_ok() {
+                want
+            } else {
+                soft
+            }
+        }
+        Err(_) => 1024,
+    };
+    if soft == nix::libc::RLIM_INFINITY {
+        soft = 65_536;
+    }
+    let room = soft.saturating_sub(RESERVED_FDS).max(8);
+    ((u64::from(configured).min(room)) as usize, soft)
+}
+
+/// Live connections: when each last moved a byte, and how to close it.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    live: HashMap<u64, (Arc<AtomicU64>, oneshot::Sender<()>)>,
+}
+
+/// Serves `router` on `listener` until `stop` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let router = router.layer((
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request),
+        RequestBodyTimeoutLayer::new(limits.body),
+    ));
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let registry = Arc::new(Mutex::new(Registry::default()));
+    let epoch = Instant::now();
+    let mut accept_failing = false;
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stopped(&mut stop) => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => {
+                    accept_failing = false;
+                    a
+                }
+                Err(e) => {
+                    // Out of file descriptors, most likely: say so once, wait
+                    // for connections to close rather than spin.
+                    if !accept_failing {
+                        warn!(error = %e, "cannot accept API connections");
+                        accept_failing = true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(AtomicU64::new(epoch.elapsed().as_millis() as u64));
+        let (kill, killed) = oneshot::channel();
+        let id = {
+            let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
+            if reg.live.len() >= limits.max_connections {
+                evict_quietest(&mut reg);
+            }
+            reg.next += 1;
+            let id = reg.next;
+            reg.live.insert(id, (activity.clone(), kill));
+            id
+        };
+        let io = Tracked {
+            inner: stream,
+            activity,
+            epoch,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let registry = registry.clone();
+        let acceptor = acceptor.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            match acceptor {
+                None => connection(io, service, limits, killed, stop).await,
+                Some(acceptor) => match tokio::time::timeout(limits.handshake, acceptor.accept(io)).await {
+                    Ok(Ok(tls)) => connection(tls, service, limits, killed, stop).await,
+                    Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => debug!(%peer, "TLS handshake timed out"),
+                },
+            }
+            registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .live
+                .remove(&id);
+        });
+    }
+    // Stopped: connections finish what they are doing (each watches `stop`).
+    let deadline = Instant::now() + limits.drain + Duration::from_secs(1);
+    while !registry.lock().unwrap_or_else(|e| e.into_inner()).live.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// Closes the connection that moved a byte the longest time ago.
+fn evict_quietest(reg: &mut Registry) {
+    let quietest = reg
+        .live
+        .iter()
+        .min_by_key(|(_, (activity, _))| activity.load(Ordering::Relaxed))
+        .map(|(&id, _)| id);
+    if let Some(id) = quietest
+        && let Some((_, kill)) = reg.live.remove(&id)
+    {
+        debug!(
+            connection = id,
+            "connection limit reached: closing the quietest connection"
+        );
+        let _ = kill.send(());
+    }
+}
+
+async fn connection<IO>(
+    io: IO,
+    service: TowerToHyperService<Router>,
+    limits: Limits,
+    killed: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static + HasActivity,
+{
+    let activity = io.activity();
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.headers)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::pin!(killed);
+    loop {
+        // Sleep until the connection would have been quiet for `idle`;
+        // bytes moved meanwhile push the deadline on.
+        let quiet_left = limits.idle.saturating_sub(activity.quiet_for());
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = &mut killed => return,
+            _ = stopped(&mut stop) => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(limits.drain, conn.as_mut()).await;
+                return;
+            }
+            _ = tokio::time::sleep(quiet_left) => {
+                if activity.quiet_for() >= limits.idle {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The time of the last byte moved, shared with the registry.
+#[derive(Clone)]
+struct Activity {
+    at: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl Activity {
+    fn quiet_for(&self) -> Duration {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.at.load(Ordering::Relaxed)))
+    }
+}
+
+trait HasActivity {
+    fn activity(&self) -> Activity;
+}
+
+/// A TCP stream that records when it last moved a byte.
+struct Tracked {
+    inner: tokio::net::TcpStream,
+    activity: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl Tracked {
+    fn touch(&self) {
+        self.activity
+            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+impl HasActivity for Tracked {
+    fn activity(&self) -> Activity {
+        Activity {
+            at: self.activity.clone(),
+            epoch: self.epoch,
+        }
+    }
+}
+
+impl HasActivity for tokio_rustls::server::TlsStream<Tracked> {
+    fn activity(&self) -> Activity {
+        self.get_ref().0.activity()
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut me.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            me.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        let r = Pin::new(&mut me.inner).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            me.touch();
+        }
+        r
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Resolves once `stop` is true (the guard `wait_for` returns is not kept
+/// across an await).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}

@@ -1,0 +1,343 @@
+//! The API under careless and hostile clients, with the real daemon: a
+//! flood of idle and half-open connections at the systemd unit's old
+//! 1,024-file limit, HTTPS with a certificate from our own CA, and the
+//! refusal to serve plain HTTP beyond loopback.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::Sim;
+use common::gateway::{Proc, free_port, write_config};
+use serde_json::{Value, json};
+
+/// Starts `simfleet serve` with an open-file limit of `nofile` (soft and
+/// hard, as a unit's `LimitNOFILE` would set it).
+fn serve_with_nofile(config: &Path, nofile: u64) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_simfleet"));
+    cmd.args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn");
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, nofile, nofile)
+                .map_err(std::io::Error::from)
+        });
+    }
+    Proc(cmd.spawn().unwrap())
+}
+
+fn raise_own_fd_limit(to: u64) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < to {
+        setrlimit(Resource::RLIMIT_NOFILE, to.min(hard), hard).unwrap();
+    }
+}
+
+/// One plain HTTP/1.1 request on a fresh connection; (status, body).
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+    within: Duration,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(within)).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    parse_response(&out)
+}
+
+fn parse_response(raw: &[u8]) -> (u16, Value) {
+    let text = String::from_utf8_lossy(raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(Value::String(body.into())),
+    )
+}
+
+/// Waits until the daemon made its token and its API accepts connections.
+fn wait_healthy(port: u16, token_file: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(token) = std::fs::read_to_string(token_file)
+            && !token.trim().is_empty()
+            && TcpStream::connect(("127.0.0.1", port)).is_ok()
+        {
+            return token.trim().to_string();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the API never listened");
+}
+
+#[test]
+fn idle_and_half_open_connections_cannot_freeze_the_api() {
+    raise_own_fd_limit(4096);
+    let s = Sim::start(1, 20);
+    let port = free_port();
+    let config = write_config(s.dir.path(), port, "");
+    let _gw = serve_with_nofile(&config, 1024);
+    let token = wait_healthy(port, &s.dir.path().join("token"));
+
+    // 1,100 clients that connect and never finish a request: half of them
+    // say nothing, half stop in the middle of their headers.
+    let mut held = Vec::new();
+    for i in 0..1100 {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(mut c) => {
+                if i % 2 == 1 {
+                    let _ = c.write_all(b"GET /v1/messages HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+                }
+                held.push(c);
+            }
+            Err(e) => panic!("connection {i} refused at the kernel: {e}"),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+
+    let started = Instant::now();
+    let (code, body) = request(port, "GET", "/healthz", &token, None, Duration::from_secs(5));
+    assert_eq!(code, 200, "healthz under 1,100 idle connections: {body}");
+    let (code, body) = request(
+        port,
+        "POST",
+        "/v1/messages",
+        &token,
+        Some(json!({"to": "+79161234567", "text": "still answering"})),
+        Duration::from_secs(5),
+    );
+    assert_eq!(code, 202, "a send under 1,100 idle connections: {body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answers took {:?}",
+        started.elapsed()
+    );
+    drop(held);
+}
+
+#[test]
+fn slow_headers_are_cut_off() {
+    let s = Sim::start(1, 20);
+    let port = free_port();
+    let config = write_config(s.dir.path(), port, "");
+    let _gw = serve_with_nofile(&config, 1024);
+    wait_healthy(port, &s.dir.path().join("token"));
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = c.read_to_end(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8) && waited < Duration::from_secs(15),
+        "a client that never finished its headers was held {waited:?}"
+    );
+}
+
+/// A CA, and a certificate for localhost/127.0.0.1 signed by it.
+fn make_ca_and_cert(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "simfleet test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let (ca_path, cert_path, key_path) = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&ca_path, ca.pem()).unwrap();
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (ca_path, cert_path, key_path)
+}
+
+fn https_get(port: u16, ca: &Path, path: &str, token: &str) -> (u16, Value) {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let conn = rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    write!(
+        tls,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    parse_response(&out)
+}
+
+#[test]
+fn https_with_our_certificate_and_no_plain_http_on_that_port() {
+    let s = Sim::start(1, 20);
+    let port = free_port();
+    let (ca, cert, key) = make_ca_and_cert(s.dir.path());
+    let config = write_config(s.dir.path(), port, "");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "[api]\n",
+        &format!(
+            "[api]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let _gw = serve_with_nofile(&config, 4096);
+    let token = wait_healthy(port, &s.dir.path().join("token"));
+    let (code, body) = https_get(port, &ca, "/v1/modems", &token);
+    assert_eq!(code, 200, "{body}");
+    assert!(body.is_array(), "{body}");
+    // Plain HTTP to the TLS port gets no API answer.
+    let (code, _) = request(port, "GET", "/healthz", &token, None, Duration::from_secs(3));
+    assert_ne!(code, 200);
+}
+
+#[test]
+fn plain_http_beyond_loopback_is_refused_unless_asked_for_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("simfleet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[api]\nlisten = \"0.0.0.0:{}\"\ntoken_file = \"{d}/token\"\n[storage]\npath = \"{d}/db\"\n",
+            free_port(),
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("api.listen") && err.contains("tls_cert"), "{err}");
+    assert!(!dir.path().join("db").exists(), "nothing started");
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn two_hundred_clients_listing_pages_of_a_thousand_keep_memory_bounded() {
+    raise_own_fd_limit(4096);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("simfleet.toml");
+    // No modem matches: everything stays queued and listable.
+    std::fs::write(
+        &config,
+        format!(
+            "[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"{d}/token\"\n[storage]\npath = \"{d}/db\"\n[[modem]]\nport = \"{d}/none*\"\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let gw = serve_with_nofile(&config, 4096);
+    let token = wait_healthy(port, &dir.path().join("token"));
+    let text = "Reminder: your appointment at the clinic is tomorrow at 10:00. Reply 1 to confirm or 2 to change it. ".repeat(3);
+    for _ in 0..2 {
+        let items: Vec<Value> = (0..1000)
+            .map(|_| json!({"to": "+79161234567", "text": text}))
+            .collect();
+        let (code, body) = request(
+            port,
+            "POST",
+            "/v1/messages/batch",
+            &token,
+            Some(json!({"messages": items})),
+            Duration::from_secs(30),
+        );
+        assert_eq!(code, 202, "{body}");
+    }
+    let pid = gw.0.id();
+    let before = rss_kb(pid);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kb(pid));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            peak
+        })
+    };
+    let clients: Vec<_> = (0..200)
+        .map(|_| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                request(
+                    port,
+                    "GET",
+                    "/v1/messages?limit=1000",
+                    &token,
+                    None,
+                    Duration::from_secs(60),
+                )
+                .0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = sampler.join().unwrap();
+    assert!(codes.iter().all(|&c| c == 200), "{codes:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    let after = rss_kb(pid);
+    eprintln!("RSS: before {before} kB, peak {peak} kB, after {after} kB");
+    assert!(peak <= 64 * 1024, "peak RSS {peak} kB under 200 list requests");
+    assert!(
+        after <= before + 16 * 1024,
+        "RSS not returned: {before} kB before, {after} kB after"
+    );
+}

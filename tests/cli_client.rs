@@ -1,0 +1,216 @@
+//! The command line a new user meets, with the real binaries: `config
+//! check`, `messages`, `inbox`, `send` to an opted-out number, and the
+//! demo following everything that happens, the user's own sends included.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::gateway::{Gateway, free_port, write_config};
+use common::{Sim, http};
+use serde_json::json;
+
+fn simfleet(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn config_check_says_ok_or_names_the_key_without_starting_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "[storage]\npath = \"{d}/db\"\n[[modem]]\nport = \"/dev/simfleet/*\"\ndaily_limit = 100\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = simfleet(&["config", "check", good.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("OK") && text.contains("/dev/simfleet/*") && text.contains("100/day"),
+        "{text}"
+    );
+    assert!(
+        !dir.path().join("db").exists(),
+        "config check opened the database"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[sending]\nmax_attempts = 0\n").unwrap();
+    let out = simfleet(&["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sending.max_attempts"), "{err}");
+}
+
+#[test]
+fn messages_inbox_and_send_to_an_opted_out_number() {
+    let s = Sim::start(1, 20);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let config = g.config.to_str().unwrap().to_string();
+    let (code, _) = g.call("POST", "/v1/optouts", Some(json!({"number": "+79167654321"})));
+    assert!(code == 200 || code == 201, "{code}");
+    let out = simfleet(&[
+        "send",
+        "--config",
+        &config,
+        "--to",
+        "+79167654321",
+        "--text",
+        "promo",
+    ]);
+    assert!(!out.status.success(), "send to an opted-out number exited 0");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not sent") && err.contains("opted out"), "{err}");
+
+    let out = simfleet(&[
+        "send",
+        "--config",
+        &config,
+        "--to",
+        "+79161234567",
+        "--text",
+        "hello",
+        "--wait",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = simfleet(&["messages", "--config", &config]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.lines()
+            .any(|l| l.contains("suppressed") && l.contains("+79167654321")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("sent") && l.contains("+79161234567")),
+        "{text}"
+    );
+    let out = simfleet(&["messages", "--config", &config, "--status", "suppressed"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    http(
+        "POST",
+        &format!("{}/modems/0/sms", s.control),
+        None,
+        Some(json!({"from": "+79161234567", "text": "Thanks, see you"})),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = simfleet(&["inbox", "--config", &config]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.contains("Thanks, see you") {
+            assert!(text.contains("+79161234567"), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "reply never listed: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_demo_prints_its_config_and_follows_the_users_own_sends_and_stops() {
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args([
+            "demo",
+            "--modems",
+            "2",
+            "--latency-ms",
+            "50",
+            "--port",
+            &free_port().to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let stdout = demo.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut until = |want: &dyn Fn(&str) -> bool, what: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    seen.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no {what} in the demo's output:\n{}", seen.join("\n")),
+            }
+        }
+    };
+    let value = |line: &str| line.split_whitespace().nth(1).unwrap_or_default().to_string();
+    let base = value(&until(&|l| l.trim_start().starts_with("API "), "API line"));
+    let token = value(&until(&|l| l.trim_start().starts_with("token "), "token line"));
+    let config = value(&until(&|l| l.trim_start().starts_with("config "), "config line"));
+    let control = value(&until(
+        &|l| l.trim_start().starts_with("simulator "),
+        "simulator line",
+    ));
+    assert!(std::path::Path::new(&config).exists(), "{config}");
+    let out = simfleet(&["status", "--config", &config]);
+    assert!(
+        out.status.success(),
+        "status against the demo's config: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    until(&|l| l.contains("All samples delivered"), "settled line");
+
+    // The user's own send, as curl would: shown queued, sending, sent…
+    let (_, m) = http(
+        "POST",
+        &format!("{base}/v1/messages"),
+        Some(&token),
+        Some(json!({"to": "+79990001122", "text": "mine"})),
+    );
+    let id = m["id"].as_str().unwrap().to_string();
+    until(
+        &|l| l.starts_with("message") && l.contains(&format!("#{id} ")) && l.contains("delivered"),
+        "delivery of the user's own message",
+    );
+    // A STOP through the simulated network.
+    http(
+        "POST",
+        &format!("{control}/modems/0/sms"),
+        None,
+        Some(json!({"from": "+79990001122", "text": "STOP"})),
+    );
+    until(
+        &|l| l.starts_with("reply") && l.contains("+79990001122") && l.contains("[optout]"),
+        "the STOP",
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while demo.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "demo did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
