@@ -44,6 +44,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
     let expected: BTreeSet<(String, String)> = [
         ("GET", "/healthz"),
         ("GET", "/metrics"),
+        ("GET", "/v1/events"),
         ("GET", "/v1/inbox"),
         ("GET", "/v1/messages"),
         ("POST", "/v1/messages"),
@@ -76,7 +77,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         }
     }
     assert_eq!(ids.len(), expected.len());
-    for path in ["/v1/messages", "/v1/inbox", "/v1/optouts"] {
+    for path in ["/v1/messages", "/v1/inbox", "/v1/optouts", "/v1/events"] {
         for p in spec["paths"][path]["get"]["parameters"].as_array().unwrap() {
             assert_eq!(p["in"], "query", "{path}: {p}");
         }
