@@ -74,7 +74,7 @@ pub async fn consume(
                     .await;
                 match result {
                     Ok(received) => {
-                        info!(imsi = m.imsi.as_deref(), modem = %m.imei, ?received, "received");
+                        info!(imsi = m.imsi.as_deref(), modem = %m.imei, what = received.what(), inbox_id = received.inbox_id(), "received");
                         if let Received::Message { handled, .. } = &received
                             && handled.enqueued > 0
                         {
@@ -90,7 +90,7 @@ pub async fn consume(
                 let now = clock.now_ms();
                 let cfg = config.clone();
                 match store.run(move |s| receive::flush_stale(s, &cfg.rules.keywords, now - timeout_ms, now)).await {
-                    Ok(ids) if !ids.is_empty() => warn!(count = ids.len(), ?ids, "stored messages whose missing parts never came, flagged incomplete"),
+                    Ok(ids) if !ids.is_empty() => warn!(count = ids.len(), inbox_ids = %ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","), "stored messages whose missing parts never came, flagged incomplete"),
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "cannot store incomplete messages"),
                 }

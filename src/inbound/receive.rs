@@ -50,6 +50,27 @@ pub enum Received {
     },
 }
 
+impl Received {
+    /// What arrived, in a word or two (for logs).
+    pub fn what(&self) -> &'static str {
+        match self {
+            Received::Message { .. } => "message",
+            Received::Part => "part of a long message",
+            Received::Duplicate => "duplicate part",
+            Received::Report(_) => "delivery report",
+            Received::Undecodable { .. } => "undecodable PDU",
+        }
+    }
+
+    /// The inbox row it became, if any.
+    pub fn inbox_id(&self) -> Option<i64> {
+        match self {
+            Received::Message { inbox_id, .. } | Received::Undecodable { inbox_id } => Some(*inbox_id),
+            _ => None,
+        }
+    }
+}
+
 /// The sender as the store keeps it, and whether a person can be answered
 /// there: international numbers as E.164, national ones read in `region`,
 /// alphanumeric senders as they are (never answered), short codes never
