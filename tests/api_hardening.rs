@@ -159,27 +159,6 @@ fn slow_headers_are_cut_off() {
     );
 }
 
-/// A CA, and a certificate for localhost/127.0.0.1 signed by it.
-fn make_ca_and_cert(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "simfleet test CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let (ca_path, cert_path, key_path) = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
-    std::fs::write(&ca_path, ca.pem()).unwrap();
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    (ca_path, cert_path, key_path)
-}
-
 fn https_get(port: u16, ca: &Path, path: &str, token: &str) -> (u16, Value) {
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -210,7 +189,7 @@ fn https_get(port: u16, ca: &Path, path: &str, token: &str) -> (u16, Value) {
 fn https_with_our_certificate_and_no_plain_http_on_that_port() {
     let s = Sim::start(1, 20);
     let port = free_port();
-    let (ca, cert, key) = make_ca_and_cert(s.dir.path());
+    let common::tls::TestPki { ca, cert, key } = common::tls::ca_and_cert(s.dir.path());
     let config = write_config(s.dir.path(), port, "");
     let text = std::fs::read_to_string(&config).unwrap().replacen(
         "[api]\n",

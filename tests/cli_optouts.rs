@@ -7,11 +7,9 @@ use simfleet::phone::Msisdn;
 use simfleet::sms::Encoding;
 use simfleet::store::{NewMessage, Status, Store};
 
-#[test]
-fn import_suppresses_and_export_lists() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db.sqlite");
-    let config = dir.path().join("simfleet.toml");
+/// A config in `dir` for the database at `db`.
+fn config_for(dir: &std::path::Path, db: &std::path::Path) -> std::path::PathBuf {
+    let config = dir.join("simfleet.toml");
     std::fs::write(
         &config,
         format!(
@@ -20,6 +18,14 @@ fn import_suppresses_and_export_lists() {
         ),
     )
     .unwrap();
+    config
+}
+
+#[test]
+fn import_suppresses_and_export_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let config = config_for(dir.path(), &db);
     let store = Store::open(&db).unwrap();
     let queued = store
         .enqueue(
@@ -97,15 +103,7 @@ fn import_suppresses_and_export_lists() {
 fn export_neutralises_formulas_a_stranger_could_plant() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db.sqlite");
-    let config = dir.path().join("simfleet.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[storage]\npath = \"{}\"\n[sending]\ndefault_region = \"RU\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
+    let config = config_for(dir.path(), &db);
     let run = |args: &[&str], stdin: Option<&str>| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_simfleet"));
         cmd.args(args).arg("--config").arg(&config);
@@ -141,15 +139,7 @@ fn export_neutralises_formulas_a_stranger_could_plant() {
     );
     // Read back, the export gives the same notes (the quote is ours).
     let dir2 = tempfile::tempdir().unwrap();
-    let config2 = dir2.path().join("simfleet.toml");
-    std::fs::write(
-        &config2,
-        format!(
-            "[storage]\npath = \"{}\"\n[sending]\ndefault_region = \"RU\"\n",
-            dir2.path().join("db").display()
-        ),
-    )
-    .unwrap();
+    let config2 = config_for(dir2.path(), &dir2.path().join("db"));
     let csv = dir2.path().join("back.csv");
     std::fs::write(&csv, &text).unwrap();
     let back = Command::new(env!("CARGO_BIN_EXE_simfleet"))

@@ -40,29 +40,14 @@ fn https_receiver_with_its_own_ca_gets_signed_events_and_redirects_are_not_follo
     let s = Sim::start(1, 20);
     let dir = s.dir.path();
     // The receiver's CA and its certificate for localhost.
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "receiver CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    let pki = common::tls::ca_and_cert(dir);
 
     let hits: Hits = Arc::default();
     let port = free_port();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let receiver = {
         let hits = hits.clone();
-        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let (cert, key) = (pki.cert.clone(), pki.key.clone());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async move {
@@ -80,7 +65,7 @@ fn https_receiver_with_its_own_ca_gets_signed_events_and_redirects_are_not_follo
     };
 
     let secret = "0123456789abcdef-secret";
-    let ca = dir.join("ca.pem").display().to_string();
+    let ca = pki.ca.display().to_string();
     let webhooks = format!(
         "[[webhook]]\nurl = \"https://localhost:{port}/hook?r=trusted\"\nsecret = \"{secret}\"\nca_file = \"{ca}\"\nevents = [\"status\"]\n\
          [[webhook]]\nurl = \"https://localhost:{port}/moved\"\nsecret = \"{secret}\"\nca_file = \"{ca}\"\nevents = [\"status\"]\n\
