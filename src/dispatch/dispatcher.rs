@@ -35,6 +35,10 @@ pub struct DispatchConfig {
     pub sim_problem_cooldown: Duration,
     /// Rest for a SIM whose error rate climbed.
     pub error_rate_cooldown: Duration,
+    /// Wait before the rest of a message whose later part the SIM refused
+    /// is tried again through that SIM: doubling per attempt from the first
+    /// value up to the second (until the message's validity runs out).
+    pub part_retry_backoff: (Duration, Duration),
 }
 
 impl Default for DispatchConfig {
@@ -46,6 +50,7 @@ impl Default for DispatchConfig {
             gateway_id: "simfleet".into(),
             sim_problem_cooldown: Duration::from_secs(30 * 60),
             error_rate_cooldown: Duration::from_secs(10 * 60),
+            part_retry_backoff: (Duration::from_secs(2), Duration::from_secs(60)),
         }
     }
 }
@@ -693,7 +698,10 @@ impl Dispatcher {
             Ok(None) => {}
             Err(e) => {
                 let reason = format!("cannot check the opt-out list: {e}");
-                return (self.not_sent_yet(c, SendFailure::RetryElsewhere, reason, c.resume_from), None);
+                return (
+                    self.not_sent_yet(c, SendFailure::RetryElsewhere, reason, c.resume_from),
+                    None,
+                );
             }
         }
         let to = match Address::parse_number(&c.recipient) {
@@ -807,7 +815,13 @@ impl Dispatcher {
     /// Part `seq` was certainly not sent. Before any part went, the message
     /// may go anywhere; after, it waits for this SIM (with a backoff while
     /// the SIM is there and refusing), unless the refusal is permanent.
-    fn not_sent_yet(&self, c: &crate::store::ClaimedMessage, failure: SendFailure, reason: String, seq: usize) -> Outcome {
+    fn not_sent_yet(
+        &self,
+        c: &crate::store::ClaimedMessage,
+        failure: SendFailure,
+        reason: String,
+        seq: usize,
+    ) -> Outcome {
         if seq == 1 {
             return match failure {
                 SendFailure::Permanent => Outcome::Failed(reason),
@@ -821,12 +835,18 @@ impl Dispatcher {
                 c.segments
             ));
         }
-        // Backoff 2 s, 4 s, … 60 s by attempt, unless the modem is gone:
-        // then its return (a status change) is what wakes the dispatcher.
-        let backoff_ms = (2_000i64 << c.attempts.saturating_sub(1).min(5)).min(60_000);
-        let retry_at = Some(self.shared.clock.now_ms() + backoff_ms);
+        // Doubling by attempt, unless the modem is gone: then its return
+        // (a status change) is what wakes the dispatcher (see `send`).
+        let (first, most) = self.shared.config.part_retry_backoff;
+        let backoff = first
+            .saturating_mul(1 << c.attempts.saturating_sub(1).min(16))
+            .min(most);
+        let retry_at = Some(self.shared.clock.now_ms() + backoff.as_millis() as i64);
         Outcome::Hold {
-            reason: format!("part {seq} of {} not sent ({reason}): {parts}; waiting to send the rest through the same SIM", c.segments),
+            reason: format!(
+                "part {seq} of {} not sent ({reason}): {parts}; waiting to send the rest through the same SIM",
+                c.segments
+            ),
             failure: Some(failure),
             retry_at,
         }
@@ -838,7 +858,9 @@ enum Outcome {
     Suppressed(String),
     /// Every part was written; `unknown` are those that may not have
     /// reached the network (then the message is `unknown`, naming them).
-    Sent { unknown: Vec<usize> },
+    Sent {
+        unknown: Vec<usize>,
+    },
     /// Parts went; the rest certainly did not and wait for the same SIM
     /// (`failure`: its refusal, if it refused; `retry_at`: not before).
     Hold {

@@ -91,7 +91,9 @@ fn some_parts(parts: &[usize]) -> String {
 /// from `next` on were not sent. E.g. "parts 1–2 of 4 reached the network,
 /// part 3 may have, part 4 was not sent".
 pub fn describe_parts(total: usize, unknown: &[usize], next: usize) -> String {
-    let sent: Vec<usize> = (1..next.min(total + 1)).filter(|p| !unknown.contains(p)).collect();
+    let sent: Vec<usize> = (1..next.min(total + 1))
+        .filter(|p| !unknown.contains(p))
+        .collect();
     let not_sent: Vec<usize> = (next.max(1)..=total).collect();
     let mut out = Vec::new();
     if sent.is_empty() {
@@ -125,7 +127,11 @@ pub(super) fn progress(conn: &rusqlite::Connection, id: i64) -> Result<(usize, V
 }
 
 /// [`describe_parts`] from what is recorded of message `id`.
-pub(super) fn parts_summary(conn: &rusqlite::Connection, id: i64, total: usize) -> Result<String, StoreError> {
+pub(super) fn parts_summary(
+    conn: &rusqlite::Connection,
+    id: i64,
+    total: usize,
+) -> Result<String, StoreError> {
     let (next, unknown) = progress(conn, id)?;
     Ok(describe_parts(total, &unknown, next))
 }
@@ -247,7 +253,15 @@ impl Store {
                     send_at = coalesce(?6, send_at), expires_at = coalesce(expires_at, ?7)
              WHERE id = ?1",
         )?
-        .execute(params![id, status.as_str(), imsi, reason, now, retry_at, now + HOLD_LIMIT_MS])?;
+        .execute(params![
+            id,
+            status.as_str(),
+            imsi,
+            reason,
+            now,
+            retry_at,
+            now + HOLD_LIMIT_MS
+        ])?;
         if sim_error {
             tx.prepare_cached("UPDATE sims SET failed_total = failed_total + 1 WHERE imsi = ?1")?
                 .execute([imsi])?;

@@ -22,7 +22,8 @@ pub struct Recovered {
 
 /// A message without a recorded reference (claimed before part progress
 /// was kept) cannot be resumed identically.
-const WHOLE: &str = "the gateway stopped while this message was being sent; it may have been sent, so it is not sent again";
+const WHOLE: &str =
+    "the gateway stopped while this message was being sent; it may have been sent, so it is not sent again";
 
 impl Store {
     /// Settles every `sending` message as described in the module docs.
@@ -83,7 +84,13 @@ impl Store {
     }
 }
 
-fn settle(tx: &rusqlite::Transaction<'_>, id: i64, status: &str, reason: &str, now: i64) -> Result<(), StoreError> {
+fn settle(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    status: &str,
+    reason: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE messages SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1")?
         .execute(params![id, status, reason, now])?;
     tx.prepare_cached("INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, ?2, ?3, ?4)")?
