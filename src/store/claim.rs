@@ -360,9 +360,14 @@ fn claim_one(
         };
         let attempts = row.attempts;
         let reason = if resume_from > 1 {
+            let rest = if resume_from >= row.segments {
+                format!("part {resume_from}")
+            } else {
+                format!("parts {resume_from}–{}", row.segments)
+            };
             format!(
-                "attempt {attempts} via SIM {imsi} (modem {imei} at {port}): parts {resume_from}–{} of {} with reference {concat_ref}",
-                row.segments, row.segments
+                "attempt {attempts} via SIM {imsi} (modem {imei} at {port}): {rest} of {} with reference {concat_ref}",
+                row.segments
             )
         } else {
             format!("attempt {attempts} via SIM {imsi} (modem {imei} at {port})")
