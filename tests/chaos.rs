@@ -6,6 +6,9 @@
 //! reference, and no message that reached the network in part left
 //! incomplete unless the part in flight at a kill was itself lost.
 //!
+//! Also: `+CMS ERROR` on part 3 of 4, set through the simulator's control
+//! API, against the real daemon.
+//!
 //! `chaos_run_like_issue_10` is the issue's run (2,000 messages, a third
 //! of them multi-part, 20 kills); it is `#[ignore]`d because it takes a few
 //! minutes. Run it with
@@ -303,4 +306,64 @@ fn chaos_run_like_issue_10() {
         (0, 0, 0, 0),
         "{f:?}"
     );
+}
+
+#[test]
+fn cms_error_on_part_3_of_4_through_the_control_api_is_retried_on_the_same_sim() {
+    // Three refusals: more than a few quick retries would survive; the
+    // daemon's own backoff (2 s, 4 s, 8 s) waits them out.
+    let s = Sim::start(2, 20);
+    for m in 0..2 {
+        let f = s.post(
+            &format!("/modems/{m}/faults"),
+            json!({"part_fault": {"part": 3, "times": 3}}),
+        );
+        assert_eq!(
+            f["part_fault"],
+            json!({"part": 3, "times": 3, "code": 500, "unanswered": false})
+        );
+    }
+    let config = write_config(s.dir.path(), free_port(), "");
+    let g = Gateway::start(&config);
+    g.wait_ready_modems(2);
+    let to = recipient(999_999);
+    let (code, r) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": to, "text": text(7, 4)})),
+    );
+    assert_eq!(code, 202, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let m = loop {
+        let (_, m) = g.call("GET", &format!("/v1/messages/{id}"), None);
+        if m["status"] != "queued" && m["status"] != "sending" && m["status"] != "scheduled" {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "not settled: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(m["status"], "sent", "{m}");
+    let parts: Vec<(u64, u64, u64)> = s
+        .ledger()
+        .iter()
+        .filter(|e| tail(e["recipient"].as_str().unwrap_or("")) == tail(&to))
+        .map(|e| {
+            (
+                e["modem"].as_u64().unwrap(),
+                e["concat"][0].as_u64().unwrap(),
+                e["concat"][2].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(parts.len(), 4, "{parts:?}");
+    assert!(
+        parts.iter().all(|p| (p.0, p.1) == (parts[0].0, parts[0].1)),
+        "{parts:?}"
+    );
+    let mut seqs: Vec<u64> = parts.iter().map(|p| p.2).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    let history = m["history"].to_string();
+    assert!(history.contains("part 3 of 4 not sent"), "{history}");
 }
