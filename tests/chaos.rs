@@ -367,3 +367,70 @@ fn cms_error_on_part_3_of_4_through_the_control_api_is_retried_on_the_same_sim()
     let history = m["history"].to_string();
     assert!(history.contains("part 3 of 4 not sent"), "{history}");
 }
+
+#[test]
+fn sigterm_mid_long_message_stops_between_parts_and_the_restart_sends_the_rest() {
+    let s = Sim::start(1, 300);
+    let config = write_config(s.dir.path(), free_port(), "");
+    let db = s.dir.path().join("db.sqlite");
+    let mut g = Gateway::start(&config);
+    g.wait_ready_modems(1);
+    let to = recipient(888_888);
+    let (code, r) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": to, "text": text(8, 6)})),
+    );
+    assert_eq!(code, 202, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.ledger().len() < 2 {
+        assert!(Instant::now() < deadline, "parts did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut child = g.proc.take().unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    // It stopped between parts: the rest waits, on disk, for the same SIM.
+    let at_stop = s.ledger().len();
+    assert!(at_stop < 6, "it sent the whole message before stopping");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (status, pinned): (String, Option<String>) = conn
+        .query_row(
+            "SELECT status, pinned_imsi FROM messages WHERE id = ?1",
+            [id.parse::<i64>().unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(status, "queued");
+    assert!(pinned.is_some());
+    drop(conn);
+    let g = Gateway::start(&config);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, m) = g.call("GET", &format!("/v1/messages/{id}"), None);
+        if m["status"] == "sent" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not sent: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut seqs: Vec<(u64, u64)> = s
+        .ledger()
+        .iter()
+        .map(|e| (e["concat"][0].as_u64().unwrap(), e["concat"][2].as_u64().unwrap()))
+        .collect();
+    seqs.sort_unstable();
+    let r = seqs[0].0;
+    assert_eq!(seqs, (1..=6).map(|k| (r, k)).collect::<Vec<_>>());
+}
