@@ -250,7 +250,8 @@ impl Store {
     }
 }
 
-/// A message every part of which the network accepted, to be recorded.
+/// A message every part of which was written (and, but for
+/// `unknown_parts`, accepted by the network), to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentRecord {
     /// Message id.
@@ -294,6 +295,17 @@ fn claim_one(
         return Ok(None);
     }
     {
+        struct Row {
+            recipient: String,
+            text: String,
+            status_report: bool,
+            attempts: u32,
+            expires_at: Option<i64>,
+            segments: usize,
+            encoding: String,
+            pinned: bool,
+            concat_ref: Option<i64>,
+        }
         // A message some parts of which went is claimed only by their SIM.
         let claimed = tx
             .prepare_cached(
@@ -318,17 +330,6 @@ fn claim_one(
                 })
             })
             .optional()?;
-        struct Row {
-            recipient: String,
-            text: String,
-            status_report: bool,
-            attempts: u32,
-            expires_at: Option<i64>,
-            segments: usize,
-            encoding: String,
-            pinned: bool,
-            concat_ref: Option<i64>,
-        }
         let Some(row) = claimed else {
             return Ok(None);
         };
