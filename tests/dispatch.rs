@@ -10,7 +10,7 @@ use simfleet::dispatch::{DispatchConfig, Dispatcher, SimPolicy, SystemClock};
 use simfleet::modem::{self, ModemConfig, ModemState, actor::wait_for};
 use simfleet::phone::Msisdn;
 use simfleet::sim::in_process::InProcessConnector;
-use simfleet::sim::modem::{Faults, Ledger, SimModem};
+use simfleet::sim::modem::{Faults, Ledger, PartFault, SimModem};
 use simfleet::sim::profile::SimProfile;
 use simfleet::sms::Encoding;
 use simfleet::store::{NewMessage, Status, Store};
@@ -21,7 +21,9 @@ struct Gateway {
     ledger: Arc<Ledger>,
     sims: Vec<Arc<SimModem>>,
     connectors: Vec<Arc<InProcessConnector>>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    handles: Vec<modem::ModemHandle>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    run: tokio::task::JoinHandle<()>,
 }
 
 async fn gateway(n: usize, policy: SimPolicy, config: DispatchConfig) -> Gateway {
@@ -30,6 +32,7 @@ async fn gateway(n: usize, policy: SimPolicy, config: DispatchConfig) -> Gateway
     let ledger = Arc::new(Ledger::default());
     let mut sims = Vec::new();
     let mut connectors = Vec::new();
+    let mut handles = Vec::new();
     for i in 0..n {
         let sim = Arc::new(SimModem::new(
             i,
@@ -54,12 +57,13 @@ async fn gateway(n: usize, policy: SimPolicy, config: DispatchConfig) -> Gateway
             None,
         );
         assert!(wait_for(&handle, Duration::from_secs(10), |s| s.state == ModemState::Ready).await);
-        dispatcher.add_modem(handle, policy);
+        dispatcher.add_modem(handle.clone(), policy);
+        handles.push(handle);
         sims.push(sim);
         connectors.push(connector);
     }
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(dispatcher.clone().run(
+    let run = tokio::spawn(dispatcher.clone().run(
         async {
             let _ = stopped.await;
         },
@@ -71,7 +75,9 @@ async fn gateway(n: usize, policy: SimPolicy, config: DispatchConfig) -> Gateway
         ledger,
         sims,
         connectors,
-        _stop: stop,
+        handles,
+        stop: Some(stop),
+        run,
     }
 }
 
@@ -393,4 +399,241 @@ async fn unplugged_modem_work_is_finished_by_the_others() {
     let sent = statuses.iter().filter(|s| **s == Status::Sent).count();
     assert!(sent >= 59, "only {sent} sent");
     assert!(ledger.iter().filter(|e| e.modem != 1).count() >= 40);
+}
+
+/// Quick retries for tests: a refused later part is tried again after 50 ms.
+fn fast_retries() -> DispatchConfig {
+    DispatchConfig {
+        part_retry_backoff: (Duration::from_millis(50), Duration::from_millis(200)),
+        ..DispatchConfig::default()
+    }
+}
+
+/// A GSM 7-bit text of exactly `parts` segments (153 characters each).
+fn long_text(parts: usize, tag: &str) -> String {
+    let body: String = (0..parts * 153 - tag.len() - 5)
+        .map(|i| char::from(b'a' + (i / 153 % 26) as u8))
+        .collect();
+    let text = format!("{tag} {body}");
+    assert_eq!(
+        simfleet::sms::plan(&text, &Default::default())
+            .unwrap()
+            .segment_count(),
+        parts
+    );
+    text
+}
+
+/// The parts of the message to `to` that reached the network:
+/// (modem, reference, total, seq), in order of acceptance.
+fn parts_to(ledger: &Ledger, to: &str) -> Vec<(usize, u16, u8, u8)> {
+    ledger
+        .entries()
+        .iter()
+        .filter(|e| e.recipient == to)
+        .map(|e| {
+            let (r, total, seq) = e.concat.expect("a part");
+            (e.modem, r, total, seq)
+        })
+        .collect()
+}
+
+/// Every part at most once, all through one SIM with one reference.
+fn one_sim_one_ref_no_repeats(parts: &[(usize, u16, u8, u8)]) -> Vec<u8> {
+    assert!(
+        parts.iter().all(|p| (p.0, p.1) == (parts[0].0, parts[0].1)),
+        "parts went through different SIMs or references: {parts:?}"
+    );
+    let mut seqs: Vec<u8> = parts.iter().map(|p| p.3).collect();
+    seqs.sort_unstable();
+    let n = seqs.len();
+    seqs.dedup();
+    assert_eq!(n, seqs.len(), "a part was sent twice: {parts:?}");
+    seqs
+}
+
+fn history_says(g: &Gateway, id: i64, words: &str) -> bool {
+    let (_, history) = g.store.message(id).unwrap().unwrap();
+    history
+        .iter()
+        .any(|e| e.reason.as_deref().unwrap_or("").contains(words))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_part_refused_again_and_again_is_retried_through_the_same_sim_with_the_same_reference() {
+    let g = gateway(2, SimPolicy::default(), fast_retries()).await;
+    for s in &g.sims {
+        // More refusals than a few quick tries would survive.
+        s.set_faults(Faults {
+            noise: false,
+            part_fault: Some(PartFault {
+                part: 3,
+                times: 4,
+                code: 500,
+                unanswered: false,
+            }),
+            ..Faults::default()
+        });
+    }
+    let to = "+79167000001";
+    let id = g.enqueue(to, &long_text(4, "refused"));
+    g.settle(&[id]).await;
+    let (m, _) = g.store.message(id).unwrap().unwrap();
+    assert_eq!(m.status, Status::Sent, "{:?}", m.error);
+    let parts = parts_to(&g.ledger, to);
+    assert_eq!(one_sim_one_ref_no_repeats(&parts), [1, 2, 3, 4]);
+    assert!(history_says(&g, id, "part 3 of 4 not sent"));
+    assert!(history_says(&g, id, "parts 1–2 of 4 reached the network"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_refusal_of_a_later_part_fails_naming_the_parts_that_went() {
+    let g = gateway(2, SimPolicy::default(), fast_retries()).await;
+    for s in &g.sims {
+        s.set_faults(Faults {
+            noise: false,
+            part_fault: Some(PartFault {
+                part: 2,
+                times: 1,
+                code: 1, // unassigned number: no SIM will do better
+                unanswered: false,
+            }),
+            ..Faults::default()
+        });
+    }
+    let to = "+79167000002";
+    let id = g.enqueue(to, &long_text(3, "permanent"));
+    g.settle(&[id]).await;
+    let (m, _) = g.store.message(id).unwrap().unwrap();
+    assert_eq!(m.status, Status::Failed);
+    let error = m.error.unwrap();
+    assert!(
+        error.contains("part 2 of 3 refused") && error.contains("part 1 of 3 reached the network"),
+        "{error}"
+    );
+    assert_eq!(one_sim_one_ref_no_repeats(&parts_to(&g.ledger, to)), [1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_middle_part_is_not_repeated_and_the_parts_after_it_still_go() {
+    let g = gateway(2, SimPolicy::default(), fast_retries()).await;
+    for s in &g.sims {
+        s.set_faults(Faults {
+            noise: false,
+            part_fault: Some(PartFault {
+                part: 2,
+                times: 1,
+                code: 500,
+                unanswered: true,
+            }),
+            ..Faults::default()
+        });
+    }
+    let to = "+79167000003";
+    let id = g.enqueue(to, &long_text(3, "ambiguous"));
+    g.settle(&[id]).await;
+    let (m, _) = g.store.message(id).unwrap().unwrap();
+    assert_eq!(m.status, Status::Unknown);
+    let error = m.error.unwrap();
+    assert!(error.contains("part 2 may have"), "{error}");
+    assert_eq!(one_sim_one_ref_no_repeats(&parts_to(&g.ledger, to)), [1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unplug_mid_message_waits_for_the_same_sim_and_sends_the_rest_when_it_returns() {
+    let g = gateway(2, SimPolicy::default(), fast_retries()).await;
+    for s in &g.sims {
+        s.set_faults(Faults {
+            noise: false,
+            latency_ms: Some(80),
+            ..Faults::default()
+        });
+    }
+    let to = "+79167000004";
+    let id = g.enqueue(to, &long_text(6, "unplug"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while parts_to(&g.ledger, to).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "parts did not start");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let modem = parts_to(&g.ledger, to)[0].0;
+    g.connectors[modem].unplug();
+    // Longer than a few quick retries: the rest waits, nowhere else.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        matches!(g.status(id), Status::Queued | Status::Scheduled),
+        "{:?}",
+        g.store.message(id).unwrap().unwrap()
+    );
+    let before = parts_to(&g.ledger, to);
+    assert!(before.len() < 6);
+    g.connectors[modem].replug();
+    g.settle(&[id]).await;
+    let parts = parts_to(&g.ledger, to);
+    let seqs = one_sim_one_ref_no_repeats(&parts);
+    assert_eq!(parts[0].0, modem);
+    match g.status(id) {
+        Status::Sent => assert_eq!(seqs, [1, 2, 3, 4, 5, 6]),
+        // The part being written when the line went may be lost; never
+        // the ones after it.
+        Status::Unknown => {
+            assert!(seqs.len() >= 5 && seqs.contains(&6), "{seqs:?}");
+        }
+        other => panic!("ended {other:?}: {:?}", g.store.message(id).unwrap().unwrap().1),
+    }
+    assert!(history_says(&g, id, "through the same SIM"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_mid_message_stops_between_parts_and_the_next_start_sends_the_rest() {
+    let mut g = gateway(1, SimPolicy::default(), fast_retries()).await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        latency_ms: Some(150),
+        ..Faults::default()
+    });
+    let to = "+79167000005";
+    let id = g.enqueue(to, &long_text(8, "shutdown"));
+    while parts_to(&g.ledger, to).len() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // It stops between parts rather than racing the drain with the rest.
+    drop(g.stop.take());
+    tokio::time::timeout(Duration::from_secs(7), &mut g.run)
+        .await
+        .expect("the dispatcher stops")
+        .unwrap();
+    let sent_by_then = parts_to(&g.ledger, to).len();
+    let (m, _) = g.store.message(id).unwrap().unwrap();
+    assert_eq!(
+        m.status,
+        Status::Queued,
+        "{:?}",
+        g.store.message(id).unwrap().unwrap().1
+    );
+    assert!(sent_by_then < 8);
+    assert!(history_says(&g, id, "the gateway is stopping"));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        parts_to(&g.ledger, to).len(),
+        sent_by_then,
+        "a part went after the stop"
+    );
+
+    // The next start: nothing to recover, the rest goes through the same SIM.
+    assert_eq!(g.store.recover(now()).unwrap(), Default::default());
+    let next = Dispatcher::new(g.store.clone(), Arc::new(SystemClock), fast_retries()).unwrap();
+    next.add_modem(g.handles[0].clone(), SimPolicy::default());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(next.clone().run(
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(5),
+    ));
+    next.wake();
+    g.settle(&[id]).await;
+    assert_eq!(g.status(id), Status::Sent);
+    let parts = parts_to(&g.ledger, to);
+    assert_eq!(one_sim_one_ref_no_repeats(&parts), [1, 2, 3, 4, 5, 6, 7, 8]);
 }

@@ -3,7 +3,10 @@
 
 use simfleet::phone::Msisdn;
 use simfleet::sms::Encoding;
-use simfleet::store::{EnqueueError, NewMessage, SimSeen, Status, Store};
+use simfleet::store::{
+    ClaimRequest, EnqueueError, NewMessage, PartSent, Recovered, ReportIn, ReportOutcome, SentRecord,
+    SimSeen, Status, Store,
+};
 
 fn msg(to: &str, text: &str) -> NewMessage {
     NewMessage {
@@ -205,7 +208,7 @@ fn crash_while_sending_becomes_unknown_after_reopen() {
         (a, b)
     };
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.recover(10).unwrap(), 1);
+    assert_eq!(s.recover(10).unwrap().unknown, 1);
     let (row, history) = s.message(sending).unwrap().unwrap();
     assert_eq!(row.status, Status::Unknown);
     assert!(
@@ -219,5 +222,169 @@ fn crash_while_sending_becomes_unknown_after_reopen() {
     );
     assert_eq!(s.message(queued).unwrap().unwrap().0.status, Status::Queued);
     // Recovery is idempotent.
-    assert_eq!(s.recover(11).unwrap(), 0);
+    assert_eq!(s.recover(11).unwrap(), Recovered::default());
+}
+
+fn long(to: &str, segments: usize) -> NewMessage {
+    NewMessage {
+        segments,
+        ..msg(to, "long")
+    }
+}
+
+fn part(id: i64, seq: usize, concat_ref: u16, mr: u8, at: i64) -> PartSent {
+    PartSent {
+        message_id: id,
+        seq,
+        imsi: "A".into(),
+        concat_ref,
+        message_ref: Some(mr),
+        at,
+    }
+}
+
+#[test]
+fn crash_mid_long_message_resumes_after_the_part_in_flight_through_the_same_sim_and_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("simfleet.db");
+    let (id, concat_ref) = {
+        let s = Store::open(&path).unwrap();
+        sim(&s, "A");
+        sim(&s, "B");
+        let id = s.enqueue(&long("+79161234567", 4), 1).unwrap().id;
+        let c = s.claim(id, "A", "i", "p", "gw", 2).unwrap().unwrap();
+        assert_eq!((c.resume_from, c.segments), (1, 4));
+        s.record_part_sent(&part(id, 1, c.concat_ref, 7, 3)).unwrap();
+        s.record_part_sent(&part(id, 2, c.concat_ref, 8, 4)).unwrap();
+        // Killed while part 3 was being written.
+        (id, c.concat_ref)
+    };
+    let s = Store::open(&path).unwrap();
+    assert_eq!(
+        s.recover(10).unwrap(),
+        Recovered {
+            unknown: 0,
+            resumed: 1
+        }
+    );
+    let (row, history) = s.message(id).unwrap().unwrap();
+    assert_eq!(row.status, Status::Queued);
+    let reason = history.last().unwrap().reason.clone().unwrap();
+    assert!(
+        reason.contains("part 3 of 4 was being sent")
+            && reason.contains("parts 1–2 of 4 reached the network")
+            && reason.contains("part 3 may have")
+            && reason.contains("part 4 was not sent"),
+        "{reason}"
+    );
+    let cand = s.candidates(10).unwrap();
+    assert_eq!(cand[0].pinned_imsi.as_deref(), Some("A"));
+    assert_eq!(cand[0].segments, 1, "only part 4 is left to send");
+    // Another SIM may not take it; its own does, same reference, from part 4.
+    assert!(s.claim(id, "B", "j", "q", "gw", 11).unwrap().is_none());
+    let c = s.claim(id, "A", "i", "p2", "gw", 12).unwrap().unwrap();
+    assert_eq!(
+        (c.resume_from, c.concat_ref, c.unknown_parts.clone()),
+        (4, concat_ref, vec![3])
+    );
+    // Part 4 goes: every part was written, but part 3 may be missing.
+    s.finish_and_claim(
+        Some(&SentRecord {
+            id,
+            imsi: "A".into(),
+            segments: 1,
+            today: "d".into(),
+            last_part: Some(part(id, 4, concat_ref, 9, 13)),
+            unknown_parts: c.unknown_parts,
+        }),
+        &[] as &[ClaimRequest<'_>],
+        "gw",
+        14,
+    )
+    .unwrap();
+    let (row, _) = s.message(id).unwrap().unwrap();
+    assert_eq!(row.status, Status::Unknown);
+    assert!(row.error.unwrap().contains("part 3 may have"));
+    // Reports still match the parts that went, before and after the restart.
+    let report = |mr: u8| ReportIn {
+        imsi: Some("A".into()),
+        message_ref: mr,
+        recipient: "+79161234567".into(),
+        status_code: 0,
+        category: simfleet::sms::StatusCategory::Delivered,
+        description: "delivered".into(),
+        submitted_at: None,
+        discharge_at: Some(20),
+        pdu: "00".into(),
+    };
+    for mr in [7, 8, 9] {
+        assert!(matches!(
+            s.apply_report(&report(mr), 20).unwrap(),
+            ReportOutcome::Matched { message_id, .. } if message_id == id
+        ));
+    }
+    // Part 3's fate is still not known: the message does not claim delivery.
+    assert_eq!(s.message(id).unwrap().unwrap().0.status, Status::Unknown);
+    assert_eq!(s.recover(30).unwrap(), Recovered::default());
+}
+
+#[test]
+fn crash_on_the_last_part_is_unknown_and_nothing_is_sent_again() {
+    let s = Store::open_in_memory().unwrap();
+    sim(&s, "A");
+    let id = s.enqueue(&long("+79161234567", 2), 1).unwrap().id;
+    let c = s.claim(id, "A", "i", "p", "gw", 2).unwrap().unwrap();
+    s.record_part_sent(&part(id, 1, c.concat_ref, 7, 3)).unwrap();
+    assert_eq!(s.recover(10).unwrap().unknown, 1);
+    let (row, _) = s.message(id).unwrap().unwrap();
+    assert_eq!(row.status, Status::Unknown);
+    assert!(row.error.unwrap().contains("part 2 of 2 was being sent"));
+    assert!(s.candidates(10).unwrap().is_empty());
+}
+
+#[test]
+fn the_rest_waiting_for_a_sim_that_never_returns_fails_at_the_expiry_naming_the_parts() {
+    let s = Store::open_in_memory().unwrap();
+    sim(&s, "A");
+    let m = NewMessage {
+        expires_at: Some(1_000),
+        ..long("+79161234567", 3)
+    };
+    let id = s.enqueue(&m, 1).unwrap().id;
+    let c = s.claim(id, "A", "i", "p", "gw", 2).unwrap().unwrap();
+    s.record_part_sent(&part(id, 1, c.concat_ref, 7, 3)).unwrap();
+    s.hold_for_sim(
+        id,
+        "A",
+        "part 2 of 3 not sent (modem is disconnected)",
+        None,
+        true,
+        4,
+    )
+    .unwrap();
+    assert_eq!(s.message(id).unwrap().unwrap().0.status, Status::Queued);
+    assert_eq!(s.next_expiry().unwrap(), Some(1_000));
+    assert_eq!(s.expire_due(999).unwrap(), Vec::<i64>::new());
+    assert_eq!(s.expire_due(1_000).unwrap(), vec![id]);
+    let (row, _) = s.message(id).unwrap().unwrap();
+    assert_eq!(row.status, Status::Failed);
+    let error = row.error.unwrap();
+    assert!(
+        error.contains("part 1 of 3 reached the network")
+            && error.contains("parts 2–3 were not sent")
+            && error.contains("SIM A"),
+        "{error}"
+    );
+}
+
+#[test]
+fn without_a_validity_the_rest_waits_a_bounded_time() {
+    let s = Store::open_in_memory().unwrap();
+    sim(&s, "A");
+    let id = s.enqueue(&long("+79161234567", 3), 1).unwrap().id;
+    let c = s.claim(id, "A", "i", "p", "gw", 2).unwrap().unwrap();
+    s.record_part_sent(&part(id, 1, c.concat_ref, 7, 3)).unwrap();
+    s.hold_for_sim(id, "A", "part 2 of 3 not sent", None, false, 4)
+        .unwrap();
+    assert_eq!(s.next_expiry().unwrap(), Some(4 + simfleet::store::HOLD_LIMIT_MS));
 }

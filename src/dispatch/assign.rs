@@ -1,7 +1,9 @@
 //! Which idle SIM takes which queued message, pure. Round-robin over SIMs
 //! so wear is even; a recipient sticks to the SIM it heard from while that
 //! SIM can send (replies, votes and STOPs come back to the number it knows);
-//! a message a SIM just failed goes to another SIM when there is one.
+//! a message a SIM just failed goes to another SIM when there is one; the
+//! rest of a message whose first parts went waits for their SIM, whatever
+//! else could send it (the handset joins parts by sender and reference).
 
 use crate::store::Candidate;
 
@@ -35,6 +37,19 @@ pub fn assign(candidates: &[Candidate], sims: &mut [SimView], cursor: &mut usize
     for c in candidates {
         if !sims.iter().any(|s| s.usable && s.idle) {
             break;
+        }
+        if let Some(pin) = c.pinned_imsi.as_deref() {
+            if let Some(i) = sims
+                .iter()
+                .position(|s| s.imsi == pin && s.usable && s.idle && s.fits(c.segments))
+            {
+                sims[i].idle = false;
+                if let Some(cap) = &mut sims[i].capacity {
+                    *cap -= c.segments as u64;
+                }
+                out.push((c.id, i));
+            }
+            continue;
         }
         // A recipient with a usable sticky SIM waits for that SIM.
         let sticky = c
@@ -95,6 +110,7 @@ mod tests {
             segments: 1,
             sticky_imsi: sticky.map(Into::into),
             avoid_imsi: avoid.map(Into::into),
+            pinned_imsi: None,
         }
     }
 
@@ -169,5 +185,23 @@ mod tests {
         let mut sims = vec![sim("A"), sim("B")];
         let cands: Vec<_> = (0..5).map(|i| cand(i, None, None)).collect();
         assert_eq!(assign(&cands, &mut sims, &mut cursor).len(), 2);
+    }
+
+    #[test]
+    fn the_rest_of_a_cut_message_waits_for_the_sim_its_parts_went_through() {
+        let mut cursor = 0;
+        let pinned = Candidate {
+            pinned_imsi: Some("B".into()),
+            // Even a sticky recipient or an avoided SIM does not move it.
+            ..cand(1, Some("A"), Some("B"))
+        };
+        let mut sims = vec![sim("A"), sim("B"), sim("C")];
+        sims[1].usable = false; // B unplugged or cooling down
+        assert!(assign(std::slice::from_ref(&pinned), &mut sims, &mut cursor).is_empty());
+        let mut sims = vec![sim("A"), sim("B"), sim("C")];
+        sims[1].idle = false;
+        assert!(assign(std::slice::from_ref(&pinned), &mut sims, &mut cursor).is_empty());
+        let mut sims = vec![sim("A"), sim("B"), sim("C")];
+        assert_eq!(assign(&[pinned], &mut sims, &mut cursor), [(1, 1)]);
     }
 }

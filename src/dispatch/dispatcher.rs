@@ -18,7 +18,7 @@ use super::limits::{ErrorRate, MinuteWindow, SimPolicy};
 use crate::at::SendFailure;
 use crate::modem::{ModemHandle, ModemState, ModemStatus, SendError};
 use crate::sms::{self, Address, SplitOptions, SubmitOptions};
-use crate::store::{ClaimRequest, PartSent, SentRecord, SimSeen, Store, StoreError};
+use crate::store::{ClaimRequest, PartSent, SentRecord, SimSeen, Store, StoreError, describe_parts};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -35,6 +35,10 @@ pub struct DispatchConfig {
     pub sim_problem_cooldown: Duration,
     /// Rest for a SIM whose error rate climbed.
     pub error_rate_cooldown: Duration,
+    /// Wait before the rest of a message whose later part the SIM refused
+    /// is tried again through that SIM: doubling per attempt from the first
+    /// value up to the second (until the message's validity runs out).
+    pub part_retry_backoff: (Duration, Duration),
 }
 
 impl Default for DispatchConfig {
@@ -46,6 +50,7 @@ impl Default for DispatchConfig {
             gateway_id: "simfleet".into(),
             sim_problem_cooldown: Duration::from_secs(30 * 60),
             error_rate_cooldown: Duration::from_secs(10 * 60),
+            part_retry_backoff: (Duration::from_secs(2), Duration::from_secs(60)),
         }
     }
 }
@@ -538,22 +543,48 @@ impl Dispatcher {
         let id = job.claimed.id;
         let imsi = job.imsi.clone();
         let mut cool: Option<(Duration, String)> = None;
-        let ok = matches!(outcome, Outcome::Sent);
+        let ok = matches!(&outcome, Outcome::Sent { unknown } if unknown.is_empty());
         // Not the SIM's doing: does not count for or against it.
-        let judged = !matches!(outcome, Outcome::Suppressed(_));
+        let judged = !matches!(
+            outcome,
+            Outcome::Suppressed(_) | Outcome::Hold { failure: None, .. }
+        );
         let mut finished: Option<SentRecord> = None;
         let result = match outcome {
-            Outcome::Sent => {
+            Outcome::Sent { unknown } => {
                 // Recorded below, together with this SIM's next claim.
-                info!(msg_id = id, imsi = %imsi, segments = job.segments, "message sent");
+                if unknown.is_empty() {
+                    info!(msg_id = id, imsi = %imsi, segments = job.segments, "message sent");
+                } else {
+                    warn!(msg_id = id, imsi = %imsi, unknown = ?unknown, "message written; some parts' outcome unknown");
+                }
                 finished = Some(SentRecord {
                     id,
                     imsi,
                     segments: job.segments,
                     today: self.shared.clock.local_date(now).to_string(),
                     last_part,
+                    unknown_parts: unknown,
                 });
                 Ok(())
+            }
+            Outcome::Hold {
+                reason,
+                failure,
+                retry_at,
+            } => {
+                if failure == Some(SendFailure::SimProblem) {
+                    cool = Some((config.sim_problem_cooldown, format!("SIM problem: {reason}")));
+                }
+                // A SIM that is gone comes back with a status change, which
+                // wakes the dispatcher: no timer needed then.
+                let present = matches!(job.handle.status().state, ModemState::Ready | ModemState::Busy);
+                let retry_at = retry_at.filter(|_| present);
+                info!(msg_id = id, imsi = %imsi, reason = %reason, "rest of the message waits for its SIM");
+                let sim_error = failure.is_some();
+                store
+                    .run(move |s| s.hold_for_sim(id, &imsi, &reason, retry_at, sim_error, now))
+                    .await
             }
             Outcome::Suppressed(reason) => {
                 info!(msg_id = id, reason = %reason, "not sent: the recipient opted out");
@@ -647,8 +678,17 @@ impl Dispatcher {
         self.wake();
     }
 
-    /// Sends every part; returns the outcome and, when all went out, the
-    /// last part's record (stored together with the verdict).
+    /// Sends the parts from `resume_from` on; returns the outcome and, when
+    /// all were written, the last part's record (stored together with the
+    /// verdict).
+    ///
+    /// Each part but the last is recorded durably before the next is
+    /// written, which also marks the next one in flight (see
+    /// `store::recover`). Once any part went (or may have), the rest only
+    /// ever go through this SIM with this reference: a refused later part
+    /// is held for the SIM ([`Outcome::Hold`]), a part without an answer is
+    /// recorded `unknown` and the parts after it are still sent, and a
+    /// shutdown stops between parts rather than in one.
     async fn send_parts(&self, job: &Job) -> (Outcome, Option<PartSent>) {
         let c = &job.claimed;
         // Opt-out is law: checked again right before the first byte.
@@ -657,11 +697,9 @@ impl Dispatcher {
             Ok(Some(reason)) => return (Outcome::Suppressed(reason), None),
             Ok(None) => {}
             Err(e) => {
+                let reason = format!("cannot check the opt-out list: {e}");
                 return (
-                    Outcome::NotSent {
-                        failure: SendFailure::RetryElsewhere,
-                        reason: format!("cannot check the opt-out list: {e}"),
-                    },
+                    self.not_sent_yet(c, SendFailure::RetryElsewhere, reason, c.resume_from),
                     None,
                 );
             }
@@ -674,6 +712,20 @@ impl Dispatcher {
             Ok(p) => p,
             Err(e) => return (Outcome::Failed(e.to_string()), None),
         };
+        // A resumed message must be cut exactly as its first parts were.
+        if c.resuming() && (plan.segment_count() != c.segments || plan.encoding.as_str() != c.encoding) {
+            let parts = describe_parts(c.segments, &c.unknown_parts, c.resume_from);
+            return (
+                Outcome::Failed(format!(
+                    "{parts}: the encoding options changed since (now {} segments in {}, was {} in {}), so the rest cannot be sent to join them",
+                    plan.segment_count(),
+                    plan.encoding.as_str(),
+                    c.segments,
+                    c.encoding
+                )),
+                None,
+            );
+        }
         let options = SubmitOptions {
             status_report: c.status_report,
             validity_minutes: remaining_validity(
@@ -688,65 +740,134 @@ impl Dispatcher {
             Err(e) => return (Outcome::Failed(e.to_string()), None),
         };
         let total = pdus.len();
+        let mut unknown = c.unknown_parts.clone();
         let mut last = None;
-        for (i, pdu) in pdus.into_iter().enumerate() {
-            // A later part that fails is retried through the same SIM, so
-            // the handset can still join the parts.
-            let mut tries = 0;
-            loop {
-                tries += 1;
-                match job.handle.send(pdu.clone()).await {
-                    Ok(mr) => {
-                        let part = PartSent {
-                            message_id: c.id,
-                            seq: i + 1,
-                            imsi: job.imsi.clone(),
-                            concat_ref: c.concat_ref,
-                            message_ref: Some(mr),
-                            at: self.shared.clock.now_ms(),
-                        };
-                        if i + 1 == total {
-                            last = Some(part);
-                        } else if let Err(e) = self.shared.store.run(move |s| s.record_part_sent(&part)).await
-                        {
-                            warn!(msg_id = c.id, error = %e, "cannot record a sent part");
-                        }
-                        break;
-                    }
-                    Err(SendError::Ambiguous { reason }) => {
+        for (i, pdu) in pdus.into_iter().enumerate().skip(c.resume_from.saturating_sub(1)) {
+            let seq = i + 1;
+            if seq > c.resume_from && self.state().stopping {
+                let parts = describe_parts(total, &unknown, seq);
+                return (
+                    Outcome::Hold {
+                        reason: format!(
+                            "the gateway is stopping: {parts}; the rest will go through SIM {} with reference {} after the restart",
+                            job.imsi, c.concat_ref
+                        ),
+                        failure: None,
+                        retry_at: None,
+                    },
+                    None,
+                );
+            }
+            match job.handle.send(pdu).await {
+                Ok(mr) => {
+                    let part = PartSent {
+                        message_id: c.id,
+                        seq,
+                        imsi: job.imsi.clone(),
+                        concat_ref: c.concat_ref,
+                        message_ref: Some(mr),
+                        at: self.shared.clock.now_ms(),
+                    };
+                    if seq == total {
+                        last = Some(part);
+                    } else if let Err(e) = self.shared.store.run(move |s| s.record_part_sent(&part)).await {
+                        // Going on would leave the next part looking
+                        // unsent after a crash: stop here.
                         return (
-                            Outcome::Unknown(format!("part {} of {total}: {reason}", i + 1)),
+                            Outcome::Unknown(format!(
+                                "part {seq} of {total} was sent but could not be recorded ({e}); the rest is not sent"
+                            )),
                             None,
                         );
                     }
-                    Err(SendError::NotSent { failure, reason }) if i == 0 => {
-                        let outcome = match failure {
-                            SendFailure::Permanent => Outcome::Failed(reason),
-                            _ => Outcome::NotSent { failure, reason },
-                        };
-                        return (outcome, None);
+                }
+                Err(SendError::Ambiguous { reason }) if total == 1 => {
+                    return (Outcome::Unknown(format!("part 1 of 1: {reason}")), None);
+                }
+                Err(SendError::Ambiguous { reason }) => {
+                    // It may have gone: never written again. The parts
+                    // after it certainly did not, and still follow.
+                    warn!(msg_id = c.id, imsi = %job.imsi, part = seq, total, reason = %reason, "part outcome unknown; sending the rest");
+                    let (imsi, concat_ref, at) = (job.imsi.clone(), c.concat_ref, self.shared.clock.now_ms());
+                    if let Err(e) = self
+                        .shared
+                        .store
+                        .run(move |s| s.record_part_unknown(id, seq, &imsi, concat_ref, at))
+                        .await
+                    {
+                        return (
+                            Outcome::Unknown(format!(
+                                "part {seq} of {total}: {reason}; it could not be recorded ({e}), so the rest is not sent"
+                            )),
+                            None,
+                        );
                     }
-                    Err(SendError::NotSent { failure, reason }) => {
-                        if failure == SendFailure::Permanent || tries >= 3 {
-                            let reason = format!(
-                                "part {} of {total} not sent ({reason}); earlier parts were, so the recipient may see an incomplete message",
-                                i + 1
-                            );
-                            return (Outcome::Failed(reason), None);
-                        }
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                    }
+                    unknown.push(seq);
+                }
+                Err(SendError::NotSent { failure, reason }) => {
+                    return (self.not_sent_yet(c, failure, reason, seq), None);
                 }
             }
         }
-        (Outcome::Sent, last)
+        (Outcome::Sent { unknown }, last)
+    }
+
+    /// Part `seq` was certainly not sent. Before any part went, the message
+    /// may go anywhere; after, it waits for this SIM (with a backoff while
+    /// the SIM is there and refusing), unless the refusal is permanent.
+    fn not_sent_yet(
+        &self,
+        c: &crate::store::ClaimedMessage,
+        failure: SendFailure,
+        reason: String,
+        seq: usize,
+    ) -> Outcome {
+        if seq == 1 {
+            return match failure {
+                SendFailure::Permanent => Outcome::Failed(reason),
+                _ => Outcome::NotSent { failure, reason },
+            };
+        }
+        let parts = describe_parts(c.segments, &c.unknown_parts, seq);
+        if failure == SendFailure::Permanent {
+            return Outcome::Failed(format!(
+                "part {seq} of {} refused ({reason}): {parts}, so the recipient may see an incomplete message",
+                c.segments
+            ));
+        }
+        // Doubling by attempt, unless the modem is gone: then its return
+        // (a status change) is what wakes the dispatcher (see `send`).
+        let (first, most) = self.shared.config.part_retry_backoff;
+        let backoff = first
+            .saturating_mul(1 << c.attempts.saturating_sub(1).min(16))
+            .min(most);
+        let retry_at = Some(self.shared.clock.now_ms() + backoff.as_millis() as i64);
+        Outcome::Hold {
+            reason: format!(
+                "part {seq} of {} not sent ({reason}): {parts}; waiting to send the rest through the same SIM",
+                c.segments
+            ),
+            failure: Some(failure),
+            retry_at,
+        }
     }
 }
 
 enum Outcome {
     /// The recipient opted out after the claim: nothing was written.
     Suppressed(String),
-    Sent,
+    /// Every part was written; `unknown` are those that may not have
+    /// reached the network (then the message is `unknown`, naming them).
+    Sent {
+        unknown: Vec<usize>,
+    },
+    /// Parts went; the rest certainly did not and wait for the same SIM
+    /// (`failure`: its refusal, if it refused; `retry_at`: not before).
+    Hold {
+        reason: String,
+        failure: Option<SendFailure>,
+        retry_at: Option<i64>,
+    },
     NotSent {
         failure: SendFailure,
         reason: String,

@@ -100,10 +100,16 @@ pub async fn serve(
             path: db.display().to_string(),
             source,
         })?;
-    if recovered > 0 {
+    if recovered.unknown > 0 {
         warn!(
-            count = recovered,
+            count = recovered.unknown,
             "messages were being sent when the gateway stopped; marked unknown, not re-sent"
+        );
+    }
+    if recovered.resumed > 0 {
+        warn!(
+            count = recovered.resumed,
+            "long messages were cut when the gateway stopped; their unsent parts will follow through the same SIMs"
         );
     }
     let token_path = config.api.token_file.clone();

@@ -59,6 +59,37 @@ pub struct Faults {
     /// `+CDS` carries only the TPDU, without the SMSC field, as some
     /// modems print it (`<length>` then equals the octets shown).
     pub cds_without_smsc: bool,
+    /// A fault on one part of concatenated messages (e.g. `+CMS ERROR` on
+    /// part 3 after parts 1–2 were accepted), for a number of sends.
+    pub part_fault: Option<PartFault>,
+}
+
+/// A fault on the `part`-th part of concatenated messages, the next `times`
+/// times such a part is submitted; then it clears itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartFault {
+    /// 1-based part number (the UDH sequence number).
+    pub part: u8,
+    /// How many times it fires (default 1).
+    #[serde(default = "one")]
+    pub times: u32,
+    /// The `+CMS ERROR` answered (default 500, "unknown error": not sent,
+    /// try again); ignored when `unanswered`.
+    #[serde(default = "cms_unknown")]
+    pub code: u16,
+    /// Accept the part (it reaches the ledger) but never answer: the
+    /// sender cannot know it went.
+    #[serde(default)]
+    pub unanswered: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn cms_unknown() -> u16 {
+    500
 }
 
 impl Default for Faults {
@@ -81,6 +112,7 @@ impl Default for Faults {
             report_status: 0,
             direct_reports: false,
             cds_without_smsc: false,
+            part_fault: None,
         }
     }
 }
@@ -519,6 +551,27 @@ impl SimModem {
             let code = st.faults.limit_code;
             return refuse(&mut st, code);
         }
+        let part = submit
+            .user_data
+            .header
+            .as_ref()
+            .and_then(|h| h.concat)
+            .map(|c| c.seq);
+        let mut unanswered = false;
+        if let Some(f) = st.faults.part_fault.clone()
+            && f.times > 0
+            && part == Some(f.part)
+        {
+            st.faults.part_fault = (f.times > 1).then(|| PartFault {
+                times: f.times - 1,
+                ..f.clone()
+            });
+            if f.unanswered {
+                unanswered = true;
+            } else {
+                return refuse(&mut st, f.code);
+            }
+        }
         if st.faults.cms_error_rate > 0.0 {
             let roll = (st.random() % 1_000_000) as f64 / 1_000_000.0;
             if roll < st.faults.cms_error_rate {
@@ -550,7 +603,7 @@ impl SimModem {
             at: Utc::now(),
         });
         let delay = st.faults.latency_ms.map_or(self.latency, Duration::from_millis);
-        if st.faults.hang_after_pdu {
+        if st.faults.hang_after_pdu || unanswered {
             return PduOutcome {
                 reply: None,
                 delay: Duration::ZERO,

@@ -19,6 +19,9 @@ pub struct Candidate {
     pub sticky_imsi: Option<String>,
     /// A SIM that just failed this message.
     pub avoid_imsi: Option<String>,
+    /// Parts of it already went through this SIM: only this SIM may send
+    /// the rest (the handset joins parts by sender and reference).
+    pub pinned_imsi: Option<String>,
 }
 
 /// A message claimed for sending.
@@ -38,6 +41,25 @@ pub struct Claimed {
     pub concat_ref: u16,
     /// When it expires (unix ms), if ever: the network gets only what is left.
     pub expires_at: Option<i64>,
+    /// Segments of the whole message, as planned at enqueue.
+    pub segments: usize,
+    /// Its encoding as planned at enqueue (`gsm7`, `ucs2`): a resumed
+    /// message is re-planned and checked against it.
+    pub encoding: String,
+    /// First part (1-based) to write: 1 for a fresh message; after an
+    /// interruption, the part after the last one recorded.
+    pub resume_from: usize,
+    /// Parts of an earlier, interrupted attempt that may or may not have
+    /// reached the network (never written again).
+    pub unknown_parts: Vec<usize>,
+}
+
+impl Claimed {
+    /// Whether parts of this message already went (or may have): the rest
+    /// must go through the same SIM with the same reference.
+    pub fn resuming(&self) -> bool {
+        self.resume_from > 1
+    }
 }
 
 impl Store {
@@ -68,6 +90,30 @@ impl Store {
     pub fn expire_due(&self, now: i64) -> Result<Vec<i64>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        // Part of it reached the network: not `expired` (that says nothing
+        // was sent) but `failed`, naming the parts that went.
+        let partial: Vec<(i64, Option<String>, i64)> = tx
+            .prepare_cached(
+                "SELECT id, pinned_imsi, segments FROM messages INDEXED BY messages_expiring
+                 WHERE status IN ('queued', 'scheduled') AND expires_at <= ?1 AND pinned_imsi IS NOT NULL",
+            )?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, imsi, segments) in &partial {
+            let parts = super::record::parts_summary(&tx, *id, *segments as usize)?;
+            let reason = format!(
+                "{parts}; SIM {} could not send the rest before the validity ran out, so the recipient may see an incomplete message",
+                imsi.as_deref().unwrap_or("?")
+            );
+            tx.prepare_cached(
+                "UPDATE messages SET status = 'failed', updated_at = ?2, error = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, now, reason])?;
+            tx.prepare_cached(
+                "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, 'failed', ?2, ?3)",
+            )?
+            .execute(params![id, now, reason])?;
+        }
         let ids: Vec<(i64, i64)> = tx
             .prepare_cached(
                 // The partial index, not the status one: a million queued
@@ -91,7 +137,11 @@ impl Store {
             ])?;
         }
         tx.commit()?;
-        Ok(ids.into_iter().map(|(id, _)| id).collect())
+        Ok(partial
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .chain(ids.into_iter().map(|(id, _)| id))
+            .collect())
     }
 
     /// When the next queued or scheduled message expires.
@@ -119,7 +169,11 @@ impl Store {
     pub fn candidates(&self, limit: usize) -> Result<Vec<Candidate>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT m.id, m.recipient, m.segments, r.sim_imsi, m.avoid_imsi
+            // A resumed message takes only the segments left.
+            "SELECT m.id, m.recipient,
+                    CASE WHEN m.pinned_imsi IS NULL THEN m.segments
+                         ELSE m.segments - (SELECT count(*) FROM message_parts p WHERE p.message_id = m.id) END,
+                    r.sim_imsi, m.avoid_imsi, m.pinned_imsi
              FROM messages m LEFT JOIN recipients r ON r.recipient = m.recipient
              WHERE m.status = 'queued' ORDER BY m.id LIMIT ?1",
         )?;
@@ -127,9 +181,10 @@ impl Store {
             Ok(Candidate {
                 id: r.get(0)?,
                 recipient: r.get(1)?,
-                segments: r.get::<_, i64>(2)? as usize,
+                segments: r.get::<_, i64>(2)?.max(1) as usize,
                 sticky_imsi: r.get(3)?,
                 avoid_imsi: r.get(4)?,
+                pinned_imsi: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -183,6 +238,7 @@ impl Store {
                 &s.today,
                 now,
                 s.last_part.as_ref(),
+                &s.unknown_parts,
             )?;
         }
         let mut out = Vec::with_capacity(requests.len());
@@ -194,7 +250,8 @@ impl Store {
     }
 }
 
-/// A message every part of which the network accepted, to be recorded.
+/// A message every part of which was written (and, but for
+/// `unknown_parts`, accepted by the network), to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentRecord {
     /// Message id.
@@ -207,6 +264,9 @@ pub struct SentRecord {
     pub today: String,
     /// The last part, recorded with the verdict.
     pub last_part: Option<super::PartSent>,
+    /// Parts written whose fate is unknown: the message is `unknown`
+    /// (naming them) rather than `sent`.
+    pub unknown_parts: Vec<usize>,
 }
 
 /// One message to claim for one SIM.
@@ -235,55 +295,100 @@ fn claim_one(
         return Ok(None);
     }
     {
+        struct Row {
+            recipient: String,
+            text: String,
+            status_report: bool,
+            attempts: u32,
+            expires_at: Option<i64>,
+            segments: usize,
+            encoding: String,
+            pinned: bool,
+            concat_ref: Option<i64>,
+        }
+        // A message some parts of which went is claimed only by their SIM.
         let claimed = tx
             .prepare_cached(
                 "UPDATE messages SET status = 'sending', sim_imsi = ?2, modem_imei = ?3, modem_port = ?4,
                         claimed_by = ?5, attempts = attempts + 1, updated_at = ?6
                  WHERE id = ?1 AND status = 'queued' AND (expires_at IS NULL OR expires_at > ?6)
-                 RETURNING recipient, text, status_report, attempts, expires_at",
+                   AND (pinned_imsi IS NULL OR pinned_imsi = ?2)
+                 RETURNING recipient, text, status_report, attempts, expires_at, segments, encoding,
+                           pinned_imsi IS NOT NULL, concat_ref",
             )?
             .query_row(params![id, imsi, imei, port, gateway, now], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                    r.get::<_, u32>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
+                Ok(Row {
+                    recipient: r.get(0)?,
+                    text: r.get(1)?,
+                    status_report: r.get(2)?,
+                    attempts: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    segments: r.get::<_, i64>(5)?.max(1) as usize,
+                    encoding: r.get(6)?,
+                    pinned: r.get(7)?,
+                    concat_ref: r.get(8)?,
+                })
             })
             .optional()?;
-        let Some((recipient, text, status_report, attempts, expires_at)) = claimed else {
+        let Some(row) = claimed else {
             return Ok(None);
         };
-        // The SIM's row may not exist yet if the claim races its discovery.
-        tx.prepare_cached(
-            "INSERT INTO sims (imsi, imei, port, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
-             ON CONFLICT (imsi) DO NOTHING",
-        )?
-        .execute(params![imsi, imei, port, now])?;
-        let concat_ref: i64 = tx
-            .prepare_cached(
-                "UPDATE sims SET next_ref = (next_ref + 1) % 65536 WHERE imsi = ?1 RETURNING next_ref",
-            )?
-            .query_row([imsi], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0);
+        let (concat_ref, resume_from, unknown_parts) = match (row.pinned, row.concat_ref) {
+            // Resuming: the same reference, from the part after the last
+            // one recorded.
+            (true, Some(concat_ref)) => {
+                let (next, unknown) = super::record::progress(tx, id)?;
+                (concat_ref, next, unknown)
+            }
+            _ => {
+                // The SIM's row may not exist yet if the claim races its discovery.
+                tx.prepare_cached(
+                    "INSERT INTO sims (imsi, imei, port, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+                     ON CONFLICT (imsi) DO NOTHING",
+                )?
+                .execute(params![imsi, imei, port, now])?;
+                let concat_ref: i64 = tx
+                    .prepare_cached(
+                        "UPDATE sims SET next_ref = (next_ref + 1) % 65536 WHERE imsi = ?1 RETURNING next_ref",
+                    )?
+                    .query_row([imsi], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+                tx.prepare_cached("UPDATE messages SET concat_ref = ?2 WHERE id = ?1")?
+                    .execute(params![id, concat_ref])?;
+                (concat_ref, 1, Vec::new())
+            }
+        };
+        let attempts = row.attempts;
+        let reason = if resume_from > 1 {
+            let rest = if resume_from >= row.segments {
+                format!("part {resume_from}")
+            } else {
+                format!("parts {resume_from}–{}", row.segments)
+            };
+            format!(
+                "attempt {attempts} via SIM {imsi} (modem {imei} at {port}): {rest} of {} with reference {concat_ref}",
+                row.segments
+            )
+        } else {
+            format!("attempt {attempts} via SIM {imsi} (modem {imei} at {port})")
+        };
         tx.prepare_cached(
             "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, 'sending', ?2, ?3)",
         )?
-        .execute(params![
-            id,
-            now,
-            format!("attempt {attempts} via SIM {imsi} (modem {imei} at {port})")
-        ])?;
+        .execute(params![id, now, reason])?;
         Ok(Some(Claimed {
             id,
-            recipient,
-            text,
-            status_report,
+            recipient: row.recipient,
+            text: row.text,
+            status_report: row.status_report,
             attempts,
             concat_ref: concat_ref as u16,
-            expires_at,
+            expires_at: row.expires_at,
+            segments: row.segments,
+            encoding: row.encoding,
+            resume_from,
+            unknown_parts,
         }))
     }
 }

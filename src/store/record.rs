@@ -1,10 +1,21 @@
 //! Recording what happened to a claimed message: each part handed to the
-//! network, then the verdict — sent, back to the queue, failed or unknown.
+//! network (or whose fate is unknown), then the verdict — sent, back to the
+//! queue, held for its SIM (parts went: the rest must follow them), failed
+//! or unknown.
+//!
+//! Recording part k is also what marks part k+1 in flight: while a message
+//! is `sending`, the part after the highest recorded one is the one whose
+//! write may have begun. One commit per part, none extra.
 
 use rusqlite::{Transaction, params};
 
 use super::types::Status;
 use super::{Store, StoreError};
+
+/// How long the rest of a long message may wait for its SIM when the
+/// message has no validity of its own (`sending.validity_minutes = 0`): a
+/// handset does not keep a partial message for ever either. 24 h, in ms.
+pub const HOLD_LIMIT_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// One part accepted by the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +43,104 @@ fn insert_part(conn: &rusqlite::Connection, p: &PartSent) -> Result<(), StoreErr
     Ok(())
 }
 
+fn insert_unknown_part(
+    conn: &rusqlite::Connection,
+    id: i64,
+    seq: usize,
+    imsi: &str,
+    concat_ref: u16,
+    at: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO message_parts (message_id, seq, sim_imsi, concat_ref, message_ref, sent_at, status)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, 'unknown')",
+    )?
+    .execute(params![id, seq as i64, imsi, concat_ref, at])?;
+    Ok(())
+}
+
+/// "1–3", "1, 3–4": 1-based part numbers (sorted) in words.
+fn ranges(parts: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let mut j = i;
+        while j + 1 < parts.len() && parts[j + 1] == parts[j] + 1 {
+            j += 1;
+        }
+        out.push(if j == i {
+            parts[i].to_string()
+        } else {
+            format!("{}–{}", parts[i], parts[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+fn some_parts(parts: &[usize]) -> String {
+    if parts.len() == 1 {
+        format!("part {}", parts[0])
+    } else {
+        format!("parts {}", ranges(parts))
+    }
+}
+
+/// Which parts of a `total`-part message went, in words: those before
+/// `next` reached the network except `unknown` ones (which may have), those
+/// from `next` on were not sent. E.g. "parts 1–2 of 4 reached the network,
+/// part 3 may have, part 4 was not sent".
+pub fn describe_parts(total: usize, unknown: &[usize], next: usize) -> String {
+    let sent: Vec<usize> = (1..next.min(total + 1))
+        .filter(|p| !unknown.contains(p))
+        .collect();
+    let not_sent: Vec<usize> = (next.max(1)..=total).collect();
+    let mut out = Vec::new();
+    if sent.is_empty() {
+        out.push(format!("no part of {total} certainly reached the network"));
+    } else {
+        out.push(format!("{} of {total} reached the network", some_parts(&sent)));
+    }
+    if !unknown.is_empty() {
+        out.push(format!("{} may have", some_parts(unknown)));
+    }
+    if !not_sent.is_empty() {
+        let verb = if not_sent.len() == 1 { "was" } else { "were" };
+        out.push(format!("{} {verb} not sent", some_parts(&not_sent)));
+    }
+    out.join(", ")
+}
+
+/// The recorded parts of message `id`: (next part to write, unknown parts).
+pub(super) fn progress(conn: &rusqlite::Connection, id: i64) -> Result<(usize, Vec<usize>), StoreError> {
+    let parts: Vec<(i64, String)> = conn
+        .prepare_cached("SELECT seq, status FROM message_parts WHERE message_id = ?1 ORDER BY seq")?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let next = parts.last().map_or(1, |(seq, _)| *seq as usize + 1);
+    let unknown = parts
+        .iter()
+        .filter(|(_, st)| st == "unknown")
+        .map(|(seq, _)| *seq as usize)
+        .collect();
+    Ok((next, unknown))
+}
+
+/// [`describe_parts`] from what is recorded of message `id`.
+pub(super) fn parts_summary(
+    conn: &rusqlite::Connection,
+    id: i64,
+    total: usize,
+) -> Result<String, StoreError> {
+    let (next, unknown) = progress(conn, id)?;
+    Ok(describe_parts(total, &unknown, next))
+}
+
 /// The body of [`Store::mark_sent`], inside a caller's transaction (which
-/// may also record the last part and claim the SIM's next message).
+/// may also record the last part and claim the SIM's next message). With
+/// `unknown_parts`, every part was written but those may not have reached
+/// the network: the message is `unknown`, naming them.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn mark_sent_in(
     tx: &Transaction<'_>,
     id: i64,
@@ -42,16 +149,32 @@ pub(super) fn mark_sent_in(
     today: &str,
     now: i64,
     last_part: Option<&PartSent>,
+    unknown_parts: &[usize],
 ) -> Result<(), StoreError> {
     if let Some(p) = last_part {
         insert_part(tx, p)?;
     }
+    let (status, reason) = if unknown_parts.is_empty() {
+        (Status::Sent, None)
+    } else {
+        let total: i64 = tx
+            .prepare_cached("SELECT segments FROM messages WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let total = total.max(1) as usize;
+        let words = describe_parts(total, unknown_parts, total + 1);
+        (
+            Status::Unknown,
+            Some(format!(
+                "{words} (its send was cut; it is not sent again); the recipient may see an incomplete message"
+            )),
+        )
+    };
     let recipient: String = tx
         .prepare_cached(
-            "UPDATE messages SET status = 'sent', sent_at = ?2, updated_at = ?2, error = NULL
+            "UPDATE messages SET status = ?3, sent_at = ?2, updated_at = ?2, error = ?4
              WHERE id = ?1 RETURNING recipient",
         )?
-        .query_row(params![id, now], |r| r.get(0))?;
+        .query_row(params![id, now, status.as_str(), reason], |r| r.get(0))?;
     tx.prepare_cached(
         "UPDATE sims SET sent_today = CASE WHEN day = ?2 THEN sent_today + ?3 ELSE ?3 END,
                          day = ?2, sent_total = sent_total + ?3
@@ -63,13 +186,16 @@ pub(super) fn mark_sent_in(
          ON CONFLICT (recipient) DO UPDATE SET sim_imsi = excluded.sim_imsi, last_at = excluded.last_at",
     )?
     .execute(params![recipient, imsi, now])?;
-    event(
-        tx,
-        id,
-        Status::Sent,
-        now,
-        &format!("accepted by the network via SIM {imsi}"),
-    )?;
+    match reason {
+        None => event(
+            tx,
+            id,
+            Status::Sent,
+            now,
+            &format!("accepted by the network via SIM {imsi}"),
+        )?,
+        Some(reason) => event(tx, id, status, now, &reason)?,
+    }
     Ok(())
 }
 
@@ -85,6 +211,66 @@ impl Store {
         insert_part(&self.writer(), p)
     }
 
+    /// Records part `seq` of message `id` as written but unanswered: it may
+    /// or may not have reached the network, and is never written again.
+    /// The parts after it are certainly not sent.
+    pub fn record_part_unknown(
+        &self,
+        id: i64,
+        seq: usize,
+        imsi: &str,
+        concat_ref: u16,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        insert_unknown_part(&self.writer(), id, seq, imsi, concat_ref, at)
+    }
+
+    /// Parts of message `id` went through SIM `imsi`; the rest certainly did
+    /// not and must follow through the same SIM with the same reference.
+    /// The message waits for that SIM: `queued` now, or `scheduled` until
+    /// `retry_at` (a backoff after a refusal). `sim_error`: the SIM's
+    /// refusal counts against it. It expires (`failed`, naming the parts)
+    /// if the SIM cannot send the rest before `expires_at`; a message
+    /// without one gets [`HOLD_LIMIT_MS`] from now.
+    pub fn hold_for_sim(
+        &self,
+        id: i64,
+        imsi: &str,
+        reason: &str,
+        retry_at: Option<i64>,
+        sim_error: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let status = if retry_at.is_some() {
+            Status::Scheduled
+        } else {
+            Status::Queued
+        };
+        tx.prepare_cached(
+            "UPDATE messages SET status = ?2, pinned_imsi = ?3, error = ?4, updated_at = ?5,
+                    send_at = coalesce(?6, send_at), expires_at = coalesce(expires_at, ?7)
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            status.as_str(),
+            imsi,
+            reason,
+            now,
+            retry_at,
+            now + HOLD_LIMIT_MS
+        ])?;
+        if sim_error {
+            tx.prepare_cached("UPDATE sims SET failed_total = failed_total + 1 WHERE imsi = ?1")?
+                .execute([imsi])?;
+        }
+        event(&tx, id, status, now, reason)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Every part is with the network: the message is `sent`. Counts the
     /// segments against the SIM's day (`today`, local date) and remembers
     /// the SIM for this recipient.
@@ -98,7 +284,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        mark_sent_in(&tx, id, imsi, segments, today, now, None)?;
+        mark_sent_in(&tx, id, imsi, segments, today, now, None, &[])?;
         tx.commit()?;
         Ok(())
     }
