@@ -464,3 +464,104 @@ fn sigterm_stops_serve_cleanly_with_exit_0() {
     let (_, m) = g.call("GET", &format!("/v1/messages/{id}"), None);
     assert_eq!(m["status"], "sent", "{m}");
 }
+
+#[test]
+fn a_second_daemon_on_the_same_database_exits_2_and_recovers_nothing() {
+    // Sends take 3 s, so the first daemon has one in flight when the second starts.
+    let s = Sim::start(1, 3000);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let (code, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "in flight"})),
+    );
+    assert_eq!(code, 202, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while g.call("GET", &format!("/v1/messages/{id}"), None).1["status"] != "sending" {
+        assert!(Instant::now() < deadline, "never sending");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The same database, another API port.
+    let other = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&g.config).unwrap().replace(
+        g.base.trim_start_matches("http://"),
+        &format!("127.0.0.1:{}", free_port()),
+    );
+    let second = other.path().join("second.toml");
+    std::fs::write(&second, text).unwrap();
+    let mut child = common::gateway::Proc(
+        Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(["serve", "--config"])
+            .arg(&second)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.0.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(2), "the second daemon kept running: {stderr}");
+    let pid = g.proc.as_ref().unwrap().0.id();
+    let db = s.dir.path().join("db.sqlite");
+    assert!(
+        stderr.contains(&format!(
+            "database {} is in use by simfleet (pid {pid})",
+            db.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("gateway ready"), "{stderr}");
+
+    // Short commands still work beside the daemon.
+    let export = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "export", "--config"])
+        .arg(&g.config)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let status = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["status", "--config"])
+        .arg(&g.config)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+
+    // The first daemon's message was left alone and went out.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let msg = loop {
+        let (_, msg) = g.call("GET", &format!("/v1/messages/{id}"), None);
+        if msg["status"] != "sending" || Instant::now() > deadline {
+            break msg;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(msg["status"], "sent", "{msg}");
+    let statuses: Vec<&str> = msg["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["queued", "sending", "sent"], "{msg}");
+}

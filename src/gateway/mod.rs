@@ -2,6 +2,7 @@
 //! the config's port globs, inbound storage, and the HTTP API — started
 //! together and stopped in order (API first, then in-flight sends).
 
+pub mod lock;
 pub mod systemd;
 
 use std::future::Future;
@@ -25,6 +26,9 @@ use crate::store::{Store, StoreError};
 /// Why the gateway could not start.
 #[derive(Debug, Error)]
 pub enum GatewayError {
+    /// Another simfleet owns the database.
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
     /// The database could not be opened.
     #[error("storage {path}: {source}")]
     Store {
@@ -58,13 +62,30 @@ pub struct Running {
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves. `started` is
-/// called once storage is open and the API listens.
+/// called once storage is open and the API listens. Takes the database's
+/// lock first ([`lock::DbLock`]): a database another simfleet serves is
+/// [`GatewayError::Lock`], before anything is read or recovered.
 pub async fn serve(
     checked: Checked,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
     started: impl FnOnce(&Running) + Send,
 ) -> Result<(), GatewayError> {
+    let owned = lock::DbLock::acquire(&checked.config.storage.path)?;
+    serve_locked(owned, checked, listener, shutdown, started).await
+}
+
+/// [`serve`] with the database's lock already taken (so that a second
+/// daemon is refused before it even binds the API address); the lock is
+/// held until this returns.
+pub async fn serve_locked(
+    owned: lock::DbLock,
+    checked: Checked,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    started: impl FnOnce(&Running) + Send,
+) -> Result<(), GatewayError> {
+    let _owned = owned;
     let config = &checked.config;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = config.storage.path.clone();
