@@ -323,8 +323,16 @@ impl Dispatcher {
         }
         self.state().stopping = true;
         let wait = async {
-            while self.state().in_flight > 0 {
-                self.shared.idle.notified().await;
+            loop {
+                // Registered before the count is read: a send finishing in
+                // between (notify_waiters keeps no permit) still wakes us.
+                let notified = self.shared.idle.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.state().in_flight == 0 {
+                    break;
+                }
+                notified.await;
             }
         };
         if tokio::time::timeout(drain, wait).await.is_err() {

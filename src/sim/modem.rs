@@ -368,6 +368,11 @@ impl SimModem {
             let me = self.clone();
             tokio::spawn(async move {
                 loop {
+                    // Listening before the faults are read: a change in
+                    // between is not missed (notify_waiters keeps no permit).
+                    let changed = me.faults_changed.notified();
+                    tokio::pin!(changed);
+                    changed.as_mut().enable();
                     let chatter = lock(&me.state).faults.chatter_ms;
                     let pause = Duration::from_millis(chatter.unwrap_or(7000).max(1));
                     tokio::select! {
@@ -376,7 +381,7 @@ impl SimModem {
                                 me.write_urc(line);
                             }
                         }
-                        _ = me.faults_changed.notified() => {}
+                        _ = changed => {}
                     }
                 }
             })
