@@ -394,3 +394,104 @@ async fn unplugged_modem_work_is_finished_by_the_others() {
     assert!(sent >= 59, "only {sent} sent");
     assert!(ledger.iter().filter(|e| e.modem != 1).count() >= 40);
 }
+
+/// Every simulated modem's network refuses `to` with `code`.
+fn refuse_everywhere(g: &Gateway, to: &str, code: u16) {
+    for sim in &g.sims {
+        sim.set_faults(Faults {
+            noise: false,
+            report_delay_ms: 20,
+            reject_recipients: [(to.to_string(), code)].into(),
+            ..Faults::default()
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unassigned_number_never_cools_the_only_sim_or_holds_good_messages() {
+    let g = gateway(1, SimPolicy::default(), DispatchConfig::default()).await;
+    refuse_everywhere(&g, "+79164100000", 1);
+    let bad: Vec<i64> = (0..6)
+        .map(|i| g.enqueue("+79164100000", &format!("nobody {i}")))
+        .collect();
+    g.settle(&bad).await;
+    for &id in &bad {
+        let (m, _) = g.store.message(id).unwrap().unwrap();
+        assert_eq!((m.status, m.attempts), (Status::Failed, 1));
+        assert!(m.error.unwrap().contains("unassigned"));
+    }
+    let views = g.dispatcher.modems();
+    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    let good = g.enqueue("+79164100001", "a good one");
+    g.settle(&[good]).await;
+    assert_eq!(g.status(good), Status::Sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_refused_the_same_way_through_two_sims_is_the_recipients_fault() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    // "Short message transfer rejected" fits a SIM's account as well as a
+    // recipient; here every SIM gets it for this one number.
+    refuse_everywhere(&g, "+79164200000", 21);
+    let bad: Vec<i64> = (0..5)
+        .map(|i| g.enqueue("+79164200000", &format!("refused {i}")))
+        .collect();
+    g.settle(&bad).await;
+    for &id in &bad {
+        let (m, history) = g.store.message(id).unwrap().unwrap();
+        assert_eq!(m.status, Status::Failed, "{history:?}");
+        // Not max_attempts (3): two SIMs settle it, or one once it is known.
+        assert!(m.attempts <= 2, "{history:?}");
+        assert!(
+            m.error.as_deref().unwrap().contains("refused for this recipient"),
+            "{:?}",
+            m.error
+        );
+    }
+    let views = g.dispatcher.modems();
+    assert!(
+        views.iter().all(|v| v.state == "ready"),
+        "{:?}",
+        views
+            .iter()
+            .map(|v| (&v.state, &v.last_error))
+            .collect::<Vec<_>>()
+    );
+    let good: Vec<i64> = (0..4)
+        .map(|i| g.enqueue(&format!("+7916420{:04}", i + 1), "fine"))
+        .collect();
+    g.settle(&good).await;
+    assert!(good.iter().all(|&id| g.status(id) == Status::Sent));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_through_one_sim_that_another_sim_gets_through_is_that_sims_fault() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    // Only SIM 0's network refuses this recipient.
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        reject_recipients: [("+79164300000".to_string(), 29)].into(),
+        ..Faults::default()
+    });
+    // Round-robin starts at SIM 0: the first message goes there, is
+    // refused, and goes through SIM 1.
+    let id = g.enqueue("+79164300000", "x");
+    g.settle(&[id]).await;
+    let (m, history) = g.store.message(id).unwrap().unwrap();
+    assert_eq!((m.status, m.attempts), (Status::Sent, 2), "{history:?}");
+    let views = g.dispatcher.modems();
+    let cooled = views
+        .iter()
+        .find(|v| v.state == "cooling_down")
+        .expect("SIM 0 cools down");
+    assert_eq!(cooled.id, views[0].id);
+    assert!(
+        cooled
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("facility rejected"),
+        "{:?}",
+        cooled.last_error
+    );
+}

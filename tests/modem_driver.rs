@@ -172,7 +172,7 @@ async fn cms_errors_are_not_sent_with_their_category() {
 }
 
 #[tokio::test]
-async fn operator_limit_is_a_sim_problem() {
+async fn operator_limit_refusal_is_left_for_a_second_sim_to_judge() {
     let r = rig_with(
         2,
         Faults {
@@ -195,7 +195,7 @@ async fn operator_limit_is_a_sim_problem() {
         matches!(
             err,
             SendError::NotSent {
-                failure: SendFailure::SimProblem,
+                failure: SendFailure::RecipientOrSim,
                 ..
             }
         ),

@@ -86,6 +86,8 @@ struct SimRuntime {
 struct State {
     slots: Vec<Slot>,
     sims: HashMap<String, SimRuntime>,
+    /// Recipients refused through one SIM in words that fit both.
+    suspects: HashMap<String, Suspect>,
     cursor: usize,
     next_slot: u64,
     stopping: bool,
@@ -545,13 +547,34 @@ impl Dispatcher {
         let store = self.shared.store.clone();
         let id = job.claimed.id;
         let imsi = job.imsi.clone();
-        let mut cool: Option<(Duration, String)> = None;
-        let ok = matches!(outcome, Outcome::Sent);
-        // Not the SIM's doing: does not count for or against it.
-        let judged = !matches!(outcome, Outcome::Suppressed(_));
+        let recipient = job.claimed.recipient.clone();
+        // SIMs to rest: (imsi, how long, why).
+        let mut cool: Vec<(String, Duration, String)> = Vec::new();
+        // What this attempt says about the SIM, if anything.
+        let mut verdict = Verdict::Failed;
         let mut finished: Option<SentRecord> = None;
         let result = match outcome {
             Outcome::Sent => {
+                verdict = Verdict::Ok;
+                // A SIM that was refused for this recipient in words that
+                // could have meant either was the one at fault.
+                let blamed = {
+                    let mut st = self.state();
+                    st.suspects
+                        .remove(&recipient)
+                        .filter(|s| !s.convicted && s.imsi != imsi)
+                };
+                if let Some(s) = blamed {
+                    warn!(imsi = %s.imsi, msg_id = id, reason = %s.reason, "refused by the network through one SIM, sent through another: the SIM's problem");
+                    cool.push((
+                        s.imsi,
+                        config.sim_problem_cooldown,
+                        format!(
+                            "SIM problem: {}; the recipient got a message through SIM {imsi}",
+                            s.reason
+                        ),
+                    ));
+                }
                 // Recorded below, together with this SIM's next claim.
                 info!(msg_id = id, imsi = %imsi, segments = job.segments, "message sent");
                 finished = Some(SentRecord {
@@ -564,6 +587,7 @@ impl Dispatcher {
                 Ok(())
             }
             Outcome::Suppressed(reason) => {
+                verdict = Verdict::NotTheSims;
                 info!(msg_id = id, reason = %reason, "not sent: the recipient opted out");
                 store.run(move |s| s.mark_suppressed(id, &reason, now)).await
             }
@@ -573,7 +597,10 @@ impl Dispatcher {
                     .run(move |s| s.mark_unknown(id, Some(&imsi), &reason, now))
                     .await
             }
-            Outcome::Failed(reason) => {
+            Outcome::Failed { reason, sims_fault } => {
+                if !sims_fault {
+                    verdict = Verdict::NotTheSims;
+                }
                 warn!(msg_id = id, imsi = %imsi, reason = %reason, "message failed");
                 store
                     .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
@@ -581,9 +608,32 @@ impl Dispatcher {
             }
             Outcome::NotSent { failure, reason } => {
                 if failure == SendFailure::SimProblem {
-                    cool = Some((config.sim_problem_cooldown, format!("SIM problem: {reason}")));
+                    cool.push((
+                        imsi.clone(),
+                        config.sim_problem_cooldown,
+                        format!("SIM problem: {reason}"),
+                    ));
                 }
-                if job.claimed.attempts >= config.max_attempts {
+                // Refused in words that fit the recipient as well as the
+                // SIM: the same refusal through a second SIM settles it.
+                let recipients_fault = if failure == SendFailure::RecipientOrSim {
+                    verdict = Verdict::Doubtful;
+                    self.suspect(&recipient, &imsi, &reason, now)
+                } else {
+                    None
+                };
+                if let Some(other) = recipients_fault {
+                    verdict = Verdict::NotTheSims;
+                    let reason = if other == imsi {
+                        format!("refused for this recipient, as through other SIMs before: {reason}")
+                    } else {
+                        format!("refused for this recipient through SIM {other} and SIM {imsi}: {reason}")
+                    };
+                    warn!(msg_id = id, reason = %reason, "message failed: the recipient's fault, not the SIMs'");
+                    store
+                        .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
+                        .await
+                } else if job.claimed.attempts >= config.max_attempts {
                     let reason = format!("not sent after {} attempts; last: {reason}", job.claimed.attempts);
                     warn!(msg_id = id, reason = %reason, "message failed");
                     store
@@ -601,21 +651,26 @@ impl Dispatcher {
         {
             let mut st = self.state();
             let rt = st.sims.entry(job.imsi.clone()).or_default();
-            if judged {
-                rt.errors.record(ok);
+            match verdict {
+                Verdict::Ok => rt.errors.record(true),
+                Verdict::Failed => rt.errors.record(false),
+                Verdict::Doubtful => rt.errors.record_doubtful(&recipient),
+                Verdict::NotTheSims => {}
             }
-            if cool.is_none() && rt.errors.too_high() {
-                cool = Some((
+            if !cool.iter().any(|(i, _, _)| *i == job.imsi) && rt.errors.too_high() {
+                cool.push((
+                    job.imsi.clone(),
                     config.error_rate_cooldown,
                     format!("{} of the last 10 sends failed", rt.errors.failures()),
                 ));
             }
-            if let Some((wait, reason)) = &cool {
+            for (sim, wait, reason) in &cool {
                 let until = now + wait.as_millis() as i64;
+                let rt = st.sims.entry(sim.clone()).or_default();
                 rt.cooldown_until = Some(until);
                 rt.cooldown_reason = Some(reason.clone());
                 rt.errors.reset();
-                warn!(imsi = %job.imsi, reason = %reason, "SIM cooling down");
+                warn!(imsi = %sim, reason = %reason, "SIM cooling down");
             }
             if finished.is_none() {
                 if let Some(slot) = st.slots.iter_mut().find(|s| s.id == job.slot) {
@@ -644,15 +699,58 @@ impl Dispatcher {
             }
             st.in_flight -= 1;
         }
-        if let Some((wait, reason)) = cool {
+        for (sim, wait, reason) in cool {
             let until = now + wait.as_millis() as i64;
-            let imsi = job.imsi.clone();
             let _ = store
-                .run(move |s| s.set_cooldown(&imsi, Some(until), Some(&reason)))
+                .run(move |s| s.set_cooldown(&sim, Some(until), Some(&reason)))
                 .await;
         }
         self.shared.idle.notify_waiters();
         self.wake();
+    }
+
+    /// Remembers that `recipient` was refused through SIM `imsi` with
+    /// `reason`; returns the other SIM if it was refused the same way
+    /// through another one (then the recipient is at fault: neither SIM's
+    /// error rate keeps those failures).
+    fn suspect(&self, recipient: &str, imsi: &str, reason: &str, now: i64) -> Option<String> {
+        let mut st = self.state();
+        let other = st
+            .suspects
+            .get(recipient)
+            .filter(|s| (s.convicted || s.imsi != imsi) && s.reason == reason)
+            .map(|s| s.imsi.clone());
+        if let Some(other) = &other {
+            // Settled: the next refusal in these words, through any SIM,
+            // is the recipient's at once (until a message gets through).
+            if let Some(s) = st.suspects.get_mut(recipient) {
+                s.convicted = true;
+                s.at = now;
+            }
+            for sim in [imsi, other.as_str()] {
+                if let Some(rt) = st.sims.get_mut(sim) {
+                    rt.errors.forgive(recipient);
+                }
+            }
+            return Some(other.clone());
+        }
+        // Bounded: doubts older than an hour are dropped first.
+        if st.suspects.len() >= MAX_SUSPECTS {
+            st.suspects.retain(|_, s| s.at > now - 3_600_000);
+            if st.suspects.len() >= MAX_SUSPECTS {
+                st.suspects.clear();
+            }
+        }
+        st.suspects.insert(
+            recipient.to_string(),
+            Suspect {
+                imsi: imsi.to_string(),
+                reason: reason.to_string(),
+                at: now,
+                convicted: false,
+            },
+        );
+        None
     }
 
     /// Sends every part; returns the outcome and, when all went out, the
@@ -676,11 +774,11 @@ impl Dispatcher {
         }
         let to = match Address::parse_number(&c.recipient) {
             Ok(a) => a,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         let plan = match sms::plan(&c.text, &self.shared.config.split) {
             Ok(p) => p,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         let options = SubmitOptions {
             status_report: c.status_report,
@@ -693,7 +791,7 @@ impl Dispatcher {
         };
         let pdus = match sms::encode_submit(&to, &plan, &options, c.concat_ref) {
             Ok(p) => p,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         let total = pdus.len();
         let mut last = None;
@@ -729,7 +827,7 @@ impl Dispatcher {
                     }
                     Err(SendError::NotSent { failure, reason }) if i == 0 => {
                         let outcome = match failure {
-                            SendFailure::Permanent => Outcome::Failed(reason),
+                            SendFailure::Permanent => not_the_sims(reason),
                             _ => Outcome::NotSent { failure, reason },
                         };
                         return (outcome, None);
@@ -740,7 +838,13 @@ impl Dispatcher {
                                 "part {} of {total} not sent ({reason}); earlier parts were, so the recipient may see an incomplete message",
                                 i + 1
                             );
-                            return (Outcome::Failed(reason), None);
+                            return (
+                                Outcome::Failed {
+                                    reason,
+                                    sims_fault: failure != SendFailure::Permanent,
+                                },
+                                None,
+                            );
                         }
                         tokio::time::sleep(Duration::from_secs(2)).await;
                     }
@@ -759,9 +863,46 @@ enum Outcome {
         failure: SendFailure,
         reason: String,
     },
-    Failed(String),
+    Failed {
+        reason: String,
+        /// Whether it says something about the SIM (not a refused
+        /// recipient or message).
+        sims_fault: bool,
+    },
     Unknown(String),
 }
+
+/// What one attempt says about its SIM's health.
+enum Verdict {
+    Ok,
+    Failed,
+    /// Failed, but maybe the recipient's doing.
+    Doubtful,
+    /// Nothing: the recipient's or the message's doing, or not sent at all.
+    NotTheSims,
+}
+
+/// A recipient refused through one SIM in words that fit both.
+struct Suspect {
+    /// The SIM it was first refused through.
+    imsi: String,
+    /// The refusal, in words.
+    reason: String,
+    at: i64,
+    /// Refused the same way through a second SIM: the recipient's fault.
+    convicted: bool,
+}
+
+/// Recipients under suspicion kept at most.
+const MAX_SUSPECTS: usize = 4096;
+/// A failure that is the message's or the recipient's, not the SIM's.
+fn not_the_sims(reason: String) -> Outcome {
+    Outcome::Failed {
+        reason,
+        sims_fault: false,
+    }
+}
+
 /// The validity to give the network: what is left of the message's own
 /// (it waited in the queue), never more than configured, at least the
 /// spec's 5 minutes.

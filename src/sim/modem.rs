@@ -52,6 +52,11 @@ pub struct Faults {
     pub report_delay_ms: u64,
     /// TP-ST of status reports (0 delivered, 0x46 expired, …).
     pub report_status: u8,
+    /// Recipients the network refuses, each with the `+CMS ERROR` cause it
+    /// answers (international form as in the ledger, e.g.
+    /// `{"+79160000000": 1}` for "unassigned number"): set it on every
+    /// modem for a number no SIM can reach, on one for a SIM-side refusal.
+    pub reject_recipients: BTreeMap<String, u16>,
 }
 
 impl Default for Faults {
@@ -72,6 +77,7 @@ impl Default for Faults {
             latency_ms: None,
             report_delay_ms: 500,
             report_status: 0,
+            reject_recipients: BTreeMap::new(),
         }
     }
 }
@@ -510,6 +516,9 @@ impl SimModem {
         }
         if st.faults.not_registered {
             return refuse(&mut st, 331);
+        }
+        if let Some(&code) = st.faults.reject_recipients.get(&submit.recipient.to_string()) {
+            return refuse(&mut st, code);
         }
         if st.faults.limit_after.is_some_and(|n| st.accepted >= n) {
             let code = st.faults.limit_code;
