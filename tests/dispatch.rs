@@ -422,6 +422,8 @@ async fn an_unassigned_number_never_cools_the_only_sim_or_holds_good_messages() 
     }
     let views = g.dispatcher.modems();
     assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    // Nor in its failure count (simfleet_sim_failed_total).
+    assert_eq!(g.store.sims().unwrap()[0].failed_total, 0);
     let good = g.enqueue("+79164100001", "a good one");
     g.settle(&[good]).await;
     assert_eq!(g.status(good), Status::Sent);
