@@ -565,3 +565,102 @@ fn a_second_daemon_on_the_same_database_exits_2_and_recovers_nothing() {
         .collect();
     assert_eq!(statuses, ["queued", "sending", "sent"], "{msg}");
 }
+
+#[test]
+fn what_is_wrong_with_each_port_is_logged_once_in_words() {
+    let s = Sim::start(2, 10);
+    // Modem 1 is a "mute" port: it never answers AT.
+    s.post("/modems/1/faults", json!({"hang": true}));
+    let d = s.dir.path();
+    std::fs::write(d.join("notes.txt"), "not a modem").unwrap();
+    let extra = format!(
+        "[[modem]]\nport = \"{d}/usb/ttyACM*\"\n[[modem]]\nport = \"/dev/null\"\n[[modem]]\nport = \"{d}/notes.txt\"\n",
+        d = d.display()
+    );
+    let log_path = d.join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let g = Gateway::start_with_stderr(&write_config(d, free_port(), &extra), log.into());
+    // The mute port's first attempt gives up after ~12 s of unanswered ATs;
+    // the others are retried meanwhile (1, 2, 4, 8 s).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let modems = loop {
+        let (_, v) = g.call("GET", "/v1/modems", None);
+        let mute = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["port"] == s.paths[1].display().to_string())
+            .cloned();
+        if mute.is_some_and(|m| {
+            m["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("does not answer AT"))
+        }) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the mute port never said so: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let by_port = |port: &str| {
+        modems
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["port"] == port)
+            .cloned()
+            .unwrap_or_else(|| panic!("no modem {port}: {modems}"))
+    };
+    let null = by_port("/dev/null");
+    assert_eq!(null["state"], "failed", "{null}");
+    assert!(
+        null["last_error"].as_str().unwrap().contains("not a serial port"),
+        "{null}"
+    );
+    let file = by_port(&d.join("notes.txt").display().to_string());
+    assert_eq!(file["state"], "failed", "{file}");
+    assert!(
+        file["last_error"].as_str().unwrap().contains("a regular file"),
+        "{file}"
+    );
+    drop(g);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let count = |needle: &str| {
+        log.lines()
+            .filter(|l| l.contains(needle) && l.contains("WARN"))
+            .count()
+    };
+    assert_eq!(count("no device matches this modem port"), 1, "{log}");
+    assert_eq!(
+        count("not a serial port: a character device that is not a terminal"),
+        1,
+        "{log}"
+    );
+    assert_eq!(count("not a serial port: a regular file"), 1, "{log}");
+    assert_eq!(count("does not answer AT"), 1, "{log}");
+}
+
+#[test]
+fn a_replugged_modem_is_ready_within_2_s() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let state = || g.call("GET", "/v1/modems", None).1[0]["state"].clone();
+    s.post("/modems/0/unplug", json!({}));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state() == "ready" {
+        assert!(Instant::now() < deadline, "unplug not noticed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Long enough for the reconnect backoff to have grown past 2 s.
+    std::thread::sleep(Duration::from_secs(5));
+    s.post("/modems/0/replug", json!({}));
+    let replugged = Instant::now();
+    while state() != "ready" {
+        assert!(
+            replugged.elapsed() < Duration::from_secs(2),
+            "not ready 2 s after the replug: {}",
+            g.call("GET", "/v1/modems", None).1
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

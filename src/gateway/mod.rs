@@ -172,11 +172,22 @@ pub async fn serve_locked(
     let entries = config.modems.clone();
     let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
     let disc_dispatcher = dispatcher.clone();
+    let mut handles: std::collections::HashMap<std::path::PathBuf, modem::ModemHandle> =
+        std::collections::HashMap::new();
     let discovery = tokio::spawn(modem::discover::watch(
         entries.iter().map(|e| e.port.clone()).collect(),
-        move |i, path| {
+        move |i, path, how| {
+            if how == modem::discover::Appeared::Back {
+                // A replug: the modem's actor reopens it now.
+                if let Some(h) = handles.get(&path) {
+                    info!(port = %path.display(), "modem port back");
+                    h.port_appeared();
+                }
+                return;
+            }
             let entry = &entries[i];
             info!(port = %path.display(), "modem port found");
+            let path_key = path.clone();
             let handle = modem::spawn(
                 Arc::new(SerialConnector {
                     path,
@@ -189,6 +200,7 @@ pub async fn serve_locked(
                 },
                 Some(inbound_tx.clone()),
             );
+            handles.insert(path_key, handle.clone());
             disc_dispatcher.add_modem(
                 handle,
                 SimPolicy {

@@ -22,7 +22,9 @@ pub struct Faults {
     pub cms_error_rate: f64,
     /// The code used by `cms_error_rate` (default 500, "unknown error").
     pub cms_error_code: u16,
-    /// The modem stops answering anything.
+    /// The modem stops answering anything; set from the start, a "mute"
+    /// port (a GPS or diagnostics port, a modem stuck in boot) that never
+    /// answers `AT`.
     pub hang: bool,
     /// Firmware wedged: nothing is answered except `AT+CFUN=1,1`, which
     /// resets the modem and clears the wedge.
