@@ -497,3 +497,59 @@ async fn a_refusal_through_one_sim_that_another_sim_gets_through_is_that_sims_fa
         cooled.last_error
     );
 }
+
+/// The "waiting: …" entries of a message's history.
+fn waits(g: &Gateway, id: i64) -> Vec<String> {
+    g.store
+        .message(id)
+        .unwrap()
+        .unwrap()
+        .1
+        .into_iter()
+        .filter_map(|e| e.reason.filter(|r| r.starts_with("waiting: ")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_message_says_why_it_waits_once_per_change() {
+    let g = gateway(
+        2,
+        SimPolicy {
+            daily_limit: Some(1),
+            per_minute: None,
+        },
+        DispatchConfig::default(),
+    )
+    .await;
+    let sent: Vec<i64> = (0..2)
+        .map(|i| g.enqueue(&format!("+7916450{:04}", i), "hi"))
+        .collect();
+    g.settle(&sent).await;
+    let waiting = g.enqueue("+79164509999", "waits");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let midnight = "until 00:00";
+    assert_eq!(
+        waits(&g, waiting),
+        [format!("waiting: no SIM ready: 2 at the daily limit {midnight}")]
+    );
+    // More rounds with nothing new: nothing more is written.
+    for _ in 0..5 {
+        g.enqueue("+79164509998", "also waits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(waits(&g, waiting).len(), 1);
+    // A change is: one modem goes away.
+    g.connectors[1].unplug();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while waits(&g, waiting).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", waits(&g, waiting));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        waits(&g, waiting)[1],
+        format!("waiting: no SIM ready: 1 at the daily limit {midnight}, 1 disconnected")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(waits(&g, waiting).len(), 2, "{:?}", waits(&g, waiting));
+    assert_eq!(g.status(waiting), Status::Queued);
+}

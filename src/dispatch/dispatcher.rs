@@ -80,6 +80,8 @@ struct SimRuntime {
     errors: ErrorRate,
     cooldown_until: Option<i64>,
     cooldown_reason: Option<String>,
+    /// The local date its reaching the daily limit was last logged.
+    limit_logged_on: Option<String>,
 }
 
 #[derive(Default)]
@@ -88,6 +90,9 @@ struct State {
     sims: HashMap<String, SimRuntime>,
     /// Recipients refused through one SIM in words that fit both.
     suspects: HashMap<String, Suspect>,
+    /// The queue note last written (`None` until known): why queued
+    /// messages wait, `Some(None)` when nothing holds them back.
+    wait_note: Option<Option<String>>,
     cursor: usize,
     next_slot: u64,
     stopping: bool,
@@ -125,7 +130,10 @@ impl Dispatcher {
     /// A dispatcher over `store`. Cool-downs recorded in the store are
     /// honoured after a restart.
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: DispatchConfig) -> Result<Self, StoreError> {
-        let mut state = State::default();
+        let mut state = State {
+            wait_note: store.last_queue_note()?,
+            ..State::default()
+        };
         let now = clock.now_ms();
         for sim in store.sims()? {
             if let Some(until) = sim.cooldown_until.filter(|&u| u > now) {
@@ -402,12 +410,16 @@ impl Dispatcher {
         if st.stopping {
             return Ok((None, false));
         }
-        // What each slot can do right now.
+        // What each slot can do right now, and why those that cannot.
         let mut views = Vec::new();
         let mut slot_of_view = Vec::new();
+        let mut held: Vec<String> = Vec::new();
+        let mut any_able = false;
+        let mut reached_limit: Vec<(String, u32)> = Vec::new();
         for (i, slot) in st.slots.iter().enumerate() {
             let status = slot.handle.status();
             let Some(imsi) = status.info.as_ref().and_then(|info| info.imsi.clone()) else {
+                held.push(held_label(&status.state));
                 continue;
             };
             // Busy is the modem between parts of our own job: still the SIM's.
@@ -428,12 +440,30 @@ impl Dispatcher {
                 soonest(u);
             }
             let mut capacity: Option<u64> = None;
+            let mut at_limit = false;
             if let Some(limit) = policy.daily_limit {
                 let left = u64::from(limit).saturating_sub(sent_today);
                 if left == 0 {
                     soonest(clock.next_midnight(now));
+                    at_limit = true;
+                    if rt.and_then(|r| r.limit_logged_on.as_deref()) != Some(today.as_str()) {
+                        reached_limit.push((imsi.clone(), limit));
+                    }
                 }
                 capacity = Some(left);
+            }
+            // Busy or at a per-minute cap is waiting one's turn; these are not.
+            if !ready {
+                held.push(held_label(&status.state));
+            } else if let Some(u) = cooling {
+                held.push(format!("cooling down until {}", local_hhmm(u)));
+            } else if at_limit {
+                held.push(format!(
+                    "at the daily limit until {}",
+                    local_hhmm(clock.next_midnight(now))
+                ));
+            } else {
+                any_able = true;
             }
             views.push(SimView {
                 imsi: imsi.clone(),
@@ -442,6 +472,23 @@ impl Dispatcher {
                 capacity,
             });
             slot_of_view.push(i);
+        }
+        for (imsi, limit) in reached_limit {
+            warn!(imsi = %imsi, limit, resumes = %local_hhmm(clock.next_midnight(now)), "SIM reached its daily limit; resting until midnight");
+            st.sims.entry(imsi).or_default().limit_logged_on = Some(today.clone());
+        }
+        // Why the queue waits, written only when that changes.
+        let waiting = (!any_able).then(|| waiting_reason(&held));
+        if st.wait_note.as_ref() != Some(&waiting) {
+            match &waiting {
+                Some(why) => warn!(reason = %why, "queued messages wait"),
+                None if st.wait_note.as_ref().is_some_and(Option::is_some) => {
+                    info!("a SIM can send again")
+                }
+                None => {}
+            }
+            store.note_queue_wait(now, waiting.as_deref())?;
+            st.wait_note = Some(waiting);
         }
         // Per-minute caps need the runtime windows (mutable).
         for (v, &i) in views.iter_mut().zip(&slot_of_view) {
@@ -895,6 +942,40 @@ struct Suspect {
 
 /// Recipients under suspicion kept at most.
 const MAX_SUSPECTS: usize = 4096;
+/// Why a modem in `state` cannot send, as counted in a queue note.
+fn held_label(state: &ModemState) -> String {
+    match state {
+        ModemState::NoSim => "without a SIM".into(),
+        ModemState::PinRequired => "waiting for a SIM PIN".into(),
+        other => other.as_str().replace('_', " "),
+    }
+}
+
+/// "no SIM ready: 2 disconnected, 1 at the daily limit until 00:00".
+fn waiting_reason(held: &[String]) -> String {
+    if held.is_empty() {
+        return "no modem found yet (check each [[modem]] port)".into();
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for h in held {
+        match counts.iter_mut().find(|(l, _)| *l == h.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((h, 1)),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+    format!("no SIM ready: {}", parts.join(", "))
+}
+
+/// `ms` as local `HH:MM`.
+fn local_hhmm(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&chrono::Local)
+        .format("%H:%M")
+        .to_string()
+}
+
 /// A failure that is the message's or the recipient's, not the SIM's.
 fn not_the_sims(reason: String) -> Outcome {
     Outcome::Failed {

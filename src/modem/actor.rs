@@ -215,12 +215,16 @@ impl Actor {
         // Opening attempts in a row that found a port which does not answer.
         let mut mute = 0u32;
         loop {
-            // A modem already given up on keeps its `failed` while retried.
-            if self.status.borrow().state != ModemState::Failed {
-                self.set_state(ModemState::Connecting, None);
-            }
             let io = match self.connector.connect().await {
-                Ok(io) => io,
+                Ok(io) => {
+                    // `connecting` is initialising an open port; a port still
+                    // missing stays `disconnected`, and a modem already given
+                    // up on keeps its `failed` while retried.
+                    if self.status.borrow().state != ModemState::Failed {
+                        self.set_state(ModemState::Connecting, None);
+                    }
+                    io
+                }
                 Err(e) => {
                     // Gone (unplugged, not yet created) is `disconnected`;
                     // there but unusable (not a serial port, no permission)

@@ -17,6 +17,7 @@ mod inbox;
 mod migrations;
 mod optouts;
 mod query;
+mod queue_notes;
 mod reassembly;
 mod record;
 mod recover;
