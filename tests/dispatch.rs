@@ -553,3 +553,21 @@ async fn a_queued_message_says_why_it_waits_once_per_change() {
     assert_eq!(waits(&g, waiting).len(), 2, "{:?}", waits(&g, waiting));
     assert_eq!(g.status(waiting), Status::Queued);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_recipient_does_not_cool_the_only_sim() {
+    let g = gateway(1, SimPolicy::default(), DispatchConfig::default()).await;
+    // With one SIM a refusal that fits both cannot be settled by a second
+    // SIM; its retries through the same SIM count once, not per attempt.
+    refuse_everywhere(&g, "+79164600000", 21);
+    let bad: Vec<i64> = (0..3)
+        .map(|i| g.enqueue("+79164600000", &format!("refused {i}")))
+        .collect();
+    g.settle(&bad).await;
+    assert!(bad.iter().all(|&id| g.status(id) == Status::Failed));
+    let views = g.dispatcher.modems();
+    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    let good = g.enqueue("+79164600001", "fine");
+    g.settle(&[good]).await;
+    assert_eq!(g.status(good), Status::Sent);
+}

@@ -75,8 +75,13 @@ impl ErrorRate {
         self.push(ok, None);
     }
 
-    /// Records a failure that may yet prove to be `recipient`'s fault.
+    /// Records a failure that may yet prove to be `recipient`'s fault; one
+    /// per recipient in the window (retrying one refused number through
+    /// the same SIM says nothing new about the SIM).
     pub fn record_doubtful(&mut self, recipient: &str) {
+        if self.recent.iter().any(|(_, r)| r.as_deref() == Some(recipient)) {
+            return;
+        }
         self.push(false, Some(recipient.to_string()));
     }
 
@@ -144,12 +149,14 @@ mod tests {
     fn a_recipients_failures_are_forgiven() {
         let mut e = ErrorRate::default();
         e.record(false);
-        for _ in 0..4 {
-            e.record_doubtful("+79160000001");
+        for i in 0..4 {
+            e.record_doubtful(&format!("+7916000000{i}"));
+            e.record_doubtful(&format!("+7916000000{i}"));
         }
+        assert_eq!(e.failures(), 5, "once per recipient");
         assert!(e.too_high());
         e.forgive("+79160000001");
-        assert_eq!(e.failures(), 1);
+        assert_eq!(e.failures(), 4);
         assert!(!e.too_high());
     }
 }
