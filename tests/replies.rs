@@ -601,7 +601,7 @@ fn every_event_is_posted_within_a_second_while_clients_poll_the_api() {
     );
     let g = Gateway::start(&config);
     g.wait_ready_modems(2);
-    // Ten clients reading the API as fast as it answers, for at most 60 s.
+    // Ten clients reading the API continuously, for at most 60 s.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let pollers: Vec<_> = (0..10)
         .map(|i| {
@@ -626,6 +626,8 @@ fn every_event_is_posted_within_a_second_while_clients_poll_the_api() {
                             .timeout(Duration::from_secs(5))
                             .send()
                             .await;
+                        // Busy clients, not a load test: ~50 requests a second each.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
                     }
                 });
             })
@@ -676,4 +678,41 @@ fn every_event_is_posted_within_a_second_while_clients_poll_the_api() {
         })
         .collect();
     assert!(late.is_empty(), "posted late: {late:?}");
+}
+
+#[test]
+fn events_written_by_an_import_beside_the_daemon_are_posted_at_once() {
+    let s = Sim::start(1, 10);
+    let receiver = Receiver::new(0);
+    receiver.start();
+    let config = write_config(
+        s.dir.path(),
+        free_port(),
+        &format!(
+            "[[webhook]]\nurl = \"http://127.0.0.1:{}/hook\"\nevents = [\"optout\"]\nsecret = \"0123456789abcdef-secret\"\n",
+            receiver.port
+        ),
+    );
+    let g = Gateway::start(&config);
+    g.wait_ready_modems(1);
+    let csv = s.dir.path().join("stop.csv");
+    std::fs::write(&csv, "number\n+79164700001\n+79164700002\n+79164700003\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "import"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Another process wrote them: the daemon's own hook never saw them.
+    let got = wait_for("the imported opt-outs' events", 10, || {
+        let got = receiver.accepted.lock().unwrap().clone();
+        (got.len() >= 3).then_some(got)
+    });
+    for (_, _, v) in &got {
+        let waited = v["_arrived_ms"].as_i64().unwrap() - time(&v["created_at"]).timestamp_millis();
+        assert!(waited <= 1000, "posted {waited} ms after it was stored: {v}");
+    }
+    drop(g);
 }

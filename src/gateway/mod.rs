@@ -3,6 +3,7 @@
 //! together and stopped in order (API first, then in-flight sends).
 
 pub mod lock;
+pub mod other_writers;
 pub mod systemd;
 
 use std::future::Future;
@@ -156,6 +157,10 @@ pub async fn serve_locked(
             path: db.display().to_string(),
             source,
         })?;
+    // Events written by other processes (an opt-out import) wake the
+    // workers too.
+    let other_writers =
+        (!config.webhooks.is_empty()).then(|| tokio::spawn(other_writers::watch(store.clone(), db.clone())));
     for (id, w) in ids.into_iter().zip(&config.webhooks) {
         tokio::spawn(crate::webhook::run(
             store.clone(),
@@ -253,6 +258,9 @@ pub async fn serve_locked(
     systemd::stopping();
     let _ = stop_tx.send(true);
     discovery.abort();
+    if let Some(w) = other_writers {
+        w.abort();
+    }
     let served = server.await;
     let _ = dispatch.await;
     if let Some(w) = watchdog {

@@ -80,6 +80,8 @@ struct Inner {
     /// A second connection for reads (WAL lets it read while the writer
     /// writes); `None` for in-memory stores, which share the writer.
     reader: Option<Mutex<Connection>>,
+    /// The writer's last `PRAGMA data_version` (0: not read yet).
+    data_version: std::sync::atomic::AtomicI64,
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -135,6 +137,7 @@ impl Store {
                 outbox_written: written,
                 outbox_tx: tokio::sync::watch::Sender::new(0),
                 reader: reader.map(Mutex::new),
+                data_version: std::sync::atomic::AtomicI64::new(0),
             }),
         })
     }
@@ -168,6 +171,21 @@ impl Store {
     /// waits on it instead of polling.
     pub fn outbox_changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.outbox_tx.subscribe()
+    }
+
+    /// Whether another process committed to the database since the last
+    /// call (SQLite's `data_version` of the writer connection, which only
+    /// moves for commits by other connections; the reader never writes).
+    /// If so, webhook workers are told, as events may have been written
+    /// (`simfleet optouts import` beside the daemon, say).
+    pub fn notice_other_writers(&self) -> Result<bool, StoreError> {
+        let version: i64 = self.writer().query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let before = self.inner.data_version.swap(version, Ordering::AcqRel);
+        let changed = before != 0 && before != version;
+        if changed {
+            self.inner.outbox_tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        Ok(changed)
     }
 
     /// Runs blocking store work off the async runtime.
