@@ -177,16 +177,17 @@ pub async fn serve_locked(
     let entries = config.modems.clone();
     let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
     let disc_dispatcher = dispatcher.clone();
-    let mut handles: std::collections::HashMap<std::path::PathBuf, modem::ModemHandle> =
+    // Not the handles: a modem the dispatcher let go of must be able to stop.
+    let mut appeared: std::collections::HashMap<std::path::PathBuf, Arc<tokio::sync::Notify>> =
         std::collections::HashMap::new();
     let discovery = tokio::spawn(modem::discover::watch(
         entries.iter().map(|e| e.port.clone()).collect(),
         move |i, path, how| {
             if how == modem::discover::Appeared::Back {
                 // A replug: the modem's actor reopens it now.
-                if let Some(h) = handles.get(&path) {
+                if let Some(signal) = appeared.get(&path) {
                     info!(port = %path.display(), "modem port back");
-                    h.port_appeared();
+                    signal.notify_one();
                 }
                 return;
             }
@@ -205,7 +206,7 @@ pub async fn serve_locked(
                 },
                 Some(inbound_tx.clone()),
             );
-            handles.insert(path_key, handle.clone());
+            appeared.insert(path_key, handle.appeared_signal());
             disc_dispatcher.add_modem(
                 handle,
                 SimPolicy {

@@ -131,6 +131,12 @@ impl ModemHandle {
     pub fn port_appeared(&self) {
         self.appeared.notify_one();
     }
+
+    /// What [`ModemHandle::port_appeared`] notifies, for a watcher that must
+    /// not keep the modem alive (a handle does; this does not).
+    pub fn appeared_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.appeared.clone()
+    }
 }
 
 /// Starts the actor for the modem `connector` opens. Received PDUs go to
