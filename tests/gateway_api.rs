@@ -664,3 +664,52 @@ fn a_replugged_modem_is_ready_within_2_s() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_sim_reaching_its_daily_limit_is_logged_once_and_waiting_messages_say_why() {
+    let s = Sim::start(1, 10);
+    let log_path = s.dir.path().join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let g = Gateway::start_with_stderr(
+        &write_config(s.dir.path(), free_port(), "daily_limit = 1\n"),
+        log.into(),
+    );
+    g.wait_ready_modems(1);
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            let (code, m) = g.call(
+                "POST",
+                "/v1/messages",
+                Some(json!({"to": format!("+7916480000{i}"), "text": "hi"})),
+            );
+            assert_eq!(code, 202, "{m}");
+            m["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        let waiting: Vec<Value> = ids
+            .iter()
+            .map(|id| g.call("GET", &format!("/v1/messages/{id}"), None).1)
+            .filter(|m| m["status"] == "queued")
+            .collect();
+        let said = waiting.len() == 2
+            && waiting.iter().all(|m| {
+                m["history"].as_array().unwrap().iter().any(|h| {
+                    h["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("waiting: no SIM ready: 1 at the daily limit until"))
+                })
+            });
+        if said {
+            break waiting;
+        }
+        assert!(Instant::now() < deadline, "{waiting:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(waiting.len(), 2);
+    drop(g);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(count("SIM reached its daily limit"), 1, "{log}");
+}
