@@ -10,7 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_status_reports.sql"),
     include_str!("migrations/0003_expiry.sql"),
     include_str!("migrations/0004_replies.sql"),
-    include_str!("migrations/0005_queue_notes.sql"),
+    include_str!("migrations/0007_queue_notes.sql"),
 ];
 
 /// Brings the schema up to date.
