@@ -7,6 +7,7 @@
 //! 3. ingest: one batch of 100,000; single POSTs at concurrency 16.
 //! 4. memory: peak RSS of the daemon with 16 modems and 1,000,000 queued.
 //! 5. idle: CPU used by the daemon with 16 idle modems over 60 s.
+//! 6. replug: unplug a modem, wait 0.5–15 s, replug; time to `ready` again.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -418,5 +419,42 @@ fn main() {
         if want("idle") {
             idle().await;
         }
+        if want("replug") {
+            replug().await;
+        }
     });
+}
+
+async fn replug() {
+    let r = rig(1, 200, true).await;
+    let state = async || {
+        r.get("/v1/modems").await[0]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let plug = async |what: &str| {
+        r.http
+            .post(format!("{}/modems/0/{what}", r.control))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+    };
+    let mut figures = Vec::new();
+    for gap in [0.5, 2.0, 5.0, 9.0, 15.0] {
+        plug("unplug").await;
+        while state().await == "ready" {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_secs_f64(gap)).await;
+        plug("replug").await;
+        let t = Instant::now();
+        while state().await != "ready" {
+            assert!(t.elapsed() < Duration::from_secs(60), "not ready again");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        figures.push(format!("{gap} s away: {:.2} s", t.elapsed().as_secs_f64()));
+    }
+    println!("replug  replug to ready: {}", figures.join(", "));
 }

@@ -637,3 +637,180 @@ async fn a_shutdown_mid_message_stops_between_parts_and_the_next_start_sends_the
     let parts = parts_to(&g.ledger, to);
     assert_eq!(one_sim_one_ref_no_repeats(&parts), [1, 2, 3, 4, 5, 6, 7, 8]);
 }
+
+/// Every simulated modem's network refuses `to` with `code`.
+fn refuse_everywhere(g: &Gateway, to: &str, code: u16) {
+    for sim in &g.sims {
+        sim.set_faults(Faults {
+            noise: false,
+            report_delay_ms: 20,
+            reject_recipients: [(to.to_string(), code)].into(),
+            ..Faults::default()
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unassigned_number_never_cools_the_only_sim_or_holds_good_messages() {
+    let g = gateway(1, SimPolicy::default(), DispatchConfig::default()).await;
+    refuse_everywhere(&g, "+79164100000", 1);
+    let bad: Vec<i64> = (0..6)
+        .map(|i| g.enqueue("+79164100000", &format!("nobody {i}")))
+        .collect();
+    g.settle(&bad).await;
+    for &id in &bad {
+        let (m, _) = g.store.message(id).unwrap().unwrap();
+        assert_eq!((m.status, m.attempts), (Status::Failed, 1));
+        assert!(m.error.unwrap().contains("unassigned"));
+    }
+    let views = g.dispatcher.modems();
+    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    // Nor in its failure count (simfleet_sim_failed_total).
+    assert_eq!(g.store.sims().unwrap()[0].failed_total, 0);
+    let good = g.enqueue("+79164100001", "a good one");
+    g.settle(&[good]).await;
+    assert_eq!(g.status(good), Status::Sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recipient_refused_the_same_way_through_two_sims_is_the_recipients_fault() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    // "Short message transfer rejected" fits a SIM's account as well as a
+    // recipient; here every SIM gets it for this one number.
+    refuse_everywhere(&g, "+79164200000", 21);
+    let bad: Vec<i64> = (0..5)
+        .map(|i| g.enqueue("+79164200000", &format!("refused {i}")))
+        .collect();
+    g.settle(&bad).await;
+    for &id in &bad {
+        let (m, history) = g.store.message(id).unwrap().unwrap();
+        assert_eq!(m.status, Status::Failed, "{history:?}");
+        // Not max_attempts (3): two SIMs settle it, or one once it is known.
+        assert!(m.attempts <= 2, "{history:?}");
+        assert!(
+            m.error.as_deref().unwrap().contains("refused for this recipient"),
+            "{:?}",
+            m.error
+        );
+    }
+    let views = g.dispatcher.modems();
+    assert!(
+        views.iter().all(|v| v.state == "ready"),
+        "{:?}",
+        views
+            .iter()
+            .map(|v| (&v.state, &v.last_error))
+            .collect::<Vec<_>>()
+    );
+    let good: Vec<i64> = (0..4)
+        .map(|i| g.enqueue(&format!("+7916420{:04}", i + 1), "fine"))
+        .collect();
+    g.settle(&good).await;
+    assert!(good.iter().all(|&id| g.status(id) == Status::Sent));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_through_one_sim_that_another_sim_gets_through_is_that_sims_fault() {
+    let g = gateway(2, SimPolicy::default(), DispatchConfig::default()).await;
+    // Only SIM 0's network refuses this recipient.
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        reject_recipients: [("+79164300000".to_string(), 29)].into(),
+        ..Faults::default()
+    });
+    // Round-robin starts at SIM 0: the first message goes there, is
+    // refused, and goes through SIM 1.
+    let id = g.enqueue("+79164300000", "x");
+    g.settle(&[id]).await;
+    let (m, history) = g.store.message(id).unwrap().unwrap();
+    assert_eq!((m.status, m.attempts), (Status::Sent, 2), "{history:?}");
+    let views = g.dispatcher.modems();
+    let cooled = views
+        .iter()
+        .find(|v| v.state == "cooling_down")
+        .expect("SIM 0 cools down");
+    assert_eq!(cooled.id, views[0].id);
+    assert!(
+        cooled
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("facility rejected"),
+        "{:?}",
+        cooled.last_error
+    );
+}
+
+/// The "waiting: …" entries of a message's history.
+fn waits(g: &Gateway, id: i64) -> Vec<String> {
+    g.store
+        .message(id)
+        .unwrap()
+        .unwrap()
+        .1
+        .into_iter()
+        .filter_map(|e| e.reason.filter(|r| r.starts_with("waiting: ")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_message_says_why_it_waits_once_per_change() {
+    let g = gateway(
+        2,
+        SimPolicy {
+            daily_limit: Some(1),
+            per_minute: None,
+        },
+        DispatchConfig::default(),
+    )
+    .await;
+    let sent: Vec<i64> = (0..2)
+        .map(|i| g.enqueue(&format!("+7916450{:04}", i), "hi"))
+        .collect();
+    g.settle(&sent).await;
+    let waiting = g.enqueue("+79164509999", "waits");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let midnight = "until 00:00";
+    assert_eq!(
+        waits(&g, waiting),
+        [format!("waiting: no SIM ready: 2 at the daily limit {midnight}")]
+    );
+    // More rounds with nothing new: nothing more is written.
+    for _ in 0..5 {
+        g.enqueue("+79164509998", "also waits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(waits(&g, waiting).len(), 1);
+    // A change is: one modem goes away.
+    g.connectors[1].unplug();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while waits(&g, waiting).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", waits(&g, waiting));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        waits(&g, waiting)[1],
+        format!("waiting: no SIM ready: 1 at the daily limit {midnight}, 1 disconnected")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(waits(&g, waiting).len(), 2, "{:?}", waits(&g, waiting));
+    assert_eq!(g.status(waiting), Status::Queued);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_recipient_does_not_cool_the_only_sim() {
+    let g = gateway(1, SimPolicy::default(), DispatchConfig::default()).await;
+    // With one SIM a refusal that fits both cannot be settled by a second
+    // SIM; its retries through the same SIM count once, not per attempt.
+    refuse_everywhere(&g, "+79164600000", 21);
+    let bad: Vec<i64> = (0..3)
+        .map(|i| g.enqueue("+79164600000", &format!("refused {i}")))
+        .collect();
+    g.settle(&bad).await;
+    assert!(bad.iter().all(|&id| g.status(id) == Status::Failed));
+    let views = g.dispatcher.modems();
+    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    let good = g.enqueue("+79164600001", "fine");
+    g.settle(&[good]).await;
+    assert_eq!(g.status(good), Status::Sent);
+}

@@ -466,3 +466,252 @@ fn sigterm_stops_serve_cleanly_with_exit_0() {
     let (_, m) = g.call("GET", &format!("/v1/messages/{id}"), None);
     assert_eq!(m["status"], "sent", "{m}");
 }
+
+#[test]
+fn a_second_daemon_on_the_same_database_exits_2_and_recovers_nothing() {
+    // Sends take 3 s, so the first daemon has one in flight when the second starts.
+    let s = Sim::start(1, 3000);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let (code, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "in flight"})),
+    );
+    assert_eq!(code, 202, "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while g.call("GET", &format!("/v1/messages/{id}"), None).1["status"] != "sending" {
+        assert!(Instant::now() < deadline, "never sending");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The same database, another API port.
+    let other = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&g.config).unwrap().replace(
+        g.base.trim_start_matches("http://"),
+        &format!("127.0.0.1:{}", free_port()),
+    );
+    let second = other.path().join("second.toml");
+    std::fs::write(&second, text).unwrap();
+    let mut child = common::gateway::Proc(
+        Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(["serve", "--config"])
+            .arg(&second)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.0.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(2), "the second daemon kept running: {stderr}");
+    let pid = g.proc.as_ref().unwrap().0.id();
+    let db = s.dir.path().join("db.sqlite");
+    assert!(
+        stderr.contains(&format!(
+            "database {} is in use by simfleet (pid {pid})",
+            db.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("gateway ready"), "{stderr}");
+
+    // Short commands still work beside the daemon.
+    let export = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "export", "--config"])
+        .arg(&g.config)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let status = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["status", "--config"])
+        .arg(&g.config)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+
+    // The first daemon's message was left alone and went out.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let msg = loop {
+        let (_, msg) = g.call("GET", &format!("/v1/messages/{id}"), None);
+        if msg["status"] != "sending" || Instant::now() > deadline {
+            break msg;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(msg["status"], "sent", "{msg}");
+    let statuses: Vec<&str> = msg["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["queued", "sending", "sent"], "{msg}");
+}
+
+#[test]
+fn what_is_wrong_with_each_port_is_logged_once_in_words() {
+    let s = Sim::start(2, 10);
+    // Modem 1 is a "mute" port: it never answers AT.
+    s.post("/modems/1/faults", json!({"hang": true}));
+    let d = s.dir.path();
+    std::fs::write(d.join("notes.txt"), "not a modem").unwrap();
+    let extra = format!(
+        "[[modem]]\nport = \"{d}/usb/ttyACM*\"\n[[modem]]\nport = \"/dev/null\"\n[[modem]]\nport = \"{d}/notes.txt\"\n",
+        d = d.display()
+    );
+    let log_path = d.join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let g = Gateway::start_with_stderr(&write_config(d, free_port(), &extra), log.into());
+    // The mute port's first attempt gives up after ~12 s of unanswered ATs;
+    // the others are retried meanwhile (1, 2, 4, 8 s).
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let modems = loop {
+        let (_, v) = g.call("GET", "/v1/modems", None);
+        let mute = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["port"] == s.paths[1].display().to_string())
+            .cloned();
+        if mute.is_some_and(|m| {
+            m["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("does not answer AT"))
+        }) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the mute port never said so: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let by_port = |port: &str| {
+        modems
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["port"] == port)
+            .cloned()
+            .unwrap_or_else(|| panic!("no modem {port}: {modems}"))
+    };
+    let null = by_port("/dev/null");
+    assert_eq!(null["state"], "failed", "{null}");
+    assert!(
+        null["last_error"].as_str().unwrap().contains("not a serial port"),
+        "{null}"
+    );
+    let file = by_port(&d.join("notes.txt").display().to_string());
+    assert_eq!(file["state"], "failed", "{file}");
+    assert!(
+        file["last_error"].as_str().unwrap().contains("a regular file"),
+        "{file}"
+    );
+    drop(g);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let count = |needle: &str| {
+        log.lines()
+            .filter(|l| l.contains(needle) && l.contains("WARN"))
+            .count()
+    };
+    assert_eq!(count("no device matches this modem port"), 1, "{log}");
+    assert_eq!(
+        count("not a serial port: a character device that is not a terminal"),
+        1,
+        "{log}"
+    );
+    assert_eq!(count("not a serial port: a regular file"), 1, "{log}");
+    assert_eq!(count("does not answer AT"), 1, "{log}");
+}
+
+#[test]
+fn a_replugged_modem_is_ready_within_2_s() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let state = || g.call("GET", "/v1/modems", None).1[0]["state"].clone();
+    s.post("/modems/0/unplug", json!({}));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state() == "ready" {
+        assert!(Instant::now() < deadline, "unplug not noticed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Long enough for the reconnect backoff to have grown past 2 s.
+    std::thread::sleep(Duration::from_secs(5));
+    s.post("/modems/0/replug", json!({}));
+    let replugged = Instant::now();
+    while state() != "ready" {
+        assert!(
+            replugged.elapsed() < Duration::from_secs(2),
+            "not ready 2 s after the replug: {}",
+            g.call("GET", "/v1/modems", None).1
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_sim_reaching_its_daily_limit_is_logged_once_and_waiting_messages_say_why() {
+    let s = Sim::start(1, 10);
+    let log_path = s.dir.path().join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let g = Gateway::start_with_stderr(
+        &write_config(s.dir.path(), free_port(), "daily_limit = 1\n"),
+        log.into(),
+    );
+    g.wait_ready_modems(1);
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            let (code, m) = g.call(
+                "POST",
+                "/v1/messages",
+                Some(json!({"to": format!("+7916480000{i}"), "text": "hi"})),
+            );
+            assert_eq!(code, 202, "{m}");
+            m["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let waiting = loop {
+        let waiting: Vec<Value> = ids
+            .iter()
+            .map(|id| g.call("GET", &format!("/v1/messages/{id}"), None).1)
+            .filter(|m| m["status"] == "queued")
+            .collect();
+        let said = waiting.len() == 2
+            && waiting.iter().all(|m| {
+                m["history"].as_array().unwrap().iter().any(|h| {
+                    h["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.starts_with("waiting: no SIM ready: 1 at the daily limit until"))
+                })
+            });
+        if said {
+            break waiting;
+        }
+        assert!(Instant::now() < deadline, "{waiting:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(waiting.len(), 2);
+    drop(g);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let count = |needle: &str| log.lines().filter(|l| l.contains(needle)).count();
+    assert_eq!(count("SIM reached its daily limit"), 1, "{log}");
+}

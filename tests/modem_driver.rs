@@ -172,7 +172,7 @@ async fn cms_errors_are_not_sent_with_their_category() {
 }
 
 #[tokio::test]
-async fn operator_limit_is_a_sim_problem() {
+async fn operator_limit_refusal_is_left_for_a_second_sim_to_judge() {
     let r = rig_with(
         2,
         Faults {
@@ -195,7 +195,7 @@ async fn operator_limit_is_a_sim_problem() {
         matches!(
             err,
             SendError::NotSent {
-                failure: SendFailure::SimProblem,
+                failure: SendFailure::RecipientOrSim,
                 ..
             }
         ),
@@ -609,4 +609,57 @@ async fn a_wedged_modem_is_reset_and_comes_back() {
         .send(pdus("+1555", "after reset", false).remove(0))
         .await
         .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_port_that_never_answers_at_fails_after_a_few_attempts_and_is_retried_slowly() {
+    // A "mute" port: something that never answers AT.
+    let mut config = config();
+    config.backoff = (Duration::from_secs(1), Duration::from_secs(30));
+    let r = rig_with(
+        0,
+        Faults {
+            hang: true,
+            ..Faults::default()
+        },
+        config,
+        None,
+    );
+    let mut rx = r.handle.watch();
+    // Each attempt is ~12 s of unanswered ATs; three attempts, then failed.
+    let failed = wait_for(&r.handle, Duration::from_secs(120), |s| {
+        s.state == ModemState::Failed
+    })
+    .await;
+    assert!(failed, "still {:?}", r.handle.status());
+    let status = r.handle.status();
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("does not answer AT after 3 attempts"),
+        "{status:?}"
+    );
+    // Retried, but stays `failed` while it does not answer.
+    rx.mark_unchanged();
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(120), async {
+        while rx.changed().await.is_ok() {
+            seen.push(rx.borrow_and_update().state.clone());
+        }
+    })
+    .await;
+    assert!(!seen.is_empty(), "not retried");
+    assert!(seen.iter().all(|s| *s == ModemState::Failed), "{seen:?}");
+    // Once it answers, the slow retry finds it.
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    let ok = wait_for(&r.handle, Duration::from_secs(60), |s| {
+        s.state == ModemState::Ready
+    })
+    .await;
+    assert!(ok, "never ready: {:?}", r.handle.status());
 }

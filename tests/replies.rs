@@ -498,7 +498,8 @@ impl Receiver {
                                 ),
                                 "bad signature"
                             );
-                            let v: Value = serde_json::from_str(&body).unwrap();
+                            let mut v: Value = serde_json::from_str(&body).unwrap();
+                            v["_arrived_ms"] = json!(Utc::now().timestamp_millis());
                             let id = headers["x-simfleet-event-id"].to_str().unwrap().to_string();
                             assert_eq!(v["id"], id.as_str());
                             accepted
@@ -716,4 +717,135 @@ fn direct_status_reports_without_an_smsc_field_are_applied() {
     });
     assert_eq!(s.get("/modems")[0]["counters"]["reports"], 1);
     assert!(inbox(&g).is_empty(), "{:?}", inbox(&g));
+}
+
+#[test]
+fn every_event_is_posted_within_a_second_while_clients_poll_the_api() {
+    let s = Sim::start(2, 10);
+    let receiver = Receiver::new(0);
+    receiver.start();
+    let config = write_config(
+        s.dir.path(),
+        free_port(),
+        &format!(
+            "[[webhook]]\nurl = \"http://127.0.0.1:{}/hook\"\nevents = [\"status\"]\nsecret = \"0123456789abcdef-secret\"\n",
+            receiver.port
+        ),
+    );
+    let g = Gateway::start(&config);
+    g.wait_ready_modems(2);
+    // Ten clients reading the API continuously, for at most 60 s.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pollers: Vec<_> = (0..10)
+        .map(|i| {
+            let (base, token, stop) = (g.base.clone(), g.token.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let http = reqwest::Client::new();
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    let path = if i % 2 == 0 {
+                        "/v1/messages?limit=20"
+                    } else {
+                        "/v1/modems"
+                    };
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                        let _ = http
+                            .get(format!("{base}{path}"))
+                            .bearer_auth(&token)
+                            .timeout(Duration::from_secs(5))
+                            .send()
+                            .await;
+                        // Busy clients, not a load test: ~50 requests a second each.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                });
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut ids = Vec::new();
+    for round in 0..6 {
+        let items: Vec<Value> = (0..10)
+            .map(|i| json!({"to": format!("+7916777{round}{i:03}"), "text": format!("burst {round} {i}")}))
+            .collect();
+        let (code, r) = g.call("POST", "/v1/messages/batch", Some(json!({"messages": items})));
+        assert_eq!(code, 202, "{r}");
+        for m in r["results"].as_array().unwrap() {
+            ids.push(m["id"].as_str().unwrap().to_string());
+        }
+        // Longer than the bound: a lost wake-up is not hidden by the next burst.
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    // Every message's "sent" event, the last of the burst included.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for("a sent event for every message", 30, || {
+            let got = receiver.accepted.lock().unwrap().clone();
+            let posted: Vec<&str> = got
+                .iter()
+                .filter_map(|(_, _, v)| v["data"]["message_id"].as_str())
+                .collect();
+            ids.iter().all(|id| posted.contains(&id.as_str())).then_some(())
+        })
+    }));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for p in pollers {
+        p.join().unwrap();
+    }
+    let got = receiver.accepted.lock().unwrap().clone();
+    assert!(
+        result.is_ok(),
+        "events never posted; got {} of {}",
+        got.len(),
+        ids.len()
+    );
+    let late: Vec<String> = got
+        .iter()
+        .filter_map(|(_, _, v)| {
+            let created = time(&v["created_at"]).timestamp_millis();
+            let waited = v["_arrived_ms"].as_i64().unwrap() - created;
+            (waited > 1000).then(|| format!("{} after {waited} ms", v["data"]["message_id"]))
+        })
+        .collect();
+    assert!(late.is_empty(), "posted late: {late:?}");
+}
+
+#[test]
+fn events_written_by_an_import_beside_the_daemon_are_posted_at_once() {
+    let s = Sim::start(1, 10);
+    let receiver = Receiver::new(0);
+    receiver.start();
+    let config = write_config(
+        s.dir.path(),
+        free_port(),
+        &format!(
+            "[[webhook]]\nurl = \"http://127.0.0.1:{}/hook\"\nevents = [\"optout\"]\nsecret = \"0123456789abcdef-secret\"\n",
+            receiver.port
+        ),
+    );
+    let g = Gateway::start(&config);
+    g.wait_ready_modems(1);
+    let csv = s.dir.path().join("stop.csv");
+    std::fs::write(&csv, "number\n+79164700001\n+79164700002\n+79164700003\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "import"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Another process wrote them: the daemon's own hook never saw them.
+    let got = wait_for("the imported opt-outs' events", 10, || {
+        let got = receiver.accepted.lock().unwrap().clone();
+        (got.len() >= 3).then_some(got)
+    });
+    for (_, _, v) in &got {
+        let waited = v["_arrived_ms"].as_i64().unwrap() - time(&v["created_at"]).timestamp_millis();
+        assert!(waited <= 1000, "posted {waited} ms after it was stored: {v}");
+    }
+    drop(g);
 }

@@ -74,8 +74,13 @@ pub enum SendFailure {
     /// SMSC): cool the SIM down and send through others.
     SimProblem,
     /// The recipient or the message itself is refused: sending again will
-    /// not help, through any SIM.
+    /// not help, through any SIM, and it says nothing about this SIM.
     Permanent,
+    /// Refused in words that fit both the recipient and this SIM (transfer
+    /// rejected, call barred, unknown subscriber…): the network does not
+    /// say whose. Tried through another SIM; refused the same way there,
+    /// it is the recipient's; sent there, it was this SIM's.
+    RecipientOrSim,
 }
 
 /// A `+CMS ERROR`.
@@ -192,19 +197,41 @@ fn cms_description(code: u16) -> Option<&'static str> {
 }
 
 impl CmsError {
-    /// What this error means for a send.
+    /// What this error means for a send, and so whose fault it is.
+    ///
+    /// Causes are RP-Cause values (TS 24.011 §8.2.5.4, Table 8.4 and Annex
+    /// E.2), TP-Failure-Cause values (TS 23.040 §9.2.3.22) and the ME
+    /// errors of TS 27.005 §3.2.5:
+    /// - the recipient: 1 unassigned number, 0xC3 invalid SME address,
+    ///   0xC4 SME barred: [`SendFailure::Permanent`];
+    /// - the message: 95–97, 99 invalid or unsupported message, TP-PID and
+    ///   TP-DCS errors (0x80–0x9F), 0xB0 TPDU not supported, 0xC6/0xC7
+    ///   validity period, 304 invalid PDU: [`SendFailure::Permanent`];
+    /// - this SIM or its subscription: 8 operator determined barring, 50
+    ///   facility not subscribed, 0xC1 no SC subscription, 301 SMS service
+    ///   reserved, 310–318 SIM errors, 330 SMSC address unknown:
+    ///   [`SendFailure::SimProblem`];
+    /// - either (the words fit both, and operators use them for account
+    ///   trouble as much as for a recipient they refuse): 10 call barred,
+    ///   21 transfer rejected, 22 memory capacity exceeded, 27 destination
+    ///   out of order, 28 unidentified subscriber, 29 facility rejected, 30
+    ///   unknown subscriber, 69 facility not implemented:
+    ///   [`SendFailure::RecipientOrSim`];
+    /// - the network or the modem, for now (38, 41, 42, 47, 0xC0, 0xC2,
+    ///   331, 332, 500 and anything else): [`SendFailure::RetryElsewhere`].
     pub fn failure(&self) -> SendFailure {
         let Some(code) = self.code else {
             return SendFailure::RetryElsewhere;
         };
         match code {
-            // The number does not exist or cannot take messages.
-            1 | 28 | 30 | 0xC3 | 0xC4 => SendFailure::Permanent,
-            // The message itself is refused (encoding, type): it will be refused anywhere.
-            95 | 96 | 97 | 99 | 0x80..=0x9F | 0xB0 | 304 => SendFailure::Permanent,
-            // Barring, no subscription, rejected transfers (operator limits,
-            // no credit), SIM trouble and a missing SMSC all stay with this SIM.
-            8 | 10 | 21 | 29 | 50 | 69 | 0xC1 | 301 | 310..=318 | 330 => SendFailure::SimProblem,
+            // The number does not exist or may not receive messages.
+            1 | 0xC3 | 0xC4 => SendFailure::Permanent,
+            // The message itself is refused (encoding, type, validity): anywhere.
+            95..=97 | 99 | 0x80..=0x9F | 0xB0 | 0xC6 | 0xC7 | 304 => SendFailure::Permanent,
+            // Only this SIM's subscription or the SIM itself can cause these.
+            8 | 50 | 0xC1 | 301 | 310..=318 | 330 => SendFailure::SimProblem,
+            // The recipient's, or this SIM's: a second SIM tells.
+            10 | 21 | 22 | 27 | 28 | 29 | 30 | 69 => SendFailure::RecipientOrSim,
             _ => SendFailure::RetryElsewhere,
         }
     }
@@ -227,8 +254,14 @@ mod tests {
     fn cms_categories() {
         assert_eq!(CmsError::code(1).failure(), SendFailure::Permanent);
         assert_eq!(CmsError::code(0xC4).failure(), SendFailure::Permanent);
-        assert_eq!(CmsError::code(21).failure(), SendFailure::SimProblem);
+        assert_eq!(CmsError::code(96).failure(), SendFailure::Permanent);
+        assert_eq!(CmsError::code(0x90).failure(), SendFailure::Permanent);
+        assert_eq!(CmsError::code(21).failure(), SendFailure::RecipientOrSim);
+        assert_eq!(CmsError::code(28).failure(), SendFailure::RecipientOrSim);
+        assert_eq!(CmsError::code(30).failure(), SendFailure::RecipientOrSim);
         assert_eq!(CmsError::code(8).failure(), SendFailure::SimProblem);
+        assert_eq!(CmsError::code(50).failure(), SendFailure::SimProblem);
+        assert_eq!(CmsError::code(38).failure(), SendFailure::RetryElsewhere);
         assert_eq!(CmsError::code(330).failure(), SendFailure::SimProblem);
         assert_eq!(CmsError::code(42).failure(), SendFailure::RetryElsewhere);
         assert_eq!(CmsError::code(500).failure(), SendFailure::RetryElsewhere);

@@ -25,11 +25,14 @@ pub async fn run(
     checked: Checked,
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    // The database first: a second daemon is told who owns it, not that
+    // the address is taken.
+    let owned = gateway::lock::DbLock::acquire(&checked.config.storage.path)?;
     let addr = checked.config.api.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (api.listen): {e}"))?;
-    gateway::serve(checked, listener, shutdown, |_| {
+    gateway::serve_locked(owned, checked, listener, shutdown, |_| {
         tracing::info!(%addr, "API listening");
         gateway::systemd::ready(&format!("API on {addr}"));
     })

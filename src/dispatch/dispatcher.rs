@@ -85,12 +85,19 @@ struct SimRuntime {
     errors: ErrorRate,
     cooldown_until: Option<i64>,
     cooldown_reason: Option<String>,
+    /// The local date its reaching the daily limit was last logged.
+    limit_logged_on: Option<String>,
 }
 
 #[derive(Default)]
 struct State {
     slots: Vec<Slot>,
     sims: HashMap<String, SimRuntime>,
+    /// Recipients refused through one SIM in words that fit both.
+    suspects: HashMap<String, Suspect>,
+    /// The queue note last written (`None` until known): why queued
+    /// messages wait, `Some(None)` when nothing holds them back.
+    wait_note: Option<Option<String>>,
     cursor: usize,
     next_slot: u64,
     stopping: bool,
@@ -128,7 +135,10 @@ impl Dispatcher {
     /// A dispatcher over `store`. Cool-downs recorded in the store are
     /// honoured after a restart.
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: DispatchConfig) -> Result<Self, StoreError> {
-        let mut state = State::default();
+        let mut state = State {
+            wait_note: store.last_queue_note()?,
+            ..State::default()
+        };
         let now = clock.now_ms();
         for sim in store.sims()? {
             if let Some(until) = sim.cooldown_until.filter(|&u| u > now) {
@@ -328,8 +338,16 @@ impl Dispatcher {
         }
         self.state().stopping = true;
         let wait = async {
-            while self.state().in_flight > 0 {
-                self.shared.idle.notified().await;
+            loop {
+                // Registered before the count is read: a send finishing in
+                // between (notify_waiters keeps no permit) still wakes us.
+                let notified = self.shared.idle.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.state().in_flight == 0 {
+                    break;
+                }
+                notified.await;
             }
         };
         if tokio::time::timeout(drain, wait).await.is_err() {
@@ -397,12 +415,16 @@ impl Dispatcher {
         if st.stopping {
             return Ok((None, false));
         }
-        // What each slot can do right now.
+        // What each slot can do right now, and why those that cannot.
         let mut views = Vec::new();
         let mut slot_of_view = Vec::new();
+        let mut held: Vec<String> = Vec::new();
+        let mut any_able = false;
+        let mut reached_limit: Vec<(String, u32)> = Vec::new();
         for (i, slot) in st.slots.iter().enumerate() {
             let status = slot.handle.status();
             let Some(imsi) = status.info.as_ref().and_then(|info| info.imsi.clone()) else {
+                held.push(held_label(&status.state));
                 continue;
             };
             // Busy is the modem between parts of our own job: still the SIM's.
@@ -423,12 +445,30 @@ impl Dispatcher {
                 soonest(u);
             }
             let mut capacity: Option<u64> = None;
+            let mut at_limit = false;
             if let Some(limit) = policy.daily_limit {
                 let left = u64::from(limit).saturating_sub(sent_today);
                 if left == 0 {
                     soonest(clock.next_midnight(now));
+                    at_limit = true;
+                    if rt.and_then(|r| r.limit_logged_on.as_deref()) != Some(today.as_str()) {
+                        reached_limit.push((imsi.clone(), limit));
+                    }
                 }
                 capacity = Some(left);
+            }
+            // Busy or at a per-minute cap is waiting one's turn; these are not.
+            if !ready {
+                held.push(held_label(&status.state));
+            } else if let Some(u) = cooling {
+                held.push(format!("cooling down until {}", local_hhmm(u)));
+            } else if at_limit {
+                held.push(format!(
+                    "at the daily limit until {}",
+                    local_hhmm(clock.next_midnight(now))
+                ));
+            } else {
+                any_able = true;
             }
             views.push(SimView {
                 imsi: imsi.clone(),
@@ -437,6 +477,23 @@ impl Dispatcher {
                 capacity,
             });
             slot_of_view.push(i);
+        }
+        for (imsi, limit) in reached_limit {
+            warn!(imsi = %imsi, limit, resumes = %local_hhmm(clock.next_midnight(now)), "SIM reached its daily limit; resting until midnight");
+            st.sims.entry(imsi).or_default().limit_logged_on = Some(today.clone());
+        }
+        // Why the queue waits, written only when that changes.
+        let waiting = (!any_able).then(|| waiting_reason(&held));
+        if st.wait_note.as_ref() != Some(&waiting) {
+            match &waiting {
+                Some(why) => warn!(reason = %why, "queued messages wait"),
+                None if st.wait_note.as_ref().is_some_and(Option::is_some) => {
+                    info!("a SIM can send again")
+                }
+                None => {}
+            }
+            store.note_queue_wait(now, waiting.as_deref())?;
+            st.wait_note = Some(waiting);
         }
         // Per-minute caps need the runtime windows (mutable).
         for (v, &i) in views.iter_mut().zip(&slot_of_view) {
@@ -542,16 +599,37 @@ impl Dispatcher {
         let store = self.shared.store.clone();
         let id = job.claimed.id;
         let imsi = job.imsi.clone();
-        let mut cool: Option<(Duration, String)> = None;
-        let ok = matches!(&outcome, Outcome::Sent { unknown } if unknown.is_empty());
-        // Not the SIM's doing: does not count for or against it.
-        let judged = !matches!(
-            outcome,
-            Outcome::Suppressed(_) | Outcome::Hold { failure: None, .. }
-        );
+        let recipient = job.claimed.recipient.clone();
+        // SIMs to rest: (imsi, how long, why).
+        let mut cool: Vec<(String, Duration, String)> = Vec::new();
+        // What this attempt says about the SIM, if anything.
+        let mut verdict = Verdict::Failed;
         let mut finished: Option<SentRecord> = None;
         let result = match outcome {
             Outcome::Sent { unknown } => {
+                // A part without an answer counts against the SIM.
+                if unknown.is_empty() {
+                    verdict = Verdict::Ok;
+                }
+                // A SIM that was refused for this recipient in words that
+                // could have meant either was the one at fault.
+                let blamed = {
+                    let mut st = self.state();
+                    st.suspects
+                        .remove(&recipient)
+                        .filter(|s| !s.convicted && s.imsi != imsi)
+                };
+                if let Some(s) = blamed {
+                    warn!(imsi = %s.imsi, msg_id = id, reason = %s.reason, "refused by the network through one SIM, sent through another: the SIM's problem");
+                    cool.push((
+                        s.imsi,
+                        config.sim_problem_cooldown,
+                        format!(
+                            "SIM problem: {}; the recipient got a message through SIM {imsi}",
+                            s.reason
+                        ),
+                    ));
+                }
                 // Recorded below, together with this SIM's next claim.
                 if unknown.is_empty() {
                     info!(msg_id = id, imsi = %imsi, segments = job.segments, "message sent");
@@ -573,8 +651,19 @@ impl Dispatcher {
                 failure,
                 retry_at,
             } => {
+                // Not the SIM's doing when the SIM is merely gone; a
+                // refusal that fits the recipient as well is doubtful.
+                verdict = match failure {
+                    None => Verdict::NotTheSims,
+                    Some(SendFailure::RecipientOrSim) => Verdict::Doubtful,
+                    Some(_) => Verdict::Failed,
+                };
                 if failure == Some(SendFailure::SimProblem) {
-                    cool = Some((config.sim_problem_cooldown, format!("SIM problem: {reason}")));
+                    cool.push((
+                        imsi.clone(),
+                        config.sim_problem_cooldown,
+                        format!("SIM problem: {reason}"),
+                    ));
                 }
                 // A SIM that is gone comes back with a status change, which
                 // wakes the dispatcher: no timer needed then.
@@ -587,6 +676,7 @@ impl Dispatcher {
                     .await
             }
             Outcome::Suppressed(reason) => {
+                verdict = Verdict::NotTheSims;
                 info!(msg_id = id, reason = %reason, "not sent: the recipient opted out");
                 store.run(move |s| s.mark_suppressed(id, &reason, now)).await
             }
@@ -596,17 +686,43 @@ impl Dispatcher {
                     .run(move |s| s.mark_unknown(id, Some(&imsi), &reason, now))
                     .await
             }
-            Outcome::Failed(reason) => {
+            Outcome::Failed { reason, sims_fault } => {
+                if !sims_fault {
+                    verdict = Verdict::NotTheSims;
+                }
                 warn!(msg_id = id, imsi = %imsi, reason = %reason, "message failed");
+                // The SIM's failure count (a metric) only when it says something about the SIM.
+                let sim = sims_fault.then_some(imsi);
                 store
-                    .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
+                    .run(move |s| s.mark_failed(id, sim.as_deref(), &reason, now))
                     .await
             }
             Outcome::NotSent { failure, reason } => {
                 if failure == SendFailure::SimProblem {
-                    cool = Some((config.sim_problem_cooldown, format!("SIM problem: {reason}")));
+                    cool.push((
+                        imsi.clone(),
+                        config.sim_problem_cooldown,
+                        format!("SIM problem: {reason}"),
+                    ));
                 }
-                if job.claimed.attempts >= config.max_attempts {
+                // Refused in words that fit the recipient as well as the
+                // SIM: the same refusal through a second SIM settles it.
+                let recipients_fault = if failure == SendFailure::RecipientOrSim {
+                    verdict = Verdict::Doubtful;
+                    self.suspect(&recipient, &imsi, &reason, now)
+                } else {
+                    None
+                };
+                if let Some(other) = recipients_fault {
+                    verdict = Verdict::NotTheSims;
+                    let reason = if other == imsi {
+                        format!("refused for this recipient, as through other SIMs before: {reason}")
+                    } else {
+                        format!("refused for this recipient through SIM {other} and SIM {imsi}: {reason}")
+                    };
+                    warn!(msg_id = id, reason = %reason, "message failed: the recipient's fault, not the SIMs'");
+                    store.run(move |s| s.mark_failed(id, None, &reason, now)).await
+                } else if job.claimed.attempts >= config.max_attempts {
                     let reason = format!("not sent after {} attempts; last: {reason}", job.claimed.attempts);
                     warn!(msg_id = id, reason = %reason, "message failed");
                     store
@@ -624,21 +740,26 @@ impl Dispatcher {
         {
             let mut st = self.state();
             let rt = st.sims.entry(job.imsi.clone()).or_default();
-            if judged {
-                rt.errors.record(ok);
+            match verdict {
+                Verdict::Ok => rt.errors.record(true),
+                Verdict::Failed => rt.errors.record(false),
+                Verdict::Doubtful => rt.errors.record_doubtful(&recipient),
+                Verdict::NotTheSims => {}
             }
-            if cool.is_none() && rt.errors.too_high() {
-                cool = Some((
+            if !cool.iter().any(|(i, _, _)| *i == job.imsi) && rt.errors.too_high() {
+                cool.push((
+                    job.imsi.clone(),
                     config.error_rate_cooldown,
                     format!("{} of the last 10 sends failed", rt.errors.failures()),
                 ));
             }
-            if let Some((wait, reason)) = &cool {
+            for (sim, wait, reason) in &cool {
                 let until = now + wait.as_millis() as i64;
+                let rt = st.sims.entry(sim.clone()).or_default();
                 rt.cooldown_until = Some(until);
                 rt.cooldown_reason = Some(reason.clone());
                 rt.errors.reset();
-                warn!(imsi = %job.imsi, reason = %reason, "SIM cooling down");
+                warn!(imsi = %sim, reason = %reason, "SIM cooling down");
             }
             if finished.is_none() {
                 if let Some(slot) = st.slots.iter_mut().find(|s| s.id == job.slot) {
@@ -667,15 +788,58 @@ impl Dispatcher {
             }
             st.in_flight -= 1;
         }
-        if let Some((wait, reason)) = cool {
+        for (sim, wait, reason) in cool {
             let until = now + wait.as_millis() as i64;
-            let imsi = job.imsi.clone();
             let _ = store
-                .run(move |s| s.set_cooldown(&imsi, Some(until), Some(&reason)))
+                .run(move |s| s.set_cooldown(&sim, Some(until), Some(&reason)))
                 .await;
         }
         self.shared.idle.notify_waiters();
         self.wake();
+    }
+
+    /// Remembers that `recipient` was refused through SIM `imsi` with
+    /// `reason`; returns the other SIM if it was refused the same way
+    /// through another one (then the recipient is at fault: neither SIM's
+    /// error rate keeps those failures).
+    fn suspect(&self, recipient: &str, imsi: &str, reason: &str, now: i64) -> Option<String> {
+        let mut st = self.state();
+        let other = st
+            .suspects
+            .get(recipient)
+            .filter(|s| (s.convicted || s.imsi != imsi) && s.reason == reason)
+            .map(|s| s.imsi.clone());
+        if let Some(other) = &other {
+            // Settled: the next refusal in these words, through any SIM,
+            // is the recipient's at once (until a message gets through).
+            if let Some(s) = st.suspects.get_mut(recipient) {
+                s.convicted = true;
+                s.at = now;
+            }
+            for sim in [imsi, other.as_str()] {
+                if let Some(rt) = st.sims.get_mut(sim) {
+                    rt.errors.forgive(recipient);
+                }
+            }
+            return Some(other.clone());
+        }
+        // Bounded: doubts older than an hour are dropped first.
+        if st.suspects.len() >= MAX_SUSPECTS {
+            st.suspects.retain(|_, s| s.at > now - 3_600_000);
+            if st.suspects.len() >= MAX_SUSPECTS {
+                st.suspects.clear();
+            }
+        }
+        st.suspects.insert(
+            recipient.to_string(),
+            Suspect {
+                imsi: imsi.to_string(),
+                reason: reason.to_string(),
+                at: now,
+                convicted: false,
+            },
+        );
+        None
     }
 
     /// Sends the parts from `resume_from` on; returns the outcome and, when
@@ -706,17 +870,17 @@ impl Dispatcher {
         }
         let to = match Address::parse_number(&c.recipient) {
             Ok(a) => a,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         let plan = match sms::plan(&c.text, &self.shared.config.split) {
             Ok(p) => p,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         // A resumed message must be cut exactly as its first parts were.
         if c.resuming() && (plan.segment_count() != c.segments || plan.encoding.as_str() != c.encoding) {
             let parts = describe_parts(c.segments, &c.unknown_parts, c.resume_from);
             return (
-                Outcome::Failed(format!(
+                not_the_sims(format!(
                     "{parts}: the encoding options changed since (now {} segments in {}, was {} in {}), so the rest cannot be sent to join them",
                     plan.segment_count(),
                     plan.encoding.as_str(),
@@ -737,7 +901,7 @@ impl Dispatcher {
         };
         let pdus = match sms::encode_submit(&to, &plan, &options, c.concat_ref) {
             Ok(p) => p,
-            Err(e) => return (Outcome::Failed(e.to_string()), None),
+            Err(e) => return (not_the_sims(e.to_string()), None),
         };
         let total = pdus.len();
         let mut unknown = c.unknown_parts.clone();
@@ -824,13 +988,13 @@ impl Dispatcher {
     ) -> Outcome {
         if seq == 1 {
             return match failure {
-                SendFailure::Permanent => Outcome::Failed(reason),
+                SendFailure::Permanent => not_the_sims(reason),
                 _ => Outcome::NotSent { failure, reason },
             };
         }
         let parts = describe_parts(c.segments, &c.unknown_parts, seq);
         if failure == SendFailure::Permanent {
-            return Outcome::Failed(format!(
+            return not_the_sims(format!(
                 "part {seq} of {} refused ({reason}): {parts}, so the recipient may see an incomplete message",
                 c.segments
             ));
@@ -872,9 +1036,80 @@ enum Outcome {
         failure: SendFailure,
         reason: String,
     },
-    Failed(String),
+    Failed {
+        reason: String,
+        /// Whether it says something about the SIM (not a refused
+        /// recipient or message).
+        sims_fault: bool,
+    },
     Unknown(String),
 }
+
+/// What one attempt says about its SIM's health.
+enum Verdict {
+    Ok,
+    Failed,
+    /// Failed, but maybe the recipient's doing.
+    Doubtful,
+    /// Nothing: the recipient's or the message's doing, or not sent at all.
+    NotTheSims,
+}
+
+/// A recipient refused through one SIM in words that fit both.
+struct Suspect {
+    /// The SIM it was first refused through.
+    imsi: String,
+    /// The refusal, in words.
+    reason: String,
+    at: i64,
+    /// Refused the same way through a second SIM: the recipient's fault.
+    convicted: bool,
+}
+
+/// Recipients under suspicion kept at most.
+const MAX_SUSPECTS: usize = 4096;
+/// Why a modem in `state` cannot send, as counted in a queue note.
+fn held_label(state: &ModemState) -> String {
+    match state {
+        ModemState::NoSim => "without a SIM".into(),
+        ModemState::PinRequired => "waiting for a SIM PIN".into(),
+        other => other.as_str().replace('_', " "),
+    }
+}
+
+/// "no SIM ready: 2 disconnected, 1 at the daily limit until 00:00".
+fn waiting_reason(held: &[String]) -> String {
+    if held.is_empty() {
+        return "no modem found yet (check each [[modem]] port)".into();
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for h in held {
+        match counts.iter_mut().find(|(l, _)| *l == h.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((h, 1)),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+    format!("no SIM ready: {}", parts.join(", "))
+}
+
+/// `ms` as local `HH:MM`.
+fn local_hhmm(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&chrono::Local)
+        .format("%H:%M")
+        .to_string()
+}
+
+/// A failure that is the message's or the recipient's, not the SIM's.
+fn not_the_sims(reason: String) -> Outcome {
+    Outcome::Failed {
+        reason,
+        sims_fault: false,
+    }
+}
+
 /// The validity to give the network: what is left of the message's own
 /// (it waited in the queue), never more than configured, at least the
 /// spec's 5 minutes.

@@ -54,10 +54,14 @@ impl MinuteWindow {
     }
 }
 
-/// Outcomes of recent attempts through a SIM.
+/// Outcomes of recent attempts through a SIM. Only attempts that say
+/// something about the SIM are recorded (never a recipient's or a
+/// message's refusal); a failure may name the recipient it happened with,
+/// so that it can be forgiven once that recipient turns out to be at fault.
 #[derive(Debug, Clone, Default)]
 pub struct ErrorRate {
-    recent: VecDeque<bool>,
+    /// `(ok, recipient of a failure still open to doubt)`.
+    recent: VecDeque<(bool, Option<String>)>,
 }
 
 /// Attempts considered.
@@ -68,15 +72,34 @@ pub const ERROR_THRESHOLD: usize = 5;
 impl ErrorRate {
     /// Records an attempt: `ok` if the network accepted it.
     pub fn record(&mut self, ok: bool) {
+        self.push(ok, None);
+    }
+
+    /// Records a failure that may yet prove to be `recipient`'s fault; one
+    /// per recipient in the window (retrying one refused number through
+    /// the same SIM says nothing new about the SIM).
+    pub fn record_doubtful(&mut self, recipient: &str) {
+        if self.recent.iter().any(|(_, r)| r.as_deref() == Some(recipient)) {
+            return;
+        }
+        self.push(false, Some(recipient.to_string()));
+    }
+
+    fn push(&mut self, ok: bool, recipient: Option<String>) {
         if self.recent.len() == ERROR_WINDOW {
             self.recent.pop_front();
         }
-        self.recent.push_back(ok);
+        self.recent.push_back((ok, recipient));
+    }
+
+    /// Drops the failures with `recipient`: they were its fault.
+    pub fn forgive(&mut self, recipient: &str) {
+        self.recent.retain(|(_, r)| r.as_deref() != Some(recipient));
     }
 
     /// Failures in the window.
     pub fn failures(&self) -> usize {
-        self.recent.iter().filter(|ok| !**ok).count()
+        self.recent.iter().filter(|(ok, _)| !*ok).count()
     }
 
     /// Whether the SIM should rest.
@@ -119,6 +142,21 @@ mod tests {
         for _ in 0..10 {
             e.record(true);
         }
+        assert!(!e.too_high());
+    }
+
+    #[test]
+    fn a_recipients_failures_are_forgiven() {
+        let mut e = ErrorRate::default();
+        e.record(false);
+        for i in 0..4 {
+            e.record_doubtful(&format!("+7916000000{i}"));
+            e.record_doubtful(&format!("+7916000000{i}"));
+        }
+        assert_eq!(e.failures(), 5, "once per recipient");
+        assert!(e.too_high());
+        e.forgive("+79160000001");
+        assert_eq!(e.failures(), 4);
         assert!(!e.too_high());
     }
 }

@@ -3,6 +3,8 @@
 //! together and stopped in order (API first, then in-flight sends).
 
 pub mod http;
+pub mod lock;
+pub mod other_writers;
 pub mod systemd;
 
 use std::future::Future;
@@ -26,6 +28,9 @@ use crate::store::{Store, StoreError};
 /// Why the gateway could not start.
 #[derive(Debug, Error)]
 pub enum GatewayError {
+    /// Another simfleet owns the database.
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
     /// The database could not be opened.
     #[error("storage {path}: {source}")]
     Store {
@@ -62,13 +67,30 @@ pub struct Running {
 }
 
 /// Runs the gateway on `listener` until `shutdown` resolves. `started` is
-/// called once storage is open and the API listens.
+/// called once storage is open and the API listens. Takes the database's
+/// lock first ([`lock::DbLock`]): a database another simfleet serves is
+/// [`GatewayError::Lock`], before anything is read or recovered.
 pub async fn serve(
     checked: Checked,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
     started: impl FnOnce(&Running) + Send,
 ) -> Result<(), GatewayError> {
+    let owned = lock::DbLock::acquire(&checked.config.storage.path)?;
+    serve_locked(owned, checked, listener, shutdown, started).await
+}
+
+/// [`serve`] with the database's lock already taken (so that a second
+/// daemon is refused before it even binds the API address); the lock is
+/// held until this returns.
+pub async fn serve_locked(
+    owned: lock::DbLock,
+    checked: Checked,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+    started: impl FnOnce(&Running) + Send,
+) -> Result<(), GatewayError> {
+    let _owned = owned;
     let config = &checked.config;
     let tls = match (&config.api.tls_cert, &config.api.tls_key) {
         (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
@@ -163,6 +185,10 @@ pub async fn serve(
             path: db.display().to_string(),
             source,
         })?;
+    // Events written by other processes (an opt-out import) wake the
+    // workers too.
+    let other_writers =
+        (!config.webhooks.is_empty()).then(|| tokio::spawn(other_writers::watch(store.clone(), db.clone())));
     for (id, w) in ids.into_iter().zip(&config.webhooks) {
         tokio::spawn(crate::webhook::run(
             store.clone(),
@@ -180,11 +206,23 @@ pub async fn serve(
     let entries = config.modems.clone();
     let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
     let disc_dispatcher = dispatcher.clone();
+    // Not the handles: a modem the dispatcher let go of must be able to stop.
+    let mut appeared: std::collections::HashMap<std::path::PathBuf, Arc<tokio::sync::Notify>> =
+        std::collections::HashMap::new();
     let discovery = tokio::spawn(modem::discover::watch(
         entries.iter().map(|e| e.port.clone()).collect(),
-        move |i, path| {
+        move |i, path, how| {
+            if how == modem::discover::Appeared::Back {
+                // A replug: the modem's actor reopens it now.
+                if let Some(signal) = appeared.get(&path) {
+                    info!(port = %path.display(), "modem port back");
+                    signal.notify_one();
+                }
+                return;
+            }
             let entry = &entries[i];
             info!(port = %path.display(), "modem port found");
+            let path_key = path.clone();
             let handle = modem::spawn(
                 Arc::new(SerialConnector {
                     path,
@@ -197,6 +235,7 @@ pub async fn serve(
                 },
                 Some(inbound_tx.clone()),
             );
+            appeared.insert(path_key, handle.appeared_signal());
             disc_dispatcher.add_modem(
                 handle,
                 SimPolicy {
@@ -251,6 +290,9 @@ pub async fn serve(
     systemd::stopping();
     let _ = stop_tx.send(true);
     discovery.abort();
+    if let Some(w) = other_writers {
+        w.abort();
+    }
     let served = server.await;
     let _ = dispatch.await;
     if let Some(w) = watchdog {

@@ -94,6 +94,7 @@ enum Request {
 pub struct ModemHandle {
     requests: mpsc::Sender<Request>,
     status: watch::Receiver<ModemStatus>,
+    appeared: Arc<tokio::sync::Notify>,
 }
 
 impl ModemHandle {
@@ -124,6 +125,18 @@ impl ModemHandle {
     pub fn watch(&self) -> watch::Receiver<ModemStatus> {
         self.status.clone()
     }
+
+    /// Says the port's path appeared again (a replug): a modem waiting to
+    /// reopen it tries at once instead of at the end of its backoff.
+    pub fn port_appeared(&self) {
+        self.appeared.notify_one();
+    }
+
+    /// What [`ModemHandle::port_appeared`] notifies, for a watcher that must
+    /// not keep the modem alive (a handle does; this does not).
+    pub fn appeared_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.appeared.clone()
+    }
 }
 
 /// Starts the actor for the modem `connector` opens. Received PDUs go to
@@ -135,6 +148,7 @@ pub fn spawn(
 ) -> ModemHandle {
     let (requests, rx) = mpsc::channel(16);
     let (status_tx, status) = watch::channel(ModemStatus::new(connector.describe()));
+    let appeared = Arc::new(tokio::sync::Notify::new());
     let actor = Actor {
         connector,
         config,
@@ -142,9 +156,28 @@ pub fn spawn(
         rx,
         status: status_tx,
         pin_rejected: false,
+        appeared: appeared.clone(),
     };
     tokio::spawn(actor.run());
-    ModemHandle { requests, status }
+    ModemHandle {
+        requests,
+        status,
+        appeared,
+    }
+}
+
+/// Opening attempts that find a port not answering `AT` before the modem
+/// is `failed` (each attempt is [`init::synchronise`]'s 6 tries, ~12 s).
+///
+/// [`init::synchronise`]: super::init::synchronise
+pub const MUTE_ATTEMPTS: u32 = 3;
+
+/// Logs `why` at warn unless it is the reason already logged.
+fn warn_once(warned: &mut Option<String>, port: &str, why: &str) {
+    if warned.as_deref() != Some(why) {
+        warn!(port = %port, reason = %why, "modem not ready");
+        *warned = Some(why.to_string());
+    }
 }
 
 struct Actor {
@@ -155,6 +188,8 @@ struct Actor {
     status: watch::Sender<ModemStatus>,
     /// A PIN was refused once: never enter it again (three tries lock the SIM).
     pin_rejected: bool,
+    /// Notified when discovery sees the port's path (re)appear.
+    appeared: Arc<tokio::sync::Notify>,
 }
 
 /// Why a session with an initialised modem ended.
@@ -180,19 +215,38 @@ impl Actor {
     async fn run(mut self) {
         let port_name = self.connector.describe().display().to_string();
         let mut backoff = self.config.backoff.0;
+        // Each reason the modem is not ready is logged once, at warn, until
+        // it is ready again: a port retried every 30 s does not fill the log.
+        let mut warned: Option<String> = None;
+        // Opening attempts in a row that found a port which does not answer.
+        let mut mute = 0u32;
         loop {
-            self.set_state(ModemState::Connecting, None);
             let io = match self.connector.connect().await {
-                Ok(io) => io,
+                Ok(io) => {
+                    // `connecting` is initialising an open port; a port still
+                    // missing stays `disconnected`, and a modem already given
+                    // up on keeps its `failed` while retried.
+                    if self.status.borrow().state != ModemState::Failed {
+                        self.set_state(ModemState::Connecting, None);
+                    }
+                    io
+                }
                 Err(e) => {
-                    self.set_state(
-                        ModemState::Disconnected,
-                        Some(format!("cannot open {port_name}: {e}")),
-                    );
-                    if !self.wait_serving(backoff).await {
+                    // Gone (unplugged, not yet created) is `disconnected`;
+                    // there but unusable (not a serial port, no permission)
+                    // is `failed` until someone acts.
+                    let (state, why) = if e.kind() == std::io::ErrorKind::NotFound {
+                        (ModemState::Disconnected, format!("cannot open {port_name}: {e}"))
+                    } else {
+                        (ModemState::Failed, format!("cannot open {port_name}: {e}"))
+                    };
+                    warn_once(&mut warned, &port_name, &why);
+                    self.set_state(state, Some(why));
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(self.config.backoff.1);
+                    if !self.wait_serving(wait).await {
                         return;
                     }
-                    backoff = (backoff * 2).min(self.config.backoff.1);
                     continue;
                 }
             };
@@ -201,6 +255,10 @@ impl Actor {
             let wait = match outcome {
                 Ok(init) => {
                     backoff = self.config.backoff.0;
+                    mute = 0;
+                    if warned.take().is_some() {
+                        info!(port = %port_name, "modem answers again");
+                    }
                     match self.session(port, init).await {
                         SessionEnd::Shutdown => return,
                         SessionEnd::Disconnected(why) => {
@@ -218,6 +276,7 @@ impl Actor {
                     }
                 }
                 Err(e) => {
+                    let mut why = e.to_string();
                     let (state, wait) = match &e {
                         InitError::NoSim => (ModemState::NoSim, self.config.backoff.1),
                         InitError::PinRequired => (ModemState::PinRequired, self.config.backoff.1),
@@ -226,11 +285,35 @@ impl Actor {
                             (ModemState::Failed, self.config.backoff.1)
                         }
                         InitError::PukRequired => (ModemState::Failed, self.config.backoff.1),
+                        InitError::Unresponsive => {
+                            // Something else sits on the path (a GPS port,
+                            // a modem stuck in boot): after a few tries it is
+                            // `failed`, retried slowly.
+                            mute += 1;
+                            if mute >= MUTE_ATTEMPTS {
+                                why = format!(
+                                    "{port_name} does not answer AT after {MUTE_ATTEMPTS} attempts: not a modem's AT port, or the modem is stuck; retrying every {} s",
+                                    self.config.backoff.1.as_secs()
+                                );
+                                (ModemState::Failed, self.config.backoff.1)
+                            } else {
+                                (ModemState::Connecting, backoff)
+                            }
+                        }
                         e if e.is_disconnect() => (ModemState::Disconnected, backoff),
                         _ => (ModemState::Failed, backoff),
                     };
-                    warn!(port = %port_name, error = %e, "modem not ready");
-                    self.set_state(state, Some(e.to_string()));
+                    if matches!(e, InitError::Unresponsive) {
+                        // Once, at the first failure, saying what follows.
+                        let said = format!(
+                            "{port_name} does not answer AT: not a modem's AT port, or the modem is stuck; `failed` after {MUTE_ATTEMPTS} attempts, then retried every {} s",
+                            self.config.backoff.1.as_secs()
+                        );
+                        warn_once(&mut warned, &port_name, &said);
+                    } else {
+                        warn_once(&mut warned, &port_name, &why);
+                    }
+                    self.set_state(state, Some(why));
                     backoff = (backoff * 2).min(self.config.backoff.1);
                     wait
                 }
@@ -241,13 +324,15 @@ impl Actor {
         }
     }
 
-    /// Waits, answering send requests with "not sent" meanwhile. Returns
+    /// Waits, answering send requests with "not sent" meanwhile; cut short
+    /// when the port reappears ([`ModemHandle::port_appeared`]). Returns
     /// false when every handle is gone.
     async fn wait_serving(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => return true,
+                _ = self.appeared.notified() => return true,
                 req = self.rx.recv() => match req {
                     None => return false,
                     Some(Request::Send { reply, .. }) => {

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -59,7 +59,7 @@ impl Connector for SerialConnector {
                 // fails too, the first error is the one to report.
                 Err(e) => match open_plain(&path, baud) {
                     Ok(port) => Ok(Box::new(port) as BoxedIo),
-                    Err(_) => Err(e),
+                    Err(plain) => Err(why_not_open(Path::new(&path), e, &plain)),
                 },
             }
         })
@@ -67,6 +67,63 @@ impl Connector for SerialConnector {
 
     fn describe(&self) -> PathBuf {
         self.path.clone()
+    }
+}
+
+/// Why `path` could not be opened, in words a user can act on, as an
+/// error of the right kind (`NotFound` for a path that is not there: the
+/// modem is unplugged; others mean something is there but unusable).
+/// `first` is serialport's error (it keeps no errno), `plain` ours.
+pub fn why_not_open(path: &Path, first: io::Error, plain: &io::Error) -> io::Error {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return io::Error::new(
+                io::ErrorKind::NotFound,
+                "no such device (unplugged, or not there yet)",
+            );
+        }
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return io::Error::new(
+                e.kind(),
+                "permission denied: the simfleet user needs read and write access (group dialout)",
+            );
+        }
+        Err(e) => return e,
+    };
+    let ft = meta.file_type();
+    let what = if ft.is_file() {
+        Some("a regular file")
+    } else if ft.is_dir() {
+        Some("a directory")
+    } else if ft.is_char_device() {
+        // A character device that has no termios: /dev/null, /dev/zero…
+        (plain.raw_os_error() == Some(nix::libc::ENOTTY))
+            .then_some("a character device that is not a terminal")
+    } else {
+        Some("not a device")
+    };
+    if let Some(what) = what {
+        return io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a serial port: {what}; check the modem's `port` in the config"),
+        );
+    }
+    match plain.raw_os_error() {
+        Some(nix::libc::EWOULDBLOCK) | Some(nix::libc::EBUSY) => io::Error::new(
+            io::ErrorKind::ResourceBusy,
+            "in use by another program (ModemManager, another simfleet?)",
+        ),
+        Some(nix::libc::EACCES) | Some(nix::libc::EPERM) => io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "permission denied: the simfleet user needs read and write access (group dialout)",
+        ),
+        Some(nix::libc::ENOENT) | Some(nix::libc::ENODEV) | Some(nix::libc::ENXIO) => io::Error::new(
+            io::ErrorKind::NotFound,
+            "no such device (unplugged, or not there yet)",
+        ),
+        _ => first,
     }
 }
 
@@ -113,6 +170,47 @@ fn open_plain(path: &str, baud: u32) -> io::Result<super::fd_stream::FdStream> {
     cfsetspeed(&mut tio, speed).map_err(io::Error::from)?;
     tcsetattr(&fd, SetArg::TCSANOW, &tio).map_err(io::Error::from)?;
     super::fd_stream::FdStream::new(fd)
+}
+
+#[cfg(test)]
+mod open_error_tests {
+    use super::*;
+
+    async fn open_error(path: &Path) -> io::Error {
+        let c = SerialConnector {
+            path: path.to_path_buf(),
+            baud: 115_200,
+        };
+        match c.connect().await {
+            Ok(_) => panic!("{} opened", path.display()),
+            Err(e) => e,
+        }
+    }
+
+    #[tokio::test]
+    async fn what_is_wrong_with_a_port_is_said_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = open_error(&dir.path().join("ttyUSB9")).await;
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        assert!(missing.to_string().contains("no such device"), "{missing}");
+
+        let file = dir.path().join("modem.txt");
+        std::fs::write(&file, "").unwrap();
+        let e = open_error(&file).await;
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string().starts_with("not a serial port: a regular file"),
+            "{e}"
+        );
+
+        let e = open_error(Path::new("/dev/null")).await;
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            e.to_string()
+                .starts_with("not a serial port: a character device that is not a terminal"),
+            "{e}"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -39,9 +39,21 @@ pub fn watch_dir(pattern: &str) -> PathBuf {
     dir
 }
 
-/// Calls `on_new(entry index, path)` for every path matching `patterns[i]`,
-/// now and whenever one appears, until the receiver side is dropped.
-pub async fn watch(patterns: Vec<String>, mut on_new: impl FnMut(usize, PathBuf) + Send) {
+/// How a path matching a pattern showed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appeared {
+    /// Never seen before: a new modem.
+    New,
+    /// Seen before, then gone, now back (a replug): its modem should
+    /// reopen it now rather than at the end of its backoff.
+    Back,
+}
+
+/// Calls `on_found(entry index, path, how)` for every path matching
+/// `patterns[i]`, now and whenever one appears or comes back, until the
+/// task is dropped. A pattern that matches nothing is logged (once, at
+/// warn) with the directory watched for it.
+pub async fn watch(patterns: Vec<String>, mut on_found: impl FnMut(usize, PathBuf, Appeared) + Send) {
     let (tx, mut rx) = mpsc::channel::<()>(16);
     let watcher_tx = tx.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -58,6 +70,8 @@ pub async fn watch(patterns: Vec<String>, mut on_new: impl FnMut(usize, PathBuf)
     };
     let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
     let mut known: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut present: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut said_empty = vec![false; patterns.len()];
     loop {
         // The directory of a pattern may appear later (udev creates
         // /dev/simfleet with the first modem): its parent is watched until
@@ -75,13 +89,29 @@ pub async fn watch(patterns: Vec<String>, mut on_new: impl FnMut(usize, PathBuf)
                 }
             }
         }
+        let mut now_present = BTreeSet::new();
         for (i, pattern) in patterns.iter().enumerate() {
-            for path in scan(pattern) {
+            let found = scan(pattern);
+            if found.is_empty() && known.iter().all(|k| !matches(pattern, k)) && !said_empty[i] {
+                said_empty[i] = true;
+                warn!(
+                    port = %pattern,
+                    watching = %watch_dir(pattern).display(),
+                    "no device matches this modem port; waiting for one to appear"
+                );
+            }
+            for path in found {
+                if !now_present.insert(path.clone()) {
+                    continue;
+                }
                 if known.insert(path.clone()) {
-                    on_new(i, path);
+                    on_found(i, path, Appeared::New);
+                } else if !present.contains(&path) {
+                    on_found(i, path, Appeared::Back);
                 }
             }
         }
+        present = now_present;
         // Woken by the watcher, or a slow safety rescan (a directory that
         // did not exist when watching started, say).
         tokio::select! {
@@ -89,9 +119,17 @@ pub async fn watch(patterns: Vec<String>, mut on_new: impl FnMut(usize, PathBuf)
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
         // Let a burst of events (a stick brings several ports) settle.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(SETTLE).await;
         while rx.try_recv().is_ok() {}
     }
+}
+
+/// How long a burst of directory events may take to settle before the
+/// rescan (a stick brings several ports at once).
+const SETTLE: Duration = Duration::from_millis(100);
+
+fn matches(pattern: &str, path: &Path) -> bool {
+    glob::Pattern::new(pattern).is_ok_and(|p| p.matches_path(path))
 }
 
 #[cfg(test)]
@@ -112,7 +150,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let pattern = format!("{}/simfleet/*", tmp.path().display());
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(watch(vec![pattern], move |_, path| {
+        let task = tokio::spawn(watch(vec![pattern], move |_, path, _| {
             let _ = tx.send(path);
         }));
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -131,6 +169,40 @@ mod tests {
         std::fs::write(&second, "").unwrap();
         let got = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
         assert_eq!(got.ok().flatten(), Some(second));
+        task.abort();
+    }
+}
+
+#[cfg(test)]
+mod replug_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_path_that_comes_back_is_reported_as_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pattern = format!("{}/modem*", tmp.path().display());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(watch(vec![pattern], move |_, path, how| {
+            let _ = tx.send((path, how));
+        }));
+        let path = tmp.path().join("modem0");
+        let next = async |rx: &mut mpsc::UnboundedReceiver<(PathBuf, Appeared)>| {
+            tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .ok()
+                .flatten()
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(next(&mut rx).await, Some((path.clone(), Appeared::New)));
+        std::fs::remove_file(&path).unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(
+            next(&mut rx).await,
+            Some((path.clone(), Appeared::Back)),
+            "a replug must reach the modem at once (the rescan is 60 s)"
+        );
         task.abort();
     }
 }

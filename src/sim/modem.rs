@@ -22,7 +22,9 @@ pub struct Faults {
     pub cms_error_rate: f64,
     /// The code used by `cms_error_rate` (default 500, "unknown error").
     pub cms_error_code: u16,
-    /// The modem stops answering anything.
+    /// The modem stops answering anything; set from the start, a "mute"
+    /// port (a GPS or diagnostics port, a modem stuck in boot) that never
+    /// answers `AT`.
     pub hang: bool,
     /// Firmware wedged: nothing is answered except `AT+CFUN=1,1`, which
     /// resets the modem and clears the wedge.
@@ -62,6 +64,11 @@ pub struct Faults {
     /// A fault on one part of concatenated messages (e.g. `+CMS ERROR` on
     /// part 3 after parts 1–2 were accepted), for a number of sends.
     pub part_fault: Option<PartFault>,
+    /// Recipients the network refuses, each with the `+CMS ERROR` cause it
+    /// answers (international form as in the ledger, e.g.
+    /// `{"+79160000000": 1}` for "unassigned number"): set it on every
+    /// modem for a number no SIM can reach, on one for a SIM-side refusal.
+    pub reject_recipients: BTreeMap<String, u16>,
 }
 
 /// A fault on the `part`-th part of concatenated messages, the next `times`
@@ -113,6 +120,7 @@ impl Default for Faults {
             direct_reports: false,
             cds_without_smsc: false,
             part_fault: None,
+            reject_recipients: BTreeMap::new(),
         }
     }
 }
@@ -409,6 +417,11 @@ impl SimModem {
             let me = self.clone();
             tokio::spawn(async move {
                 loop {
+                    // Listening before the faults are read: a change in
+                    // between is not missed (notify_waiters keeps no permit).
+                    let changed = me.faults_changed.notified();
+                    tokio::pin!(changed);
+                    changed.as_mut().enable();
                     let chatter = lock(&me.state).faults.chatter_ms;
                     let pause = Duration::from_millis(chatter.unwrap_or(7000).max(1));
                     tokio::select! {
@@ -417,7 +430,7 @@ impl SimModem {
                                 me.write_urc(line);
                             }
                         }
-                        _ = me.faults_changed.notified() => {}
+                        _ = changed => {}
                     }
                 }
             })
@@ -546,6 +559,9 @@ impl SimModem {
         }
         if st.faults.not_registered {
             return refuse(&mut st, 331);
+        }
+        if let Some(&code) = st.faults.reject_recipients.get(&submit.recipient.to_string()) {
+            return refuse(&mut st, code);
         }
         if st.faults.limit_after.is_some_and(|n| st.accepted >= n) {
             let code = st.faults.limit_code;

@@ -72,9 +72,16 @@ mod tests {
         let db = tmp.path().join("data/sub/simfleet.db");
         // SAFETY: umask only changes this process's file creation mask.
         let old = unsafe { nix::libc::umask(0o000) };
+        let lock = crate::gateway::lock::DbLock::acquire(&db);
         let result = crate::store::Store::open(&db).map(|s| s.ping());
         unsafe { nix::libc::umask(old) };
         result.unwrap().unwrap();
+        drop(lock.unwrap());
+        assert_eq!(
+            mode(&crate::gateway::lock::lock_path(&db)),
+            0o600,
+            "the lock file"
+        );
         assert_eq!(mode(&tmp.path().join("data/sub")), 0o700);
         assert_eq!(mode(&db), 0o600);
         for suffix in ["-wal", "-shm"] {

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_replies.sql"),
     include_str!("migrations/0005_part_progress.sql"),
     include_str!("migrations/0006_undecodable_review.sql"),
+    include_str!("migrations/0007_queue_notes.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -19,6 +19,7 @@ mod inbox;
 mod migrations;
 mod optouts;
 mod query;
+mod queue_notes;
 mod reassembly;
 mod record;
 mod recover;
@@ -93,6 +94,8 @@ struct Inner {
     /// A second connection for reads (WAL lets it read while the writer
     /// writes); `None` for in-memory stores, which share the writer.
     reader: Option<Mutex<Connection>>,
+    /// The writer's last `PRAGMA data_version` (0: not read yet).
+    data_version: std::sync::atomic::AtomicI64,
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -132,9 +135,11 @@ impl Store {
     fn assemble(writer: Connection, reader: Option<Connection>) -> Result<Store, StoreError> {
         let written = Arc::new(AtomicBool::new(false));
         let flag = written.clone();
+        // New events only: a worker marking its own rows delivered or
+        // failed need not wake itself.
         writer.update_hook(Some(
-            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
-                if table == "webhook_outbox" {
+            move |action: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                if table == "webhook_outbox" && action == rusqlite::hooks::Action::SQLITE_INSERT {
                     flag.store(true, Ordering::Release);
                 }
             },
@@ -145,6 +150,7 @@ impl Store {
                 outbox_written: written,
                 outbox_tx: tokio::sync::watch::Sender::new(0),
                 reader: reader.map(Mutex::new),
+                data_version: std::sync::atomic::AtomicI64::new(0),
             }),
         })
     }
@@ -153,6 +159,7 @@ impl Store {
         Conn {
             conn: self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()),
             inner: &self.inner,
+            writer: true,
         }
     }
 
@@ -161,6 +168,7 @@ impl Store {
             Some(r) => Conn {
                 conn: r.lock().unwrap_or_else(|e| e.into_inner()),
                 inner: &self.inner,
+                writer: false,
             },
             None => self.writer(),
         }
@@ -178,6 +186,21 @@ impl Store {
         self.inner.outbox_tx.subscribe()
     }
 
+    /// Whether another process committed to the database since the last
+    /// call (SQLite's `data_version` of the writer connection, which only
+    /// moves for commits by other connections; the reader never writes).
+    /// If so, webhook workers are told, as events may have been written
+    /// (`simfleet optouts import` beside the daemon, say).
+    pub fn notice_other_writers(&self) -> Result<bool, StoreError> {
+        let version: i64 = self.writer().query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let before = self.inner.data_version.swap(version, Ordering::AcqRel);
+        let changed = before != 0 && before != version;
+        if changed {
+            self.inner.outbox_tx.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        Ok(changed)
+    }
+
     /// Runs blocking store work off the async runtime.
     pub async fn run<T, F>(&self, f: F) -> T
     where
@@ -192,11 +215,18 @@ impl Store {
     }
 }
 
-/// A locked connection. Released after its transaction ended, it tells
-/// webhook workers when events were written.
+/// A locked connection. The writer, released with no transaction open,
+/// tells webhook workers when events were written (and committed).
+///
+/// Only the writer may consume the "events written" flag, and only once
+/// its transaction is over: a reader released while the writer's
+/// transaction is still open would otherwise take the flag, wake a worker
+/// that finds nothing yet, and leave the commit with nothing to announce
+/// (a lost wake-up: the event waits for the next one).
 struct Conn<'a> {
     conn: MutexGuard<'a, Connection>,
     inner: &'a Inner,
+    writer: bool,
 }
 
 impl std::ops::Deref for Conn<'_> {
@@ -214,8 +244,73 @@ impl std::ops::DerefMut for Conn<'_> {
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
-        if self.inner.outbox_written.swap(false, Ordering::AcqRel) {
+        if self.writer && self.conn.is_autocommit() && self.inner.outbox_written.swap(false, Ordering::AcqRel)
+        {
             self.inner.outbox_tx.send_modify(|n| *n = n.wrapping_add(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod wakeup_tests {
+    use super::*;
+
+    /// A worker's view: woken by `changes`, it reads what is due.
+    fn worker_reads(store: &Store, changes: &mut tokio::sync::watch::Receiver<u64>, hook: i64) -> usize {
+        changes.mark_unchanged();
+        store.due_events(hook, i64::MAX, 64).unwrap().len()
+    }
+
+    #[test]
+    fn a_read_during_a_write_does_not_swallow_the_commits_wake_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let hook = store
+            .sync_webhooks(&[("http://127.0.0.1:1/h".into(), vec!["status".into()])])
+            .unwrap()[0];
+        let mut changes = store.outbox_changes();
+        changes.mark_unchanged();
+        let s2 = store.clone();
+        let mut changes = store
+            .write(1, |tx| {
+                tx.emit("status", "m1", &serde_json::json!({"n": 1}))?;
+                // Another task reads (an API client, say) while the event
+                // is written but not yet committed; the worker, if woken
+                // then, finds nothing yet.
+                let changes = std::thread::spawn(move || {
+                    s2.ping().unwrap();
+                    if changes.has_changed().unwrap() {
+                        assert_eq!(worker_reads(&s2, &mut changes, hook), 0);
+                    }
+                    changes
+                })
+                .join()
+                .unwrap();
+                Ok::<_, StoreError>(changes)
+            })
+            .unwrap();
+        assert!(
+            changes.has_changed().unwrap(),
+            "the commit of an event must wake the worker"
+        );
+        assert_eq!(worker_reads(&store, &mut changes, hook), 1);
+    }
+
+    #[test]
+    fn only_new_events_wake_workers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let hook = store
+            .sync_webhooks(&[("http://127.0.0.1:1/h".into(), vec!["status".into()])])
+            .unwrap()[0];
+        let mut changes = store.outbox_changes();
+        store
+            .write(1, |tx| tx.emit("status", "m1", &serde_json::json!({})))
+            .unwrap();
+        assert!(changes.has_changed().unwrap());
+        let due = store.due_events(hook, 10, 64).unwrap();
+        changes.mark_unchanged();
+        store.event_delivered(due[0].row, 2).unwrap();
+        assert!(!changes.has_changed().unwrap(), "marking delivered is not news");
     }
 }

@@ -93,6 +93,7 @@ impl Store {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        let history = super::queue_notes::with_queue_notes(&conn, history)?;
         Ok(Some((m, history)))
     }
 

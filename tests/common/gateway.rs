@@ -58,6 +58,11 @@ pub struct Gateway {
 impl Gateway {
     /// Starts the daemon and waits for its API.
     pub fn start(config: &Path) -> Gateway {
+        Gateway::start_with_stderr(config, std::process::Stdio::inherit())
+    }
+
+    /// [`Gateway::start`] with the daemon's log (stderr) sent to `stderr`.
+    pub fn start_with_stderr(config: &Path, stderr: std::process::Stdio) -> Gateway {
         let text = std::fs::read_to_string(config).unwrap();
         let port: u16 = text.split("127.0.0.1:").nth(1).unwrap()[..5]
             .trim_end_matches('"')
@@ -67,6 +72,7 @@ impl Gateway {
             .args(["serve", "--config"])
             .arg(config)
             .env("RUST_LOG", std::env::var("GW_LOG").unwrap_or("warn".into()))
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
