@@ -200,7 +200,7 @@ async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent, now_ms: i6
         .body(body)
         .send()
         .await
-        .map_err(|err| err.without_url().to_string())?;
+        .map_err(|err| error_chain(&err.without_url()))?;
     if res.status().is_success() {
         Ok(())
     } else if res.status().is_redirection() {
@@ -211,6 +211,22 @@ async fn post(http: &reqwest::Client, r: &Receiver, e: &PendingEvent, now_ms: i6
     } else {
         Err(format!("receiver answered {}", res.status()))
     }
+}
+
+/// An error with its causes, for a log a person can act on ("error
+/// sending request: … invalid peer certificate: UnknownIssuer").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 #[cfg(test)]
