@@ -729,6 +729,9 @@ async fn an_sr_memory_holding_a_handful_never_loses_a_report() {
             reports_in_sr: true,
             sr_read_only: true,
             sr_capacity: 2,
+            // Sends take a while, as on a network; the reports of the
+            // earlier ones come meanwhile.
+            latency_ms: Some(150),
             ..Faults::default()
         },
         config(),

@@ -190,6 +190,9 @@ struct Session {
     storage: Storage,
     /// Every memory to sweep, the storage in use first.
     memories: Vec<String>,
+    /// The memory `<mem1>` names right now (the storage in use, except
+    /// while another memory is being read).
+    mem1: String,
     /// Memories the modem refused to read from (logged once).
     unreadable: BTreeSet<String>,
     /// Stored outgoing messages left on the modem on purpose: (memory, index).
@@ -308,12 +311,14 @@ impl Actor {
         let mut storage = init.storage.clone();
         storage.name = storage.name.to_ascii_uppercase();
         let memories = init.memories.clone();
+        let mem1 = storage.name.clone();
         let timeouts = port.timeouts();
         let mut s = Session {
             port,
             init,
             storage,
             memories,
+            mem1,
             unreadable: BTreeSet::new(),
             left: BTreeSet::new(),
             sweep_due: true,
@@ -605,6 +610,7 @@ impl Actor {
             keep: None,
         };
         if let Ok(st) = exec_or_end(&mut s.port, &short).await? {
+            s.mem1 = memory.to_string();
             return Ok(Some(st));
         }
         let primary = s.storage.name.clone();
@@ -613,7 +619,10 @@ impl Actor {
             keep: Some((primary.clone(), primary)),
         };
         match exec_or_end(&mut s.port, &long).await? {
-            Ok(st) => Ok(Some(st)),
+            Ok(st) => {
+                s.mem1 = memory.to_string();
+                Ok(Some(st))
+            }
             Err(e) => {
                 if s.unreadable.insert(memory.to_string()) {
                     warn!(imei = %s.init.info.imei, memory, error = %e, "cannot read this message memory");
@@ -631,8 +640,7 @@ impl Actor {
     /// message whose own notification was lost is read now too.
     async fn read_stored(&mut self, s: &mut Session, storage: &str, index: u32) -> Result<(), SessionEnd> {
         let storage = storage.to_ascii_uppercase();
-        let other = storage != s.storage.name;
-        if other && self.select_read(s, &storage).await?.is_none() {
+        if storage != s.mem1 && self.select_read(s, &storage).await?.is_none() {
             s.sweep_due = true;
             return Ok(());
         }
@@ -658,10 +666,10 @@ impl Actor {
                 s.sweep_due = true;
             }
         }
-        if other {
+        if s.mem1 != s.storage.name {
             self.restore_read(s).await?;
         }
-        if !s.sweep_due {
+        if !s.sweep_due && s.mem1 == s.storage.name {
             // One `AT+CPMS?`: anything more than known means a notification was lost.
             if let Ok(counts) = exec_or_end(&mut s.port, &QueryMemories).await?
                 && let Some(mem1) = counts.first()
@@ -703,13 +711,16 @@ impl Actor {
     async fn sweep(&mut self, s: &mut Session) -> Result<(), SessionEnd> {
         let consumer = self.inbound.is_some();
         let memories = s.memories.clone();
-        let mut moved = false;
         for memory in &memories {
             let primary = *memory == s.storage.name;
             if !primary && s.unreadable.contains(memory) {
                 continue;
             }
-            let used = if primary {
+            if primary && s.mem1 != s.storage.name {
+                // Left elsewhere by a read that was cut short.
+                self.restore_read(s).await?;
+            }
+            let used = if primary && s.mem1 == s.storage.name {
                 match exec_or_end(&mut s.port, &QueryMemories).await? {
                     Ok(counts) => counts.first().map(|c| c.used),
                     Err(e) => {
@@ -719,10 +730,7 @@ impl Actor {
                 }
             } else {
                 match self.select_read(s, memory).await? {
-                    Some(st) => {
-                        moved = true;
-                        Some(st.used)
-                    }
+                    Some(st) => Some(st.used),
                     None => continue,
                 }
             };
@@ -734,7 +742,7 @@ impl Actor {
                 self.list_and_take(s, memory).await?;
             }
         }
-        if moved {
+        if s.mem1 != s.storage.name {
             self.restore_read(s).await?;
         }
         s.sweep_due = false;
