@@ -966,3 +966,30 @@ async fn a_hung_modem_is_noticed_long_before_the_send_timeout() {
     });
     ready(&r.handle).await;
 }
+
+#[tokio::test]
+async fn a_sim_full_of_stored_outgoing_messages_is_reported() {
+    let (tx, _rx) = mpsc::channel(16);
+    let r = rig_with(3, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    let sent = pdus("+79160000001", "kept by a phone", false).remove(0).hex();
+    for _ in 0..30 {
+        r.sim.put_stored("SM", 3, &sent).unwrap();
+    }
+    r.connector.replug();
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("full of stored outgoing messages")))
+        .await,
+        "{:?}",
+        r.handle.status()
+    );
+    // Left where they were, and the modem still sends.
+    assert_eq!(r.sim.stored_in("SM").len(), 30);
+    r.handle
+        .send(pdus("+1555", "still sending", false).remove(0))
+        .await
+        .unwrap();
+}

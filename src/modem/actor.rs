@@ -211,6 +211,8 @@ struct Session {
     left: BTreeSet<(String, u32)>,
     /// Something may be stored unread: sweep before the next send.
     sweep_due: bool,
+    /// The storage was found full of outgoing messages (warned once).
+    full_warned: bool,
     /// [`AtPort::timeouts`] when last looked at.
     timeouts_seen: u64,
     /// Since when the modem has not answered; no sends meanwhile.
@@ -334,6 +336,7 @@ impl Actor {
             unreadable: BTreeSet::new(),
             left: BTreeSet::new(),
             sweep_due: true,
+            full_warned: false,
             timeouts_seen: timeouts,
             stalled_since: None,
             next_probe: Instant::now(),
@@ -734,7 +737,10 @@ impl Actor {
             }
             let used = if primary && s.mem1 == s.storage.name {
                 match exec_or_end(&mut s.port, &QueryMemories).await? {
-                    Ok(counts) => counts.first().map(|c| c.used),
+                    Ok(counts) => counts.first().map(|c| {
+                        s.storage.total = c.total;
+                        c.used
+                    }),
                     Err(e) => {
                         debug!(imei = %s.init.info.imei, error = %e, "cannot count stored messages");
                         None
@@ -758,6 +764,17 @@ impl Actor {
             self.restore_read(s).await?;
         }
         s.sweep_due = false;
+        let primary = s.storage.name.clone();
+        if consumer && s.storage.is_full() && s.known_in(&primary) >= s.storage.used && !s.full_warned {
+            // Only outgoing messages there, which are left alone: nothing new can arrive.
+            s.full_warned = true;
+            let why = format!(
+                "message storage {primary} is full of stored outgoing messages: replies cannot arrive; \
+                 delete them (simfleet modem inbox --delete)"
+            );
+            warn!(imei = %s.init.info.imei, "{why}");
+            self.status.send_modify(|st| st.last_error = Some(why));
+        }
         if !self.status.borrow().storage_read {
             self.status.send_modify(|st| st.storage_read = true);
         }
