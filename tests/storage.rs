@@ -123,3 +123,56 @@ fn a_report_kept_in_sr_only_memory_makes_the_message_delivered() {
     let stored = s.get("/modems/0/stored");
     assert_eq!(stored["SR"], json!([]), "{stored}");
 }
+
+fn modem_state(g: &Gateway, link: &str) -> String {
+    let (_, modems) = g.call("GET", "/v1/modems", None);
+    modems
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["port"].as_str().is_some_and(|p| p.ends_with(link)))
+        .map(|m| m["state"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_stop_on_a_modem_that_comes_back_is_read_before_any_sim_sends() {
+    let s = Sim::start(3, 20);
+    let g = Gateway::start(&write_config(
+        s.dir.path(),
+        free_port(),
+        "[optout]\nconfirmation = \"\"\n",
+    ));
+    g.wait_ready_modems(3);
+    // Modem 2 (a SIMCom: seconds of initialisation) is pulled out, a STOP
+    // reaches its SIM meanwhile, and it is plugged back in.
+    s.post("/modems/2/unplug", json!({}));
+    wait_for("the modem to be gone", 15, || {
+        (modem_state(&g, "modem2") == "disconnected").then_some(())
+    });
+    let number = "+79161234568";
+    s.post("/modems/2/sms", json!({"from": number, "text": "STOP"}));
+    s.post("/modems/2/replug", json!({}));
+    wait_for("the modem to be initialising again", 30, || {
+        if modem_state(&g, "modem2") != "connecting" {
+            return None;
+        }
+        // Not a failed attempt from before the replug: still at it.
+        std::thread::sleep(Duration::from_millis(300));
+        (modem_state(&g, "modem2") == "connecting").then_some(())
+    });
+    let (code, m) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": number, "text": "Скидка дня"})),
+    );
+    assert_eq!(code, 202, "{m}");
+    assert_eq!(m["status"], "queued", "{m}");
+    let id = m["id"].as_str().unwrap().to_string();
+    let m = wait_for("the message to be settled", 30, || {
+        let m = status(&g, &id);
+        (m["status"] != "queued" && m["status"] != "sending").then_some(m)
+    });
+    assert_eq!(m["status"], "suppressed", "{m}");
+    assert!(s.ledger().iter().all(|e| e["recipient"] != number));
+}
