@@ -1,6 +1,8 @@
 //! The modem driver against the simulated modem, in process: init across
 //! vendor profiles, sends and their failure kinds, SIM and PIN states,
-//! inbound delivery with acknowledgement, full storage, unplug and hang.
+//! inbound delivery with acknowledgement, full storage, unplug and hang;
+//! stored messages and reports found in every memory whatever happened to
+//! their notification, and stored outgoing messages left alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -863,9 +865,16 @@ async fn a_notification_already_on_the_line_is_read_before_the_next_send() {
         sent_before
     });
     let sim = r.sim.clone();
+    let sends = r.ledger.clone();
     let inject = tokio::spawn(async move {
-        // During the first send: its +CMTI comes right after that send's OK.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // During the first send (accepted, its answer not yet written): its
+        // +CMTI comes right after that send's OK.
+        for _ in 0..200 {
+            if !sends.entries().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         sim.deliver_text("+15550012", "STOP", false, false).unwrap();
     });
     let (a, b) = tokio::join!(
