@@ -1,6 +1,8 @@
 //! The modem driver against the simulated modem, in process: init across
 //! vendor profiles, sends and their failure kinds, SIM and PIN states,
-//! inbound delivery with acknowledgement, full storage, unplug and hang.
+//! inbound delivery with acknowledgement, full storage, unplug and hang;
+//! stored messages and reports found in every memory whatever happened to
+//! their notification, and stored outgoing messages left alone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,8 @@ fn config() -> ModemConfig {
         pin: None,
         send_timeout: Duration::from_millis(800),
         health_interval: Duration::from_millis(300),
+        storage_check: Duration::from_millis(300),
+        quiet_probe: Duration::from_millis(500),
         backoff: (Duration::from_millis(50), Duration::from_millis(200)),
         ack_timeout: Duration::from_secs(2),
     }
@@ -407,8 +411,15 @@ async fn unconfirmed_inbound_stays_on_the_sim_and_comes_again() {
     r.sim.deliver_text("+15550001", "hello", false, false).unwrap();
     let m = rx.recv().await.unwrap();
     drop(m.ack); // consumer crashed before storing
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(r.sim.stored().len(), 1);
+    // The storage check finds it again (more stored than known).
+    let again = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.pdu, m.pdu);
+    drop(again.ack);
     // After a reconnect the stored message is offered again and then deleted.
     r.connector.unplug();
     assert!(
@@ -416,13 +427,19 @@ async fn unconfirmed_inbound_stays_on_the_sim_and_comes_again() {
             == ModemState::Disconnected)
         .await
     );
+    while rx.try_recv().is_ok() {}
     r.connector.replug();
-    let again = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again.pdu, m.pdu);
-    again.ack.send(()).unwrap();
+    loop {
+        let again = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.pdu, m.pdu);
+        // An offer still in the channel may have timed out already.
+        if again.ack.send(()).is_ok() {
+            break;
+        }
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(r.sim.stored().is_empty());
 }
@@ -607,6 +624,381 @@ async fn a_wedged_modem_is_reset_and_comes_back() {
     assert_eq!(r.sim.counters().resets, 1);
     r.handle
         .send(pdus("+1555", "after reset", false).remove(0))
+        .await
+        .unwrap();
+}
+
+// Storage: everything stored is read, wherever the modem keeps it and
+// whatever happened to its notification; nothing that is not inbound is.
+
+async fn next_inbound(rx: &mut mpsc::Receiver<Inbound>, secs: u64) -> Inbound {
+    tokio::time::timeout(Duration::from_secs(secs), rx.recv())
+        .await
+        .expect("nothing handed over in time")
+        .expect("channel closed")
+}
+
+fn report_of(m: &Inbound) -> sms::StatusReport {
+    match sms::decode_hex_pdu(&m.pdu).unwrap().tpdu {
+        Tpdu::StatusReport(r) => r,
+        other => panic!("not a status report: {other:?}"),
+    }
+}
+
+fn text_of(m: &Inbound) -> String {
+    match sms::decode_hex_pdu(&m.pdu).unwrap().tpdu {
+        Tpdu::Deliver(d) => d.user_data.content.text().unwrap(),
+        other => panic!("not an SMS-DELIVER: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reports_in_an_sr_memory_readable_only_as_mem1_are_read() {
+    // Telit: reports kept in "SR", which AT+CPMS accepts only as <mem1>
+    // ("SR","SR","SR" gets +CMS ERROR: 302).
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        3,
+        Faults {
+            reports_in_sr: true,
+            sr_read_only: true,
+            ..Faults::default()
+        },
+        config(),
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    let mr = r
+        .handle
+        .send(pdus("+447700900123", "report me", true).remove(0))
+        .await
+        .unwrap();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(
+        m.source,
+        modem::InboundSource::Stored {
+            storage: "SR".into(),
+            index: 0
+        }
+    );
+    let report = report_of(&m);
+    assert_eq!(report.message_ref, mr);
+    assert_eq!(report.status.category, sms::StatusCategory::Delivered);
+    m.ack.send(()).unwrap();
+    // Replies still land in, and are read from, the storage in use.
+    r.sim
+        .deliver_text("+15550009", "after the report", false, false)
+        .unwrap();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(text_of(&m), "after the report");
+    m.ack.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(r.sim.stored().is_empty(), "{:?}", r.sim.stored());
+}
+
+#[tokio::test]
+async fn a_report_announced_in_one_memory_and_kept_in_another_is_found() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        0,
+        Faults {
+            reports_in_sr: true,
+            cdsi_memory: Some("SM".into()),
+            ..Faults::default()
+        },
+        config(),
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    let mr = r
+        .handle
+        .send(pdus("+447700900124", "where is my report", true).remove(0))
+        .await
+        .unwrap();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(report_of(&m).message_ref, mr);
+    m.ack.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(r.sim.stored_in("SR").is_empty());
+}
+
+#[tokio::test]
+async fn an_sr_memory_holding_a_handful_never_loses_a_report() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        1,
+        Faults {
+            reports_in_sr: true,
+            sr_read_only: true,
+            sr_capacity: 2,
+            // Sends take a while, as on a network; the reports of the
+            // earlier ones come meanwhile.
+            latency_ms: Some(150),
+            ..Faults::default()
+        },
+        config(),
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    let consumer = tokio::spawn(async move {
+        let mut refs = Vec::new();
+        while refs.len() < 6 {
+            let m = next_inbound(&mut rx, 10).await;
+            refs.push(report_of(&m).message_ref);
+            m.ack.send(()).unwrap();
+        }
+        refs
+    });
+    let mut sent = Vec::new();
+    for i in 0..6 {
+        sent.push(
+            r.handle
+                .send(pdus("+447700900125", &format!("n{i}"), true).remove(0))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut got = consumer.await.unwrap();
+    got.sort_unstable();
+    assert_eq!(got, sent);
+    assert_eq!(r.sim.counters().reports_lost, 0);
+}
+
+#[tokio::test]
+async fn messages_and_reports_whose_notification_was_lost_are_read_by_the_storage_check() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        2,
+        Faults {
+            drop_notifications: true,
+            reports_in_sr: true,
+            ..Faults::default()
+        },
+        config(),
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    r.sim
+        .deliver_text("+15550010", "nobody told you", false, false)
+        .unwrap();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(text_of(&m), "nobody told you");
+    m.ack.send(()).unwrap();
+    let mr = r
+        .handle
+        .send(pdus("+447700900126", "silent report", true).remove(0))
+        .await
+        .unwrap();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(report_of(&m).message_ref, mr);
+    m.ack.send(()).unwrap();
+    assert!(r.sim.counters().notifications_lost >= 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(r.sim.stored().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_stored_while_the_modem_hung_is_read_before_the_next_send() {
+    // No periodic check will come to the rescue: only the send path.
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        0,
+        Faults::default(),
+        ModemConfig {
+            health_interval: Duration::from_secs(600),
+            storage_check: Duration::from_secs(600),
+            ..config()
+        },
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    r.sim.set_faults(Faults {
+        noise: false,
+        hang: true,
+        ..Faults::default()
+    });
+    r.sim.deliver_text("+15550011", "STOP", false, false).unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    let ledger = r.ledger.clone();
+    let consumer = tokio::spawn(async move {
+        let m = next_inbound(&mut rx, 5).await;
+        let sent_before = ledger.entries().len();
+        let text = text_of(&m);
+        m.ack.send(()).unwrap();
+        (text, sent_before)
+    });
+    r.handle
+        .send(pdus("+15550011", "offer", false).remove(0))
+        .await
+        .unwrap();
+    let (text, sent_before) = consumer.await.unwrap();
+    assert_eq!(text, "STOP");
+    assert_eq!(
+        sent_before, 0,
+        "the send went out before the stored reply was read"
+    );
+}
+
+#[tokio::test]
+async fn a_notification_already_on_the_line_is_read_before_the_next_send() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(
+        1,
+        Faults {
+            urcs_after_reply: true,
+            latency_ms: Some(300),
+            ..Faults::default()
+        },
+        config(),
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    let ledger = r.ledger.clone();
+    let consumer = tokio::spawn(async move {
+        let m = next_inbound(&mut rx, 5).await;
+        let sent_before = ledger.entries().len();
+        m.ack.send(()).unwrap();
+        sent_before
+    });
+    let sim = r.sim.clone();
+    let sends = r.ledger.clone();
+    let inject = tokio::spawn(async move {
+        // During the first send (accepted, its answer not yet written): its
+        // +CMTI comes right after that send's OK.
+        for _ in 0..200 {
+            if !sends.entries().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sim.deliver_text("+15550012", "STOP", false, false).unwrap();
+    });
+    let (a, b) = tokio::join!(
+        r.handle.send(pdus("+15550012", "first", false).remove(0)),
+        r.handle.send(pdus("+15550012", "second", false).remove(0)),
+    );
+    a.unwrap();
+    b.unwrap();
+    inject.await.unwrap();
+    assert_eq!(
+        consumer.await.unwrap(),
+        1,
+        "the second send went out before the announced reply was read"
+    );
+}
+
+#[tokio::test]
+async fn stored_outgoing_messages_stay_on_the_sim_and_are_never_inbound() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let r = rig_with(0, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    let sent = pdus("+79160000001", "kept by a phone", false).remove(0).hex();
+    let unsent = pdus("+79160000002", "draft", false).remove(0).hex();
+    r.sim.put_stored("SM", 3, &sent).unwrap();
+    r.sim.put_stored("SM", 2, &unsent).unwrap();
+    r.sim.put_stored("ME", 3, &sent).unwrap();
+    r.sim
+        .deliver_text("+15550013", "a real reply", false, false)
+        .unwrap();
+    r.connector.replug();
+    let m = next_inbound(&mut rx, 5).await;
+    assert_eq!(text_of(&m), "a real reply");
+    m.ack.send(()).unwrap();
+    // Several storage checks later: nothing else was handed over, the
+    // outgoing ones are where they were.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(rx.try_recv().is_err(), "an outgoing message was handed over");
+    let stats = |mem| {
+        r.sim
+            .stored_in(mem)
+            .into_iter()
+            .map(|(_, stat, _)| stat)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stats("SM"), [3, 2]);
+    assert_eq!(stats("ME"), [3]);
+}
+
+#[tokio::test]
+async fn operator_fields_follow_the_format_the_modem_answered_in() {
+    let r = rig_with(
+        0,
+        Faults {
+            cops_format_ignored: true,
+            ..Faults::default()
+        },
+        config(),
+        None,
+    );
+    ready(&r.handle).await;
+    let st = r.handle.status();
+    // The long name is never taken for an MCC/MNC.
+    assert_eq!(st.mcc_mnc, None);
+    assert_eq!(st.operator.as_deref(), Some("MTS RUS"));
+}
+
+#[tokio::test]
+async fn a_hung_modem_is_noticed_long_before_the_send_timeout() {
+    // The real intervals: health every 30 s, storage check every 10 s,
+    // 60 s to wait for a send's answer.
+    let r = rig_with(1, Faults::default(), ModemConfig::default(), None);
+    ready(&r.handle).await;
+    r.sim.set_faults(Faults {
+        noise: false,
+        hang: true,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(20), |s| s.state
+            != ModemState::Ready)
+        .await,
+        "hang not noticed within 20 s"
+    );
+    let noticed = started.elapsed();
+    // No send is even tried while it does not answer.
+    let err = r
+        .handle
+        .send(pdus("+1555", "x", false).remove(0))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_sent(), "{err:?}");
+    assert!(r.ledger.entries().is_empty());
+    eprintln!("hang noticed after {noticed:?}");
+    r.sim.set_faults(Faults {
+        noise: false,
+        ..Faults::default()
+    });
+    ready(&r.handle).await;
+}
+
+#[tokio::test]
+async fn a_sim_full_of_stored_outgoing_messages_is_reported() {
+    let (tx, _rx) = mpsc::channel(16);
+    let r = rig_with(3, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    let sent = pdus("+79160000001", "kept by a phone", false).remove(0).hex();
+    for _ in 0..30 {
+        r.sim.put_stored("SM", 3, &sent).unwrap();
+    }
+    r.connector.replug();
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(10), |s| s
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("full of stored outgoing messages")))
+        .await,
+        "{:?}",
+        r.handle.status()
+    );
+    // Left where they were, and the modem still sends.
+    assert_eq!(r.sim.stored_in("SM").len(), 30);
+    r.handle
+        .send(pdus("+1555", "still sending", false).remove(0))
         .await
         .unwrap();
 }

@@ -341,7 +341,119 @@ impl Command for SetStorage {
     }
 }
 
-/// `AT+CPMS?`.
+/// `AT+CPMS="<mem1>"`: selects only the memory messages are read, listed
+/// and deleted from, leaving `<mem2>` (writing) and `<mem3>` (where new
+/// messages go) as they are. TS 27.005 §3.2.2 makes `<mem2>` and `<mem3>`
+/// optional; this is the form gammu/gnokii use, and how ModemManager
+/// locks a storage for reading. Needed for memories a modem allows only
+/// there: Telit refuses "SR" as `<mem2>`/`<mem3>` with `+CMS ERROR: 302`.
+/// With `keep` (the current `<mem2>`/`<mem3>`) it names all three, for
+/// firmware that insists on three.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectReadStorage {
+    /// The memory to read from ("SM", "ME", "MT", "SR", …).
+    pub memory: String,
+    /// `<mem2>` and `<mem3>` to repeat, if the short form is refused.
+    pub keep: Option<(String, String)>,
+}
+
+impl Command for SelectReadStorage {
+    type Output = Storage;
+    fn text(&self) -> String {
+        match &self.keep {
+            None => format!("AT+CPMS=\"{}\"", self.memory),
+            Some((m2, m3)) => format!("AT+CPMS=\"{}\",\"{m2}\",\"{m3}\"", self.memory),
+        }
+    }
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["+CPMS:"]
+    }
+    fn parse(&self, lines: &[String]) -> Result<Storage, ReplyError> {
+        let err = || reply_error(&self.text(), lines);
+        let p = lines
+            .iter()
+            .find_map(|l| params::after(l, "+CPMS:"))
+            .ok_or_else(err)?;
+        Ok(Storage {
+            name: self.memory.clone(),
+            used: params::num(&p, 0).ok_or_else(err)?,
+            total: params::num(&p, 1).ok_or_else(err)?,
+        })
+    }
+}
+
+/// The memories a modem offers for each `AT+CPMS` parameter, from
+/// `AT+CPMS=?` (TS 27.005 §3.2.2): `+CPMS: ("SM","ME","SR"),("SM","ME"),("SM","ME")`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StorageSupport {
+    /// `<mem1>`: where messages can be read, listed and deleted.
+    pub read: Vec<String>,
+    /// `<mem2>`: where messages can be written.
+    pub write: Vec<String>,
+    /// `<mem3>`: where received messages can be stored.
+    pub receive: Vec<String>,
+}
+
+/// `AT+CPMS=?`.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryStorageSupport;
+
+impl Command for QueryStorageSupport {
+    type Output = StorageSupport;
+    fn text(&self) -> String {
+        "AT+CPMS=?".into()
+    }
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["+CPMS:"]
+    }
+    fn parse(&self, lines: &[String]) -> Result<StorageSupport, ReplyError> {
+        let raw = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("+CPMS:"))
+            .ok_or_else(|| reply_error(&self.text(), lines))?;
+        // Split on commas outside parentheses and quotes; some firmware
+        // leaves out the parentheses of a one-memory list.
+        let mut groups: Vec<Vec<String>> = vec![Vec::new()];
+        let (mut depth, mut quoted, mut current) = (0u32, false, String::new());
+        for c in raw.trim().chars() {
+            match c {
+                '"' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => depth = depth.saturating_sub(1),
+                ',' if !quoted => {
+                    let name = std::mem::take(&mut current).trim().to_ascii_uppercase();
+                    if let Some(g) = groups.last_mut()
+                        && !name.is_empty()
+                    {
+                        g.push(name);
+                    }
+                    if depth == 0 {
+                        groups.push(Vec::new());
+                    }
+                }
+                _ => current.push(c),
+            }
+        }
+        let name = current.trim().to_ascii_uppercase();
+        if let Some(g) = groups.last_mut()
+            && !name.is_empty()
+        {
+            g.push(name);
+        }
+        let mut it = groups.into_iter();
+        let read = it.next().unwrap_or_default();
+        if read.is_empty() {
+            return Err(reply_error(&self.text(), lines));
+        }
+        Ok(StorageSupport {
+            read,
+            write: it.next().unwrap_or_default(),
+            receive: it.next().unwrap_or_default(),
+        })
+    }
+}
+
+/// `AT+CPMS?`: `<mem1>` and its use (see [`QueryMemories`] for all three).
 #[derive(Debug, Clone, Copy)]
 pub struct QueryStorage;
 
@@ -364,6 +476,41 @@ impl Command for QueryStorage {
             used: params::num(&p, 1).ok_or_else(err)?,
             total: params::num(&p, 2).ok_or_else(err)?,
         })
+    }
+}
+
+/// `AT+CPMS?` read in full: `<mem1>`, `<mem2>`, `<mem3>` and each one's
+/// use, in that order (TS 27.005 §3.2.2). Some modems print fewer.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryMemories;
+
+impl Command for QueryMemories {
+    type Output = Vec<Storage>;
+    fn text(&self) -> String {
+        "AT+CPMS?".into()
+    }
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["+CPMS:"]
+    }
+    fn parse(&self, lines: &[String]) -> Result<Vec<Storage>, ReplyError> {
+        let p = lines
+            .iter()
+            .find_map(|l| params::after(l, "+CPMS:"))
+            .ok_or_else(|| reply_error(&self.text(), lines))?;
+        let out: Vec<Storage> = p
+            .chunks(3)
+            .filter_map(|c| {
+                Some(Storage {
+                    name: c.first()?.to_ascii_uppercase(),
+                    used: c.get(1)?.trim().parse().ok()?,
+                    total: c.get(2)?.trim().parse().ok()?,
+                })
+            })
+            .collect();
+        if out.is_empty() {
+            return Err(reply_error(&self.text(), lines));
+        }
+        Ok(out)
     }
 }
 
@@ -437,12 +584,37 @@ impl Command for SetOperatorFormat {
     }
 }
 
-/// `AT+COPS?`: the operator, if registered.
+/// The operator as `AT+COPS?` printed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorName {
+    /// `<format>`: 0 long alphanumeric, 1 short alphanumeric, 2 numeric
+    /// (MCC and MNC), TS 27.007 §7.3. What the modem says it used, which
+    /// need not be what `AT+COPS=3,<format>` asked for.
+    pub format: u8,
+    /// `<oper>` in that format.
+    pub name: String,
+}
+
+impl OperatorName {
+    /// The MCC+MNC, if this is the numeric form (5 or 6 digits).
+    pub fn mcc_mnc(&self) -> Option<&str> {
+        let numeric = (5..=6).contains(&self.name.len()) && self.name.bytes().all(|b| b.is_ascii_digit());
+        (self.format == 2 && numeric).then_some(self.name.as_str())
+    }
+
+    /// The name, if this is an alphanumeric form.
+    pub fn alphanumeric(&self) -> Option<&str> {
+        matches!(self.format, 0 | 1).then_some(self.name.as_str())
+    }
+}
+
+/// `AT+COPS?`: the operator, if registered:
+/// `+COPS: <mode>[,<format>,<oper>[,<AcT>]]` (TS 27.007 §7.3).
 #[derive(Debug, Clone, Copy)]
 pub struct QueryOperator;
 
 impl Command for QueryOperator {
-    type Output = Option<String>;
+    type Output = Option<OperatorName>;
     fn text(&self) -> String {
         "AT+COPS?".into()
     }
@@ -452,12 +624,19 @@ impl Command for QueryOperator {
     fn timeout(&self) -> Duration {
         Duration::from_secs(10)
     }
-    fn parse(&self, lines: &[String]) -> Result<Option<String>, ReplyError> {
+    fn parse(&self, lines: &[String]) -> Result<Option<OperatorName>, ReplyError> {
         let p = lines
             .iter()
             .find_map(|l| params::after(l, "+COPS:"))
             .ok_or_else(|| reply_error(&self.text(), lines))?;
-        Ok(p.get(2).filter(|s| !s.is_empty()).cloned())
+        let Some(name) = p.get(2).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let format = params::num(&p, 1).ok_or_else(|| reply_error(&self.text(), lines))?;
+        Ok(Some(OperatorName {
+            format,
+            name: name.clone(),
+        }))
     }
 }
 
@@ -791,13 +970,11 @@ mod tests {
                 .unwrap(),
             RegStatus::Home
         );
-        assert_eq!(
-            QueryOperator
-                .parse(&lines(&[r#"+COPS: 0,2,"25001",7"#]))
-                .unwrap()
-                .as_deref(),
-            Some("25001")
-        );
+        let numeric = QueryOperator
+            .parse(&lines(&[r#"+COPS: 0,2,"25001",7"#]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((numeric.mcc_mnc(), numeric.alphanumeric()), (Some("25001"), None));
         assert_eq!(QueryOperator.parse(&lines(&["+COPS: 0"])).unwrap(), None);
         assert_eq!(SignalQuality.parse(&lines(&["+CSQ: 21,99"])).unwrap(), Some(-71));
         assert_eq!(SignalQuality.parse(&lines(&["+CSQ: 99,99"])).unwrap(), None);
@@ -814,6 +991,74 @@ mod tests {
                 .unwrap()
                 .as_deref(),
             Some("+7916")
+        );
+    }
+
+    #[test]
+    fn cops_long_name_is_never_taken_for_mcc_mnc() {
+        // Asked for numeric, answered in long format: the format field tells.
+        let long = QueryOperator
+            .parse(&lines(&[r#"+COPS: 0,0,"MTS RUS",7"#]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((long.mcc_mnc(), long.alphanumeric()), (None, Some("MTS RUS")));
+        let short = QueryOperator
+            .parse(&lines(&[r#"+COPS: 1,1,"MTS""#]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(short.alphanumeric(), Some("MTS"));
+        // A numeric format whose value is not MCC+MNC is not taken either.
+        let odd = QueryOperator
+            .parse(&lines(&[r#"+COPS: 0,2,"MTS RUS",7"#]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(odd.mcc_mnc(), None);
+        assert!(QueryOperator.parse(&lines(&[r#"+COPS: 0,x,"A""#])).is_err());
+    }
+
+    #[test]
+    fn cpms_support_lists_and_three_memories() {
+        let telit = QueryStorageSupport
+            .parse(&lines(&[r#"+CPMS: ("ME","SM","SR"),("ME","SM"),("ME","SM")"#]))
+            .unwrap();
+        assert_eq!(telit.read, ["ME", "SM", "SR"]);
+        assert_eq!(telit.write, ["ME", "SM"]);
+        assert_eq!(telit.receive, ["ME", "SM"]);
+        // One memory per parameter, without parentheses.
+        let bare = QueryStorageSupport
+            .parse(&lines(&[r#"+CPMS: "SM","SM","SM""#]))
+            .unwrap();
+        assert_eq!((bare.read.len(), bare.write.len(), bare.receive.len()), (1, 1, 1));
+        assert!(QueryStorageSupport.parse(&lines(&["+CPMS: "])).is_err());
+        let all = QueryMemories
+            .parse(&lines(&[r#"+CPMS: "SR",2,5,"SM",3,30,"SM",3,30"#]))
+            .unwrap();
+        assert_eq!(
+            all.iter()
+                .map(|s| (s.name.as_str(), s.used, s.total))
+                .collect::<Vec<_>>(),
+            [("SR", 2, 5), ("SM", 3, 30), ("SM", 3, 30)]
+        );
+        assert_eq!(
+            SelectReadStorage {
+                memory: "SR".into(),
+                keep: None
+            }
+            .text(),
+            r#"AT+CPMS="SR""#
+        );
+        let sr = SelectReadStorage {
+            memory: "SR".into(),
+            keep: Some(("SM".into(), "SM".into())),
+        };
+        assert_eq!(sr.text(), r#"AT+CPMS="SR","SM","SM""#);
+        assert_eq!(
+            sr.parse(&lines(&["+CPMS: 1,5,0,30,0,30"])).unwrap(),
+            Storage {
+                name: "SR".into(),
+                used: 1,
+                total: 5
+            }
         );
     }
 

@@ -39,6 +39,11 @@ pub struct DispatchConfig {
     /// is tried again through that SIM: doubling per attempt from the first
     /// value up to the second (until the message's validity runs out).
     pub part_retry_backoff: (Duration, Duration),
+    /// Read before you write: while a modem that is (re)connecting has not
+    /// read what is stored on it (a STOP may be waiting there), no SIM
+    /// sends; each modem holds the others at most this long per
+    /// appearance, so a dead one cannot hold everything.
+    pub storage_read_grace: Duration,
 }
 
 impl Default for DispatchConfig {
@@ -51,6 +56,7 @@ impl Default for DispatchConfig {
             sim_problem_cooldown: Duration::from_secs(30 * 60),
             error_rate_cooldown: Duration::from_secs(10 * 60),
             part_retry_backoff: (Duration::from_secs(2), Duration::from_secs(60)),
+            storage_read_grace: Duration::from_secs(30),
         }
     }
 }
@@ -102,6 +108,9 @@ struct State {
     next_slot: u64,
     stopping: bool,
     in_flight: usize,
+    /// Slots whose modem has not read its storage since it appeared: when
+    /// that hold began (unix ms). See [`DispatchConfig::storage_read_grace`].
+    unread_since: HashMap<u64, i64>,
 }
 
 struct Shared {
@@ -193,6 +202,7 @@ impl Dispatcher {
         tokio::spawn(async move {
             let mut seen: Option<String> = None;
             let mut last_state: Option<ModemState> = None;
+            let mut last_read: Option<bool> = None;
             loop {
                 let status = rx.borrow_and_update().clone();
                 // Ready <-> Busy flips come from our own sends, whose end
@@ -204,6 +214,8 @@ impl Dispatcher {
                 );
                 let state_changed = last_state.as_ref() != Some(&status.state);
                 last_state = Some(status.state.clone());
+                // Its storage read may release the read-before-write hold.
+                let read_changed = last_read.replace(status.storage_read) != Some(status.storage_read);
                 if let Some(info) = &status.info
                     && let Some(imsi) = &info.imsi
                     && seen.as_deref() != Some(imsi.as_str())
@@ -222,7 +234,7 @@ impl Dispatcher {
                     me.forget_duplicates(id, &info.imei);
                     me.wake();
                 }
-                if state_changed && !own_flip {
+                if (state_changed && !own_flip) || read_changed {
                     me.wake();
                 }
                 if rx.changed().await.is_err() {
@@ -415,6 +427,10 @@ impl Dispatcher {
         if st.stopping {
             return Ok((None, false));
         }
+        if let Some(until) = self.storage_read_hold(&mut st, now) {
+            soonest(until);
+            return Ok((deadline, false));
+        }
         // What each slot can do right now, and why those that cannot.
         let mut views = Vec::new();
         let mut slot_of_view = Vec::new();
@@ -585,6 +601,38 @@ impl Dispatcher {
             tokio::runtime::Handle::current().spawn(async move { me.send(job).await });
         }
         Ok((deadline, reassigned))
+    }
+
+    /// Read before you write: a modem that is connecting, or connected but
+    /// has not yet read its stored messages, may hold a STOP for a number
+    /// some other SIM is about to text. Until it has read them (or
+    /// [`DispatchConfig::storage_read_grace`] has passed since it
+    /// appeared) nothing is claimed for any SIM. Returns when the hold
+    /// ends at the latest, if there is one. A modem whose port went away
+    /// starts a new hold when it comes back; one that cannot get ready
+    /// (no SIM, failed) holds nobody and does not restart its hold.
+    fn storage_read_hold(&self, st: &mut State, now: i64) -> Option<i64> {
+        let grace = self.shared.config.storage_read_grace.as_millis() as i64;
+        let mut hold: Option<i64> = None;
+        let slots: Vec<(u64, ModemStatus)> = st.slots.iter().map(|s| (s.id, s.handle.status())).collect();
+        st.unread_since.retain(|id, _| slots.iter().any(|(s, _)| s == id));
+        for (id, status) in slots {
+            let reading = !status.storage_read
+                && matches!(
+                    status.state,
+                    ModemState::Connecting | ModemState::Ready | ModemState::Busy | ModemState::NotRegistered
+                );
+            if reading {
+                let until = *st.unread_since.entry(id).or_insert(now) + grace;
+                if until > now {
+                    debug!(port = %status.port.display(), "waiting for the modem to read its stored messages");
+                    hold = Some(hold.map_or(until, |h: i64| h.max(until)));
+                }
+            } else if status.storage_read || status.state == ModemState::Disconnected {
+                st.unread_since.remove(&id);
+            }
+        }
+        hold
     }
 
     async fn send(&self, job: Job) {

@@ -12,9 +12,9 @@ use super::port::AtPort;
 use super::quirks::{self, Quirks};
 use super::state::ModemInfo;
 use crate::at::command::{
-    Attention, EchoOff, EnterPin, Identity, NumericErrors, PduMode, PinState, QueryOperator, QueryPin,
-    QueryRegistration, QuerySmsc, QueryStorage, Raw, SetIndications, SetOperatorFormat, SetStorage,
-    SignalQuality, Storage,
+    Attention, EchoOff, EnterPin, Identity, NumericErrors, OperatorName, PduMode, PinState, QueryOperator,
+    QueryPin, QueryRegistration, QuerySmsc, QueryStorage, QueryStorageSupport, Raw, SetIndications,
+    SetOperatorFormat, SetStorage, SignalQuality, Storage, StorageSupport,
 };
 use crate::at::{FinalResult, RegStatus};
 
@@ -27,6 +27,11 @@ pub struct Initialised {
     pub quirks: Quirks,
     /// Message storage in use and how full it is.
     pub storage: Storage,
+    /// Every memory where messages or status reports can land, to be
+    /// swept: the storage in use first, then the others the modem can read
+    /// from (`AT+CPMS=?` `<mem1>`): "SM", "ME", "SR", or "MT" where it is
+    /// not just "SM" and "ME" together.
+    pub memories: Vec<String>,
     /// Indication settings accepted (`AT+CNMI`).
     pub indications: SetIndications,
     /// Network registration.
@@ -159,17 +164,36 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(step("AT+CMGF=0 (PDU mode)"))?;
     let storage = choose_storage(port).await?;
+    let support = match port.exec(&QueryStorageSupport).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            check_disconnect(e, "AT+CPMS=?")?;
+            None
+        }
+    };
+    let memories = memories_to_sweep(&storage.name, support.as_ref());
+    debug!(memories = ?memories, "message memories");
     let indications = choose_indications(port).await?;
 
-    // Operator: numeric first (MCC/MNC), then the name.
-    let mut mcc_mnc = None;
+    // Operator (TS 27.007 §7.3): the numeric MCC/MNC with `AT+COPS=3,2`,
+    // then the long name with `AT+COPS=3,0`, which is also the format the
+    // modem is left in. Each answer is taken for what its `<format>` field
+    // says it is: firmware that ignores `AT+COPS=3,2`, or refuses it,
+    // answers in the long format, which is never an MCC/MNC.
+    let (mut operator, mut mcc_mnc) = (None, None);
+    let mut take = |answer: Option<OperatorName>| {
+        let Some(answer) = answer else { return };
+        if let Some(numeric) = answer.mcc_mnc() {
+            mcc_mnc.get_or_insert_with(|| numeric.to_string());
+        } else if let Some(name) = answer.alphanumeric() {
+            operator.get_or_insert_with(|| name.to_string());
+        }
+    };
     if port.exec(&SetOperatorFormat { format: 2 }).await.is_ok() {
-        mcc_mnc = port.exec(&QueryOperator).await.ok().flatten();
+        take(port.exec(&QueryOperator).await.ok().flatten());
     }
-    let mut operator = None;
-    if port.exec(&SetOperatorFormat { format: 0 }).await.is_ok() {
-        operator = port.exec(&QueryOperator).await.ok().flatten();
-    }
+    let _ = port.exec(&SetOperatorFormat { format: 0 }).await;
+    take(port.exec(&QueryOperator).await.ok().flatten());
     let registration = port.exec(&QueryRegistration).await.unwrap_or(RegStatus::Unknown);
     let signal_dbm = port.exec(&SignalQuality).await.ok().flatten();
     let smsc = port.exec(&QuerySmsc).await.ok().flatten();
@@ -188,6 +212,7 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
         info,
         quirks,
         storage,
+        memories,
         indications,
         registration,
         operator,
@@ -285,6 +310,32 @@ async fn choose_storage<T: AsyncRead + AsyncWrite + Unpin>(
     })
 }
 
+/// The memories to sweep for messages and status reports, `primary`
+/// first. "MT" is "any storage associated with the ME" (TS 27.005
+/// §3.2.2), i.e. "SM" and "ME" together on the modems that list all
+/// three: swept only when it is the storage in use or one of those two is
+/// missing, so nothing is read twice. Without `AT+CPMS=?` only the
+/// storage in use is known.
+pub fn memories_to_sweep(primary: &str, support: Option<&StorageSupport>) -> Vec<String> {
+    let primary = primary.to_ascii_uppercase();
+    let mut out = vec![primary.clone()];
+    let Some(support) = support else {
+        return out;
+    };
+    let listed = |m: &str| support.read.iter().any(|r| r == m);
+    let mt_covers = primary == "MT" || (listed("MT") && !(listed("SM") && listed("ME")));
+    for m in ["SM", "ME", "MT", "SR"] {
+        let skip = out.iter().any(|o| o == m)
+            || !listed(m)
+            || (m == "MT" && !mt_covers)
+            || (matches!(m, "SM" | "ME") && primary == "MT");
+        if !skip {
+            out.push(m.to_string());
+        }
+    }
+    out
+}
+
 async fn choose_indications<T: AsyncRead + AsyncWrite + Unpin>(
     port: &mut AtPort<T>,
 ) -> Result<SetIndications, InitError> {
@@ -342,5 +393,37 @@ fn check_disconnect_init(e: &AtError) -> Result<(), InitError> {
         })
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn support(read: &[&str]) -> StorageSupport {
+        StorageSupport {
+            read: read.iter().map(|s| s.to_string()).collect(),
+            ..StorageSupport::default()
+        }
+    }
+
+    #[test]
+    fn every_memory_where_messages_or_reports_land_is_swept_once() {
+        // Telit: reports in SR, readable only as <mem1>.
+        assert_eq!(
+            memories_to_sweep("SM", Some(&support(&["ME", "SM", "SR"]))),
+            ["SM", "ME", "SR"]
+        );
+        // MT is SM and ME together: not read a second time.
+        assert_eq!(
+            memories_to_sweep("SM", Some(&support(&["SM", "ME", "MT", "SR", "BM"]))),
+            ["SM", "ME", "SR"]
+        );
+        // MT in use: it covers SM and ME.
+        assert_eq!(
+            memories_to_sweep("MT", Some(&support(&["SM", "ME", "MT", "SR"]))),
+            ["MT", "SR"]
+        );
+        assert_eq!(memories_to_sweep("sm", None), ["SM"]);
     }
 }

@@ -14,8 +14,10 @@ use crate::at::command::{Attention, Command, SendPdu};
 use crate::at::{Event, FinalResult, Parser, SendFailure, Urc};
 use crate::sms::EncodedPdu;
 
-/// How long to wait for the `> ` prompt after `AT+CMGS`.
-const PROMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the `> ` prompt after `AT+CMGS`. A modem prints it
+/// at once (it needs nothing from the network for it); no prompt within a
+/// few seconds means the modem is stuck, and nothing was sent.
+pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(5);
 const CTRL_Z: u8 = 0x1A;
 const ESC: u8 = 0x1B;
 
@@ -27,6 +29,10 @@ pub struct AtPort<T> {
     /// Name for logs (the port path).
     name: String,
     buf: Box<[u8; 512]>,
+    /// When the modem last said anything.
+    last_heard: Instant,
+    /// Commands (or sends) that got no answer in time, ever.
+    timeouts: u64,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
@@ -38,6 +44,32 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
             urcs: VecDeque::new(),
             name: name.into(),
             buf: Box::new([0; 512]),
+            last_heard: Instant::now(),
+            timeouts: 0,
+        }
+    }
+
+    /// How long the modem has said nothing at all.
+    pub fn silent_for(&self) -> Duration {
+        self.last_heard.elapsed()
+    }
+
+    /// How many commands or sends went unanswered in time on this line so
+    /// far: when it moves, the modem was stuck (or busy) for a while and
+    /// what it announced meanwhile may be lost.
+    pub fn timeouts(&self) -> u64 {
+        self.timeouts
+    }
+
+    /// Reads whatever the modem has already sent, without waiting, and
+    /// queues its URCs (see [`take_urcs`](Self::take_urcs)).
+    pub async fn poll_pending(&mut self) -> Result<(), AtError> {
+        loop {
+            match tokio::time::timeout(Duration::ZERO, self.next_event()).await {
+                Ok(Ok(event)) => self.queue_unrequested(event),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(()),
+            }
         }
     }
 
@@ -66,6 +98,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
                 Ok(_) => {}
                 Err(AtError::Timeout { .. }) => {
                     self.parser.reset_command();
+                    self.timeouts += 1;
                     return Err(AtError::Timeout {
                         command: redact(&text),
                         timeout,
@@ -101,6 +134,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
                 Ok(_) => {}
                 Err(AtError::Timeout { .. }) => {
                     // Nothing was written after the command: cancel it.
+                    self.timeouts += 1;
                     self.cancel_and_resync().await;
                     return Err(SendError::not_sent(
                         SendFailure::RetryElsewhere,
@@ -133,6 +167,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
                 Ok(Event::Final(result)) => return Err(refused(result)),
                 Ok(_) => {}
                 Err(AtError::Timeout { .. }) => {
+                    self.timeouts += 1;
                     self.cancel_and_resync().await;
                     return Err(SendError::Ambiguous {
                         reason: format!("no answer within {timeout:?} after the PDU was written"),
@@ -254,6 +289,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AtPort<T> {
             if n == 0 {
                 return Err(AtError::Closed);
             }
+            self.last_heard = Instant::now();
             self.parser.feed(&self.buf[..n]);
         }
     }

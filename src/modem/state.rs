@@ -86,6 +86,12 @@ pub struct ModemStatus {
     pub smsc: Option<String>,
     /// Last error in words (why it is not ready, or the last failed send).
     pub last_error: Option<String>,
+    /// Whether this session's first sweep of the modem's message storage
+    /// is done: false from (re)connecting until every memory was read and
+    /// what it held stored. The dispatcher waits for it (read before you
+    /// write: a STOP may be waiting there).
+    #[serde(skip)]
+    pub storage_read: bool,
 }
 
 impl ModemStatus {
@@ -101,6 +107,7 @@ impl ModemStatus {
             signal_dbm: None,
             smsc: None,
             last_error: None,
+            storage_read: false,
         }
     }
 }

@@ -21,6 +21,7 @@ pub fn router(fleet: Arc<Fleet>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/modems", get(list))
         .route("/modems/{index}/sms", post(inject))
+        .route("/modems/{index}/stored", get(get_stored).post(put_stored))
         .route("/modems/{index}/faults", get(get_faults).post(set_faults))
         .route("/modems/{index}/unplug", post(unplug))
         .route("/modems/{index}/replug", post(replug))
@@ -94,6 +95,69 @@ async fn inject(
         .deliver_text(&from, &text, body.reverse, body.ref16)
         .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "bad_message", e))?;
     Ok(Json(json!({"parts": parts})))
+}
+
+/// `POST /modems/{i}/stored`: a PDU put straight into a memory with a
+/// `<stat>`, announced to nobody (a sent message a phone left on the SIM,
+/// a reply that arrived while nobody listened).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutStored {
+    #[serde(default = "default_memory")]
+    memory: String,
+    #[serde(default)]
+    stat: u8,
+    pdu: String,
+}
+
+fn default_memory() -> String {
+    "SM".into()
+}
+
+async fn put_stored(
+    State(fleet): State<Arc<Fleet>>,
+    Path(index): Path<usize>,
+    body: Result<Json<PutStored>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    let modem = fleet.modem(index).ok_or_else(|| not_found(index))?;
+    crate::sms::hex::decode_hex(&body.pdu)
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, "bad_pdu", e.to_string()))?;
+    if body.stat > 3 {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_stat",
+            "stat is 0 (unread), 1 (read), 2 (unsent) or 3 (sent)".into(),
+        ));
+    }
+    let slot = modem
+        .put_stored(&body.memory, body.stat, &body.pdu)
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_room",
+                format!("memory {:?} is unknown or full", body.memory),
+            )
+        })?;
+    Ok(Json(json!({"memory": body.memory, "index": slot})))
+}
+
+/// `GET /modems/{i}/stored`: every memory's contents.
+async fn get_stored(
+    State(fleet): State<Arc<Fleet>>,
+    Path(index): Path<usize>,
+) -> Result<Json<Value>, ApiError> {
+    let modem = fleet.modem(index).ok_or_else(|| not_found(index))?;
+    let mut out = serde_json::Map::new();
+    for memory in super::modem::MEMORIES {
+        let slots: Vec<Value> = modem
+            .stored_in(memory)
+            .into_iter()
+            .map(|(i, stat, pdu)| json!({"index": i, "stat": stat, "pdu": pdu}))
+            .collect();
+        out.insert(memory.to_string(), Value::Array(slots));
+    }
+    Ok(Json(Value::Object(out)))
 }
 
 async fn get_faults(

@@ -69,6 +69,31 @@ pub struct Faults {
     /// `{"+79160000000": 1}` for "unassigned number"): set it on every
     /// modem for a number no SIM can reach, on one for a SIM-side refusal.
     pub reject_recipients: BTreeMap<String, u16>,
+    /// Stored status reports (`AT+CNMI=…,2`) are kept in the "SR" memory
+    /// and announced `+CDSI: "SR",<n>`, as Telit, Sierra and many Huawei
+    /// firmwares do; otherwise they go where received messages go (`<mem3>`).
+    pub reports_in_sr: bool,
+    /// "SR" may only be the read memory: `AT+CPMS` naming it as `<mem2>` or
+    /// `<mem3>` is refused with `+CMS ERROR: 302` (operation not allowed),
+    /// as Telit's AT manuals document.
+    pub sr_read_only: bool,
+    /// How many reports "SR" holds (a handful on some modules); reports
+    /// arriving while it is full are lost, as on the real thing.
+    pub sr_capacity: usize,
+    /// `+CDSI` names this memory whatever memory the report is kept in
+    /// (firmware that announces reports in one memory and keeps them in another).
+    pub cdsi_memory: Option<String>,
+    /// Messages and reports are stored but never announced: `+CMTI`/`+CDSI`
+    /// lost (URCs routed to another USB interface, dropped while busy).
+    pub drop_notifications: bool,
+    /// `AT+COPS=3,<format>` is accepted but `+COPS?` keeps answering in
+    /// the long alphanumeric format, the format field saying so.
+    pub cops_format_ignored: bool,
+    /// Notifications that come while a send is in progress are held and
+    /// written right after its final result, in the same burst (the
+    /// buffering of `AT+CNMI` `<mode>` 2, TS 27.005 §3.4.1, as many
+    /// modems do it).
+    pub urcs_after_reply: bool,
 }
 
 /// A fault on the `part`-th part of concatenated messages, the next `times`
@@ -121,6 +146,13 @@ impl Default for Faults {
             cds_without_smsc: false,
             part_fault: None,
             reject_recipients: BTreeMap::new(),
+            reports_in_sr: false,
+            sr_read_only: false,
+            sr_capacity: 20,
+            cdsi_memory: None,
+            drop_notifications: false,
+            cops_format_ignored: false,
+            urcs_after_reply: false,
         }
     }
 }
@@ -191,6 +223,11 @@ pub struct Counters {
     pub inbound_direct: u64,
     /// Status reports generated.
     pub reports: u64,
+    /// Status reports lost because their memory was full.
+    pub reports_lost: u64,
+    /// Notifications (`+CMTI`, `+CDSI`, `+CMT`, `+CDS`) that were never
+    /// written (modem hung or `drop_notifications`).
+    pub notifications_lost: u64,
     /// Wrong PINs entered.
     pub wrong_pins: u64,
     /// Resets (`AT+CFUN=1,1`) received.
@@ -209,6 +246,9 @@ struct Session {
     cops_format: u8,
     curc: bool,
     qind_csq: bool,
+    /// `AT+CPMS` `<mem1>` (read, list, delete), `<mem2>` (write, send),
+    /// `<mem3>` (received messages), as indices into [`MEMORIES`].
+    cpms: [usize; 3],
 }
 
 impl Default for Session {
@@ -222,6 +262,7 @@ impl Default for Session {
             cops_format: 0,
             curc: true,
             qind_csq: false,
+            cpms: [0, 0, 0],
         }
     }
 }
@@ -232,6 +273,14 @@ struct Stored {
     pdu: String,
 }
 
+/// The message memories a simulated modem has (TS 27.005 §3.2.2 `<mem>`):
+/// the SIM, the modem's own memory, and the status-report memory.
+pub const MEMORIES: [&str; 3] = ["SM", "ME", "SR"];
+
+fn memory_index(name: &str) -> Option<usize> {
+    MEMORIES.iter().position(|m| m.eq_ignore_ascii_case(name))
+}
+
 #[derive(Debug)]
 struct State {
     profile: SimProfile,
@@ -239,10 +288,13 @@ struct State {
     session: Session,
     pin_ok: bool,
     pin_tries: u8,
-    inbox: BTreeMap<u32, Stored>,
+    /// Contents of each of [`MEMORIES`].
+    memories: [BTreeMap<u32, Stored>; 3],
     network_queue: VecDeque<String>,
     next_mr: u8,
     accepted: u32,
+    /// Notifications held while a send is in progress (`urcs_after_reply`).
+    held: Option<Vec<String>>,
     counters: Counters,
     rng: u64,
 }
@@ -292,10 +344,11 @@ impl SimModem {
                 session: Session::default(),
                 pin_ok: false,
                 pin_tries: 3,
-                inbox: BTreeMap::new(),
+                memories: Default::default(),
                 network_queue: VecDeque::new(),
                 next_mr: 0,
                 accepted: 0,
+                held: None,
                 counters: Counters::default(),
                 rng: 0x9E37_79B9_7F4A_7C15 ^ index as u64,
             }),
@@ -326,13 +379,35 @@ impl SimModem {
         lock(&self.state).counters.clone()
     }
 
-    /// Messages in SIM storage: (index, PDU hex).
+    /// Messages in every memory (SIM, modem, status reports): (index, PDU hex).
     pub fn stored(&self) -> Vec<(u32, String)> {
         lock(&self.state)
-            .inbox
+            .memories
             .iter()
-            .map(|(i, s)| (*i, s.pdu.clone()))
+            .flat_map(|m| m.iter().map(|(i, s)| (*i, s.pdu.clone())))
             .collect()
+    }
+
+    /// What one memory ("SM", "ME", "SR") holds: (index, `<stat>`, PDU hex).
+    pub fn stored_in(&self, memory: &str) -> Vec<(u32, u8, String)> {
+        let st = lock(&self.state);
+        memory_index(memory).map_or_else(Vec::new, |m| {
+            st.memories[m]
+                .iter()
+                .map(|(i, s)| (*i, s.stat, s.pdu.clone()))
+                .collect()
+        })
+    }
+
+    /// Puts a PDU into `memory` with `<stat>` (0 unread, 1 read, 2 unsent,
+    /// 3 sent) without any notification, as if it had been there before
+    /// the line was opened (written by a phone, another program, or
+    /// received while nobody listened). Returns its index, or `None` when
+    /// the memory is unknown or full.
+    pub fn put_stored(&self, memory: &str, stat: u8, pdu_hex: &str) -> Option<u32> {
+        let mut st = lock(&self.state);
+        let m = memory_index(memory)?;
+        st.store_in(m, stat, pdu_hex.to_string())
     }
 
     /// Messages the network holds because the SIM is full.
@@ -354,7 +429,7 @@ impl SimModem {
             st.network_deliver(pdu_hex.to_string())
         };
         if let Some(urc) = urc {
-            self.write_urc(urc);
+            self.write_notification(urc);
         }
     }
 
@@ -390,6 +465,23 @@ impl SimModem {
             self.deliver(&sms::hex::encode_hex(&pdu));
         }
         Ok(n)
+    }
+
+    /// Writes a new-message or status-report indication, unless the modem
+    /// is hung or drops them: then it is lost for good, as on a real modem.
+    fn write_notification(&self, bytes: String) {
+        {
+            let mut st = lock(&self.state);
+            if st.faults.hang || st.faults.drop_notifications {
+                st.counters.notifications_lost += 1;
+                return;
+            }
+            if let Some(held) = &mut st.held {
+                held.push(bytes);
+                return;
+            }
+        }
+        self.write_urc(bytes);
     }
 
     fn write_urc(&self, bytes: String) {
@@ -460,12 +552,21 @@ impl SimModem {
                                 let _ = tx.send(b"\x1a".to_vec()).await;
                             }
                             let outcome = self.submit(&hex, len, command_at);
+                            {
+                                let mut st = lock(&self.state);
+                                if st.faults.urcs_after_reply {
+                                    st.held = Some(Vec::new());
+                                }
+                            }
                             tokio::select! {
                                 _ = tokio::time::sleep(outcome.delay) => {}
                                 _ = stop.changed() => break 'outer,
                             }
-                            if let Some(reply) = outcome.reply {
-                                let _ = tx.send(reply.into_bytes()).await;
+                            let held = lock(&self.state).held.take().unwrap_or_default();
+                            let mut out = outcome.reply.unwrap_or_default();
+                            out.extend(held);
+                            if !out.is_empty() {
+                                let _ = tx.send(out.into_bytes()).await;
                             }
                             if let Some((mr, to)) = outcome.report {
                                 self.schedule_report(mr, to);
@@ -660,12 +761,32 @@ impl SimModem {
                         sms::hex::encode_hex(tpdu)
                     )),
                     1 => Some(format!("\r\n+CDS: {}\r\n{hex}\r\n", tpdu.len())),
-                    2 => st.store(hex).map(|i| format!("\r\n+CDSI: \"SM\",{i}\r\n")),
+                    2 => {
+                        let memory = if st.faults.reports_in_sr {
+                            2
+                        } else {
+                            st.session.cpms[2]
+                        };
+                        match st.store_in(memory, 0, hex) {
+                            Some(i) => {
+                                let named = st
+                                    .faults
+                                    .cdsi_memory
+                                    .clone()
+                                    .unwrap_or_else(|| MEMORIES[memory].to_string());
+                                Some(format!("\r\n+CDSI: \"{named}\",{i}\r\n"))
+                            }
+                            None => {
+                                st.counters.reports_lost += 1;
+                                None
+                            }
+                        }
+                    }
                     _ => None,
                 }
             };
             if let Some(urc) = urc {
-                me.write_urc(urc);
+                me.write_notification(urc);
             }
         });
     }
@@ -735,13 +856,28 @@ impl State {
         }
     }
 
-    fn store(&mut self, pdu: String) -> Option<u32> {
-        if self.inbox.len() >= self.profile.capacity {
+    fn capacity(&self, memory: usize) -> usize {
+        match memory {
+            0 => self.profile.capacity,
+            1 => 2 * self.profile.capacity,
+            _ => self.faults.sr_capacity,
+        }
+    }
+
+    fn store_in(&mut self, memory: usize, stat: u8, pdu: String) -> Option<u32> {
+        if self.memories[memory].len() >= self.capacity(memory) {
             return None;
         }
-        let index = (0u32..).find(|i| !self.inbox.contains_key(i))?;
-        self.inbox.insert(index, Stored { stat: 0, pdu });
+        let index = (0u32..).find(|i| !self.memories[memory].contains_key(i))?;
+        self.memories[memory].insert(index, Stored { stat, pdu });
         Some(index)
+    }
+
+    /// The `+CPMS` counts of the three selected memories.
+    fn cpms_counts(&self) -> [(usize, usize); 3] {
+        self.session
+            .cpms
+            .map(|m| (self.memories[m].len(), self.capacity(m)))
     }
 
     fn network_deliver(&mut self, pdu: String) -> Option<String> {
@@ -750,10 +886,12 @@ impl State {
             let len = sms::hex::decode_hex(&pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
             return Some(format!("\r\n+CMT: ,{len}\r\n{pdu}\r\n"));
         }
-        match self.store(pdu.clone()) {
+        let memory = self.session.cpms[2];
+        match self.store_in(memory, 0, pdu.clone()) {
             Some(index) => {
                 self.counters.inbound_stored += 1;
-                (self.session.cnmi[1] == 1).then(|| format!("\r\n+CMTI: \"SM\",{index}\r\n"))
+                (self.session.cnmi[1] == 1)
+                    .then(|| format!("\r\n+CMTI: \"{}\",{index}\r\n", MEMORIES[memory]))
             }
             None => {
                 self.network_queue.push_back(pdu);
@@ -765,11 +903,14 @@ impl State {
     /// Delivers what the network held while the SIM was full.
     fn flush_network_queue(&mut self) -> String {
         let mut out = String::new();
-        while self.inbox.len() < self.profile.capacity {
+        let memory = self.session.cpms[2];
+        while self.memories[memory].len() < self.capacity(memory) {
             let Some(pdu) = self.network_queue.pop_front() else {
                 break;
             };
-            if let Some(urc) = self.network_deliver(pdu) {
+            if let Some(urc) = self.network_deliver(pdu)
+                && !self.faults.drop_notifications
+            {
                 out.push_str(&urc);
             }
         }
@@ -949,26 +1090,58 @@ impl State {
             },
             "+CSMS?" => ok(&["+CSMS: 0,1,1,1".into()]),
             "+CSMS=0" => ok(&["+CSMS: 1,1,1".into()]),
-            "+CPMS=?" => ok(&["+CPMS: (\"SM\"),(\"SM\"),(\"SM\")".into()]),
+            "+CPMS=?" => {
+                let all = "(\"SM\",\"ME\",\"SR\")";
+                let writable = if self.faults.sr_read_only {
+                    "(\"SM\",\"ME\")"
+                } else {
+                    all
+                };
+                ok(&[format!("+CPMS: {all},{writable},{writable}")])
+            }
             "+CPMS?" => match self.sim_usable() {
                 Err(_) => Action::Reply("\r\n+CMS ERROR: 310\r\n".into()),
                 Ok(()) => {
-                    let (u, t) = (self.inbox.len(), p.capacity);
-                    ok(&[format!("+CPMS: \"SM\",{u},{t},\"SM\",{u},{t},\"SM\",{u},{t}")])
+                    let counts = self.cpms_counts();
+                    let fields: Vec<String> = self
+                        .session
+                        .cpms
+                        .iter()
+                        .zip(counts)
+                        .map(|(&m, (u, t))| format!("\"{}\",{u},{t}", MEMORIES[m]))
+                        .collect();
+                    ok(&[format!("+CPMS: {}", fields.join(","))])
                 }
             },
             _ if cmd.starts_with("+CPMS=") => match self.sim_usable() {
                 Err(code) => Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code)),
                 Ok(()) => {
+                    // TS 27.005 §3.2.2: `<mem1>[,<mem2>[,<mem3>]]`; an omitted
+                    // (or empty) one keeps its setting.
                     let args = arg("+CPMS=").unwrap_or_default();
-                    if !args
-                        .split(',')
-                        .all(|m| matches!(m.trim_matches('"'), "SM" | "MT" | "ME" | "SR"))
-                    {
+                    let given: Vec<&str> = args.split(',').map(|m| m.trim().trim_matches('"')).collect();
+                    if given.len() > 3 {
                         return Action::Reply("\r\n+CMS ERROR: 302\r\n".into());
                     }
-                    let (u, t) = (self.inbox.len(), p.capacity);
-                    ok(&[format!("+CPMS: {u},{t},{u},{t},{u},{t}")])
+                    let mut cpms = self.session.cpms;
+                    for (slot, name) in given.iter().enumerate() {
+                        if name.is_empty() && slot > 0 {
+                            continue;
+                        }
+                        let Some(m) = memory_index(name) else {
+                            return Action::Reply("\r\n+CMS ERROR: 302\r\n".into());
+                        };
+                        if m == 2 && slot > 0 && self.faults.sr_read_only {
+                            return Action::Reply("\r\n+CMS ERROR: 302\r\n".into());
+                        }
+                        cpms[slot] = m;
+                    }
+                    self.session.cpms = cpms;
+                    let c = self.cpms_counts();
+                    ok(&[format!(
+                        "+CPMS: {},{},{},{},{},{}",
+                        c[0].0, c[0].1, c[1].0, c[1].1, c[2].0, c[2].1
+                    )])
                 }
             },
             "+CNMI?" => {
@@ -1006,12 +1179,13 @@ impl State {
                 if !registered {
                     return ok(&["+COPS: 0".into()]);
                 }
-                let name = if self.session.cops_format == 2 {
-                    &p.mcc_mnc
+                let format = if self.faults.cops_format_ignored {
+                    0
                 } else {
-                    &p.operator
+                    self.session.cops_format
                 };
-                ok(&[format!("+COPS: 0,{},\"{name}\",7", self.session.cops_format)])
+                let name = if format == 2 { &p.mcc_mnc } else { &p.operator };
+                ok(&[format!("+COPS: 0,{format},\"{name}\",7")])
             }
             "+CSQ" => {
                 let rssi = if registered { 21 } else { 99 };
@@ -1036,7 +1210,8 @@ impl State {
                     },
                 };
                 let mut lines = Vec::new();
-                for (index, m) in self.inbox.iter_mut() {
+                let memory = self.session.cpms[0];
+                for (index, m) in self.memories[memory].iter_mut() {
                     if filter == 4 || m.stat == filter {
                         let len = sms::hex::decode_hex(&m.pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
                         lines.push(format!("+CMGL: {index},{},,{len}", m.stat));
@@ -1052,16 +1227,20 @@ impl State {
                 if let Err(code) = self.sim_usable() {
                     return Action::Reply(format!("\r\n+CMS ERROR: {}\r\n", 300 + code));
                 }
+                let memory = self.session.cpms[0];
+                let capacity = self.capacity(memory);
                 let index: u32 = match cmd[6..].trim().parse() {
-                    Ok(i) if (i as usize) < p.capacity => i,
+                    Ok(i) if (i as usize) < capacity => i,
                     _ => return Action::Reply("\r\n+CMS ERROR: 321\r\n".into()),
                 };
-                match self.inbox.get_mut(&index) {
+                match self.memories[memory].get_mut(&index) {
                     None => ok(&[]),
                     Some(m) => {
                         let len = sms::hex::decode_hex(&m.pdu).map_or(0, |b| b.len() - smsc_field_len(&b));
                         let reply = vec![format!("+CMGR: {},,{len}", m.stat), m.pdu.clone()];
-                        m.stat = 1;
+                        if m.stat == 0 {
+                            m.stat = 1;
+                        }
                         ok(&reply)
                     }
                 }
@@ -1073,11 +1252,16 @@ impl State {
                 let mut args = cmd[6..].split(',');
                 let index: Option<u32> = args.next().and_then(|v| v.trim().parse().ok());
                 let flag: u8 = args.next().and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                let memory = self.session.cpms[0];
+                let capacity = self.capacity(memory);
+                let slots = &mut self.memories[memory];
                 match (index, flag) {
-                    (_, 4) => self.inbox.clear(),
-                    (_, 1..=3) => self.inbox.retain(|_, m| m.stat == 0),
-                    (Some(i), _) if (i as usize) < p.capacity => {
-                        self.inbox.remove(&i);
+                    (_, 4) => slots.clear(),
+                    (_, 3) => slots.retain(|_, m| m.stat == 0),
+                    (_, 2) => slots.retain(|_, m| m.stat == 0 || m.stat == 2),
+                    (_, 1) => slots.retain(|_, m| m.stat != 1),
+                    (Some(i), _) if (i as usize) < capacity => {
+                        slots.remove(&i);
                     }
                     _ => return Action::Reply("\r\n+CMS ERROR: 321\r\n".into()),
                 }

@@ -196,6 +196,9 @@ pub(super) fn mark_sent_in(
         )?,
         Some(reason) => event(tx, id, status, now, &reason)?,
     }
+    // Reports read before the send was recorded (a fast network, a modem
+    // read at once) apply now.
+    super::report::apply_kept(tx, id, imsi, now)?;
     Ok(())
 }
 
@@ -208,7 +211,13 @@ fn event(tx: &Transaction<'_>, id: i64, status: Status, now: i64, reason: &str) 
 impl Store {
     /// Records a part the network accepted (durably, before the next part).
     pub fn record_part_sent(&self, p: &PartSent) -> Result<(), StoreError> {
-        insert_part(&self.writer(), p)
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        insert_part(&tx, p)?;
+        // A report read before this part was recorded applies now.
+        super::report::apply_kept(&tx, p.message_id, &p.imsi, p.at)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records part `seq` of message `id` as written but unanswered: it may
