@@ -54,12 +54,16 @@ fn request(
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(within)).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
+    // A server that closes at once (TLS on the port) makes writing fail: no answer.
+    if write!(
         s,
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
-    .unwrap();
+    .is_err()
+    {
+        return (0, Value::Null);
+    }
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     parse_response(&out)
