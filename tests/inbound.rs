@@ -258,3 +258,47 @@ fn an_undecodable_status_report_and_a_stored_submit_are_kept_too() {
     );
     assert_eq!(inbox[1].text.as_deref(), Some("hellohello"));
 }
+
+#[test]
+fn a_pdu_offered_again_after_it_was_stored_is_stored_once() {
+    // The modem offers a stored message again when its deletion did not
+    // follow (a late acknowledgement, a dropped port); the network resends
+    // one whose acknowledgement it missed. Same PDU: one message.
+    let store = Store::open_in_memory().unwrap();
+    let anna = Address::parse_number("+79035551234").unwrap();
+    let single = pdus(&anna, "See you at 10", false, 0).remove(0);
+    assert!(matches!(
+        got(&store, &single, "250011", 1_000),
+        Received::Message { .. }
+    ));
+    assert!(matches!(
+        got(&store, &single, "250011", 20_000),
+        Received::Duplicate
+    ));
+    assert_eq!(store.inbox(0, 10).unwrap().len(), 1);
+    // The same PDU through another SIM is another delivery, kept.
+    assert!(matches!(
+        got(&store, &single, "250022", 21_000),
+        Received::Message { .. }
+    ));
+
+    // A part offered again after its message was joined does not start a
+    // new message that would be flushed later as an incomplete one.
+    let long = pdus(&anna, &"x".repeat(300), false, 7);
+    assert_eq!(long.len(), 2);
+    assert!(matches!(got(&store, &long[0], "250011", 30_000), Received::Part));
+    assert!(matches!(
+        got(&store, &long[1], "250011", 31_000),
+        Received::Message { .. }
+    ));
+    assert!(matches!(
+        got(&store, &long[0], "250011", 40_000),
+        Received::Duplicate
+    ));
+    let flushed = flush_stale(&store, &Keywords::default(), i64::MAX / 2, 50_000).unwrap();
+    assert!(
+        flushed.is_empty(),
+        "a re-offered part became a message: {flushed:?}"
+    );
+    assert_eq!(store.inbox(0, 10).unwrap().len(), 3);
+}

@@ -38,7 +38,8 @@ pub enum Received {
     },
     /// A part kept until its message is whole.
     Part,
-    /// A part received twice; the first copy counts.
+    /// A PDU (a whole message or a part) received again; the first copy
+    /// counts.
     Duplicate,
     /// A delivery report.
     Report(ReportOutcome),
@@ -56,7 +57,7 @@ impl Received {
         match self {
             Received::Message { .. } => "message",
             Received::Part => "part of a long message",
-            Received::Duplicate => "duplicate part",
+            Received::Duplicate => "duplicate",
             Received::Report(_) => "delivery report",
             Received::Undecodable { .. } => "undecodable PDU",
         }
@@ -148,6 +149,10 @@ pub fn receive(
         .and_then(|h| h.concat)
         .filter(|c| c.total > 1);
     store.write(now, |tx| {
+        // Offered again (a late acknowledgement, a retransmission): once.
+        if !tx.first_sight(pdu.imsi, pdu.hex)? {
+            return Ok(Received::Duplicate);
+        }
         let Some(c) = concat else {
             let text = deliver.user_data.content.text();
             return whole(
@@ -295,6 +300,9 @@ fn keep_raw(
     now: i64,
 ) -> Result<Received, StoreError> {
     store.write(now, |tx| {
+        if !tx.first_sight(pdu.imsi, pdu.hex)? {
+            return Ok(Received::Duplicate);
+        }
         let row = NewInbound {
             sender,
             text,

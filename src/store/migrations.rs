@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_part_progress.sql"),
     include_str!("migrations/0006_undecodable_review.sql"),
     include_str!("migrations/0007_queue_notes.sql"),
+    include_str!("migrations/0008_inbound_seen.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -15,6 +15,7 @@ mod claim;
 mod enqueue;
 mod events;
 mod files;
+mod inbound_seen;
 mod inbox;
 mod migrations;
 mod optouts;
