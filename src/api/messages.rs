@@ -25,17 +25,17 @@ use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status}
 pub struct MessageRequest {
     /// Recipient, as the user has it (read in the default region); 422
     /// `invalid_number` when it is not a phone number or a short code.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, example = "+79161234567")]
     pub to: String,
     /// The text: not only white space (422 `empty_text`), at most what
     /// fits the segment limit in its encoding (422 `too_long`).
-    #[schema(min_length = 1, pattern = r"\S")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Your order 1042 is ready")]
     pub text: String,
     /// Not before (RFC 3339).
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2030-01-01T09:00:00+03:00")]
     pub send_at: Option<String>,
     /// Makes a retried request safe: 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, example = "order-1042")]
     pub idempotency_key: Option<String>,
     /// Ask for a delivery report (default from config).
     pub status_report: Option<bool>,

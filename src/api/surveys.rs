@@ -25,14 +25,14 @@ use crate::store::{CountMode, MessageKind, NewMessage, NewSurvey, Status, Survey
 #[serde(deny_unknown_fields)]
 pub struct SurveyRequest {
     /// The question: not only white space (422 `empty_text`).
-    #[schema(min_length = 1, pattern = r"\S")]
+    #[schema(min_length = 1, pattern = r"\S", example = "Will you come on Friday?")]
     pub question: String,
     /// Reply key → label, e.g. `{"1": "Yes", "2": "No"}`: at least two; a key has
     /// 1 to 16 characters without spaces, a label is not empty.
     #[schema(schema_with = options_schema)]
     pub options: BTreeMap<String, String>,
     /// Numbers to ask (1 to 100,000; more is 413).
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, example = json!(["+79161234567", "8 916 765-43-21"]))]
     pub recipients: Vec<String>,
     /// Closes by itself then (RFC 3339, in the future).
     #[schema(format = DateTime)]
@@ -54,6 +54,7 @@ fn options_schema() -> utoipa::openapi::schema::Object {
     ObjectBuilder::new()
         .schema_type(Type::Object)
         .min_properties(Some(2))
+        .examples([serde_json::json!({"1": "Yes", "2": "No"})])
         .property_names(Some(
             ObjectBuilder::new()
                 .schema_type(Type::String)
