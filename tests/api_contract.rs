@@ -493,3 +493,82 @@ async fn a_survey_option_key_with_spaces_around_it_is_refused_not_trimmed() {
     .await;
     assert_eq!(a.status, 201, "{}", a.text);
 }
+
+/// A request that outlives the whole-request deadline gets its 408 from a
+/// tower layer, not from our handlers: the same JSON error format.
+#[tokio::test]
+async fn a_request_timeout_is_a_json_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let store = Store::open_in_memory().unwrap();
+    let dispatcher =
+        Dispatcher::new(store.clone(), Arc::new(SystemClock), DispatchConfig::default()).unwrap();
+    let state = AppState {
+        store,
+        dispatcher,
+        token: Token::new(TOKEN),
+        clock: Arc::new(SystemClock),
+        accepting: Accepting {
+            validity_minutes: None,
+            region: "RU".parse().unwrap(),
+            status_reports: true,
+            split: Default::default(),
+        },
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = simfleet::gateway::http::Limits {
+        request: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(simfleet::gateway::http::serve(
+        listener,
+        api::router(state),
+        None,
+        limits,
+        stop,
+    ));
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(
+        format!(
+            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // A byte every 100 ms: the body deadline (between reads) never fires,
+    // the whole-request one does.
+    let mut buf = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            tokio::select! {
+                n = c.read(&mut chunk) => match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        buf.extend_from_slice(&chunk[..n]);
+                        if buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.ends_with(b"}}") {
+                            break;
+                        }
+                    }
+                },
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    let _ = c.write_all(b" ").await;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("an answer within 10 s");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{text}"
+    );
+    let body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "request_timeout", "{text}");
+}

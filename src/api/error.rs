@@ -100,6 +100,48 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The stable code for an error status the API's own handlers did not
+/// write (a layer or axum itself did).
+fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "body_too_large",
+        415 => "bad_content_type",
+        422 => "invalid_request",
+        500..=599 => "internal",
+        _ => "error",
+    }
+}
+
+/// Response middleware: an error answer (4xx, 5xx) that is not JSON — one
+/// written by axum or a tower layer (a 408 from the request timeout, a 405
+/// or 413 from a path this code did not foresee) — is rewritten into the
+/// JSON error format, keeping its status and headers (`Allow`). Answers
+/// the handlers wrote are already JSON and pass untouched.
+pub async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    let message = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
+    let body = ApiError::new(status, code_for(status), message).into_response();
+    let (body_parts, body) = body.into_parts();
+    parts.headers.extend(body_parts.headers);
+    Response::from_parts(parts, body)
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {

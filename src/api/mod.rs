@@ -116,5 +116,7 @@ pub fn router(state: AppState) -> Router {
             memory::Reads::default(),
             memory::one_at_a_time,
         ))
+        // Outermost: whatever axum or a layer answers on its own is JSON too.
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }
