@@ -501,11 +501,13 @@ pub async fn list(
     .into_response())
 }
 
-/// `DELETE /v1/messages/{id}`: cancels a message not yet being sent.
+/// `DELETE /v1/messages/{id}`: cancels a message not yet being sent. The
+/// message is not erased: `GET /v1/messages/{id}` still shows it, status
+/// `cancelled`, with its history.
 #[utoipa::path(delete, path = "/v1/messages/{id}", operation_id = "cancel_message", tag = "messages",
     params(("id" = String, Path, description = "Message id")),
     responses(
-        (status = 200, description = "Cancelled", body = Cancelled),
+        (status = 200, description = "Cancelled; the message stays readable (status `cancelled`, with its history), it is not erased", body = Cancelled),
         (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such message", body = super::ErrorResponse),
