@@ -572,3 +572,22 @@ async fn a_request_timeout_is_a_json_408() {
     let body: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body["error"]["code"], "request_timeout", "{text}");
 }
+
+#[test]
+fn every_phone_number_field_carries_the_number_pattern() {
+    let spec = serde_json::to_value(api::openapi()).unwrap();
+    let s = &spec["components"]["schemas"];
+    let mut patterns = vec![
+        s["MessageRequest"]["properties"]["to"]["pattern"].clone(),
+        s["OptOutRequest"]["properties"]["number"]["pattern"].clone(),
+    ];
+    for method in ["get", "delete"] {
+        let params = spec["paths"]["/v1/optouts/{number}"][method]["parameters"]
+            .as_array()
+            .unwrap();
+        patterns.push(params[0]["schema"]["pattern"].clone());
+    }
+    for p in patterns {
+        assert_eq!(p, api::NUMBER_PATTERN);
+    }
+}

@@ -25,7 +25,11 @@ use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status}
 pub struct MessageRequest {
     /// Recipient, as the user has it (read in the default region); 422
     /// `invalid_number` when it is not a phone number or a short code.
-    #[schema(min_length = 1, example = "+79161234567")]
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$",
+        example = "+79161234567"
+    )]
     pub to: String,
     /// The text: not only white space (422 `empty_text`), at most what
     /// fits the segment limit in its encoding (422 `too_long`).

@@ -31,6 +31,14 @@ pub use auth::Token;
 pub use error::{ErrorDetail, ErrorResponse};
 pub use state::{Accepting, AppState};
 
+/// What a phone number field may hold, as JSON Schema `pattern`: the
+/// characters [`crate::phone::Msisdn::parse`] takes (digits, a leading `+`,
+/// the separators people type) between white space it trims. Whether the
+/// digits make a valid number is for the parser (422 `invalid_number`).
+/// Spelled out in each annotation (utoipa takes literals only);
+/// tests/api_contract.rs checks they all equal this.
+pub const NUMBER_PATTERN: &str = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$";
+
 /// Largest single-message request body.
 const MESSAGE_BODY_LIMIT: usize = 256 * 1024;
 /// Largest batch body: 100,000 messages of a few hundred bytes each fit;

@@ -22,7 +22,11 @@ use crate::store::{NewOptOut, OptOut, OptOutReview, OptOutSource, Resolved, Revi
 #[serde(deny_unknown_fields)]
 pub struct OptOutRequest {
     /// The number, as the user has it.
-    #[schema(min_length = 1, example = "+79161234567")]
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$",
+        example = "+79161234567"
+    )]
     pub number: String,
     /// Why, for the record.
     pub note: Option<String>,
@@ -119,7 +123,7 @@ pub async fn list(
 
 /// `GET /v1/optouts/{number}`.
 #[utoipa::path(get, path = "/v1/optouts/{number}", operation_id = "get_optout", tag = "optouts",
-    params(("number" = String, Path, description = "The number, in any form the default region reads", example = "+79161234567")),
+    params(("number" = String, Path, description = "The number, in any form the default region reads", pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$", example = "+79161234567")),
     responses(
         (status = 200, description = "The opt-out", body = OptOutView),
         (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
@@ -195,7 +199,7 @@ pub async fn create(
 
 /// `DELETE /v1/optouts/{number}`: the number may be texted again.
 #[utoipa::path(delete, path = "/v1/optouts/{number}", operation_id = "delete_optout", tag = "optouts",
-    params(("number" = String, Path, description = "The number, in any form the default region reads", example = "+79161234567")),
+    params(("number" = String, Path, description = "The number, in any form the default region reads", pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$", example = "+79161234567")),
     responses(
         (status = 200, description = "Removed: the number may be texted again", body = OptOutRemoved),
         (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
