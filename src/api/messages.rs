@@ -186,7 +186,6 @@ fn enqueue_error(e: EnqueueError) -> ApiError {
         (status = 202, description = "Accepted (or the original message for a repeated idempotency key)", body = Accepted,
             links(
                 ("GetMessage" = (operation_id = "get_message", parameters(("id" = "$response.body#/id")), description = "The same id")),
-                ("CancelMessage" = (operation_id = "cancel_message", parameters(("id" = "$response.body#/id")), description = "The same id")),
             )),
         (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
