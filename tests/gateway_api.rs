@@ -168,6 +168,46 @@ fn idempotency_key_returns_the_original_or_409() {
     assert_eq!(ledger(&s.control).len(), 1);
 }
 
+/// Found by an outside trial and kept: 50 identical requests with one
+/// idempotency key, all at once, create exactly one message (each answer
+/// names it) and one send.
+#[test]
+fn fifty_concurrent_identical_idempotent_requests_create_one_message() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let body = json!({"to": "+79161234567", "text": "exactly once", "idempotency_key": "race-50"});
+    let barrier = std::sync::Barrier::new(50);
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                let (g, body, barrier) = (&g, body.clone(), &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    g.call("POST", "/v1/messages", Some(body))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ids: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(code, a)| {
+            assert_eq!(*code, 202, "{a}");
+            a["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let (_, page) = g.call("GET", "/v1/messages?limit=1000", None);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 1, "{page}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ledger(&s.control).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ledger(&s.control).len(), 1);
+}
+
 #[test]
 fn batch_items_are_answered_in_order() {
     let s = Sim::start(2, 5);

@@ -19,6 +19,31 @@ pub fn too_large(limit: usize) -> ApiError {
     )
 }
 
+/// Refuses a body not declared as JSON (`Content-Type: application/json`
+/// or any `application/*+json`) with the 415 that axum's `Json` extractor
+/// gives on the other routes, before reading it.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .and_then(|m| {
+            m.strip_prefix("application/")
+                .map(|sub| sub == "json" || sub.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_content_type",
+            "send JSON with Content-Type: application/json",
+        ))
+    }
+}
+
 /// Reads `body` whole, at most `limit` bytes.
 pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = headers

@@ -24,7 +24,7 @@ pub struct EventsQuery {
     limit: Option<usize>,
     /// Cursor: the `next` of the previous answer; `now` starts from the
     /// newest event (only what happens next); absent: from the beginning.
-    #[param(pattern = "^([0-9]{1,18}|now)$")]
+    #[param(pattern = "^([0-9]{0,18}|now)$")]
     after: Option<String>,
 }
 

@@ -4,13 +4,15 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::Authorized;
 use super::error::ApiError;
 use super::state::AppState;
+use crate::store::InboxRow;
 
 /// Query of `GET /v1/inbox`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -18,16 +20,83 @@ use super::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// Cursor: the `next` of the previous page.
+    #[param(pattern = r"^[0-9]{0,18}$")]
     after: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+}
+
+/// A received message as the API shows it: whole (joined from its parts),
+/// or a PDU that could not be decoded, kept as received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxView<'a> {
+    /// Id (a decimal string).
+    pub id: String,
+    /// The sender; null when an undecodable PDU did not even show it.
+    #[schema(value_type = Option<String>)]
+    pub from: Option<&'a str>,
+    /// The text; null for an undecodable PDU.
+    #[schema(value_type = Option<String>)]
+    pub text: Option<&'a str>,
+    /// Arrival (RFC 3339).
+    pub received_at: Option<String>,
+    /// IMEI of the modem it came through.
+    #[schema(value_type = Option<String>)]
+    pub modem: Option<&'a str>,
+    /// IMSI of the SIM it came to.
+    #[schema(value_type = Option<String>)]
+    pub imsi: Option<&'a str>,
+    /// Parts it was sent in.
+    pub parts: u8,
+    /// Some parts never came.
+    pub incomplete: bool,
+    /// What the gateway read it as: `optout`, `optin`, `help`, `vote`, `comment`, or null.
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<&'a str>,
+    /// A received PDU that could not be decoded.
+    pub undecodable: bool,
+    /// Why it could not be decoded.
+    #[schema(value_type = Option<String>)]
+    pub error: Option<&'a str>,
+    /// The undecodable PDU in hex, as received (null otherwise).
+    #[schema(value_type = Option<String>)]
+    pub pdu: Option<&'a str>,
+}
+
+impl<'a> From<&'a InboxRow> for InboxView<'a> {
+    fn from(m: &'a InboxRow) -> Self {
+        InboxView {
+            id: m.id.to_string(),
+            from: (!m.sender.is_empty()).then_some(m.sender.as_str()),
+            text: m.text.as_deref(),
+            received_at: DateTime::<Utc>::from_timestamp_millis(m.received_at).map(|t| t.to_rfc3339()),
+            modem: m.modem_imei.as_deref(),
+            imsi: m.sim_imsi.as_deref(),
+            parts: m.parts,
+            incomplete: m.incomplete,
+            kind: m.kind.as_deref(),
+            undecodable: m.error.is_some(),
+            error: m.error.as_deref(),
+            pdu: m.pdu.as_deref(),
+        }
+    }
+}
+
+/// A page of the inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxPage<'a> {
+    /// Received messages, oldest first.
+    pub messages: Vec<InboxView<'a>>,
+    /// Cursor of the next page (`after`), or null on the last.
+    pub next: Option<String>,
 }
 
 /// `GET /v1/inbox?after=&limit=`.
 #[utoipa::path(get, path = "/v1/inbox", operation_id = "list_inbox", tag = "inbox",
     params(InboxQuery),
     responses(
-        (status = 200, description = "`{\"messages\": [{id, from, text, received_at, modem, imsi, parts, incomplete, kind, undecodable, error, pdu}], \"next\": cursor|null}`: whole messages (joined from their parts); `incomplete` when parts never came; `kind` optout, optin, help, vote, comment or null; `undecodable` true for a received PDU that could not be decoded, kept as received: `error` says why, `pdu` is its hex (null otherwise), `from` the sender when it could still be read, else null", body = Object),
+        (status = 200, description = "Received messages, oldest first: whole messages (joined from their parts); `incomplete` when parts never came; `undecodable` for a received PDU that could not be decoded, kept as received (`error` says why, `pdu` is its hex)", body = InboxPage),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -36,7 +105,7 @@ pub async fn list(
     _: Authorized,
     State(app): State<AppState>,
     query: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app
@@ -45,24 +114,9 @@ pub async fn list(
         .await
         .map_err(ApiError::internal)?;
     let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
-    let messages: Vec<Value> = rows
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.id.to_string(),
-                "from": (!m.sender.is_empty()).then_some(&m.sender),
-                "text": m.text,
-                "received_at": DateTime::<Utc>::from_timestamp_millis(m.received_at).map(|t| t.to_rfc3339()),
-                "modem": m.modem_imei,
-                "imsi": m.sim_imsi,
-                "parts": m.parts,
-                "incomplete": m.incomplete,
-                "kind": m.kind,
-                "undecodable": m.error.is_some(),
-                "error": m.error,
-                "pdu": m.pdu,
-            })
-        })
-        .collect();
-    Ok(Json(json!({"messages": messages, "next": next})))
+    Ok(Json(InboxPage {
+        messages: rows.iter().map(InboxView::from).collect(),
+        next,
+    })
+    .into_response())
 }

@@ -1,13 +1,12 @@
 //! `/v1/messages`: accept one or a batch, read one or a page, cancel one.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use utoipa::{IntoParams, ToSchema};
@@ -24,13 +23,23 @@ use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status}
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
-    /// Recipient, as the user has it.
+    /// Recipient, as the user has it (read in the default region); 422
+    /// `invalid_number` when it is not a phone number or a short code.
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$",
+        example = "+79161234567"
+    )]
     pub to: String,
-    /// The text.
+    /// The text: not only white space (422 `empty_text`), at most what
+    /// fits the segment limit in its encoding (422 `too_long`).
+    #[schema(min_length = 1, pattern = r"\S", example = "Your order 1042 is ready")]
     pub text: String,
     /// Not before (RFC 3339).
+    #[schema(format = DateTime, example = "2030-01-01T09:00:00+03:00")]
     pub send_at: Option<String>,
-    /// Makes a retried request safe.
+    /// Makes a retried request safe: 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, example = "order-1042")]
     pub idempotency_key: Option<String>,
     /// Ask for a delivery report (default from config).
     pub status_report: Option<bool>,
@@ -40,9 +49,11 @@ pub struct MessageRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
-    /// The messages, each like the body of `POST /v1/messages`; items are checked one by one.
-    /// Kept as raw JSON until each is read, so a large batch is not held twice.
-    #[schema(value_type = Vec<MessageRequest>)]
+    /// The messages (at most 100,000), each like the body of `POST /v1/messages`
+    /// ([`MessageRequest`]). Items are checked one by one: an item that is not a valid
+    /// message gets its own error in the answer and spoils nothing, so any JSON value is
+    /// taken here. Kept as raw JSON until each is read, so a large batch is not held twice.
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub messages: Vec<Box<serde_json::value::RawValue>>,
 }
 
@@ -70,7 +81,35 @@ impl From<EnqueueOutcome> for Accepted {
     }
 }
 
-/// Longest idempotency key accepted.
+/// One item of a batch answer: the accepted message, or why it was not.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BatchItem {
+    /// Accepted (or the original for a repeated idempotency key).
+    Accepted(Accepted),
+    /// Refused: this item only.
+    Refused(super::ErrorResponse),
+}
+
+/// What `POST /v1/messages/batch` answers (written as the items are
+/// stored; this type is its shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAnswer {
+    /// Per item, in order.
+    pub results: Vec<BatchItem>,
+}
+
+/// What cancelling a message answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cancelled {
+    /// Message id (a decimal string).
+    pub id: String,
+    /// Always `cancelled`.
+    pub status: Status,
+}
+
+/// Longest idempotency key accepted, in characters (as JSON Schema's
+/// `maxLength` counts them).
 const MAX_KEY: usize = 200;
 
 /// Checks a request and turns it into a message to store.
@@ -96,7 +135,7 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
         }
     };
     if let Some(key) = &req.idempotency_key
-        && (key.is_empty() || key.len() > MAX_KEY)
+        && (key.is_empty() || key.chars().count() > MAX_KEY)
     {
         return Err(ApiError::invalid(
             "invalid_idempotency_key",
@@ -144,12 +183,16 @@ fn enqueue_error(e: EnqueueError) -> ApiError {
 #[utoipa::path(post, path = "/v1/messages", operation_id = "create_message", tag = "messages",
     request_body = MessageRequest,
     responses(
-        (status = 202, description = "Accepted (or the original message for a repeated idempotency key)", body = Accepted),
-        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 202, description = "Accepted (or the original message for a repeated idempotency key)", body = Accepted,
+            links(
+                ("GetMessage" = (operation_id = "get_message", parameters(("id" = "$response.body#/id")), description = "The same id")),
+            )),
+        (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 409, description = "Idempotency key used for a different message", body = super::ErrorResponse),
-        (status = 413, description = "Body too large", body = super::ErrorResponse),
-        (status = 422, description = "Invalid number, empty text, too long, unknown field", body = super::ErrorResponse),
+        (status = 413, description = "Body over 256 KiB (`body_too_large`)", body = super::ErrorResponse),
+        (status = 415, description = "Not sent as JSON: Content-Type must be application/json (`bad_content_type`)", body = super::ErrorResponse),
+        (status = 422, description = "Invalid number, empty text, too long, unknown field or a field of the wrong type", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -174,10 +217,12 @@ pub async fn create(
 #[utoipa::path(post, path = "/v1/messages/batch", operation_id = "create_messages_batch", tag = "messages",
     request_body = BatchRequest,
     responses(
-        (status = 202, description = "`{\"results\": [...]}`: per item, in order, the accepted message or `{\"error\": {...}}`", body = Object),
-        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 202, description = "Per item, in order, the accepted message or `{\"error\": {...}}`; a bad item spoils only itself", body = BatchAnswer),
+        (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
-        (status = 413, description = "Body too large", body = super::ErrorResponse),
+        (status = 413, description = "Body over 32 MiB (`body_too_large`) or more than 100,000 items (`batch_too_large`)", body = super::ErrorResponse),
+        (status = 415, description = "Not sent as JSON (`bad_content_type`)", body = super::ErrorResponse),
+        (status = 422, description = "JSON, but not `{\"messages\": [...]}` (`invalid_request`)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn batch(
@@ -186,6 +231,7 @@ pub async fn batch(
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
+    super::body::require_json(&headers)?;
     let body = super::body::read_limited(&headers, body, super::BATCH_BODY_LIMIT).await?;
     let now = app.clock.now_ms();
     let rules = app.accepting.clone();
@@ -209,11 +255,11 @@ pub async fn batch(
                         .map_err(|e| ApiError::invalid("invalid_request", e.to_string()))
                         .and_then(|r| prepare(&r, &rules, now));
                     let item = match parsed {
-                        Err(e) => serde_json::to_string(&json!({"error": e.body()})),
+                        Err(e) => serde_json::to_string(&e.body()),
                         Ok(m) => match tx.enqueue(&m) {
                             Ok(o) => serde_json::to_string(&Accepted::from(o)),
                             Err(EnqueueError::Store(e)) => return Err(ApiError::internal(e)),
-                            Err(e) => serde_json::to_string(&json!({"error": enqueue_error(e).body()})),
+                            Err(e) => serde_json::to_string(&enqueue_error(e).body()),
                         },
                     };
                     out.push_str(&item.unwrap_or_else(|_| "null".into()));
@@ -375,6 +421,7 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
     params(("id" = String, Path, description = "Message id")),
     responses(
         (status = 200, description = "The message with its history", body = MessageDetail),
+        (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such message", body = super::ErrorResponse),
     ),
@@ -382,8 +429,9 @@ fn parse_id(id: &str) -> Result<i64, ApiError> {
 pub async fn get(
     _: Authorized,
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<axum::response::Response, ApiError> {
+    let Path(id) = path?;
     let id = parse_id(&id)?;
     let found = app
         .store
@@ -411,10 +459,13 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only messages in this status.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Cursor: the `next` of the previous page.
+    #[param(pattern = r"^[0-9]{0,18}$")]
     after: Option<String>,
 }
 
@@ -453,11 +504,14 @@ pub async fn list(
     .into_response())
 }
 
-/// `DELETE /v1/messages/{id}`: cancels a message not yet being sent.
+/// `DELETE /v1/messages/{id}`: cancels a message not yet being sent. The
+/// message is not erased: `GET /v1/messages/{id}` still shows it, status
+/// `cancelled`, with its history.
 #[utoipa::path(delete, path = "/v1/messages/{id}", operation_id = "cancel_message", tag = "messages",
     params(("id" = String, Path, description = "Message id")),
     responses(
-        (status = 200, description = "`{\"id\", \"status\": \"cancelled\"}`", body = Object),
+        (status = 200, description = "Cancelled; the message stays readable (status `cancelled`, with its history), it is not erased", body = Cancelled),
+        (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such message", body = super::ErrorResponse),
         (status = 409, description = "Already being sent or finished", body = super::ErrorResponse),
@@ -466,8 +520,9 @@ pub async fn list(
 pub async fn cancel(
     _: Authorized,
     State(app): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Cancelled>, ApiError> {
+    let Path(id) = path?;
     let id = parse_id(&id)?;
     let now = app.clock.now_ms();
     match app
@@ -477,7 +532,10 @@ pub async fn cancel(
         .map_err(ApiError::internal)?
     {
         None => Err(ApiError::not_found(format!("no message {id}"))),
-        Some(Status::Cancelled) => Ok(Json(json!({"id": id.to_string(), "status": Status::Cancelled}))),
+        Some(Status::Cancelled) => Ok(Json(Cancelled {
+            id: id.to_string(),
+            status: Status::Cancelled,
+        })),
         Some(other) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_cancellable",

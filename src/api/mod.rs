@@ -22,37 +22,28 @@ pub mod surveys;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::Token;
+pub use error::{ErrorDetail, ErrorResponse};
 pub use state::{Accepting, AppState};
+
+/// What a phone number field may hold, as JSON Schema `pattern`: the
+/// characters [`crate::phone::Msisdn::parse`] takes (digits, a leading `+`,
+/// the separators people type) between white space it trims. Whether the
+/// digits make a valid number is for the parser (422 `invalid_number`).
+/// Spelled out in each annotation (utoipa takes literals only);
+/// tests/api_contract.rs checks they all equal this.
+pub const NUMBER_PATTERN: &str = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$";
 
 /// Largest single-message request body.
 const MESSAGE_BODY_LIMIT: usize = 256 * 1024;
 /// Largest batch body: 100,000 messages of a few hundred bytes each fit;
 /// the body is held once while its transaction runs, so this bounds memory.
 pub(crate) const BATCH_BODY_LIMIT: usize = 32 * 1024 * 1024;
-
-/// The error body every route uses.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorResponse {
-    /// `{"code": "invalid_number", "message": "..."}`.
-    pub error: ErrorDetail,
-}
-
-/// Code and message of an error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable code: bad_json, unauthorized, not_found, idempotency_conflict, not_cancellable,
-    /// body_too_large, invalid_number, empty_text, too_long, invalid_request, invalid_send_at, …
-    pub code: String,
-    /// In words.
-    pub message: String,
-}
 
 struct Bearer;
 
@@ -125,10 +116,15 @@ pub fn router(state: AppState) -> Router {
                 async move { Json(spec) }
             }),
         )
+        // After every route: a known path asked with another method gets a
+        // JSON 405 (with `Allow`), not axum's empty one.
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
         .fallback(|| async { error::ApiError::not_found("no such route") })
         .layer(axum::middleware::from_fn_with_state(
             memory::Reads::default(),
             memory::one_at_a_time,
         ))
+        // Outermost: whatever axum or a layer answers on its own is JSON too.
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }

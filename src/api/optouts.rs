@@ -4,12 +4,11 @@
 //! starting with one, waiting for a person to decide.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Authorized;
@@ -23,6 +22,11 @@ use crate::store::{NewOptOut, OptOut, OptOutReview, OptOutSource, Resolved, Revi
 #[serde(deny_unknown_fields)]
 pub struct OptOutRequest {
     /// The number, as the user has it.
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$",
+        example = "+79161234567"
+    )]
     pub number: String,
     /// Why, for the record.
     pub note: Option<String>,
@@ -34,14 +38,61 @@ pub struct OptOutRequest {
 #[into_params(parameter_in = Query)]
 pub struct OptOutQuery {
     /// Cursor: the `next` of the previous page.
+    #[param(pattern = r"^[0-9]{0,18}$")]
     after: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
 /// An opt-out as the API shows it.
-pub fn optout_json(o: &OptOut) -> Value {
-    json!({"number": o.number, "source": o.source, "keyword": o.keyword, "note": o.note, "at": rfc3339(o.at)})
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptOutView<'a> {
+    /// The number, E.164 or a short code.
+    #[schema(value_type = String)]
+    pub number: &'a str,
+    /// How it came: `keyword`, `api`, `import` or `review`.
+    #[schema(value_type = String)]
+    pub source: &'a str,
+    /// The reply that opted it out (source `keyword` or `review`).
+    #[schema(value_type = Option<String>)]
+    pub keyword: Option<&'a str>,
+    /// A note from the API or the file.
+    #[schema(value_type = Option<String>)]
+    pub note: Option<&'a str>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+impl<'a> From<&'a OptOut> for OptOutView<'a> {
+    fn from(o: &'a OptOut) -> Self {
+        OptOutView {
+            number: &o.number,
+            source: &o.source,
+            keyword: o.keyword.as_deref(),
+            note: o.note.as_deref(),
+            at: rfc3339(o.at),
+        }
+    }
+}
+
+/// A page of opt-outs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptOutPage<'a> {
+    /// Opt-outs, oldest first.
+    pub optouts: Vec<OptOutView<'a>>,
+    /// Cursor of the next page (`after`), or null on the last.
+    pub next: Option<String>,
+}
+
+/// What removing an opt-out answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OptOutRemoved<'a> {
+    /// The number, canonical.
+    #[schema(value_type = String)]
+    pub number: &'a str,
+    /// Always false: the number may be texted again.
+    pub opted_out: bool,
 }
 
 fn number(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
@@ -52,7 +103,7 @@ fn number(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
 #[utoipa::path(get, path = "/v1/optouts", operation_id = "list_optouts", tag = "optouts",
     params(OptOutQuery),
     responses(
-        (status = 200, description = "`{\"optouts\": [{number, source, keyword, note, at}], \"next\": cursor|null}`, oldest first; source is keyword, api, import or review", body = Object),
+        (status = 200, description = "Opt-outs, oldest first", body = OptOutPage),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -61,20 +112,21 @@ pub async fn list(
     _: Authorized,
     State(app): State<AppState>,
     query: Result<Query<OptOutQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app.store.run(move |s| s.optouts(after, limit)).await?;
     let next = super::page::next_cursor(rows.iter().map(|(c, _)| *c), limit);
-    let list: Vec<Value> = rows.iter().map(|(_, o)| optout_json(o)).collect();
-    Ok(Json(json!({"optouts": list, "next": next})))
+    let optouts = rows.iter().map(|(_, o)| OptOutView::from(o)).collect();
+    Ok(Json(OptOutPage { optouts, next }).into_response())
 }
 
 /// `GET /v1/optouts/{number}`.
 #[utoipa::path(get, path = "/v1/optouts/{number}", operation_id = "get_optout", tag = "optouts",
-    params(("number" = String, Path, description = "The number, in any form the default region reads")),
+    params(("number" = String, Path, description = "The number, in any form the default region reads", pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$", example = "+79161234567")),
     responses(
-        (status = 200, description = "`{number, source, keyword, note, at}`", body = Object),
+        (status = 200, description = "The opt-out", body = OptOutView),
+        (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "The number has not opted out", body = super::ErrorResponse),
         (status = 422, description = "Not a number", body = super::ErrorResponse),
@@ -83,13 +135,14 @@ pub async fn list(
 pub async fn get(
     _: Authorized,
     State(app): State<AppState>,
-    Path(input): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(input) = path?;
     let n = number(&app, &input)?;
     let key = n.as_str().to_string();
     let found = app.store.run(move |s| s.optout(&key)).await?;
     found
-        .map(|o| Json(optout_json(&o)))
+        .map(|o| Json(OptOutView::from(&o)).into_response())
         .ok_or_else(|| ApiError::not_found(format!("{n} has not opted out")))
 }
 
@@ -98,11 +151,17 @@ pub async fn get(
 #[utoipa::path(post, path = "/v1/optouts", operation_id = "create_optout", tag = "optouts",
     request_body = OptOutRequest,
     responses(
-        (status = 201, description = "Opted out now: `{number, source, keyword, note, at}`; whatever was queued for it is suppressed", body = Object),
-        (status = 200, description = "Had already opted out: the existing record", body = Object),
-        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 200, description = "Had already opted out: the existing record", body = OptOutView),
+        (status = 201, description = "Opted out now; whatever was queued for it is suppressed", body = OptOutView,
+            links(
+                ("GetOptOut" = (operation_id = "get_optout", parameters(("number" = "$response.body#/number")), description = "The same number")),
+                ("DeleteOptOut" = (operation_id = "delete_optout", parameters(("number" = "$response.body#/number")), description = "The same number")),
+            )),
+        (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
-        (status = 422, description = "Not a number", body = super::ErrorResponse),
+        (status = 413, description = "Body over 2 MiB (`body_too_large`)", body = super::ErrorResponse),
+        (status = 415, description = "Not sent as JSON: Content-Type must be application/json (`bad_content_type`)", body = super::ErrorResponse),
+        (status = 422, description = "Not a number, an unknown field or a field of the wrong type", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -135,14 +194,15 @@ pub async fn create(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(optout_json(&stored))))
+    Ok((status, Json(OptOutView::from(&stored))).into_response())
 }
 
 /// `DELETE /v1/optouts/{number}`: the number may be texted again.
 #[utoipa::path(delete, path = "/v1/optouts/{number}", operation_id = "delete_optout", tag = "optouts",
-    params(("number" = String, Path, description = "The number")),
+    params(("number" = String, Path, description = "The number, in any form the default region reads", pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$", example = "+79161234567")),
     responses(
-        (status = 200, description = "`{\"number\", \"opted_out\": false}`", body = Object),
+        (status = 200, description = "Removed: the number may be texted again", body = OptOutRemoved),
+        (status = 400, description = "The path is not readable: invalid UTF-8 in its percent-encoding (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "The number had not opted out", body = super::ErrorResponse),
         (status = 422, description = "Not a number", body = super::ErrorResponse),
@@ -151,8 +211,9 @@ pub async fn create(
 pub async fn delete(
     _: Authorized,
     State(app): State<AppState>,
-    Path(input): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(input) = path?;
     let n = number(&app, &input)?;
     let now = app.clock.now_ms();
     let key = n.as_str().to_string();
@@ -161,7 +222,11 @@ pub async fn delete(
         .run(move |s| s.write(now, |tx| tx.remove_optout(&key, OptOutSource::Api)))
         .await?;
     if removed {
-        Ok(Json(json!({"number": n.as_str(), "opted_out": false})))
+        Ok(Json(OptOutRemoved {
+            number: n.as_str(),
+            opted_out: false,
+        })
+        .into_response())
     } else {
         Err(ApiError::not_found(format!("{n} had not opted out")))
     }
@@ -173,8 +238,10 @@ pub async fn delete(
 #[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     /// Cursor: the `next` of the previous page.
+    #[param(pattern = r"^[0-9]{0,18}$")]
     after: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -183,21 +250,84 @@ pub struct ReviewQuery {
 #[serde(deny_unknown_fields)]
 pub struct ReviewDecision {
     /// `opt_out` (the reply was an opt-out: record it, source `review`) or `dismiss`.
+    #[schema(value_type = DecisionAction)]
     pub action: String,
 }
 
+/// The decisions `POST /v1/optouts/review/{id}` takes (for the document;
+/// the handler reads the name itself to answer `invalid_action`).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DecisionAction {
+    /// The reply was an opt-out: record it (source `review`).
+    OptOut,
+    /// It was not.
+    Dismiss,
+}
+
 /// A review as the API shows it.
-pub fn review_json(r: &OptOutReview) -> Value {
-    json!({"id": r.id.to_string(), "number": r.number, "text": r.text, "keyword": r.keyword,
-           "received_at": rfc3339(r.received_at), "inbox_id": r.inbox_id.to_string(),
-           "resolved_at": r.resolved_at.map(rfc3339), "decision": r.decision})
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView<'a> {
+    /// Id (a decimal string).
+    pub id: String,
+    /// The sender, canonical.
+    #[schema(value_type = String)]
+    pub number: &'a str,
+    /// The reply.
+    #[schema(value_type = String)]
+    pub text: &'a str,
+    /// The opt-out keyword found in it, as configured.
+    #[schema(value_type = String)]
+    pub keyword: &'a str,
+    /// When it arrived (RFC 3339).
+    pub received_at: String,
+    /// The received message (a decimal string; see `GET /v1/inbox`).
+    pub inbox_id: String,
+    /// When it was decided (RFC 3339), or null.
+    pub resolved_at: Option<String>,
+    /// `opt_out`, `dismiss`, `opted_out` (the number opted out some other way first), or null.
+    #[schema(value_type = Option<String>)]
+    pub decision: Option<&'a str>,
+}
+
+impl<'a> From<&'a OptOutReview> for ReviewView<'a> {
+    fn from(r: &'a OptOutReview) -> Self {
+        ReviewView {
+            id: r.id.to_string(),
+            number: &r.number,
+            text: &r.text,
+            keyword: &r.keyword,
+            received_at: rfc3339(r.received_at),
+            inbox_id: r.inbox_id.to_string(),
+            resolved_at: r.resolved_at.map(rfc3339),
+            decision: r.decision.as_deref(),
+        }
+    }
+}
+
+/// A page of replies waiting for a decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewPage<'a> {
+    /// Reviews, oldest first.
+    pub reviews: Vec<ReviewView<'a>>,
+    /// Cursor of the next page (`after`), or null on the last.
+    pub next: Option<String>,
+}
+
+/// A decided review, with the opt-out it recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDecided<'a> {
+    /// The review, now decided.
+    pub review: ReviewView<'a>,
+    /// The opt-out recorded (`opt_out`), or null (`dismiss`).
+    pub optout: Option<OptOutView<'a>>,
 }
 
 /// `GET /v1/optouts/review?after=&limit=`: replies waiting for a decision.
 #[utoipa::path(get, path = "/v1/optouts/review", operation_id = "list_optout_reviews", tag = "optouts",
     params(ReviewQuery),
     responses(
-        (status = 200, description = "`{\"reviews\": [{id, number, text, keyword, received_at, inbox_id, resolved_at, decision}], \"next\": cursor|null}`: replies from people that mention an opt-out keyword (`keyword`, as configured) without starting with one, not yet decided, oldest first", body = Object),
+        (status = 200, description = "Replies from people that mention an opt-out keyword (`keyword`, as configured) without starting with one, not yet decided, oldest first", body = ReviewPage),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
@@ -206,13 +336,13 @@ pub async fn review_list(
     _: Authorized,
     State(app): State<AppState>,
     query: Result<Query<ReviewQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app.store.run(move |s| s.pending_reviews(after, limit)).await?;
     let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit);
-    let list: Vec<Value> = rows.iter().map(review_json).collect();
-    Ok(Json(json!({"reviews": list, "next": next})))
+    let reviews = rows.iter().map(ReviewView::from).collect();
+    Ok(Json(ReviewPage { reviews, next }).into_response())
 }
 
 /// `POST /v1/optouts/review/{id}`: decides a review.
@@ -220,20 +350,23 @@ pub async fn review_list(
     params(("id" = String, Path, description = "The review's id")),
     request_body = ReviewDecision,
     responses(
-        (status = 200, description = "`{\"review\": {id, number, text, keyword, received_at, inbox_id, resolved_at, decision}, \"optout\": {number, source, keyword, note, at}|null}`. `opt_out` records the opt-out (source `review`, the reply as its keyword), suppresses what is queued for the number and closes its other pending reviews; no confirmation is sent. `dismiss` leaves the number as it is", body = Object),
-        (status = 400, description = "Bad JSON", body = super::ErrorResponse),
+        (status = 200, description = "The decided review and the opt-out recorded (or null). `opt_out` records the opt-out (source `review`, the reply as its keyword), suppresses what is queued for the number and closes its other pending reviews; no confirmation is sent. `dismiss` leaves the number as it is", body = ReviewDecided),
+        (status = 400, description = "Not JSON (`bad_json`), or a path that is not readable (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such review", body = super::ErrorResponse),
         (status = 409, description = "Already decided (`already_resolved`); the body's message says how", body = super::ErrorResponse),
+        (status = 413, description = "Body over 2 MiB (`body_too_large`)", body = super::ErrorResponse),
+        (status = 415, description = "Not sent as JSON: Content-Type must be application/json (`bad_content_type`)", body = super::ErrorResponse),
         (status = 422, description = "`action` is not `opt_out` or `dismiss` (`invalid_action`)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn review_resolve(
     _: Authorized,
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     body: Result<Json<ReviewDecision>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    let Path(id) = path?;
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no review {id:?}")))?;
@@ -250,9 +383,11 @@ pub async fn review_resolve(
     };
     let now = app.clock.now_ms();
     match app.store.run(move |s| s.resolve_review(id, action, now)).await? {
-        Resolved::Done(review, optout) => Ok(Json(
-            json!({"review": review_json(&review), "optout": optout.as_ref().map(optout_json)}),
-        )),
+        Resolved::Done(review, optout) => Ok(Json(ReviewDecided {
+            review: ReviewView::from(&review),
+            optout: optout.as_ref().map(OptOutView::from),
+        })
+        .into_response()),
         Resolved::AlreadyResolved(r) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_resolved",

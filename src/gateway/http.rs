@@ -112,6 +112,8 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let router = router.layer((
+        // The 408 of the timeout below in the API's JSON error format.
+        axum::middleware::map_response(crate::api::error::json_errors),
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request),
         RequestBodyTimeoutLayer::new(limits.body),
     ));
