@@ -98,6 +98,18 @@ fn letters_in_numbers_and_control_characters_in_texts_are_refused_by_name() {
     );
     assert_eq!(code, 422, "{body}");
     assert_eq!(body["error"]["code"], "invalid_text", "{body}");
+    // Option keys are sent too ("1 - Yes"): the same rule.
+    for key in ["\u{0}", "\u{1b}[2J", "1\u{7}"] {
+        let (code, body) = g.call(
+            "POST",
+            "/v1/surveys",
+            Some(
+                json!({"question": "Q?", "options": {key: "Yes", "2": "No"}, "recipients": ["+79161234567"]}),
+            ),
+        );
+        assert_eq!(code, 422, "{key:?}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_text", "{body}");
+    }
     // Line breaks, tab and form feed are text.
     let (code, body) = g.call(
         "POST",

@@ -232,6 +232,7 @@ pub async fn create(
                 format!("option key {key:?} must be 1 to {MAX_KEY} characters without spaces"),
             ));
         }
+        sms::check_text(k).map_err(|e| invalid("invalid_text", format!("option key {key:?}: {e}")))?;
         if label.trim().is_empty() {
             return Err(invalid("invalid_options", format!("option {key:?} has no label")));
         }

@@ -408,6 +408,17 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        // Texts the gateway sends by itself follow the API's rule: no
+        // control characters but line breaks, tab and form feed.
+        for (key, text) in [
+            ("optout.confirmation", &self.optout.confirmation),
+            ("optout.resubscribe_reply", &self.optout.resubscribe_reply),
+            ("optout.help_reply", &self.optout.help_reply),
+        ] {
+            if let Err(e) = crate::sms::check_text(text) {
+                return Err(invalid(key, e.to_string()));
+            }
+        }
         if self
             .optout
             .keywords
@@ -515,6 +526,19 @@ per_minute = 6
         );
         assert_eq!(c.inbound.reassembly_timeout_minutes, 1440);
         assert_eq!(c.sending.validity_minutes, d.sending.validity_minutes);
+    }
+
+    #[test]
+    fn auto_reply_texts_with_control_characters_are_refused() {
+        let e = parse("[optout]\nconfirmation = \"Bye\\u0007\\u001b]0;pwned\\u0007\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("optout.confirmation") && e.contains("U+0007"), "{e}");
+        let e = parse("[optout]\nhelp_reply = \"\\u0000\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("optout.help_reply"), "{e}");
+        assert!(parse("[optout]\nhelp_reply = \"Line one\\nline two\"\n").is_ok());
     }
 
     #[test]
