@@ -125,3 +125,62 @@ fn letters_in_numbers_and_control_characters_in_texts_are_refused_by_name() {
         "the batch's good item and the last: {list}"
     );
 }
+
+#[test]
+fn a_refused_start_says_what_is_wrong_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "x".repeat(40)).unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let pki = common::tls::ca_and_cert(dir.path());
+    let other = common::tls::ca_and_cert(&{
+        let d = dir.path().join("other");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
+    let config = dir.path().join("simfleet.toml");
+    let run = |extra: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[api]\nlisten = \"127.0.0.1:{}\"\ntoken_file = \"{}\"\n{extra}[storage]\npath = \"{}/db\"\n",
+                common::gateway::free_port(),
+                token.display(),
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = run("");
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.matches("chmod 600").count(), 1, "{err}");
+    assert_eq!(
+        err.matches(&token.display().to_string()).count(),
+        2,
+        "the file and the fix: {err}"
+    );
+
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    // A key that is not the certificate's.
+    let (code, err) = run(&format!(
+        "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+        pki.cert.display(),
+        other.key.display()
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("tls_key"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    let words: Vec<&str> = lines[0].split(": ").collect();
+    let mut seen = std::collections::HashSet::new();
+    assert!(words.iter().all(|w| seen.insert(*w)), "a cause repeated: {err}");
+}

@@ -16,11 +16,10 @@ use super::error::ApiError;
 /// generated ones are 64 hex digits, 256 bits).
 pub const MIN_TOKEN_LEN: usize = 32;
 
-fn refused(path: &Path, why: String) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::PermissionDenied,
-        format!("{} {why}", path.display()),
-    )
+/// A refusal of the token file; callers name the file (`path` is for the
+/// fix it suggests, which is in `why`).
+fn refused(_path: &Path, why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("the file {why}"))
 }
 
 /// The API token. `Debug` does not show it.
