@@ -54,6 +54,51 @@ fn config_check_says_ok_or_names_the_key_without_starting_anything() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sending.max_attempts"), "{err}");
+
+    // The files it names are checked as `serve` would: a token file others
+    // can read, a key that is not the certificate's.
+    let token = dir.path().join("token");
+    std::fs::write(&token, "t".repeat(40)).unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let with_token = dir.path().join("token.toml");
+    std::fs::write(
+        &with_token,
+        format!("[api]\ntoken_file = \"{}\"\n", token.display()),
+    )
+    .unwrap();
+    let out = simfleet(&["config", "check", with_token.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("api.token_file") && err.contains("chmod 600"),
+        "{err}"
+    );
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let pki = common::tls::ca_and_cert(dir.path());
+    let tls = dir.path().join("tls.toml");
+    std::fs::write(
+        &tls,
+        format!(
+            "[api]\ntoken_file = \"{}\"\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            token.display(),
+            pki.cert.display(),
+            pki.ca.display()
+        ),
+    )
+    .unwrap();
+    let out = simfleet(&["config", "check", tls.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tls_key"));
 }
 
 #[test]

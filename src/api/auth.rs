@@ -43,15 +43,9 @@ impl Token {
         &self.0
     }
 
-    /// Reads the token file, creating it with a random token (mode 0600)
-    /// when it does not exist. Returns the token and whether it was created.
-    ///
-    /// A token file must be the owner's: a symbolic link in its place is
-    /// not followed (someone could point it at a file they control), and a
-    /// file that other users can read or write, or a token shorter than
-    /// [`MIN_TOKEN_LEN`] characters, is refused with an error saying how
-    /// to fix it.
-    pub fn load_or_create(path: &Path) -> std::io::Result<(Token, bool)> {
+    /// Reads the token file with the checks of [`Token::load_or_create`];
+    /// `None` when it does not exist or is empty (one will be made).
+    pub fn load(path: &Path) -> std::io::Result<Option<Token>> {
         match std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
@@ -75,27 +69,41 @@ impl Token {
                 let mut s = String::new();
                 f.read_to_string(&mut s)?;
                 let token = Token::new(&s);
-                if !token.0.is_empty() {
-                    if token.0.chars().count() < MIN_TOKEN_LEN {
-                        return Err(refused(
-                            path,
-                            format!(
-                                "holds a token of {} characters; use at least {MIN_TOKEN_LEN} (delete the file and a random one is made at the next start)",
-                                token.0.chars().count()
-                            ),
-                        ));
-                    }
-                    return Ok((token, false));
+                if token.0.is_empty() {
+                    return Ok(None);
                 }
+                if token.0.chars().count() < MIN_TOKEN_LEN {
+                    return Err(refused(
+                        path,
+                        format!(
+                            "holds a token of {} characters; use at least {MIN_TOKEN_LEN} (delete the file and a random one is made at the next start)",
+                            token.0.chars().count()
+                        ),
+                    ));
+                }
+                Ok(Some(token))
             }
-            Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => {
-                return Err(refused(
-                    path,
-                    "is a symbolic link; simfleet does not follow links for its token: put the file itself there".into(),
-                ));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => Err(refused(
+                path,
+                "is a symbolic link; simfleet does not follow links for its token: put the file itself there"
+                    .into(),
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads the token file, creating it with a random token (mode 0600)
+    /// when it does not exist. Returns the token and whether it was created.
+    ///
+    /// A token file must be the owner's: a symbolic link in its place is
+    /// not followed (someone could point it at a file they control), and a
+    /// file that other users can read or write, or a token shorter than
+    /// [`MIN_TOKEN_LEN`] characters, is refused with an error saying how
+    /// to fix it.
+    pub fn load_or_create(path: &Path) -> std::io::Result<(Token, bool)> {
+        if let Some(token) = Token::load(path)? {
+            return Ok((token, false));
         }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()

@@ -22,9 +22,62 @@ pub struct CheckArgs {
     pub file: PathBuf,
 }
 
-/// Checks the file; on success a short summary of what `serve` would do.
-pub fn check(args: &CheckArgs) -> Result<String, ConfigError> {
-    Config::load(&args.file).map(|c| summary(&args.file, &c))
+/// Why a configuration would not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The file itself.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A file it names (token, certificate, key) that `serve` would refuse.
+    #[error("{key} {path}: {why}")]
+    File {
+        /// The config key naming the file.
+        key: &'static str,
+        /// The file.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Checks the file and the files it names as `serve` would; on success a
+/// short summary of what `serve` would do. A token file this user may not
+/// read is noted in the summary (run it with sudo to check it), not refused.
+pub fn check(args: &CheckArgs) -> Result<String, CheckError> {
+    let checked = Config::load(&args.file)?;
+    let api = &checked.config.api;
+    let mut notes = Vec::new();
+    match crate::api::Token::load(&api.token_file) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && e.raw_os_error().is_some() => notes
+            .push(format!(
+                "  note      cannot read {} as this user: run with sudo to check it",
+                api.token_file.display()
+            )),
+        Err(e) => {
+            return Err(CheckError::File {
+                key: "api.token_file",
+                path: api.token_file.display().to_string(),
+                why: e.to_string(),
+            });
+        }
+    }
+    if let (Some(cert), Some(key)) = (&api.tls_cert, &api.tls_key) {
+        crate::tls::server_config(cert, key).map_err(|e| CheckError::File {
+            key: "api.tls_cert/api.tls_key",
+            path: cert.display().to_string(),
+            why: e.to_string(),
+        })?;
+    }
+    if api.tls_cert.is_none() && !api.listen.ip().is_loopback() {
+        notes.push("  warning   plain HTTP beyond loopback (api.allow_plain_http): the token and every message travel in clear".into());
+    }
+    let mut out = summary(&args.file, &checked);
+    for n in notes {
+        out += &n;
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 fn summary(file: &std::path::Path, checked: &Checked) -> String {

@@ -83,8 +83,18 @@ impl DbLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            // A link in its place could point the pid write at any file.
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&path)
-            .map_err(io)?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(nix::libc::ELOOP) {
+                    io(std::io::Error::other(
+                        "is a symbolic link; simfleet does not follow links for its lock: remove it",
+                    ))
+                } else {
+                    io(e)
+                }
+            })?;
         let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(locked) => locked,
             Err((mut file, errno)) if errno == nix::errno::Errno::EWOULDBLOCK => {
@@ -113,6 +123,18 @@ impl DbLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_in_the_lock_files_place_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db.sqlite");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, lock_path(&db)).unwrap();
+        let err = DbLock::acquire(&db).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    }
 
     #[test]
     fn a_second_owner_is_refused_with_the_database_and_pid() {

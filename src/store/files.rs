@@ -21,6 +21,17 @@ pub(super) fn prepare(db: &Path) -> io::Result<()> {
         && !dir.exists()
     {
         DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    } else if let Some(dir) = db.parent()
+        && let Ok(meta) = std::fs::metadata(dir)
+        && meta.permissions().mode() & 0o022 != 0
+    {
+        // Not ours to change (it may be shared on purpose), but others can
+        // replace the database's files there: say so.
+        warn!(
+            dir = %dir.display(),
+            mode = format!("{:04o}", meta.permissions().mode() & 0o7777),
+            "the database's directory can be written by other users: make it 0700"
+        );
     }
     match OpenOptions::new()
         .write(true)
