@@ -113,9 +113,9 @@ pub async fn list(
         .run(move |s| s.inbox(after, limit))
         .await
         .map_err(ApiError::internal)?;
-    let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
+    let next = super::page::next_cursor(rows.rows.iter().map(|m| m.id), limit, rows.cut);
     Ok(Json(InboxPage {
-        messages: rows.iter().map(InboxView::from).collect(),
+        messages: rows.rows.iter().map(InboxView::from).collect(),
         next,
     })
     .into_response())

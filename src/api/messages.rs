@@ -496,9 +496,9 @@ pub async fn list(
         .run(move |s| s.messages(status, after, limit))
         .await
         .map_err(ApiError::internal)?;
-    let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
+    let next = super::page::next_cursor(rows.rows.iter().map(|m| m.id), limit, rows.cut);
     Ok(Json(MessagePage {
-        messages: rows.iter().map(MessageView::from).collect(),
+        messages: rows.rows.iter().map(MessageView::from).collect(),
         next,
     })
     .into_response())
