@@ -107,7 +107,10 @@ pub(crate) fn bounded<T>(
             // Cut only if a row actually follows: the statement is stepped
             // once more, the row read, and dropped.
             let more = rows.peek().is_some();
-            return Ok(Page { rows: page, cut: more });
+            return Ok(Page {
+                rows: page,
+                cut: more,
+            });
         }
     }
     Ok(Page {
