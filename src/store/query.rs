@@ -198,3 +198,50 @@ impl Store {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(n: &[usize]) -> Page<usize> {
+        bounded(n.iter().map(|&s| Ok(s)), |&s| s).unwrap()
+    }
+
+    #[test]
+    fn a_page_stops_at_its_byte_bound_and_says_so_only_when_rows_follow() {
+        // Under the bound: every row, not cut.
+        assert_eq!(
+            sizes(&[10, 20, 30]),
+            Page {
+                rows: vec![10, 20, 30],
+                cut: false
+            }
+        );
+        // The row that reaches the bound is the last one taken.
+        let half = PAGE_BYTES / 2;
+        assert_eq!(
+            sizes(&[half, half, 1, 1]),
+            Page {
+                rows: vec![half, half],
+                cut: true
+            }
+        );
+        // Reaching it with the last row there is: nothing follows.
+        assert_eq!(
+            sizes(&[half, half]),
+            Page {
+                rows: vec![half, half],
+                cut: false
+            }
+        );
+        // One row larger than the bound still makes a page.
+        let huge = PAGE_BYTES * 3;
+        assert_eq!(
+            sizes(&[huge, 1]),
+            Page {
+                rows: vec![huge],
+                cut: true
+            }
+        );
+    }
+}
