@@ -580,8 +580,9 @@ fn concurrent_large_batches_are_taken_one_at_a_time() {
     let (gw, port, token, _dir) = serve_without_modems(4096);
     let pid = gw.0.id();
     let before = rss_kb(pid);
-    // Eight 31 MB bodies that are not JSON: each is read in full, then refused.
-    let body = Arc::new(vec![b'['; 31 << 20]);
+    // Eight 24 MiB bodies that are not JSON: each is read in full, then
+    // refused (one alone takes 24 MiB; eight at once took 190 MB).
+    let body = Arc::new(vec![b'['; 24 << 20]);
     let (codes, peak) = peak_rss_during(pid, || {
         let clients: Vec<_> = (0..8)
             .map(|_| {

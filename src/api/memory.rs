@@ -42,7 +42,7 @@ pub const CONCURRENT_READS: usize = 4;
 pub const CONCURRENT_BATCHES: usize = 1;
 
 /// Largest frame a held body hands to hyper (bytes).
-pub const FRAME: usize = 32 * 1024;
+pub const FRAME: usize = 16 * 1024;
 
 /// The permits reads and batches share.
 #[derive(Clone)]

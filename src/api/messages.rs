@@ -407,7 +407,9 @@ pub struct MessageDetail<'a> {
 pub struct MessagePage<'a> {
     /// The messages, oldest first.
     pub messages: Vec<MessageView<'a>>,
-    /// Cursor of the next page (`after`), or null on the last.
+    /// Cursor of the next page (`after`), or null on the last. A page
+    /// stops early, with fewer than `limit` messages, once their texts add
+    /// up to about 1 MiB; `next` is then set: page on until it is null.
     pub next: Option<String>,
 }
 

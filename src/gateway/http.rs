@@ -77,7 +77,7 @@ impl Default for Limits {
 }
 
 /// Bytes hyper buffers per connection (writes, and a request head).
-pub const WRITE_BUFFER: usize = 64 * 1024;
+pub const WRITE_BUFFER: usize = 32 * 1024;
 
 /// File descriptors kept for everything but API connections: serial ports
 /// (a modem may hold several), the database and its journals (two
