@@ -324,3 +324,288 @@ fn two_hundred_clients_listing_pages_of_a_thousand_keep_memory_bounded() {
         "RSS not returned: {before} kB before, {after} kB after"
     );
 }
+
+/// A daemon with no modem (everything stays queued) and open-file limit
+/// `nofile`; (process, port, token, its directory).
+fn serve_without_modems(nofile: u64) -> (Proc, u16, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("simfleet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[api]\nlisten = \"127.0.0.1:{port}\"\ntoken_file = \"{d}/token\"\n[storage]\npath = \"{d}/db\"\n[[modem]]\nport = \"{d}/none*\"\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let gw = serve_with_nofile(&config, nofile);
+    let token = wait_healthy(port, &dir.path().join("token"));
+    (gw, port, token, dir)
+}
+
+/// Samples the RSS of `pid` every 10 ms while `work` runs; (result, peak kB).
+fn peak_rss_during<T>(pid: u32, work: impl FnOnce() -> T) -> (T, u64) {
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut peak = rss_kb(pid);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rss_kb(pid));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            peak
+        })
+    };
+    let out = work();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    (out, sampler.join().unwrap())
+}
+
+/// Stores `n` scheduled messages (a year ahead: nothing is sent) of
+/// `chars` characters each, `per_batch` per batch request.
+fn store_scheduled(port: u16, token: &str, n: usize, chars: usize, per_batch: usize) {
+    let text = "a".repeat(chars);
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(per_batch);
+        let items: Vec<Value> = (0..k)
+            .map(|_| json!({"to": "+79161234567", "text": text, "send_at": "2099-01-01T00:00:00Z"}))
+            .collect();
+        let (code, body) = request(
+            port,
+            "POST",
+            "/v1/messages/batch",
+            token,
+            Some(json!({"messages": items})),
+            Duration::from_secs(60),
+        );
+        assert_eq!(code, 202, "{body}");
+        left -= k;
+    }
+}
+
+#[test]
+fn a_flood_of_idle_connections_never_cuts_a_request_in_progress() {
+    raise_own_fd_limit(4096);
+    // 192 open files: a cap of 64 connections.
+    let (_gw, port, token, _dir) = serve_without_modems(192);
+    let text = "Your parcel 4711 is ready for pickup at the post office on Main Street. ".repeat(2);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Idle connections, opened without pause for as long as the requests run.
+    let flood = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+                    held.push(c);
+                }
+                if held.len() >= 2000 {
+                    held.drain(..1000);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            held.len()
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let batches: Vec<_> = (0..6)
+        .map(|_| {
+            let (token, text) = (token.clone(), text.clone());
+            std::thread::spawn(move || {
+                let items: Vec<Value> = (0..3000)
+                    .map(|_| json!({"to": "+79161234567", "text": text, "send_at": "2099-01-01T00:00:00Z"}))
+                    .collect();
+                let (code, body) = request(
+                    port,
+                    "POST",
+                    "/v1/messages/batch",
+                    &token,
+                    Some(json!({"messages": items})),
+                    Duration::from_secs(60),
+                );
+                let results = body["results"].as_array().map_or(0, Vec::len);
+                (code, results)
+            })
+        })
+        .collect();
+    // Slow but legitimate: a second between its head and its body.
+    let slow: Vec<_> = (0..3)
+        .map(|_| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let body = json!({"to": "+79161234567", "text": "slow", "send_at": "2099-01-01T00:00:00Z"}).to_string();
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                let head = format!(
+                    "POST /v1/messages HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                if s.write_all(head.as_bytes()).is_err() {
+                    return 0;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+                if s.write_all(body.as_bytes()).is_err() {
+                    return 0;
+                }
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out);
+                parse_response(&out).0
+            })
+        })
+        .collect();
+    let batches: Vec<(u16, usize)> = batches.into_iter().map(|b| b.join().unwrap()).collect();
+    let slow: Vec<u16> = slow.into_iter().map(|s| s.join().unwrap()).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let opened = flood.join().unwrap();
+    assert!(opened > 64, "the flood did not fill the cap ({opened})");
+    assert!(
+        batches.iter().all(|&b| b == (202, 3000)),
+        "batches cut off by idle connections: {batches:?}"
+    );
+    assert!(slow.iter().all(|&c| c == 202), "slow clients cut off: {slow:?}");
+    // Idle connections still give way to a new client.
+    let (code, body) = request(port, "GET", "/healthz", &token, None, Duration::from_secs(5));
+    assert_eq!(code, 200, "{body}");
+}
+
+#[test]
+fn pages_of_long_texts_are_bounded_in_bytes_and_page_on_with_next() {
+    raise_own_fd_limit(4096);
+    let (gw, port, token, _dir) = serve_without_modems(4096);
+    // 1,000 messages of 39,000 characters: 39 MB of text.
+    store_scheduled(port, &token, 1000, 39_000, 250);
+    let pid = gw.0.id();
+    let before = rss_kb(pid);
+    let (codes, peak) = peak_rss_during(pid, || {
+        let clients: Vec<_> = (0..20)
+            .map(|_| {
+                let token = token.clone();
+                std::thread::spawn(move || {
+                    let (code, body) = request(
+                        port,
+                        "GET",
+                        "/v1/messages?limit=1000",
+                        &token,
+                        None,
+                        Duration::from_secs(60),
+                    );
+                    (code, body["messages"].as_array().map_or(0, Vec::len))
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect::<Vec<_>>()
+    });
+    eprintln!("RSS: before {before} kB, peak {peak} kB");
+    assert!(
+        codes.iter().all(|&(c, n)| c == 200 && (1..1000).contains(&n)),
+        "{codes:?}"
+    );
+    assert!(
+        peak <= 64 * 1024,
+        "peak RSS {peak} kB under 20 pages of long texts"
+    );
+    // Paging with `next` still reaches every message, each once.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut after = String::new();
+    for _ in 0..1000 {
+        let (code, body) = request(
+            port,
+            "GET",
+            &format!("/v1/messages?limit=1000&after={after}"),
+            &token,
+            None,
+            Duration::from_secs(30),
+        );
+        assert_eq!(code, 200, "{body}");
+        for m in body["messages"].as_array().unwrap() {
+            assert!(seen.insert(m["id"].to_string()), "{} twice", m["id"]);
+        }
+        match body["next"].as_str() {
+            Some(n) => after = n.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1000);
+}
+
+#[test]
+fn clients_that_never_read_their_pages_cannot_make_them_all_live_at_once() {
+    raise_own_fd_limit(4096);
+    let (gw, port, token, _dir) = serve_without_modems(4096);
+    // Pages of about 1 MiB (the byte bound).
+    store_scheduled(port, &token, 1000, 2_000, 1000);
+    let pid = gw.0.id();
+    let before = rss_kb(pid);
+    let (held, peak) = peak_rss_during(pid, || {
+        let mut held = Vec::new();
+        for _ in 0..200 {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            // A small receive buffer, never read: the kernel cannot take the page.
+            let size: nix::libc::c_int = 4096;
+            // SAFETY: a valid socket and an int option of the right size.
+            unsafe {
+                nix::libc::setsockopt(
+                    std::os::fd::AsRawFd::as_raw_fd(&s),
+                    nix::libc::SOL_SOCKET,
+                    nix::libc::SO_RCVBUF,
+                    (&size as *const nix::libc::c_int).cast(),
+                    std::mem::size_of::<nix::libc::c_int>() as nix::libc::socklen_t,
+                );
+            }
+            write!(
+                s,
+                "GET /v1/messages?limit=1000 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n"
+            )
+            .unwrap();
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(3));
+        held
+    });
+    eprintln!("RSS: before {before} kB, peak {peak} kB");
+    drop(held);
+    assert!(
+        peak <= 64 * 1024,
+        "peak RSS {peak} kB with 200 clients that never read"
+    );
+}
+
+#[test]
+fn concurrent_large_batches_are_taken_one_at_a_time() {
+    raise_own_fd_limit(4096);
+    let (gw, port, token, _dir) = serve_without_modems(4096);
+    let pid = gw.0.id();
+    let before = rss_kb(pid);
+    // Eight 24 MiB bodies that are not JSON: each is read in full, then
+    // refused (one alone takes 24 MiB; eight at once took 190 MB).
+    let body = Arc::new(vec![b'['; 24 << 20]);
+    let (codes, peak) = peak_rss_during(pid, || {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                let (token, body) = (token.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                    let head = format!(
+                        "POST /v1/messages/batch HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    if s.write_all(head.as_bytes()).is_err() || s.write_all(&body).is_err() {
+                        return 0;
+                    }
+                    let mut out = Vec::new();
+                    let _ = s.read_to_end(&mut out);
+                    parse_response(&out).0
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect::<Vec<_>>()
+    });
+    eprintln!("RSS: before {before} kB, peak {peak} kB");
+    assert!(codes.iter().all(|&c| c == 422 || c == 400), "{codes:?}");
+    assert!(peak <= 64 * 1024, "peak RSS {peak} kB under 8 batches");
+}

@@ -88,7 +88,9 @@ impl<'a> From<&'a InboxRow> for InboxView<'a> {
 pub struct InboxPage<'a> {
     /// Received messages, oldest first.
     pub messages: Vec<InboxView<'a>>,
-    /// Cursor of the next page (`after`), or null on the last.
+    /// Cursor of the next page (`after`), or null on the last. A page
+    /// stops early, with fewer than `limit` messages, once their texts add
+    /// up to about 1 MiB; `next` is then set: page on until it is null.
     pub next: Option<String>,
 }
 
@@ -113,9 +115,9 @@ pub async fn list(
         .run(move |s| s.inbox(after, limit))
         .await
         .map_err(ApiError::internal)?;
-    let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
+    let next = super::page::next_cursor(rows.rows.iter().map(|m| m.id), limit, rows.cut);
     Ok(Json(InboxPage {
-        messages: rows.iter().map(InboxView::from).collect(),
+        messages: rows.rows.iter().map(InboxView::from).collect(),
         next,
     })
     .into_response())

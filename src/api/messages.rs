@@ -407,7 +407,9 @@ pub struct MessageDetail<'a> {
 pub struct MessagePage<'a> {
     /// The messages, oldest first.
     pub messages: Vec<MessageView<'a>>,
-    /// Cursor of the next page (`after`), or null on the last.
+    /// Cursor of the next page (`after`), or null on the last. A page
+    /// stops early, with fewer than `limit` messages, once their texts add
+    /// up to about 1 MiB; `next` is then set: page on until it is null.
     pub next: Option<String>,
 }
 
@@ -496,9 +498,9 @@ pub async fn list(
         .run(move |s| s.messages(status, after, limit))
         .await
         .map_err(ApiError::internal)?;
-    let next = super::page::next_cursor(rows.iter().map(|m| m.id), limit);
+    let next = super::page::next_cursor(rows.rows.iter().map(|m| m.id), limit, rows.cut);
     Ok(Json(MessagePage {
-        messages: rows.iter().map(MessageView::from).collect(),
+        messages: rows.rows.iter().map(MessageView::from).collect(),
         next,
     })
     .into_response())

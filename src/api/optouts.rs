@@ -116,7 +116,7 @@ pub async fn list(
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app.store.run(move |s| s.optouts(after, limit)).await?;
-    let next = super::page::next_cursor(rows.iter().map(|(c, _)| *c), limit);
+    let next = super::page::next_cursor(rows.iter().map(|(c, _)| *c), limit, false);
     let optouts = rows.iter().map(|(_, o)| OptOutView::from(o)).collect();
     Ok(Json(OptOutPage { optouts, next }).into_response())
 }
@@ -340,7 +340,7 @@ pub async fn review_list(
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
     let rows = app.store.run(move |s| s.pending_reviews(after, limit)).await?;
-    let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit);
+    let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit, false);
     let reviews = rows.iter().map(ReviewView::from).collect();
     Ok(Json(ReviewPage { reviews, next }).into_response())
 }

@@ -37,12 +37,14 @@ pub fn page(after: Option<&str>, limit: Option<usize>) -> Result<(i64, usize), A
     Ok((after, limit))
 }
 
-/// The cursor for the page after `ids`, if the page was full.
+/// The cursor for the page after `ids`, if the page was full: `limit`
+/// rows, or `cut` short by size (see `store::query::PAGE_BYTES`).
 pub fn next_cursor(
     ids: impl DoubleEndedIterator<Item = i64> + ExactSizeIterator,
     limit: usize,
+    cut: bool,
 ) -> Option<String> {
-    let full = ids.len() == limit;
+    let full = cut || ids.len() == limit;
     ids.last().filter(|_| full).map(|id| id.to_string())
 }
 
@@ -56,8 +58,9 @@ mod tests {
         assert_eq!(page(Some("42"), Some(1000)).unwrap(), (42, 1000));
         assert_eq!(page(Some(""), Some(1)).unwrap(), (0, 1));
         assert_eq!(page(Some("x"), None).unwrap_err().code, "bad_query");
-        assert_eq!(next_cursor([1, 2, 3].into_iter(), 3), Some("3".into()));
-        assert_eq!(next_cursor([1, 2].into_iter(), 3), None);
+        assert_eq!(next_cursor([1, 2, 3].into_iter(), 3, false), Some("3".into()));
+        assert_eq!(next_cursor([1, 2].into_iter(), 3, false), None);
+        assert_eq!(next_cursor([1, 2].into_iter(), 3, true), Some("2".into()));
     }
 
     #[test]

@@ -7,7 +7,16 @@
 //!   below the process's open-file limit with room for serial ports, the
 //!   database and webhook sockets ([`connection_cap`]). A connection beyond
 //!   the cap takes the place of the one that has been quiet the longest,
-//!   so a thousand idle sockets cannot keep a real client out.
+//!   so a thousand idle sockets cannot keep a real client out. Only a
+//!   connection with no request in progress is taken: idle between
+//!   requests, or still sending a request head (cheap to retry: nothing
+//!   was done). A connection whose request has been handed to the API —
+//!   its body being read, its handler working, its response being
+//!   produced — is never cut, since its client would get no answer for a
+//!   batch that may have been stored and a retry would send it twice. When
+//!   every connection has a request in progress, the new connection is
+//!   closed at once instead (its client sees a refused request it can
+//!   safely retry; nothing waits holding a file descriptor).
 //! - **Time**: a TLS handshake, a request's headers and its body each have
 //!   a deadline (slowloris), a whole request too, and a keep-alive
 //!   connection that sends nothing is closed.
@@ -17,7 +26,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -67,6 +76,9 @@ impl Default for Limits {
     }
 }
 
+/// Bytes hyper buffers per connection (writes, and a request head).
+pub const WRITE_BUFFER: usize = 32 * 1024;
+
 /// File descriptors kept for everything but API connections: serial ports
 /// (a modem may hold several), the database and its journals (two
 /// connections), webhook sockets, inotify, the runtime's own.
@@ -96,11 +108,19 @@ pub fn connection_cap(configured: u32) -> (usize, u64) {
     ((u64::from(configured).min(room)) as usize, soft)
 }
 
-/// Live connections: when each last moved a byte, and how to close it.
+/// One live connection: when it last moved a byte, its requests in
+/// progress, and how to close it.
+struct Live {
+    activity: Arc<AtomicU64>,
+    busy: Arc<AtomicUsize>,
+    kill: oneshot::Sender<()>,
+}
+
+/// Live connections.
 #[derive(Default)]
 struct Registry {
     next: u64,
-    live: HashMap<u64, (Arc<AtomicU64>, oneshot::Sender<()>)>,
+    live: HashMap<u64, Live>,
 }
 
 /// Serves `router` on `listener` until `stop` turns true.
@@ -143,15 +163,26 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(AtomicU64::new(epoch.elapsed().as_millis() as u64));
+        let busy = Arc::new(AtomicUsize::new(0));
         let (kill, killed) = oneshot::channel();
         let id = {
             let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
-            if reg.live.len() >= limits.max_connections {
-                evict_quietest(&mut reg);
+            if reg.live.len() >= limits.max_connections && !evict_quietest(&mut reg) {
+                debug!(%peer, "connection limit reached and every connection busy: closing the new one");
+                drop(reg);
+                drop(stream);
+                continue;
             }
             reg.next += 1;
             let id = reg.next;
-            reg.live.insert(id, (activity.clone(), kill));
+            reg.live.insert(
+                id,
+                Live {
+                    activity: activity.clone(),
+                    busy: busy.clone(),
+                    kill,
+                },
+            );
             id
         };
         let io = Tracked {
@@ -159,7 +190,10 @@ pub async fn serve(
             activity,
             epoch,
         };
-        let service = TowerToHyperService::new(router.clone());
+        let service = Counted {
+            inner: TowerToHyperService::new(router.clone()),
+            busy,
+        };
         let registry = registry.clone();
         let acceptor = acceptor.clone();
         let stop = stop.clone();
@@ -187,27 +221,100 @@ pub async fn serve(
     Ok(())
 }
 
-/// Closes the connection that moved a byte the longest time ago.
-fn evict_quietest(reg: &mut Registry) {
+/// Closes the connection with no request in progress that moved a byte
+/// the longest time ago; false if every connection has one.
+fn evict_quietest(reg: &mut Registry) -> bool {
     let quietest = reg
         .live
         .iter()
-        .min_by_key(|(_, (activity, _))| activity.load(Ordering::Relaxed))
+        .filter(|(_, live)| live.busy.load(Ordering::Acquire) == 0)
+        .min_by_key(|(_, live)| live.activity.load(Ordering::Relaxed))
         .map(|(&id, _)| id);
-    if let Some(id) = quietest
-        && let Some((_, kill)) = reg.live.remove(&id)
-    {
-        debug!(
-            connection = id,
-            "connection limit reached: closing the quietest connection"
-        );
-        let _ = kill.send(());
+    let Some(live) = quietest.and_then(|id| reg.live.remove(&id).map(|l| (id, l))) else {
+        return false;
+    };
+    debug!(
+        connection = live.0,
+        "connection limit reached: closing the quietest idle connection"
+    );
+    let _ = live.1.kill.send(());
+    true
+}
+
+/// The API's service on one connection, counting its requests in
+/// progress: from the call (the request head has been read) until the
+/// response body is finished or dropped.
+#[derive(Clone)]
+struct Counted {
+    inner: TowerToHyperService<Router>,
+    busy: Arc<AtomicUsize>,
+}
+
+/// One request in progress; counted down when dropped.
+struct InProgress(Arc<AtomicUsize>);
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Counted {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        let guard = InProgress(self.busy.clone());
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let res = fut.await?;
+            Ok(res.map(|body| {
+                axum::body::Body::new(Finishing {
+                    inner: body,
+                    guard: Some(guard),
+                })
+            }))
+        })
+    }
+}
+
+/// A response body that ends its request's [`InProgress`] once its last
+/// frame has been taken (or it is dropped).
+struct Finishing {
+    inner: axum::body::Body,
+    guard: Option<InProgress>,
+}
+
+impl http_body::Body for Finishing {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let me = self.get_mut();
+        let r = Pin::new(&mut me.inner).poll_frame(cx);
+        if matches!(r, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            me.guard = None;
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
 async fn connection<IO>(
     io: IO,
-    service: TowerToHyperService<Router>,
+    service: Counted,
     limits: Limits,
     killed: oneshot::Receiver<()>,
     mut stop: watch::Receiver<bool>,
@@ -219,6 +326,11 @@ async fn connection<IO>(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.headers)
         .keep_alive(true)
+        // Hyper takes response frames while its write buffer is below this
+        // (and reads a request head up to it): a client that never reads
+        // its answers holds at most this much here, the rest of the page
+        // waiting with its read permit (see `api::memory`).
+        .max_buf_size(WRITE_BUFFER)
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::pin!(killed);

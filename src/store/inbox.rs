@@ -89,8 +89,10 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// A page of received messages after id `after`, oldest first.
-    pub fn inbox(&self, after: i64, limit: usize) -> Result<Vec<InboxRow>, StoreError> {
+    /// A page of at most `limit` received messages after id `after`,
+    /// oldest first, and at most about [`super::query::PAGE_BYTES`] of
+    /// text (texts, PDUs, errors).
+    pub fn inbox(&self, after: i64, limit: usize) -> Result<super::query::Page<InboxRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, sender, text, received_at, modem_imei, sim_imsi, parts, incomplete, kind, error,
@@ -112,7 +114,12 @@ impl Store {
                 pdu: r.get(10)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(super::query::bounded(rows, |m: &InboxRow| {
+            [&m.text, &m.error, &m.pdu]
+                .iter()
+                .map(|t| t.as_ref().map_or(0, String::len))
+                .sum()
+        })?)
     }
 
     /// How many received PDUs could not be decoded (kept raw in the inbox).

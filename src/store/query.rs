@@ -67,6 +67,62 @@ fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     })
 }
 
+/// Bytes of free text (message texts, PDUs, errors) one list page
+/// collects at most, on top of its row limit: 1,000 messages of 39,000
+/// characters would otherwise make a 39 MB page. Rows stop once this much
+/// is collected (at least one row is always returned); the rest of the
+/// query is never read.
+pub const PAGE_BYTES: usize = 1 << 20;
+
+/// A page of rows; `cut` when it stopped at [`PAGE_BYTES`] before its row
+/// limit, so more rows may follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The rows, oldest first.
+    pub rows: Vec<T>,
+    /// Stopped early by size.
+    pub cut: bool,
+}
+
+impl<T> std::ops::Deref for Page<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.rows
+    }
+}
+
+/// Takes rows until `text` of them adds up to [`PAGE_BYTES`].
+pub(crate) fn bounded<T>(
+    rows: impl Iterator<Item = rusqlite::Result<T>>,
+    text: impl Fn(&T) -> usize,
+) -> rusqlite::Result<Page<T>> {
+    let mut page = Vec::new();
+    let mut bytes = 0;
+    let mut rows = rows.peekable();
+    while let Some(r) = rows.next() {
+        let r = r?;
+        bytes += text(&r);
+        page.push(r);
+        if bytes >= PAGE_BYTES {
+            // Cut only if a row actually follows: the statement is stepped
+            // once more, the row read, and dropped.
+            let more = rows.peek().is_some();
+            return Ok(Page {
+                rows: page,
+                cut: more,
+            });
+        }
+    }
+    Ok(Page {
+        rows: page,
+        cut: false,
+    })
+}
+
+fn message_text(m: &MessageRow) -> usize {
+    m.text.len() + m.error.as_ref().map_or(0, String::len)
+}
+
 /// Messages per status.
 pub type StatusCounts = Vec<(Status, u64)>;
 
@@ -97,27 +153,28 @@ impl Store {
         Ok(Some((m, history)))
     }
 
-    /// A page of messages after id `after`, oldest first, optionally of one status.
+    /// A page of at most `limit` messages after id `after`, oldest first,
+    /// optionally of one status, and at most about [`PAGE_BYTES`] of text.
     pub fn messages(
         &self,
         status: Option<Status>,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<MessageRow>, StoreError> {
+    ) -> Result<Page<MessageRow>, StoreError> {
         let conn = self.reader();
         let rows = match status {
             Some(st) => conn
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM messages WHERE status = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
                 ))?
-                .query_map(params![st.as_str(), after, limit as i64], row)?
-                .collect::<Result<Vec<_>, _>>()?,
+                .query_map(params![st.as_str(), after, limit as i64], row)
+                .and_then(|rows| bounded(rows, message_text))?,
             None => conn
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2"
                 ))?
-                .query_map(params![after, limit as i64], row)?
-                .collect::<Result<Vec<_>, _>>()?,
+                .query_map(params![after, limit as i64], row)
+                .and_then(|rows| bounded(rows, message_text))?,
         };
         Ok(rows)
     }
@@ -139,5 +196,52 @@ impl Store {
                 (st, n)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(n: &[usize]) -> Page<usize> {
+        bounded(n.iter().map(|&s| Ok(s)), |&s| s).unwrap()
+    }
+
+    #[test]
+    fn a_page_stops_at_its_byte_bound_and_says_so_only_when_rows_follow() {
+        // Under the bound: every row, not cut.
+        assert_eq!(
+            sizes(&[10, 20, 30]),
+            Page {
+                rows: vec![10, 20, 30],
+                cut: false
+            }
+        );
+        // The row that reaches the bound is the last one taken.
+        let half = PAGE_BYTES / 2;
+        assert_eq!(
+            sizes(&[half, half, 1, 1]),
+            Page {
+                rows: vec![half, half],
+                cut: true
+            }
+        );
+        // Reaching it with the last row there is: nothing follows.
+        assert_eq!(
+            sizes(&[half, half]),
+            Page {
+                rows: vec![half, half],
+                cut: false
+            }
+        );
+        // One row larger than the bound still makes a page.
+        let huge = PAGE_BYTES * 3;
+        assert_eq!(
+            sizes(&[huge, 1]),
+            Page {
+                rows: vec![huge],
+                cut: true
+            }
+        );
     }
 }
