@@ -259,3 +259,103 @@ fn the_demo_prints_its_config_and_follows_the_users_own_sends_and_stops() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A running `simfleet <args>`, its stdout and stderr lines on one channel
+/// (`"out: …"`, `"err: …"`); killed on drop.
+fn follow(args: &[&str]) -> (common::gateway::Proc, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(format!("out: {l}"));
+        }
+    });
+    std::thread::spawn(move || {
+        for l in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx2.send(format!("err: {l}"));
+        }
+    });
+    (common::gateway::Proc(child), rx)
+}
+
+/// Lines from `rx` until one satisfies `want` (returned with all seen), within `secs`.
+fn until(rx: &mpsc::Receiver<String>, secs: u64, want: impl Fn(&str) -> bool) -> (bool, Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                let hit = want(&l);
+                seen.push(l);
+                if hit {
+                    return (true, seen);
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    (false, seen)
+}
+
+#[test]
+fn watching_survives_a_daemon_restart_and_shows_control_characters_escaped() {
+    let s = Sim::start(1, 20);
+    let mut g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let config = g.config.to_str().unwrap().to_string();
+    let (_inbox, inbox) = follow(&["inbox", "--watch", "--config", &config]);
+    let (_messages, messages) = follow(&["messages", "--watch", "--config", &config]);
+    for rx in [&inbox, &messages] {
+        let (ok, seen) = until(rx, 20, |l| l.contains("-- following"));
+        assert!(ok, "{seen:?}");
+    }
+
+    g.kill9();
+    for rx in [&inbox, &messages] {
+        let (ok, seen) = until(rx, 20, |l| l.starts_with("err: cannot reach the gateway"));
+        assert!(ok, "watcher did not say the gateway is gone: {seen:?}");
+    }
+    // Down for a while: said once, not once per try.
+    std::thread::sleep(Duration::from_secs(3));
+    let g = Gateway::start(&g.config.clone());
+    g.wait_ready_modems(1);
+
+    http(
+        "POST",
+        &format!("{}/modems/0/sms", s.control),
+        None,
+        Some(
+            json!({"from": "+79161234567", "text": "\u{1b}[2J\u{1b}]52;c;cm0gLXJm\u{7}after restart\u{202e}"}),
+        ),
+    );
+    let (ok, seen) = until(&inbox, 30, |l| l.contains("after restart"));
+    assert!(ok, "inbox --watch stopped following: {seen:?}");
+    let gone = seen.iter().filter(|l| l.contains("cannot reach")).count();
+    assert_eq!(gone, 0, "said more than once: {seen:?}");
+    let line = seen.last().unwrap();
+    assert!(
+        line.contains("\\e[2J\\e]52;c;cm0gLXJm\\x07after restart\\u{202e}"),
+        "{line:?}"
+    );
+    assert!(!line.contains('\u{1b}') && !line.contains('\u{202e}'), "{line:?}");
+
+    let (code, sent) = g.call(
+        "POST",
+        "/v1/messages",
+        Some(json!({"to": "+79161234567", "text": "hi"})),
+    );
+    assert!(code == 200 || code == 201 || code == 202, "{code} {sent}");
+    let id = sent["id"].as_str().unwrap().to_string();
+    let (ok, seen) = until(&messages, 30, |l| l.contains(&format!("#{id}")));
+    assert!(ok, "messages --watch stopped following: {seen:?}");
+    let gone = seen.iter().filter(|l| l.contains("cannot reach")).count();
+    assert_eq!(gone, 0, "said more than once: {seen:?}");
+}

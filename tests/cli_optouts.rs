@@ -162,3 +162,62 @@ fn export_neutralises_formulas_a_stranger_could_plant() {
         Some("=HYPERLINK(\"http://evil.example\",\"click\")")
     );
 }
+
+#[test]
+fn an_export_with_a_note_spanning_lines_imports_as_exactly_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let config = config_for(dir.path(), &db);
+    let note = "called on Monday:\n+79165550000 is her husband, do NOT opt him out\n89160001122,his mobile\n# not a comment";
+    Store::open(&db)
+        .unwrap()
+        .import_optouts(
+            &[
+                ("+79161234567".to_string(), Some(note.to_string())),
+                ("+79167654321".to_string(), Some("paper form".to_string())),
+            ],
+            simfleet::store::OptOutSource::Api,
+            1,
+        )
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "export", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let exported = dir.path().join("export.csv");
+    std::fs::write(&exported, &out.stdout).unwrap();
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let db2 = dir2.path().join("db.sqlite");
+    let config2 = config_for(dir2.path(), &db2);
+    let back = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["optouts", "import"])
+        .arg(&exported)
+        .arg("--config")
+        .arg(&config2)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&back.stdout);
+    assert!(
+        back.status.success(),
+        "{summary} {}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    let imported: Vec<(String, Option<String>)> = Store::open(&db2)
+        .unwrap()
+        .optouts(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, o)| (o.number, o.note))
+        .collect();
+    assert_eq!(
+        imported,
+        [
+            ("+79161234567".to_string(), Some(note.to_string())),
+            ("+79167654321".to_string(), Some("paper form".to_string())),
+        ],
+        "{summary}"
+    );
+}

@@ -698,6 +698,43 @@ fn opt_out_phrases_opt_out_and_a_stop_elsewhere_waits_for_review() {
 }
 
 #[test]
+fn a_reply_starting_with_an_opt_out_word_that_says_more_waits_for_review_unconfirmed() {
+    let s = Sim::start(1, 10);
+    let g = Gateway::start(&write_config(s.dir.path(), free_port(), ""));
+    g.wait_ready_modems(1);
+    let said = [
+        ("+79160000001", "End of the week is fine", "END"),
+        ("+79160000002", "Stop by tomorrow?", "STOP"),
+        ("+79160000003", "can you opt me out", "OPT OUT"),
+    ];
+    for (n, text, _) in said {
+        reply(&s, &g, 0, n, text);
+    }
+    reply(&s, &g, 0, "+79160000004", "Stop texting me, thanks");
+    let (code, o) = g.call("GET", "/v1/optouts/+79160000004", None);
+    assert_eq!((code, o["source"].as_str()), (200, Some("keyword")));
+    let reviews = g.call("GET", "/v1/optouts/review", None).1["reviews"].clone();
+    for (i, (n, text, keyword)) in said.iter().enumerate() {
+        assert_eq!(g.call("GET", &format!("/v1/optouts/{n}"), None).0, 404, "{text}");
+        assert_eq!(
+            (&reviews[i]["number"], &reviews[i]["text"], &reviews[i]["keyword"]),
+            (&json!(n), &json!(text), &json!(keyword)),
+            "{reviews}"
+        );
+    }
+    assert_eq!(reviews.as_array().map(Vec::len), Some(3), "{reviews}");
+    // One confirmation, to the one opt-out; nothing to the others.
+    let sent = g.call("GET", "/v1/messages?limit=1000", None).1["messages"].clone();
+    let to: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["to"].as_str())
+        .collect();
+    assert_eq!(to, ["+79160000004"], "{sent}");
+}
+
+#[test]
 fn direct_status_reports_without_an_smsc_field_are_applied() {
     // A modem that cannot store reports and prints +CDS with the TPDU only.
     let s = Sim::start(1, 10);

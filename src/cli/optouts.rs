@@ -51,35 +51,61 @@ pub struct ParsedList {
 
 /// Reads an opt-out CSV: with a header naming a `number` (or `phone`,
 /// `msisdn`) column and optionally `note`, or without one (number first,
-/// note second). Blank lines and lines starting with `#` are skipped.
+/// note second). Read as CSV over the whole input (RFC 4180 quoting, so a
+/// quoted note may span lines, as `optouts export` writes it); fields are
+/// trimmed, records may differ in length, a leading BOM is ignored, and
+/// blank records and records starting with `#` are skipped. `line N` in
+/// what is reported is the line a record starts on.
 pub fn parse_list(mut input: impl Read, region: Region) -> anyhow::Result<ParsedList> {
     let mut text = String::new();
     input
         .read_to_string(&mut text)
         .context("reading the CSV (is it UTF-8?)")?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut out = ParsedList::default();
     let mut seen = std::collections::HashSet::new();
     let (mut number_col, mut note_col) = (0usize, Some(1usize));
     let mut first = true;
-    for (i, raw_line) in text.lines().enumerate() {
-        let line = i + 1;
-        let trimmed = raw_line.trim().trim_start_matches('\u{feff}');
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    // The line a record starts on: the reader's own count skips comment
+    // lines, and its byte offset is before the blank and comment lines it
+    // passed over.
+    let bytes = text.as_bytes();
+    let line_at = |p: &csv::Position| {
+        let mut at = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+        loop {
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            if bytes.get(at) != Some(&b'#') {
+                break;
+            }
+            while at < bytes.len() && bytes[at] != b'\n' {
+                at += 1;
+            }
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()
+    };
+    let mut record = csv::StringRecord::new();
+    loop {
+        let start = line_at(reader.position());
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(start, line_at);
+                return Err(anyhow::anyhow!("line {line}: {e}"));
+            }
+        }
+        let line = record.position().map_or(start, line_at);
+        if record.iter().all(str::is_empty) || record.get(0).is_some_and(|f| f.starts_with('#')) {
             continue;
         }
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(trimmed.as_bytes());
-        let Some(record) = reader
-            .records()
-            .next()
-            .transpose()
-            .with_context(|| format!("line {line}"))?
-        else {
-            continue;
-        };
         if std::mem::take(&mut first) {
             let names: Vec<String> = record.iter().map(|f| f.to_ascii_lowercase()).collect();
             if let Some(n) = names
@@ -191,5 +217,27 @@ mod tests {
         assert_eq!(p.entries[0].1.as_deref(), Some("first"));
         assert_eq!(p.invalid.len(), 1);
         assert!(p.invalid[0].starts_with("line 4:"), "{:?}", p.invalid);
+    }
+
+    #[test]
+    fn a_quoted_note_spanning_lines_is_one_field_and_lines_count_from_the_record_start() {
+        let csv = "\u{feff}number,source,keyword,note,at\n\
+                   +79161234567,api,,\"called us:\n+79167654321 is her husband,\n# keep him\",2026-01-01T00:00:00Z\n\
+                   \n  # a comment\n\
+                   not a number,api,,,\n\
+                   +79160000001,import,,'=1+2,\n";
+        let p = parse_list(csv.as_bytes(), ru()).unwrap();
+        assert_eq!(
+            p.entries,
+            [
+                (
+                    "+79161234567".to_string(),
+                    Some("called us:\n+79167654321 is her husband,\n# keep him".to_string())
+                ),
+                ("+79160000001".to_string(), Some("=1+2".to_string())),
+            ]
+        );
+        assert_eq!(p.invalid.len(), 1, "{:?}", p.invalid);
+        assert!(p.invalid[0].starts_with("line 7:"), "{:?}", p.invalid);
     }
 }

@@ -1,11 +1,16 @@
 //! Reading a reply as a keyword: opt-out (STOP), opt back in (START) or a
-//! request for help. Pure. A reply is a keyword when its leading words are
-//! one — ignoring case, accents, punctuation and spacing, and how a
-//! keyword of several words is split — so "Stop!", "stop please",
-//! "  СТОП.", "Opt out please", "opt-out", "OPTOUT" and "un subscribe me"
-//! opt out while "don't stop" does not. A reply that holds an opt-out
-//! keyword anywhere else ("please stop texting me") is found by
-//! [`Keywords::opt_out_elsewhere`], for a person to review.
+//! request for help. Pure. Keywords are compared ignoring case, accents,
+//! punctuation and spacing, and how a keyword of several words is split
+//! ("opt-out", "OPTOUT", "opt me out" are OPT OUT).
+//!
+//! A reply opts out when it is an opt-out keyword as a whole, or a leading
+//! one followed only by words that reinforce it ("Stop!", "stop please",
+//! "  СТОП.", "Opt out please", "un subscribe me", "Remove me from your
+//! list", "Отпишите меня, пожалуйста", "baja por favor"). A reply that holds
+//! an opt-out keyword and is not that — "please stop texting me", "can you
+//! opt me out", "End of the week is fine", "Stop by tomorrow?" — is found by
+//! [`Keywords::opt_out_for_review`], for a person to review: never opted out
+//! on a guess, never silently ignored.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -134,65 +139,150 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// `text` normalised and without any space: how keywords are compared, so
-/// that "opt out", "opt-out" and "optout" are one keyword.
-fn compact(text: &str) -> String {
-    normalize(text).replace(' ', "")
+/// A configured keyword as it is compared: compact, with the places (byte
+/// offsets into `compact`) where its own words meet, so "opt me out" can
+/// be read as "OPT OUT".
+struct Key<'k> {
+    configured: &'k str,
+    compact: String,
+    joints: Vec<usize>,
 }
 
-/// Whether the words from `words[start]` on begin with `keyword` (compact):
-/// some run of whole words, joined, spells it exactly.
-fn spelled_at(words: &[&str], start: usize, keyword: &str) -> bool {
-    let mut joined = String::new();
-    for w in &words[start..] {
-        joined.push_str(w);
-        if joined.len() >= keyword.len() {
-            return joined == keyword;
+impl<'k> Key<'k> {
+    fn new(configured: &'k str) -> Option<Self> {
+        let words: Vec<String> = normalize(configured)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let compact = words.concat();
+        if compact.is_empty() {
+            return None;
         }
-        if !keyword.starts_with(joined.as_str()) {
-            return false;
+        let mut joints = Vec::new();
+        let mut at = 0;
+        for w in &words[..words.len() - 1] {
+            at += w.len();
+            joints.push(at);
         }
+        Some(Key {
+            configured,
+            compact,
+            joints,
+        })
     }
-    false
+
+    /// How many words from `words[start]` on spell this keyword — some run
+    /// of whole words, joined, spells it exactly; between two of its own
+    /// words a pronoun may stand ("opt me out") — if they do.
+    fn spelled_at(&self, words: &[&str], start: usize) -> Option<usize> {
+        let keyword = self.compact.as_str();
+        let mut joined = String::new();
+        for (i, w) in words[start..].iter().enumerate() {
+            if !joined.is_empty()
+                && self.joints.contains(&joined.len())
+                && SPLIT_BY.contains(w)
+                && !keyword[joined.len()..].starts_with(w)
+            {
+                continue;
+            }
+            joined.push_str(w);
+            if joined.len() >= keyword.len() {
+                return (joined == keyword).then_some(i + 1);
+            }
+            if !keyword.starts_with(joined.as_str()) {
+                return None;
+            }
+        }
+        None
+    }
 }
+
+/// Words that may stand between the words of a keyword of several:
+/// "opt me out", "opt us out".
+const SPLIT_BY: &[&str] = &["me", "us", "мне", "меня", "nos"];
+
+/// Words that may follow an opt-out keyword without changing what it asks
+/// for (normalised): politeness, "now", "me", "all", what is to stop
+/// ("texts", "messages") and "from this list", in the languages of the
+/// default keywords. A keyword followed by any other word is read by a
+/// person ("End of the week is fine", "Stop by tomorrow?").
+#[rustfmt::skip]
+const REINFORCING: &[&str] = &[
+    // English
+    "please", "pls", "plz", "plse", "pleas", "now", "thanks", "thank", "you", "thx", "ty",
+    "me", "us", "all", "it", "this", "that", "texting", "texts", "text", "txt", "txts",
+    "messaging", "messages", "message", "msgs", "msg", "sms", "from", "the", "your", "list",
+    "my", "number", "subscription", "again", "anymore", "any", "more", "immediately", "asap",
+    "right", "ok", "okay",
+    // Russian
+    "пожалуйста", "пожалуйсто", "плиз", "пжл", "пж", "спасибо", "спс", "меня", "мне", "все",
+    "всех", "сейчас", "немедленно", "от", "рассылки", "рассылку", "рассылок", "смс",
+    "сообщения", "сообщений", "эту", "этой", "это", "уже", "подписку",
+    // Spanish, Portuguese
+    "por", "favor", "gracias", "ya", "de", "la", "esta", "lista", "los", "mensajes",
+    "mensaje", "todo", "todos", "ahora", "obrigado", "obrigada",
+    // French, German
+    "merci", "svp", "sil", "vous", "plait", "bitte", "danke", "alle", "jetzt",
+];
 
 impl Keywords {
-    /// The keyword `text` starts with, if any: its leading words spell one
-    /// (see the module docs). Opt-out wins over the others when the
-    /// leading words match keywords of several lists.
+    /// What `text` asks for, if anything (see the module docs):
+    ///
+    /// - opt-out when the whole reply is opt-out keywords and words that
+    ///   only reinforce them ("STOP", "Opt out please", "stop texting me
+    ///   thanks", "Отпишите меня, пожалуйста"); a reply that starts with an
+    ///   opt-out keyword and goes on with anything else ("End of the week
+    ///   is fine") is no keyword at all — [`Keywords::opt_out_for_review`]
+    ///   finds it for a person;
+    /// - opt-in or help when the leading words spell one of those.
     pub fn classify(&self, text: &str) -> Option<Keyword> {
         let whole = normalize(text);
-        if whole.is_empty() {
+        let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() {
             return None;
         }
-        let words: Vec<&str> = whole.split(' ').collect();
-        [
-            (Keyword::OptOut, &self.opt_out),
-            (Keyword::OptIn, &self.opt_in),
-            (Keyword::Help, &self.help),
-        ]
-        .into_iter()
-        .find(|(_, list)| {
-            list.iter().any(|k| {
-                let k = compact(k);
-                !k.is_empty() && spelled_at(&words, 0, &k)
-            })
-        })
-        .map(|(kind, _)| kind)
+        let opt_out = keys(&self.opt_out);
+        if leading(&words, &opt_out).is_some() {
+            return self.is_opt_out(&words, &opt_out).then_some(Keyword::OptOut);
+        }
+        [(Keyword::OptIn, &self.opt_in), (Keyword::Help, &self.help)]
+            .into_iter()
+            .find(|(_, list)| leading(&words, &keys(list)).is_some())
+            .map(|(kind, _)| kind)
     }
 
-    /// The opt-out keyword (as configured) that `text` holds after its
-    /// first word — "please stop texting me", "I want to opt out" — if it
-    /// does not start with one. Such a reply may be an opt-out or may not
-    /// ("don't stop"): a person decides.
-    pub fn opt_out_elsewhere(&self, text: &str) -> Option<&str> {
-        let whole = normalize(text);
-        let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
-        let keys = self.opt_out_keys();
-        if keys.iter().any(|(_, c)| spelled_at(&words, 0, c)) {
+    /// Whether `words` are opt-out keywords and reinforcing words only,
+    /// starting with a keyword.
+    fn is_opt_out(&self, words: &[&str], opt_out: &[Key<'_>]) -> bool {
+        // Every way of reading the start: "stop all" is STOPALL or STOP + all.
+        let mut reachable = vec![false; words.len() + 1];
+        reachable[0] = true;
+        for start in 0..words.len() {
+            if !reachable[start] {
+                continue;
+            }
+            for key in opt_out {
+                if let Some(n) = key.spelled_at(words, start) {
+                    reachable[start + n] = true;
+                }
+            }
+            if start > 0 && REINFORCING.contains(&words[start]) {
+                reachable[start + 1] = true;
+            }
+        }
+        reachable[words.len()]
+    }
+
+    /// The opt-out keyword (as configured) that `text` holds when it is not
+    /// an opt-out itself — "please stop texting me", "can you opt me out",
+    /// "Stop by tomorrow?" — if any. Such a reply may be an opt-out or may
+    /// not ("don't stop"): a person decides.
+    pub fn opt_out_for_review(&self, text: &str) -> Option<&str> {
+        if self.classify(text) == Some(Keyword::OptOut) {
             return None;
         }
-        find_from(&words, 1, &keys)
+        self.opt_out_anywhere(text)
     }
 
     /// The first opt-out keyword (as configured) anywhere in `text`, its
@@ -201,25 +291,22 @@ impl Keywords {
     pub fn opt_out_anywhere(&self, text: &str) -> Option<&str> {
         let whole = normalize(text);
         let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
-        find_from(&words, 0, &self.opt_out_keys())
-    }
-
-    fn opt_out_keys(&self) -> Vec<(&str, String)> {
-        self.opt_out
-            .iter()
-            .map(|k| (k.as_str(), compact(k)))
-            .filter(|(_, c)| !c.is_empty())
-            .collect()
+        let keys = keys(&self.opt_out);
+        (0..words.len()).find_map(|start| {
+            keys.iter()
+                .find(|k| k.spelled_at(&words, start).is_some())
+                .map(|k| k.configured)
+        })
     }
 }
 
-/// The first keyword of `keys` spelled by the words from `from` on.
-fn find_from<'k>(words: &[&str], from: usize, keys: &[(&'k str, String)]) -> Option<&'k str> {
-    (from..words.len()).find_map(|start| {
-        keys.iter()
-            .find(|(_, c)| spelled_at(words, start, c))
-            .map(|(k, _)| *k)
-    })
+fn keys(list: &[String]) -> Vec<Key<'_>> {
+    list.iter().filter_map(|k| Key::new(k)).collect()
+}
+
+/// The first of `keys` that the leading words spell.
+fn leading<'a, 'k>(words: &[&str], keys: &'a [Key<'k>]) -> Option<&'a Key<'k>> {
+    keys.iter().find(|k| k.spelled_at(words, 0).is_some())
 }
 
 #[cfg(test)]
@@ -324,22 +411,64 @@ mod tests {
     #[test]
     fn an_opt_out_word_later_in_the_reply_is_found_for_review() {
         let k = Keywords::default();
-        assert_eq!(k.opt_out_elsewhere("please stop texting me"), Some("STOP"));
-        assert_eq!(k.opt_out_elsewhere("I want to opt-out"), Some("OPT OUT"));
-        assert_eq!(k.opt_out_elsewhere("quiero darme de baja"), Some("DARME DE BAJA"));
-        assert_eq!(k.opt_out_elsewhere("Пожалуйста, СТОП"), Some("СТОП"));
-        assert_eq!(k.opt_out_elsewhere("don't stop"), Some("STOP"));
+        assert_eq!(k.opt_out_for_review("please stop texting me"), Some("STOP"));
+        assert_eq!(k.opt_out_for_review("I want to opt-out"), Some("OPT OUT"));
+        assert_eq!(
+            k.opt_out_for_review("quiero darme de baja"),
+            Some("DARME DE BAJA")
+        );
+        assert_eq!(k.opt_out_for_review("Пожалуйста, СТОП"), Some("СТОП"));
+        assert_eq!(k.opt_out_for_review("don't stop"), Some("STOP"));
         // Starting with a keyword is an opt-out, not a review.
-        assert_eq!(k.opt_out_elsewhere("stop please stop"), None);
-        assert_eq!(k.opt_out_elsewhere("Opt out please"), None);
+        assert_eq!(k.opt_out_for_review("stop please stop"), None);
+        assert_eq!(k.opt_out_for_review("Opt out please"), None);
+        // A split keyword later on ("opt me out" is OPT OUT).
+        assert_eq!(k.opt_out_for_review("can you opt me out"), Some("OPT OUT"));
+        assert_eq!(k.opt_out_for_review("please unsubscribe me"), Some("UNSUBSCRIBE"));
         // No keyword as a whole word: nothing to review.
         for t in ["Stopping by later", "see you", "", "the stopwatch ended"] {
-            assert_eq!(k.opt_out_elsewhere(t), None, "{t:?}");
+            assert_eq!(k.opt_out_for_review(t), None, "{t:?}");
             assert_eq!(k.opt_out_anywhere(t), None, "{t:?}");
         }
         // Anywhere, the start included (for fragments, which are never read as keywords).
         assert_eq!(k.opt_out_anywhere("Opt-out please"), Some("OPT OUT"));
         assert_eq!(k.opt_out_anywhere("so please stop"), Some("STOP"));
+    }
+
+    #[test]
+    fn a_leading_keyword_followed_by_other_words_is_for_review_not_an_opt_out() {
+        let k = Keywords::default();
+        for (t, keyword) in [
+            ("End of the week is fine", "END"),
+            ("Quit calling my mom, I'll pick up", "QUIT"),
+            ("Stop by tomorrow?", "STOP"),
+            ("cancel my order", "CANCEL"),
+            ("Stop 2", "STOP"),
+            ("Alto volumen", "ALTO"),
+        ] {
+            assert_eq!(k.classify(t), None, "{t:?}");
+            assert_eq!(k.opt_out_for_review(t), Some(keyword), "{t:?}");
+        }
+        // Followed only by words that reinforce it: an opt-out.
+        for t in [
+            "stop please",
+            "STOP NOW!!",
+            "Stop texting me, thank you",
+            "end it",
+            "Quit all messages",
+            "cancel my subscription pls",
+            "stop me from this list",
+            "Opt me out please",
+            "stop stop stop",
+            "СТОП, пожалуйста, спасибо",
+            "Отписать меня",
+            "baja ya",
+            "Alto por favor, gracias",
+            "cancelar me",
+        ] {
+            assert_eq!(k.classify(t), Some(Keyword::OptOut), "{t:?}");
+            assert_eq!(k.opt_out_for_review(t), None, "{t:?}");
+        }
     }
 
     #[test]
@@ -353,7 +482,7 @@ mod tests {
         assert_eq!(k.classify("Kein-Interesse!"), Some(Keyword::OptOut));
         assert_eq!(k.classify("kein"), None);
         assert_eq!(
-            k.opt_out_elsewhere("leider kein Interesse"),
+            k.opt_out_for_review("leider kein Interesse"),
             Some("Kein Interesse")
         );
     }
@@ -383,7 +512,8 @@ mod tests {
             index in 0..DEFAULT_OPT_OUT.len(),
             upper in proptest::collection::vec(proptest::bool::ANY, 40),
             seps in proptest::collection::vec("[ \\-._]{0,2}", 6),
-            pre in "[ \t.!¡¿\\-]{0,3}", sep in "[ ,.!?;:\n]", rest in "\\PC{0,30}"
+            pre in "[ \t.!¡¿\\-]{0,3}", sep in "[ ,.!?;:\n]",
+            rest in proptest::sample::select(vec!["", "please", "now!", "thank you", "me", "pls", "from this list", "пожалуйста", "спасибо", "por favor", "gracias"])
         ) {
             let words: Vec<&str> = DEFAULT_OPT_OUT[index].split(' ').collect();
             let mut keyword = String::new();
@@ -402,7 +532,7 @@ mod tests {
             let text = format!("{pre}{keyword}{sep}{rest}");
             let k = Keywords::default();
             proptest::prop_assert_eq!(k.classify(&text), Some(Keyword::OptOut), "{:?}", text);
-            proptest::prop_assert_eq!(k.opt_out_elsewhere(&text), None);
+            proptest::prop_assert_eq!(k.opt_out_for_review(&text), None);
         }
 
         #[test]
@@ -415,15 +545,19 @@ mod tests {
             let text = format!("{lead} {keyword} {rest}");
             let k = Keywords::default();
             proptest::prop_assert_ne!(k.classify(&text), Some(Keyword::OptOut), "{:?}", text);
-            proptest::prop_assert!(k.opt_out_elsewhere(&text).is_some(), "{:?}", text);
+            proptest::prop_assert!(k.opt_out_for_review(&text).is_some(), "{:?}", text);
         }
 
         #[test]
-        fn stop_then_anything_after_a_separator_opts_out(
+        fn a_keyword_then_anything_opts_out_or_goes_to_review(
+            index in 0..DEFAULT_OPT_OUT.len(),
             pre in "[ \t.!¡]{0,3}", sep in "[ ,.!?;:\n]", rest in "\\PC{0,30}"
         ) {
-            let text = format!("{pre}sToP{sep}{rest}");
-            proptest::prop_assert_eq!(Keywords::default().classify(&text), Some(Keyword::OptOut));
+            let text = format!("{pre}{}{sep}{rest}", DEFAULT_OPT_OUT[index]);
+            let k = Keywords::default();
+            let opted_out = k.classify(&text) == Some(Keyword::OptOut);
+            let reviewed = k.opt_out_for_review(&text).is_some();
+            proptest::prop_assert!(opted_out != reviewed, "{:?}: opted out {} reviewed {}", text, opted_out, reviewed);
         }
     }
 }

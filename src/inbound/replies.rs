@@ -3,8 +3,8 @@
 //! re-subscription, a help request, a survey vote or comment. Auto-replies
 //! never go to alphanumeric senders or short codes and are capped per
 //! number per day, so two robots cannot talk to each other forever.
-//! A reply from a person that mentions an opt-out keyword without starting
-//! with one goes on the review list for a person to decide.
+//! A reply from a person that mentions an opt-out keyword without being an
+//! opt-out (see `keywords`) goes on the review list for a person to decide.
 
 use serde_json::json;
 use tracing::warn;
@@ -77,7 +77,7 @@ pub struct Handled {
     /// Messages enqueued (auto-replies).
     pub enqueued: usize,
     /// The review it was put on, when it mentions an opt-out keyword
-    /// without starting with one.
+    /// without being an opt-out.
     pub review: Option<i64>,
 }
 
@@ -166,7 +166,7 @@ pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<H
 }
 
 /// Puts `m` on the opt-out review list if it holds an opt-out keyword
-/// after its first word. Only a person's number that has not opted out
+/// without being an opt-out ("Stop by tomorrow?", "can you opt me out"). Only a person's number that has not opted out
 /// already: an alphanumeric sender or a short code ("reply STOP to end")
 /// is never texted, so there is nothing to decide.
 fn review(
@@ -178,7 +178,7 @@ fn review(
     if !m.replyable {
         return Ok(None);
     }
-    let Some(keyword) = rules.keywords.opt_out_elsewhere(text) else {
+    let Some(keyword) = rules.keywords.opt_out_for_review(text) else {
         return Ok(None);
     };
     if tx.optout(m.sender)?.is_some() {

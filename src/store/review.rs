@@ -1,5 +1,5 @@
-//! Replies that mention an opt-out keyword but do not start with one
-//! ("please stop texting me", "don't stop"): not opted out automatically,
+//! Replies that mention an opt-out keyword but are not an opt-out
+//! ("please stop texting me", "don't stop", "Stop by tomorrow?"): not opted out automatically,
 //! never ignored either — kept on a durable list until a person opts the
 //! number out or dismisses the reply.
 
