@@ -327,7 +327,7 @@ pub struct ReviewDecided<'a> {
 #[utoipa::path(get, path = "/v1/optouts/review", operation_id = "list_optout_reviews", tag = "optouts",
     params(ReviewQuery),
     responses(
-        (status = 200, description = "Replies from people that mention an opt-out keyword (`keyword`, as configured) without starting with one, not yet decided, oldest first", body = ReviewPage),
+        (status = 200, description = "Replies from people that hold an opt-out keyword (`keyword`, as configured) without being an opt-out (a keyword alone or followed only by words that reinforce it), not yet decided, oldest first", body = ReviewPage),
         (status = 400, description = "Bad query", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
