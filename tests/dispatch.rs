@@ -540,6 +540,55 @@ async fn an_unanswered_middle_part_is_not_repeated_and_the_parts_after_it_still_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_part_refused_after_an_unanswered_one_says_the_unanswered_part_may_have_gone() {
+    let g = gateway(1, SimPolicy::default(), fast_retries()).await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        part_fault: Some(PartFault {
+            part: 2,
+            times: 1,
+            code: 500,
+            unanswered: true,
+        }),
+        ..Faults::default()
+    });
+    let to = "+79167000013";
+    let id = g.enqueue(to, &long_text(4, "interim"));
+    // Part 2 reached the ledger but gets no answer (for the 500 ms send
+    // timeout): now make part 3 refused once, so the message is held.
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        while parts_to(&g.ledger, to).len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "part 2 never reached the network");
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        part_fault: Some(PartFault {
+            part: 3,
+            times: 1,
+            code: 500,
+            unanswered: false,
+        }),
+        ..Faults::default()
+    });
+    g.settle(&[id]).await;
+    let (_, history) = g.store.message(id).unwrap().unwrap();
+    let interim = history
+        .iter()
+        .filter_map(|e| e.reason.as_deref())
+        .find(|r| r.contains("part 3 of 4 not sent"))
+        .unwrap_or_else(|| panic!("no interim entry: {history:?}"));
+    assert!(
+        interim.contains("part 1 of 4 reached the network") && interim.contains("part 2 may have"),
+        "{interim}"
+    );
+    assert!(!interim.contains("parts 1–2 of 4 reached"), "{interim}");
+    assert_eq!(one_sim_one_ref_no_repeats(&parts_to(&g.ledger, to)), [1, 2, 3, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unplug_mid_message_waits_for_the_same_sim_and_sends_the_rest_when_it_returns() {
     let g = gateway(2, SimPolicy::default(), fast_retries()).await;
     for s in &g.sims {

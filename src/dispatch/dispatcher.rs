@@ -911,7 +911,13 @@ impl Dispatcher {
             Err(e) => {
                 let reason = format!("cannot check the opt-out list: {e}");
                 return (
-                    self.not_sent_yet(c, SendFailure::RetryElsewhere, reason, c.resume_from),
+                    self.not_sent_yet(
+                        c,
+                        SendFailure::RetryElsewhere,
+                        reason,
+                        c.resume_from,
+                        &c.unknown_parts,
+                    ),
                     None,
                 );
             }
@@ -1017,7 +1023,7 @@ impl Dispatcher {
                     unknown.push(seq);
                 }
                 Err(SendError::NotSent { failure, reason }) => {
-                    return (self.not_sent_yet(c, failure, reason, seq), None);
+                    return (self.not_sent_yet(c, failure, reason, seq, &unknown), None);
                 }
             }
         }
@@ -1027,12 +1033,16 @@ impl Dispatcher {
     /// Part `seq` was certainly not sent. Before any part went, the message
     /// may go anywhere; after, it waits for this SIM (with a backoff while
     /// the SIM is there and refusing), unless the refusal is permanent.
+    /// `unknown` lists the parts recorded `unknown` so far, this run's
+    /// included (not only those the claim started with), so the history
+    /// says which parts may have reached the network.
     fn not_sent_yet(
         &self,
         c: &crate::store::ClaimedMessage,
         failure: SendFailure,
         reason: String,
         seq: usize,
+        unknown: &[usize],
     ) -> Outcome {
         if seq == 1 {
             return match failure {
@@ -1040,7 +1050,7 @@ impl Dispatcher {
                 _ => Outcome::NotSent { failure, reason },
             };
         }
-        let parts = describe_parts(c.segments, &c.unknown_parts, seq);
+        let parts = describe_parts(c.segments, unknown, seq);
         if failure == SendFailure::Permanent {
             return not_the_sims(format!(
                 "part {seq} of {} refused ({reason}): {parts}, so the recipient may see an incomplete message",
