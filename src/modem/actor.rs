@@ -341,6 +341,7 @@ impl Actor {
                 Ok(init) => {
                     backoff = self.config.backoff.0;
                     mute = 0;
+                    self.status.send_modify(|st| st.unanswered_inits = 0);
                     if warned.take().is_some() {
                         info!(port = %port_name, "modem answers again");
                     }
@@ -375,6 +376,7 @@ impl Actor {
                             // a modem stuck in boot): after a few tries it is
                             // `failed`, retried slowly.
                             mute += 1;
+                            self.status.send_modify(|st| st.unanswered_inits = mute);
                             if mute >= MUTE_ATTEMPTS {
                                 why = format!(
                                     "{port_name} does not answer AT after {MUTE_ATTEMPTS} attempts: not a modem's AT port, or the modem is stuck; retrying every {} s",
