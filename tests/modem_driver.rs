@@ -1133,3 +1133,56 @@ async fn a_port_that_never_answers_at_fails_after_a_few_attempts_and_is_retried_
     .await;
     assert!(ok, "never ready: {:?}", r.handle.status());
 }
+
+/// Log lines captured for one test (the runtime is single-threaded, so a
+/// thread-local default subscriber sees the modem task's events).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stored_outgoing_message_is_logged_once_per_slot_not_at_every_reconnect() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (tx, _rx) = mpsc::channel(16);
+    let r = rig_with(0, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    let sent = pdus("+79160000003", "kept by a phone", false).remove(0).hex();
+    r.sim.put_stored("SM", 3, &sent).unwrap();
+    for _ in 0..3 {
+        r.connector.replug();
+        assert!(
+            wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+                == ModemState::Ready
+                && s.storage_read)
+            .await
+        );
+        r.connector.unplug();
+        assert!(
+            wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+                == ModemState::Disconnected)
+            .await
+        );
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text.matches("stored outgoing message left on the SIM").count(),
+        1,
+        "{text}"
+    );
+}
