@@ -818,7 +818,7 @@ async fn messages_and_reports_whose_notification_was_lost_are_read_by_the_storag
 }
 
 #[tokio::test]
-async fn once_notifications_prove_lost_reports_are_read_before_each_send_and_a_small_sr_never_overflows() {
+async fn once_notifications_prove_lost_reports_are_read_after_each_send_and_a_small_sr_never_overflows() {
     // Reports kept in an "SR" holding three, never announced; the storage
     // check is far apart compared with the sends (as 10 s is to 300 ms).
     let (tx, mut rx) = mpsc::channel(64);

@@ -21,7 +21,7 @@
 //! A modem whose notifications cannot be trusted is watched more closely:
 //! once a periodic storage check (or the check before a send) finds
 //! messages or status reports that were never announced, every memory's
-//! count is checked before each send for the rest of the session (a few
+//! count is checked after each send for the rest of the session (a few
 //! `AT+CPMS?`, milliseconds each), so reports are read as fast as the
 //! sends produce them and a report memory holding a handful (Telit's
 //! "SR") never overflows under steady traffic. It is kept for the session
@@ -673,6 +673,14 @@ impl Actor {
                 st.last_error = error;
             }
         });
+        if s.unannounced {
+            // Notifications proved unreliable: every memory is checked
+            // after each send (one count per memory, listed only when it
+            // holds more than known), once the dispatcher has its answer,
+            // so what arrived is read before the next request is taken
+            // and not between a request's opt-out check and its write.
+            s.sweep_due = true;
+        }
         Ok(())
     }
 
@@ -682,16 +690,12 @@ impl Actor {
     /// [`PROBE_TIMEOUT`] (a hung one is found there, with nothing sent,
     /// rather than after the send timeout), and more stored than known is
     /// read first; a storage sweep that is due (after a timeout or a
-    /// failed read) is done. On a modem whose notifications proved
-    /// unreliable every memory is checked (a sweep: one count per memory,
-    /// listed only when it holds more than known).
+    /// failed read) is done.
     async fn before_send(&mut self, s: &mut Session) -> Result<(), SessionEnd> {
         if let Err(e) = s.port.poll_pending().await {
             return Err(SessionEnd::Disconnected(e.to_string()));
         }
-        if s.unannounced {
-            s.sweep_due = true;
-        } else if s.port.silent_for() >= self.config.quiet_probe {
+        if s.port.silent_for() >= self.config.quiet_probe {
             match s.port.exec_for(&QueryMemories, PROBE_TIMEOUT).await {
                 Ok(counts) => {
                     if counts
