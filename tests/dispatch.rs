@@ -540,6 +540,55 @@ async fn an_unanswered_middle_part_is_not_repeated_and_the_parts_after_it_still_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_part_refused_after_an_unanswered_one_says_the_unanswered_part_may_have_gone() {
+    let g = gateway(1, SimPolicy::default(), fast_retries()).await;
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        part_fault: Some(PartFault {
+            part: 2,
+            times: 1,
+            code: 500,
+            unanswered: true,
+        }),
+        ..Faults::default()
+    });
+    let to = "+79167000013";
+    let id = g.enqueue(to, &long_text(4, "interim"));
+    // Part 2 reached the ledger but gets no answer (for the 500 ms send
+    // timeout): now make part 3 refused once, so the message is held.
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        while parts_to(&g.ledger, to).len() < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "part 2 never reached the network");
+    g.sims[0].set_faults(Faults {
+        noise: false,
+        part_fault: Some(PartFault {
+            part: 3,
+            times: 1,
+            code: 500,
+            unanswered: false,
+        }),
+        ..Faults::default()
+    });
+    g.settle(&[id]).await;
+    let (_, history) = g.store.message(id).unwrap().unwrap();
+    let interim = history
+        .iter()
+        .filter_map(|e| e.reason.as_deref())
+        .find(|r| r.contains("part 3 of 4 not sent"))
+        .unwrap_or_else(|| panic!("no interim entry: {history:?}"));
+    assert!(
+        interim.contains("part 1 of 4 reached the network") && interim.contains("part 2 may have"),
+        "{interim}"
+    );
+    assert!(!interim.contains("parts 1–2 of 4 reached"), "{interim}");
+    assert_eq!(one_sim_one_ref_no_repeats(&parts_to(&g.ledger, to)), [1, 2, 3, 4]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unplug_mid_message_waits_for_the_same_sim_and_sends_the_rest_when_it_returns() {
     let g = gateway(2, SimPolicy::default(), fast_retries()).await;
     for s in &g.sims {
@@ -813,4 +862,88 @@ async fn one_refused_recipient_does_not_cool_the_only_sim() {
     let good = g.enqueue("+79164600001", "fine");
     g.settle(&[good]).await;
     assert_eq!(g.status(good), Status::Sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_that_never_answers_holds_the_others_only_until_its_first_attempt_fails_and_says_so() {
+    let store = Store::open_in_memory().unwrap();
+    let config = DispatchConfig {
+        storage_read_grace: Duration::from_secs(25),
+        ..DispatchConfig::default()
+    };
+    let dispatcher = Dispatcher::new(store.clone(), Arc::new(SystemClock), config).unwrap();
+    let ledger = Arc::new(Ledger::default());
+    let mut handles = Vec::new();
+    for i in 0..2 {
+        let sim = Arc::new(SimModem::new(
+            i,
+            SimProfile::for_index(i),
+            Duration::from_millis(5),
+            ledger.clone(),
+        ));
+        // The second port is hung before the gateway opens it.
+        sim.set_faults(Faults {
+            noise: false,
+            hang: i == 1,
+            ..Faults::default()
+        });
+        let handle = modem::spawn(
+            InProcessConnector::new(sim.clone()),
+            ModemConfig {
+                send_timeout: Duration::from_millis(500),
+                ..ModemConfig::default()
+            },
+            None,
+        );
+        dispatcher.add_modem(handle.clone(), SimPolicy::default());
+        handles.push((handle, sim));
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(dispatcher.clone().run(
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(5),
+    ));
+    assert!(
+        wait_for(&handles[0].0, Duration::from_secs(10), |s| s.state
+            == ModemState::Ready)
+        .await
+    );
+    let id = store.enqueue(&msg("+79167000099", "hello"), now()).unwrap().id;
+    dispatcher.wake();
+    // While the hold lasts, the history says what the message waits for.
+    let said = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let (_, history) = store.message(id).unwrap().unwrap();
+            if let Some(r) = history
+                .iter()
+                .filter_map(|e| e.reason.clone())
+                .find(|r| r.contains("to read its stored messages"))
+            {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("no note saying what the queue waits for");
+    assert!(
+        said.contains("waiting up to") && said.contains("sim:modem1"),
+        "{said}"
+    );
+    // Sent once the hung port's first attempt failed (~12 s), well before
+    // the 25 s grace.
+    let sent = tokio::time::timeout(Duration::from_secs(20), async {
+        while store.message(id).unwrap().unwrap().0.status != Status::Sent {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let hung = handles[1].0.status();
+    assert!(sent.is_ok(), "still held; hung modem: {hung:?}");
+    assert!(!hung.storage_read && hung.unanswered_inits >= 1, "{hung:?}");
+    assert_eq!(ledger.entries().iter().filter(|e| e.modem == 0).count(), 1);
+    let _ = stop.send(());
+    let _ = run.await;
 }

@@ -529,6 +529,26 @@ async fn unplug_disconnects_and_replug_comes_back_as_the_same_modem() {
 }
 
 #[tokio::test]
+async fn a_modem_ready_again_after_a_replug_shows_no_stale_error() {
+    let r = rig(0);
+    ready(&r.handle).await;
+    r.connector.unplug();
+    // Reopening finds the port gone: "cannot open …".
+    assert!(
+        wait_for(&r.handle, Duration::from_secs(5), |s| s
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot open")))
+        .await
+    );
+    r.connector.replug();
+    ready(&r.handle).await;
+    let st = r.handle.status();
+    assert_eq!(st.state, ModemState::Ready);
+    assert_eq!(st.last_error, None);
+}
+
+#[tokio::test]
 async fn a_hung_modem_is_detected_and_reopened() {
     let r = rig(1);
     ready(&r.handle).await;
@@ -798,6 +818,64 @@ async fn messages_and_reports_whose_notification_was_lost_are_read_by_the_storag
 }
 
 #[tokio::test]
+async fn once_notifications_prove_lost_reports_are_read_after_each_send_and_a_small_sr_never_overflows() {
+    // Reports kept in an "SR" holding three, never announced; the storage
+    // check is far apart compared with the sends (as 10 s is to 300 ms).
+    let (tx, mut rx) = mpsc::channel(64);
+    let r = rig_with(
+        2,
+        Faults {
+            drop_notifications: true,
+            reports_in_sr: true,
+            sr_capacity: 3,
+            report_delay_ms: 20,
+            latency_ms: Some(30),
+            ..Faults::default()
+        },
+        ModemConfig {
+            storage_check: Duration::from_millis(1500),
+            ..config()
+        },
+        Some(tx),
+    );
+    ready(&r.handle).await;
+    let total = 25;
+    let consumer = tokio::spawn(async move {
+        let mut refs = Vec::new();
+        while refs.len() < total {
+            let m = next_inbound(&mut rx, 10).await;
+            refs.push(report_of(&m).message_ref);
+            m.ack.send(()).unwrap();
+        }
+        refs
+    });
+    let mut sent = Vec::new();
+    // The first report is found by a storage check: never announced.
+    sent.push(
+        r.handle
+            .send(pdus("+447700900127", "first", true).remove(0))
+            .await
+            .unwrap(),
+    );
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // Steady traffic: many reports between two storage checks.
+    for i in 1..total {
+        sent.push(
+            r.handle
+                .send(pdus("+447700900127", &format!("n{i}"), true).remove(0))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(r.sim.counters().reports_lost, 0);
+    let mut got = consumer.await.unwrap();
+    got.sort_unstable();
+    sent.sort_unstable();
+    assert_eq!(got, sent);
+    assert_eq!(r.sim.counters().reports_lost, 0);
+}
+
+#[tokio::test]
 async fn a_message_stored_while_the_modem_hung_is_read_before_the_next_send() {
     // No periodic check will come to the rescue: only the send path.
     let (tx, mut rx) = mpsc::channel(16);
@@ -1054,4 +1132,57 @@ async fn a_port_that_never_answers_at_fails_after_a_few_attempts_and_is_retried_
     })
     .await;
     assert!(ok, "never ready: {:?}", r.handle.status());
+}
+
+/// Log lines captured for one test (the runtime is single-threaded, so a
+/// thread-local default subscriber sees the modem task's events).
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stored_outgoing_message_is_logged_once_per_slot_not_at_every_reconnect() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (tx, _rx) = mpsc::channel(16);
+    let r = rig_with(0, Faults::default(), config(), Some(tx));
+    r.connector.unplug();
+    let sent = pdus("+79160000003", "kept by a phone", false).remove(0).hex();
+    r.sim.put_stored("SM", 3, &sent).unwrap();
+    for _ in 0..3 {
+        r.connector.replug();
+        assert!(
+            wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+                == ModemState::Ready
+                && s.storage_read)
+            .await
+        );
+        r.connector.unplug();
+        assert!(
+            wait_for(&r.handle, Duration::from_secs(5), |s| s.state
+                == ModemState::Disconnected)
+            .await
+        );
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text.matches("stored outgoing message left on the SIM").count(),
+        1,
+        "{text}"
+    );
 }

@@ -111,6 +111,9 @@ struct State {
     /// Slots whose modem has not read its storage since it appeared: when
     /// that hold began (unix ms). See [`DispatchConfig::storage_read_grace`].
     unread_since: HashMap<u64, i64>,
+    /// Slots not holding the others because their modem did not answer
+    /// (logged once per silence).
+    mute_not_holding: std::collections::HashSet<u64>,
 }
 
 struct Shared {
@@ -203,6 +206,7 @@ impl Dispatcher {
             let mut seen: Option<String> = None;
             let mut last_state: Option<ModemState> = None;
             let mut last_read: Option<bool> = None;
+            let mut last_mute: Option<bool> = None;
             loop {
                 let status = rx.borrow_and_update().clone();
                 // Ready <-> Busy flips come from our own sends, whose end
@@ -216,6 +220,9 @@ impl Dispatcher {
                 last_state = Some(status.state.clone());
                 // Its storage read may release the read-before-write hold.
                 let read_changed = last_read.replace(status.storage_read) != Some(status.storage_read);
+                // So may a port found not answering.
+                let mute = status.unanswered_inits > 0;
+                let mute_changed = last_mute.replace(mute) != Some(mute);
                 if let Some(info) = &status.info
                     && let Some(imsi) = &info.imsi
                     && seen.as_deref() != Some(imsi.as_str())
@@ -234,7 +241,7 @@ impl Dispatcher {
                     me.forget_duplicates(id, &info.imei);
                     me.wake();
                 }
-                if (state_changed && !own_flip) || read_changed {
+                if (state_changed && !own_flip) || read_changed || mute_changed {
                     me.wake();
                 }
                 if rx.changed().await.is_err() {
@@ -427,8 +434,22 @@ impl Dispatcher {
         if st.stopping {
             return Ok((None, false));
         }
-        if let Some(until) = self.storage_read_hold(&mut st, now) {
+        if let Some((until, ports)) = self.storage_read_hold(&mut st, now) {
             soonest(until);
+            // Said in the queued messages' history (not only at debug):
+            // the note keeps the wording it had when this hold began.
+            let same = st.wait_note.as_ref().and_then(|n| n.as_deref()).is_some_and(|n| {
+                n.starts_with("waiting up to ") && n.contains(&format!(" for {ports} to read"))
+            });
+            if !same {
+                let secs = (until - now + 999) / 1000;
+                let why = format!(
+                    "waiting up to {secs} s for {ports} to read its stored messages (a STOP may be waiting there)"
+                );
+                info!(reason = %why, "queued messages wait");
+                store.note_queue_wait(now, Some(&why))?;
+                st.wait_note = Some(Some(why));
+            }
             return Ok((deadline, false));
         }
         // What each slot can do right now, and why those that cannot.
@@ -611,12 +632,39 @@ impl Dispatcher {
     /// ends at the latest, if there is one. A modem whose port went away
     /// starts a new hold when it comes back; one that cannot get ready
     /// (no SIM, failed) holds nobody and does not restart its hold.
-    fn storage_read_hold(&self, st: &mut State, now: i64) -> Option<i64> {
+    ///
+    /// Nor does one whose port did not answer its last opening attempt
+    /// ([`ModemStatus::unanswered_inits`]): its storage cannot be read
+    /// anyway, and it is read when it answers, before it sends (a new hold
+    /// starts then). The accepted cost, bounded by that silence and logged:
+    /// meanwhile the others may text a number whose STOP sits on it.
+    ///
+    /// Returns when the hold ends at the latest and the ports holding
+    /// ("/dev/ttyUSB0, /dev/ttyUSB2"), if there is a hold.
+    fn storage_read_hold(&self, st: &mut State, now: i64) -> Option<(i64, String)> {
         let grace = self.shared.config.storage_read_grace.as_millis() as i64;
         let mut hold: Option<i64> = None;
+        let mut ports: Vec<String> = Vec::new();
         let slots: Vec<(u64, ModemStatus)> = st.slots.iter().map(|s| (s.id, s.handle.status())).collect();
         st.unread_since.retain(|id, _| slots.iter().any(|(s, _)| s == id));
+        st.mute_not_holding
+            .retain(|id| slots.iter().any(|(s, _)| s == id));
         for (id, status) in slots {
+            let mute = status.unanswered_inits > 0 && status.state == ModemState::Connecting;
+            if mute {
+                st.unread_since.remove(&id);
+                if st.mute_not_holding.insert(id) {
+                    warn!(
+                        port = %status.port.display(),
+                        failed_attempts = status.unanswered_inits,
+                        "modem does not answer: the other SIMs send without waiting for it to read its stored messages (a STOP stored on it is read when it answers)"
+                    );
+                }
+                continue;
+            }
+            if status.unanswered_inits == 0 {
+                st.mute_not_holding.remove(&id);
+            }
             let reading = !status.storage_read
                 && matches!(
                     status.state,
@@ -627,12 +675,13 @@ impl Dispatcher {
                 if until > now {
                     debug!(port = %status.port.display(), "waiting for the modem to read its stored messages");
                     hold = Some(hold.map_or(until, |h: i64| h.max(until)));
+                    ports.push(status.port.display().to_string());
                 }
             } else if status.storage_read || status.state == ModemState::Disconnected {
                 st.unread_since.remove(&id);
             }
         }
-        hold
+        hold.map(|h| (h, ports.join(", ")))
     }
 
     async fn send(&self, job: Job) {
@@ -911,7 +960,13 @@ impl Dispatcher {
             Err(e) => {
                 let reason = format!("cannot check the opt-out list: {e}");
                 return (
-                    self.not_sent_yet(c, SendFailure::RetryElsewhere, reason, c.resume_from),
+                    self.not_sent_yet(
+                        c,
+                        SendFailure::RetryElsewhere,
+                        reason,
+                        c.resume_from,
+                        &c.unknown_parts,
+                    ),
                     None,
                 );
             }
@@ -1017,7 +1072,7 @@ impl Dispatcher {
                     unknown.push(seq);
                 }
                 Err(SendError::NotSent { failure, reason }) => {
-                    return (self.not_sent_yet(c, failure, reason, seq), None);
+                    return (self.not_sent_yet(c, failure, reason, seq, &unknown), None);
                 }
             }
         }
@@ -1027,12 +1082,16 @@ impl Dispatcher {
     /// Part `seq` was certainly not sent. Before any part went, the message
     /// may go anywhere; after, it waits for this SIM (with a backoff while
     /// the SIM is there and refusing), unless the refusal is permanent.
+    /// `unknown` lists the parts recorded `unknown` so far, this run's
+    /// included (not only those the claim started with), so the history
+    /// says which parts may have reached the network.
     fn not_sent_yet(
         &self,
         c: &crate::store::ClaimedMessage,
         failure: SendFailure,
         reason: String,
         seq: usize,
+        unknown: &[usize],
     ) -> Outcome {
         if seq == 1 {
             return match failure {
@@ -1040,7 +1099,7 @@ impl Dispatcher {
                 _ => Outcome::NotSent { failure, reason },
             };
         }
-        let parts = describe_parts(c.segments, &c.unknown_parts, seq);
+        let parts = describe_parts(c.segments, unknown, seq);
         if failure == SendFailure::Permanent {
             return not_the_sims(format!(
                 "part {seq} of {} refused ({reason}): {parts}, so the recipient may see an incomplete message",

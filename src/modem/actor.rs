@@ -13,8 +13,21 @@
 //! consumer within the 10 s storage check (2.8–9.3 s in twelve tries,
 //! `scripts/measure-unannounced.sh`); a hang is noticed within 15 s idle
 //! (storage check plus its 5 s timeout), 2 s before a send that follows
-//! 5 s of silence, 5 s after `AT+CMGS` (no prompt: nothing sent)
-//! otherwise — all well inside the 60 s send timeout.
+//! 5 s of silence, 5 s after `AT+CMGS` (no prompt;
+//! then up to three `AT` tries at 2 s each bring it back to command
+//! mode, so the send is answered "not sent" within about 11 s) otherwise
+//! — all well inside the 60 s send timeout.
+//!
+//! A modem whose notifications cannot be trusted is watched more closely:
+//! once a periodic storage check (or the check before a send) finds
+//! messages or status reports that were never announced, every memory's
+//! count is checked after each send for the rest of the session (a few
+//! `AT+CPMS?`, milliseconds each), so reports are read as fast as the
+//! sends produce them and a report memory holding a handful (Telit's
+//! "SR") never overflows under steady traffic. It is kept for the session
+//! rather than dropped when a notification is seen again: a modem that
+//! loses some notifications would flap, and each lapse back to the 10 s
+//! check could lose reports. A reconnect starts trusting it again.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -183,6 +196,7 @@ pub fn spawn(
         status: status_tx,
         pin_rejected: false,
         appeared: appeared.clone(),
+        left_logged: BTreeSet::new(),
     };
     tokio::spawn(actor.run());
     ModemHandle {
@@ -216,6 +230,10 @@ struct Actor {
     pin_rejected: bool,
     /// Notified when discovery sees the port's path (re)appear.
     appeared: Arc<tokio::sync::Notify>,
+    /// Stored outgoing messages already logged as left on the SIM
+    /// (memory, index): logged once per slot per daemon run, not at every
+    /// reconnect.
+    left_logged: BTreeSet<(String, u32)>,
 }
 
 /// Why a session with an initialised modem ended.
@@ -255,6 +273,11 @@ struct Session {
     stalled_since: Option<Instant>,
     /// When a stalled modem is asked `AT` again.
     next_probe: Instant,
+    /// Inbound messages and reports taken from storage by sweeps so far.
+    taken: u64,
+    /// A storage check found messages or reports never announced: every
+    /// memory is checked before each send, for the rest of the session.
+    unannounced: bool,
 }
 
 impl Session {
@@ -318,6 +341,7 @@ impl Actor {
                 Ok(init) => {
                     backoff = self.config.backoff.0;
                     mute = 0;
+                    self.status.send_modify(|st| st.unanswered_inits = 0);
                     if warned.take().is_some() {
                         info!(port = %port_name, "modem answers again");
                     }
@@ -352,6 +376,7 @@ impl Actor {
                             // a modem stuck in boot): after a few tries it is
                             // `failed`, retried slowly.
                             mute += 1;
+                            self.status.send_modify(|st| st.unanswered_inits = mute);
                             if mute >= MUTE_ATTEMPTS {
                                 why = format!(
                                     "{port_name} does not answer AT after {MUTE_ATTEMPTS} attempts: not a modem's AT port, or the modem is stuck; retrying every {} s",
@@ -429,8 +454,13 @@ impl Actor {
             timeouts_seen: timeouts,
             stalled_since: None,
             next_probe: Instant::now(),
+            taken: 0,
+            unannounced: false,
         };
         self.status.send_modify(|st| {
+            // What kept it from being ready before (cannot open, not
+            // answering) is over: a ready modem shows no stale error.
+            st.last_error = None;
             st.info = Some(s.init.info.clone());
             st.operator = s.init.operator.clone();
             st.mcc_mnc = s.init.mcc_mnc.clone();
@@ -483,7 +513,14 @@ impl Actor {
                 Next::Urc(Ok(urc)) => self.handle_urc(&mut s, urc).await,
                 Next::Urc(Err(e)) => Err(SessionEnd::Disconnected(e.to_string())),
                 Next::Health => self.health(&mut s).await,
-                Next::StorageCheck => self.sweep(&mut s).await,
+                Next::StorageCheck => {
+                    let before = s.taken;
+                    let step = self.sweep(&mut s).await;
+                    if s.taken > before {
+                        self.notifications_unreliable(&mut s);
+                    }
+                    step
+                }
                 Next::Probe => self.probe(&mut s).await,
             };
             if let Err(end) = self.settle(&mut s, step).await {
@@ -551,6 +588,18 @@ impl Actor {
         }
     }
 
+    /// Storage held messages or reports nobody announced: from now on every
+    /// memory is checked before each send (see the module doc).
+    fn notifications_unreliable(&self, s: &mut Session) {
+        if !s.unannounced {
+            s.unannounced = true;
+            warn!(
+                imei = %s.init.info.imei,
+                "stored messages or reports were not announced: checking storage before each send"
+            );
+        }
+    }
+
     /// A stalled modem is asked `AT`; once it answers it is back, and its
     /// storage is swept before anything else.
     async fn probe(&mut self, s: &mut Session) -> Result<(), SessionEnd> {
@@ -563,6 +612,7 @@ impl Actor {
                     .borrow()
                     .registration
                     .is_none_or(RegStatus::is_registered);
+                self.status.send_modify(|st| st.last_error = None);
                 self.set_state(
                     if registered {
                         ModemState::Ready
@@ -623,6 +673,14 @@ impl Actor {
                 st.last_error = error;
             }
         });
+        if s.unannounced {
+            // Notifications proved unreliable: every memory is checked
+            // after each send (one count per memory, listed only when it
+            // holds more than known), once the dispatcher has its answer,
+            // so what arrived is read before the next request is taken
+            // and not between a request's opt-out check and its write.
+            s.sweep_due = true;
+        }
         Ok(())
     }
 
@@ -644,7 +702,9 @@ impl Actor {
                         .first()
                         .is_some_and(|m| m.used > s.known_in(&s.storage.name))
                     {
+                        // Nothing on the line announced it.
                         s.sweep_due = true;
+                        self.notifications_unreliable(s);
                     }
                 }
                 Err(e) if e.is_disconnect() => return Err(SessionEnd::Disconnected(e.to_string())),
@@ -799,9 +859,14 @@ impl Actor {
     /// A stored message that is not inbound (`<stat>` 2 "unsent" or 3
     /// "sent": an outgoing message a phone or another program kept on the
     /// SIM) stays where it is and is never handed over; logged once.
-    fn leave(&self, s: &mut Session, memory: &str, index: u32) {
+    /// Logged at info once per slot per daemon run.
+    fn leave(&mut self, s: &mut Session, memory: &str, index: u32) {
         if s.left.insert((memory.to_string(), index)) {
-            info!(imei = %s.init.info.imei, memory, index, "stored outgoing message left on the SIM");
+            if self.left_logged.insert((memory.to_string(), index)) {
+                info!(imei = %s.init.info.imei, memory, index, "stored outgoing message left on the SIM");
+            } else {
+                debug!(imei = %s.init.info.imei, memory, index, "stored outgoing message still on the SIM");
+            }
         }
     }
 
@@ -893,6 +958,7 @@ impl Actor {
                 storage: memory.to_string(),
                 index: stored.index,
             };
+            s.taken += 1;
             if self.deliver(&s.init.info, source, stored.pdu).await
                 && let Err(e) = exec_or_end(&mut s.port, &DeleteMessage(stored.index)).await?
             {

@@ -92,6 +92,11 @@ pub struct ModemStatus {
     /// write: a STOP may be waiting there).
     #[serde(skip)]
     pub storage_read: bool,
+    /// Opening attempts in a row whose port did not answer `AT` (each
+    /// about 12 s of tries); 0 once the modem initialises. The dispatcher
+    /// does not hold the other SIMs for a modem that has not answered.
+    #[serde(skip)]
+    pub unanswered_inits: u32,
 }
 
 impl ModemStatus {
@@ -108,6 +113,7 @@ impl ModemStatus {
             smsc: None,
             last_error: None,
             storage_read: false,
+            unanswered_inits: 0,
         }
     }
 }
