@@ -242,19 +242,26 @@ impl Keywords {
         if words.is_empty() {
             return None;
         }
-        let opt_out = keys(&self.opt_out);
-        if leading(&words, &opt_out).is_some() {
-            return self.is_opt_out(&words, &opt_out).then_some(Keyword::OptOut);
+        // The same rule for all three: the reply is a keyword, alone or with
+        // words that only reinforce it. "Start time tomorrow?" must not
+        // re-subscribe a number that said STOP, nor "Stop by tomorrow?"
+        // opt one out (that one goes to review, see `opt_out_for_review`).
+        for (kind, list) in [
+            (Keyword::OptOut, &self.opt_out),
+            (Keyword::OptIn, &self.opt_in),
+            (Keyword::Help, &self.help),
+        ] {
+            let list = keys(list);
+            if leading(&words, &list).is_some() {
+                return self.is_only(&words, &list).then_some(kind);
+            }
         }
-        [(Keyword::OptIn, &self.opt_in), (Keyword::Help, &self.help)]
-            .into_iter()
-            .find(|(_, list)| leading(&words, &keys(list)).is_some())
-            .map(|(kind, _)| kind)
+        None
     }
 
-    /// Whether `words` are opt-out keywords and reinforcing words only,
+    /// Whether `words` are keywords of `list` and reinforcing words only,
     /// starting with a keyword.
-    fn is_opt_out(&self, words: &[&str], opt_out: &[Key<'_>]) -> bool {
+    fn is_only(&self, words: &[&str], opt_out: &[Key<'_>]) -> bool {
         // Every way of reading the start: "stop all" is STOPALL or STOP + all.
         let mut reachable = vec![false; words.len() + 1];
         reachable[0] = true;
@@ -367,6 +374,35 @@ mod tests {
         assert_eq!(k.classify("help?"), Some(Keyword::Help));
         assert_eq!(k.classify("Info"), Some(Keyword::Help));
         assert_eq!(k.classify("hello"), None);
+    }
+
+    #[test]
+    fn opting_back_in_and_help_take_a_keyword_alone_or_reinforced_too() {
+        // A number that said STOP is re-subscribed only by a clear START:
+        // "Start time tomorrow?" is a question, not consent.
+        let k = Keywords::default();
+        for t in [
+            "Start",
+            "start please",
+            "START again",
+            "Unstop!",
+            "СТАРТ пожалуйста",
+        ] {
+            assert_eq!(k.classify(t), Some(Keyword::OptIn), "{t:?}");
+        }
+        for t in [
+            "Start time tomorrow?",
+            "start of the week works",
+            "Alta presión hoy",
+        ] {
+            assert_eq!(k.classify(t), None, "{t:?}");
+        }
+        for t in ["help", "Help me please", "INFO?"] {
+            assert_eq!(k.classify(t), Some(Keyword::Help), "{t:?}");
+        }
+        for t in ["Help desk number is wrong", "info about my order"] {
+            assert_eq!(k.classify(t), None, "{t:?}");
+        }
     }
 
     #[test]
