@@ -713,7 +713,13 @@ async fn an_unassigned_number_never_cools_the_only_sim_or_holds_good_messages() 
         assert!(m.error.unwrap().contains("unassigned"));
     }
     let views = g.dispatcher.modems();
-    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    // Not cooling down (it may still be `busy` finishing its last round).
+    assert!(
+        matches!(views[0].state.as_str(), "ready" | "busy"),
+        "{}: {:?}",
+        views[0].state,
+        views[0].last_error
+    );
     // Nor in its failure count (simfleet_sim_failed_total).
     assert_eq!(g.store.sims().unwrap()[0].failed_total, 0);
     let good = g.enqueue("+79164100001", "a good one");
@@ -858,7 +864,13 @@ async fn one_refused_recipient_does_not_cool_the_only_sim() {
     g.settle(&bad).await;
     assert!(bad.iter().all(|&id| g.status(id) == Status::Failed));
     let views = g.dispatcher.modems();
-    assert_eq!(views[0].state, "ready", "{:?}", views[0].last_error);
+    // Not cooling down (it may still be `busy` finishing its last round).
+    assert!(
+        matches!(views[0].state.as_str(), "ready" | "busy"),
+        "{}: {:?}",
+        views[0].state,
+        views[0].last_error
+    );
     let good = g.enqueue("+79164600001", "fine");
     g.settle(&[good]).await;
     assert_eq!(g.status(good), Status::Sent);
