@@ -424,7 +424,6 @@ impl Dispatcher {
             store.promote_due(now)?;
             deadline = store.next_scheduled()?;
         }
-        let sims_db = store.sims()?;
         let mut soonest = |t: i64| deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
         if let Some(t) = next_expiry {
             soonest(t);
@@ -434,6 +433,12 @@ impl Dispatcher {
         if st.stopping {
             return Ok((None, false));
         }
+        // The day counts are read under the state lock: a round that
+        // finishes a send commits its count while holding it, so a slot
+        // seen idle here has its count on disk. Read before the lock, a
+        // concurrent finish could leave this round a stale count and let
+        // it overshoot a SIM's daily limit.
+        let sims_db = store.sims()?;
         if let Some((until, ports)) = self.storage_read_hold(&mut st, now) {
             soonest(until);
             // Said in the queued messages' history (not only at debug):
