@@ -16,13 +16,14 @@
 //! - [`sim`]: the modem simulator (PTYs with faults on demand) and its control API.
 //! - [`cli`]: the command-line interface's pieces, testable in-process.
 //!
-//! Campaigns (contacts, segments, templates, A/B) will get a folder of
-//! their own named after the concept.
+//! The audience for campaigns, one folder per concept:
+//! - [`contacts`]: people with their consent, tags, attributes, zone and language.
 
 pub mod api;
 pub mod at;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod dispatch;
 pub mod export;
 pub mod gateway;

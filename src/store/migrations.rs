@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_undecodable_review.sql"),
     include_str!("migrations/0007_queue_notes.sql"),
     include_str!("migrations/0008_inbound_seen.sql"),
+    include_str!("migrations/0009_audience.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -12,6 +12,7 @@
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
 mod claim;
+mod contacts;
 mod enqueue;
 mod events;
 mod files;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
+pub use contacts::{ContactError, ContactKey, Upserted};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
 pub use inbox::{InboxRow, NewInbound};
