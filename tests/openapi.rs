@@ -23,6 +23,7 @@ async fn serve() -> String {
             status_reports: true,
             split: Default::default(),
         },
+        contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -37,6 +37,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Acceptance rules.
     pub accepting: Accepting,
+    /// How contacts are read and what they are sent.
+    pub contacts: crate::contacts::ContactRules,
 }
 
 impl FromRef<AppState> for Token {

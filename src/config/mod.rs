@@ -189,6 +189,66 @@ impl Default for InboundSettings {
     }
 }
 
+/// `[contacts]`: time zones, hygiene and double opt-in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactsConfig {
+    /// IANA zone of contacts whose number's country has several zones and
+    /// who were given none.
+    pub default_time_zone: String,
+    /// Days of "absent subscriber" failures, with no delivery between,
+    /// after which a contact becomes `invalid`.
+    pub invalid_after_days: u32,
+    /// Texted to any SIM, these make the sender a pending contact and ask
+    /// for confirmation (matched like opt-out keywords).
+    pub join_keywords: Vec<String>,
+    /// Replies that confirm a pending contact's subscription.
+    pub confirm_keywords: Vec<String>,
+    /// The double opt-in request by contact language (`en`, `ru`, `es`…);
+    /// `default` for any other language or none.
+    pub confirmation: std::collections::BTreeMap<String, String>,
+    /// Sent once a contact confirms, by language like `confirmation`
+    /// (empty: nothing).
+    pub welcome: std::collections::BTreeMap<String, String>,
+}
+
+/// Default join keywords.
+pub const DEFAULT_JOIN_KEYWORDS: &[&str] = &["JOIN", "ПОДПИСКА", "ALTA"];
+/// Default confirmation keywords.
+pub const DEFAULT_CONFIRM_KEYWORDS: &[&str] = &["YES", "Y", "ДА", "SI", "SÍ"];
+
+impl Default for ContactsConfig {
+    fn default() -> Self {
+        let own = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        let texts = |l: &[(&str, &str)]| l.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self {
+            default_time_zone: "Europe/Moscow".into(),
+            invalid_after_days: 30,
+            join_keywords: own(DEFAULT_JOIN_KEYWORDS),
+            confirm_keywords: own(DEFAULT_CONFIRM_KEYWORDS),
+            confirmation: texts(&[
+                (
+                    "default",
+                    "Reply YES to receive our news and offers by SMS. Reply STOP to opt out.",
+                ),
+                (
+                    "ru",
+                    "Ответьте ДА, чтобы получать наши новости и предложения по SMS. Ответьте СТОП, чтобы отказаться.",
+                ),
+                (
+                    "es",
+                    "Responda SI para recibir nuestras noticias y ofertas por SMS. Responda BAJA para no recibirlas.",
+                ),
+            ]),
+            welcome: texts(&[
+                ("default", "You are subscribed. Reply STOP to opt out."),
+                ("ru", "Вы подписаны. Ответьте СТОП, чтобы отказаться."),
+                ("es", "Está suscrito. Responda BAJA para darse de baja."),
+            ]),
+        }
+    }
+}
+
 /// Events a webhook can subscribe to.
 pub const WEBHOOK_EVENTS: [&str; 4] = ["inbound", "status", "optout", "vote"];
 
@@ -274,6 +334,8 @@ pub struct Config {
     pub optout: OptOutConfig,
     /// `[inbound]`.
     pub inbound: InboundSettings,
+    /// `[contacts]`.
+    pub contacts: ContactsConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -402,6 +464,37 @@ impl Config {
                 return Err(invalid(&key("pin"), "a SIM PIN has 4 to 8 digits".into()));
             }
         }
+        if self.contacts.default_time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(invalid(
+                "contacts.default_time_zone",
+                format!(
+                    "{:?} is not an IANA time zone (such as \"Europe/Moscow\" or \"America/Mexico_City\")",
+                    self.contacts.default_time_zone
+                ),
+            ));
+        }
+        if self.contacts.invalid_after_days == 0 {
+            return Err(invalid(
+                "contacts.invalid_after_days",
+                "must be at least 1".into(),
+            ));
+        }
+        for (key, texts) in [
+            ("contacts.confirmation", &self.contacts.confirmation),
+            ("contacts.welcome", &self.contacts.welcome),
+        ] {
+            for (lang, text) in texts {
+                if let Err(e) = crate::sms::check_text(text) {
+                    return Err(invalid(&format!("{key}.{lang}"), e.to_string()));
+                }
+            }
+        }
+        if !self.contacts.confirmation.contains_key("default") {
+            return Err(invalid(
+                "contacts.confirmation.default",
+                "missing: the request for contacts whose language has none of its own".into(),
+            ));
+        }
         if self.inbound.reassembly_timeout_minutes == 0 {
             return Err(invalid(
                 "inbound.reassembly_timeout_minutes",
@@ -526,6 +619,12 @@ per_minute = 6
         );
         assert_eq!(c.inbound.reassembly_timeout_minutes, 1440);
         assert_eq!(c.sending.validity_minutes, d.sending.validity_minutes);
+        assert_eq!(c.contacts.default_time_zone, d.contacts.default_time_zone);
+        assert_eq!(c.contacts.invalid_after_days, d.contacts.invalid_after_days);
+        assert_eq!(c.contacts.join_keywords, d.contacts.join_keywords);
+        assert_eq!(c.contacts.confirm_keywords, d.contacts.confirm_keywords);
+        assert_eq!(c.contacts.confirmation, d.contacts.confirmation);
+        assert_eq!(c.contacts.welcome, d.contacts.welcome);
     }
 
     #[test]

@@ -26,6 +26,34 @@ pub struct ContactRules {
     pub validity_minutes: Option<u32>,
 }
 
+impl ContactRules {
+    /// The rules of `[contacts]` as configured, numbers read in `region`.
+    pub fn from_config(
+        config: &crate::config::ContactsConfig,
+        region: Region,
+        split: SplitOptions,
+        validity_minutes: Option<u32>,
+    ) -> Self {
+        ContactRules {
+            region,
+            default_time_zone: config.default_time_zone.clone(),
+            confirmation: config.confirmation.clone(),
+            split,
+            validity_minutes,
+        }
+    }
+
+    /// The default `[contacts]` rules, numbers read in `region` (tests, tools).
+    pub fn defaults(region: Region) -> Self {
+        Self::from_config(
+            &crate::config::ContactsConfig::default(),
+            region,
+            SplitOptions::default(),
+            Some(1440),
+        )
+    }
+}
+
 /// Creates or updates the contact `phone`; a contact that just became
 /// `pending` is sent its confirmation request (once).
 pub fn save(

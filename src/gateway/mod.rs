@@ -254,9 +254,15 @@ pub async fn serve_locked(
         accepting: Accepting {
             region: checked.region,
             status_reports: config.sending.status_reports,
-            split,
+            split: split.clone(),
             validity_minutes: validity,
         },
+        contacts: crate::contacts::ContactRules::from_config(
+            &config.contacts,
+            checked.region,
+            split,
+            validity,
+        ),
     };
     let running = Running {
         store: store.clone(),
