@@ -38,6 +38,7 @@ fn import_suppresses_and_export_lists() {
                 send_at: None,
                 expires_at: None,
                 kind: None,
+                category: Default::default(),
                 idempotency_key: None,
                 request_hash: String::new(),
             },

@@ -93,6 +93,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
         send_at: None,
         expires_at: None,
         kind: None,
+        category: Default::default(),
         idempotency_key: None,
         request_hash: String::new(),
     }

@@ -18,6 +18,7 @@ fn msg(to: &str, text: &str) -> NewMessage {
         send_at: None,
         expires_at: None,
         kind: None,
+        category: Default::default(),
         idempotency_key: None,
         request_hash: format!("{to}|{text}"),
     }

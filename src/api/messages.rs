@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::state::{Accepting, AppState};
 use crate::phone::Msisdn;
 use crate::sms;
-use crate::store::{EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status};
+use crate::store::{Category, EnqueueError, EnqueueOutcome, MessageRow, NewMessage, Status};
 
 /// `POST /v1/messages` body (and one batch item).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -43,6 +43,11 @@ pub struct MessageRequest {
     pub idempotency_key: Option<String>,
     /// Ask for a delivery report (default from config).
     pub status_report: Option<bool>,
+    /// `transactional` (default: receipts, codes, reminders) or
+    /// `marketing`: only to a contact whose consent is `opted_in`, status
+    /// `active`, not opted out — else 422 `no_consent` naming why; checked
+    /// again when it is sent (then `suppressed` with the reason).
+    pub category: Option<Category>,
 }
 
 /// `POST /v1/messages/batch` body.
@@ -143,14 +148,21 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
         ));
     }
     let status_report = req.status_report.unwrap_or(rules.status_reports);
-    // The request as the client meant it: what a retry must repeat.
+    let category = req.category.unwrap_or_default();
+    // The request as the client meant it: what a retry must repeat. The
+    // category only when marketing, so that retries of transactional
+    // messages accepted before it existed still match.
     let mut digest = Sha256::new();
+    let marketing = (category == Category::Marketing).then_some("marketing");
     for part in [
         recipient.as_str(),
         &req.text,
         &format!("{send_at:?}"),
         &status_report.to_string(),
-    ] {
+    ]
+    .into_iter()
+    .chain(marketing)
+    {
         digest.update(part.as_bytes());
         digest.update([0]);
     }
@@ -165,6 +177,7 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
             .validity_minutes
             .map(|v| send_at.unwrap_or(now).max(now) + i64::from(v) * 60_000),
         kind: None,
+        category,
         idempotency_key: req.idempotency_key.clone(),
         request_hash: sms::hex::encode_hex(&digest.finalize()),
     })
@@ -175,6 +188,10 @@ fn enqueue_error(e: EnqueueError) -> ApiError {
         EnqueueError::Conflict(_) => {
             ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", e.to_string())
         }
+        EnqueueError::NoConsent(reason) => ApiError::invalid(
+            "no_consent",
+            format!("not accepted: a marketing message needs the recipient's consent; {reason}"),
+        ),
         EnqueueError::Store(e) => ApiError::internal(e),
     }
 }
@@ -192,7 +209,7 @@ fn enqueue_error(e: EnqueueError) -> ApiError {
         (status = 409, description = "Idempotency key used for a different message", body = super::ErrorResponse),
         (status = 413, description = "Body over 256 KiB (`body_too_large`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as JSON: Content-Type must be application/json (`bad_content_type`)", body = super::ErrorResponse),
-        (status = 422, description = "Invalid number, empty text, too long, unknown field or a field of the wrong type", body = super::ErrorResponse),
+        (status = 422, description = "Invalid number, empty text, too long, unknown field or a field of the wrong type; `no_consent`: a marketing message to a number without a contact who opted in (the message says why: no contact, consent pending or none, contact invalid, opted out)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -352,6 +369,8 @@ pub struct MessageView<'a> {
     /// Why it is not (yet) sent, in words.
     #[schema(value_type = Option<String>)]
     pub error: Option<&'a str>,
+    /// `transactional` or `marketing`.
+    pub category: Category,
 }
 
 impl<'a> From<&'a MessageRow> for MessageView<'a> {
@@ -375,6 +394,7 @@ impl<'a> From<&'a MessageRow> for MessageView<'a> {
             sent_at: time(m.sent_at),
             delivered_at: time(m.delivered_at),
             error: m.error.as_deref(),
+            category: m.category,
         }
     }
 }

@@ -332,6 +332,7 @@ pub async fn create(
                         send_at: None,
                         expires_at,
                         kind: Some(MessageKind::Survey),
+                        category: Default::default(),
                         idempotency_key: None,
                         request_hash: String::new(),
                     };

@@ -1,5 +1,6 @@
-//! Reading a reply as a keyword: opt-out (STOP), opt back in (START) or a
-//! request for help. Pure. Keywords are compared ignoring case, accents,
+//! Reading a reply as a keyword: opt-out (STOP), opt back in (START), a
+//! request for help, joining the marketing list (JOIN, double opt-in) or
+//! confirming it (YES). Pure. Keywords are compared ignoring case, accents,
 //! punctuation and spacing, and how a keyword of several words is split
 //! ("opt-out", "OPTOUT", "opt me out" are OPT OUT).
 //!
@@ -24,6 +25,13 @@ pub enum Keyword {
     OptIn,
     /// What is this?
     Help,
+    /// Add me to your list: the sender becomes a pending contact and is
+    /// asked to confirm (`contacts.join_keywords`).
+    Join,
+    /// Yes, I confirm: a pending contact's answer to the double opt-in
+    /// request (`contacts.confirm_keywords`); from anyone else it is an
+    /// ordinary reply (a survey vote, say).
+    Confirm,
 }
 
 /// The keyword lists, as configured.
@@ -35,6 +43,11 @@ pub struct Keywords {
     pub opt_in: Vec<String>,
     /// Help words.
     pub help: Vec<String>,
+    /// Join words (double opt-in), checked before re-subscribe words: a
+    /// word in both (ALTA) joins, which also lifts an opt-out as START does.
+    pub join: Vec<String>,
+    /// Words confirming a pending subscription.
+    pub confirm: Vec<String>,
 }
 
 /// Opt-out words understood unless configured otherwise: the CTIA/carrier
@@ -104,6 +117,8 @@ impl Default for Keywords {
             opt_out: own(DEFAULT_OPT_OUT),
             opt_in: own(DEFAULT_OPT_IN),
             help: own(DEFAULT_HELP),
+            join: own(crate::config::DEFAULT_JOIN_KEYWORDS),
+            confirm: own(crate::config::DEFAULT_CONFIRM_KEYWORDS),
         }
     }
 }
@@ -237,23 +252,38 @@ impl Keywords {
     ///   finds it for a person;
     /// - opt-in or help when the leading words spell one of those.
     pub fn classify(&self, text: &str) -> Option<Keyword> {
+        self.read(text).map(|(kind, _)| kind)
+    }
+
+    /// What `text` asks for, with the keyword (as configured) it starts
+    /// with. Lists are tried in this order: opt-out, join, opt-in, help,
+    /// confirm; the first whose keywords (and words that only reinforce
+    /// them) make up the whole reply wins — so ALTA, both a join and a
+    /// re-subscribe word by default, joins, and "yes start" (not a
+    /// confirmation: "start" does not reinforce "yes") re-subscribes.
+    pub fn read(&self, text: &str) -> Option<(Keyword, &str)> {
         let whole = normalize(text);
         let words: Vec<&str> = whole.split(' ').filter(|w| !w.is_empty()).collect();
         if words.is_empty() {
             return None;
         }
-        // The same rule for all three: the reply is a keyword, alone or with
+        // The same rule for all: the reply is a keyword, alone or with
         // words that only reinforce it. "Start time tomorrow?" must not
         // re-subscribe a number that said STOP, nor "Stop by tomorrow?"
-        // opt one out (that one goes to review, see `opt_out_for_review`).
+        // opt one out (that one goes to review, see `opt_out_for_review`),
+        // nor "Yes but who is this?" confirm a subscription.
         for (kind, list) in [
             (Keyword::OptOut, &self.opt_out),
+            (Keyword::Join, &self.join),
             (Keyword::OptIn, &self.opt_in),
             (Keyword::Help, &self.help),
+            (Keyword::Confirm, &self.confirm),
         ] {
             let list = keys(list);
-            if leading(&words, &list).is_some() {
-                return self.is_only(&words, &list).then_some(kind);
+            if let Some(key) = leading(&words, &list)
+                && self.is_only(&words, &list)
+            {
+                return Some((kind, key.configured));
             }
         }
         None
@@ -370,7 +400,10 @@ mod tests {
         }
         assert_eq!(k.classify("Start"), Some(Keyword::OptIn));
         assert_eq!(k.classify("СТАРТ"), Some(Keyword::OptIn));
-        assert_eq!(k.classify("alta"), Some(Keyword::OptIn));
+        // ALTA is a join keyword too, read first (joining also lifts an
+        // opt-out, as re-subscribing does).
+        assert_eq!(k.classify("alta"), Some(Keyword::Join));
+        assert_eq!(k.classify("iniciar"), Some(Keyword::OptIn));
         assert_eq!(k.classify("help?"), Some(Keyword::Help));
         assert_eq!(k.classify("Info"), Some(Keyword::Help));
         assert_eq!(k.classify("hello"), None);
@@ -508,11 +541,57 @@ mod tests {
     }
 
     #[test]
+    fn join_and_confirm_take_a_keyword_alone_or_reinforced() {
+        let k = Keywords::default();
+        for (t, kw) in [
+            ("JOIN", "JOIN"),
+            ("join please", "JOIN"),
+            ("Join!", "JOIN"),
+            ("  подписка.", "ПОДПИСКА"),
+            ("Подписка, пожалуйста", "ПОДПИСКА"),
+            ("alta", "ALTA"),
+            ("¡Alta por favor!", "ALTA"),
+        ] {
+            assert_eq!(k.read(t), Some((Keyword::Join, kw)), "{t:?}");
+        }
+        for t in [
+            "yes",
+            "Yes please",
+            "YES!",
+            "y",
+            "Да!",
+            "да, спасибо",
+            "Sí",
+            "si gracias",
+        ] {
+            assert_eq!(k.classify(t), Some(Keyword::Confirm), "{t:?}");
+        }
+        for t in [
+            "Yes but who is this?",
+            "yes, I'll be there at 5",
+            "Join us for dinner",
+            "да нет наверное",
+            "Alta presión hoy",
+        ] {
+            assert_eq!(k.classify(t), None, "{t:?}");
+        }
+        // Re-subscribe words still re-subscribe; "yes start" is one of them,
+        // not a confirmation followed by a stray word.
+        assert_eq!(k.classify("YES START"), Some(Keyword::OptIn));
+        assert_eq!(k.classify("start"), Some(Keyword::OptIn));
+        // Opt-out keeps precedence.
+        assert_eq!(k.classify("stop"), Some(Keyword::OptOut));
+        assert_eq!(k.classify("yes stop"), None);
+    }
+
+    #[test]
     fn configured_keywords_with_spaces_match_as_leading_words() {
         let k = Keywords {
             opt_out: vec!["Kein Interesse".into()],
             opt_in: vec![],
             help: vec![],
+            join: vec![],
+            confirm: vec![],
         };
         assert_eq!(k.classify("kein interesse, danke"), Some(Keyword::OptOut));
         assert_eq!(k.classify("Kein-Interesse!"), Some(Keyword::OptOut));
@@ -529,6 +608,8 @@ mod tests {
             opt_out: vec!["Nein danke".into()],
             opt_in: vec![],
             help: vec![],
+            join: vec![],
+            confirm: vec![],
         };
         assert_eq!(k.classify("NEIN, DANKE!"), Some(Keyword::OptOut));
         assert_eq!(k.classify("nein"), None);

@@ -5,15 +5,37 @@
 //! number per day, so two robots cannot talk to each other forever.
 //! A reply from a person that mentions an opt-out keyword without being an
 //! opt-out (see `keywords`) goes on the review list for a person to decide.
+//!
+//! Double opt-in (see [`crate::contacts::consent`]):
+//! - a join keyword (JOIN, ПОДПИСКА, ALTA) from a person's number makes it
+//!   a `pending` contact (source `keyword <KW>`, language guessed from the
+//!   keyword when it has none) and sends the confirmation request, within
+//!   the auto-reply cap (at the cap nothing changes: the join is not
+//!   answered). Texting a join keyword is an explicit request, so it lifts
+//!   the number's opt-out as START does. A contact already `opted_in` gets
+//!   no second request (and, unless an opt-out was lifted, no reply); a
+//!   `pending` one is asked again only if its request never went out
+//!   (suppressed, failed, expired, cancelled).
+//! - a confirm keyword (YES, ДА, SI) from a `pending` contact whose request
+//!   reached the network, and that has not opted out, makes it `opted_in`
+//!   with the exchange as evidence, then sends the welcome. This comes
+//!   before survey handling: a pending contact's YES confirms, not votes.
+//!   From anyone else a YES is an ordinary reply (a survey vote, say).
 
 use serde_json::json;
 use tracing::warn;
 
+use std::collections::BTreeMap;
+
 use super::keywords::{Keyword, Keywords};
 use super::vote::{Choice, parse_vote};
+use crate::contacts::{self, Consent, ConsentStatus, ContactChanges, ContactRules};
 use crate::phone::Msisdn;
 use crate::sms::{self, SplitOptions};
-use crate::store::{MessageKind, NewMessage, NewOptOut, OptOutSource, StoreError, Tx, rfc3339};
+use crate::store::{
+    ContactError, ContactKey, MessageKind, NewMessage, NewOptOut, OptOutSource, Status, StoreError, Tx,
+    rfc3339,
+};
 
 /// How replies are read and answered.
 #[derive(Debug, Clone)]
@@ -32,6 +54,12 @@ pub struct ReplyRules {
     pub split: SplitOptions,
     /// Validity of replies (minutes).
     pub validity_minutes: Option<u32>,
+    /// How a joining number is saved as a contact, and its confirmation
+    /// request (`[contacts]`).
+    pub contacts: ContactRules,
+    /// Sent once a contact confirms, by language with `default`
+    /// (`contacts.welcome`); empty: nothing.
+    pub welcome: BTreeMap<String, String>,
 }
 
 impl Default for ReplyRules {
@@ -44,6 +72,8 @@ impl Default for ReplyRules {
             max_auto_replies_per_day: 3,
             split: SplitOptions::default(),
             validity_minutes: Some(1440),
+            contacts: ContactRules::defaults(crate::phone::Region::default()),
+            welcome: crate::config::ContactsConfig::default().welcome,
         }
     }
 }
@@ -87,8 +117,27 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<Handled, StoreError> {
     let mut out = Handled::default();
     if let Some(text) = m.text {
-        match rules.keywords.classify(text) {
-            Some(Keyword::OptOut) => {
+        let mut read = rules
+            .keywords
+            .read(text)
+            .map(|(kind, keyword)| (kind, keyword.to_string()));
+        if let Some((Keyword::Confirm, _)) = read {
+            match confirm(tx, rules, m, text)? {
+                Some(sent) => {
+                    out.kind = Some("consent");
+                    out.enqueued += sent;
+                }
+                // Not a pending contact: an ordinary reply.
+                None => read = None,
+            }
+        }
+        match read.as_ref().map(|(kind, keyword)| (*kind, keyword.as_str())) {
+            Some((Keyword::Confirm, _)) => {}
+            Some((Keyword::Join, keyword)) => {
+                out.kind = Some("join");
+                out.enqueued += join(tx, rules, m, keyword, text)?;
+            }
+            Some((Keyword::OptOut, _)) => {
                 out.kind = Some("optout");
                 let added = tx.add_optout(&NewOptOut {
                     number: m.sender,
@@ -102,13 +151,13 @@ pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<H
                         reply(tx, rules, m, &rules.confirmation, MessageKind::OptOutConfirmation)?;
                 }
             }
-            Some(Keyword::OptIn) => {
+            Some((Keyword::OptIn, _)) => {
                 out.kind = Some("optin");
                 if tx.remove_optout(m.sender, OptOutSource::Keyword)? {
                     out.enqueued += reply(tx, rules, m, &rules.resubscribed, MessageKind::AutoReply)?;
                 }
             }
-            Some(Keyword::Help) => {
+            Some((Keyword::Help, _)) => {
                 out.kind = Some("help");
                 out.enqueued += reply(tx, rules, m, &rules.help, MessageKind::AutoReply)?;
             }
@@ -194,6 +243,154 @@ fn review(
     Ok(Some(id))
 }
 
+/// Whether `m`'s sender may get one more message of the gateway's own
+/// today (auto-replies, confirmations, double opt-in requests).
+fn under_cap(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<bool, StoreError> {
+    if tx.auto_replies_since(m.sender, tx.now - DAY_MS)? >= rules.max_auto_replies_per_day {
+        warn!(
+            number = m.sender,
+            "auto-reply cap reached for today; not answering"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// A join keyword from `m`'s sender: lifts its opt-out, makes it a pending
+/// contact and asks for confirmation (see the module docs). Returns the
+/// messages queued.
+fn join(
+    tx: &mut Tx<'_>,
+    rules: &ReplyRules,
+    m: &Received<'_>,
+    keyword: &str,
+    text: &str,
+) -> Result<usize, StoreError> {
+    if !m.replyable || !under_cap(tx, rules, m)? {
+        return Ok(0);
+    }
+    let lifted = tx.remove_optout(m.sender, OptOutSource::Keyword)?;
+    let key = ContactKey::Phone(m.sender.to_string());
+    let existing = tx.contact(&key)?;
+    let asked_before = match &existing {
+        Some(c) => tx.confirmation_request(c.id)?.map(|r| r.message_id),
+        None => None,
+    };
+    let language = match existing.as_ref().and_then(|c| c.language.as_deref()) {
+        Some(_) => None,
+        None => contacts::consent::language_of_keyword(keyword).map(|l| Some(l.to_string())),
+    };
+    let changes = ContactChanges {
+        language,
+        consent: Some(Consent {
+            status: ConsentStatus::Pending,
+            at: None,
+            source: Some(format!("keyword {keyword}")),
+            evidence: Some(format!(
+                "received {} (inbox {}): {:?}",
+                rfc3339(tx.now),
+                m.inbox_id,
+                text.trim()
+            )),
+        }),
+        ..Default::default()
+    };
+    let phone = Msisdn::from_canonical(m.sender);
+    let saved = match contacts::save(tx, &rules.contacts, &phone, &changes) {
+        Ok(s) => s,
+        Err(ContactError::Store(e)) => return Err(e),
+        Err(e) => {
+            warn!(error = %e, inbox_id = m.inbox_id, "join keyword: contact not saved");
+            return Ok(0);
+        }
+    };
+    let consent = tx.contact(&key)?.map(|c| c.consent.status);
+    if !saved.confirm && consent == Some(ConsentStatus::Pending) {
+        // Pending already: asked again only if the request never went out
+        // (suppressed while the number was opted out, failed, expired).
+        let request = tx.confirmation_request(saved.id)?;
+        if request.as_ref().is_none_or(|r| r.never_sent()) {
+            match contacts::consent::request_confirmation(tx, &rules.contacts, saved.id) {
+                Ok(()) => {}
+                Err(ContactError::Store(e)) => return Err(e),
+                Err(e) => warn!(error = %e, contact = saved.id, "double opt-in request not sent"),
+            }
+        }
+    }
+    let request = tx.confirmation_request(saved.id)?;
+    let mut enqueued = usize::from(
+        request
+            .as_ref()
+            .is_some_and(|r| Some(r.message_id) != asked_before && r.status == Status::Queued),
+    );
+    if consent == Some(ConsentStatus::OptedIn) && lifted {
+        // Confirmed before, opted out since, back now: no new request.
+        enqueued += reply(tx, rules, m, &rules.resubscribed, MessageKind::AutoReply)?;
+    }
+    Ok(enqueued)
+}
+
+/// A confirm keyword from `m`'s sender: if it is a pending contact whose
+/// request reached the network and it has not opted out, makes it
+/// `opted_in` with the exchange as evidence and sends the welcome
+/// (returning the messages queued); otherwise `None` (an ordinary reply).
+fn confirm(
+    tx: &mut Tx<'_>,
+    rules: &ReplyRules,
+    m: &Received<'_>,
+    text: &str,
+) -> Result<Option<usize>, StoreError> {
+    if !m.replyable {
+        return Ok(None);
+    }
+    let Some(contact) = tx.contact(&ContactKey::Phone(m.sender.to_string()))? else {
+        return Ok(None);
+    };
+    if contact.consent.status != ConsentStatus::Pending || contact.opted_out.is_some() {
+        return Ok(None);
+    }
+    let Some(request) = tx.confirmation_request(contact.id)? else {
+        return Ok(None);
+    };
+    if !request.reached_network() {
+        return Ok(None);
+    }
+    let changes = ContactChanges {
+        consent: Some(Consent {
+            status: ConsentStatus::OptedIn,
+            at: None,
+            source: Some(contacts::consent::confirmed_source(
+                contact.consent.source.as_deref(),
+            )),
+            evidence: Some(contacts::consent::evidence(
+                contact.consent.evidence.as_deref(),
+                &request,
+                m.inbox_id,
+                tx.now,
+                text,
+            )),
+        }),
+        ..Default::default()
+    };
+    match contacts::save(tx, &rules.contacts, &Msisdn::from_canonical(m.sender), &changes) {
+        Ok(_) => {}
+        Err(ContactError::Store(e)) => return Err(e),
+        Err(e) => {
+            warn!(error = %e, contact = contact.id, "confirmation not recorded");
+            return Ok(None);
+        }
+    }
+    tracing::info!(
+        contact = contact.id,
+        inbox_id = m.inbox_id,
+        msg_id = request.message_id,
+        "double opt-in confirmed"
+    );
+    let welcome =
+        contacts::consent::text_for(&rules.welcome, contact.language.as_deref()).map(str::to_string);
+    Ok(Some(reply(tx, rules, m, &welcome, MessageKind::AutoReply)?))
+}
+
 /// Enqueues `text` to the sender if it may get one more auto-reply today.
 fn reply(
     tx: &mut Tx<'_>,
@@ -205,14 +402,7 @@ fn reply(
     let Some(text) = text.as_deref().filter(|t| !t.trim().is_empty()) else {
         return Ok(0);
     };
-    if !m.replyable {
-        return Ok(0);
-    }
-    if tx.auto_replies_since(m.sender, tx.now - DAY_MS)? >= rules.max_auto_replies_per_day {
-        warn!(
-            number = m.sender,
-            "auto-reply cap reached for today; not answering"
-        );
+    if !m.replyable || !under_cap(tx, rules, m)? {
         return Ok(0);
     }
     let plan = match sms::plan(text, &rules.split) {
@@ -231,6 +421,7 @@ fn reply(
         send_at: None,
         expires_at: rules.validity_minutes.map(|v| tx.now + i64::from(v) * 60_000),
         kind: Some(kind),
+        category: Default::default(),
         idempotency_key: None,
         request_hash: String::new(),
     };

@@ -28,6 +28,14 @@ impl FromStr for Region {
     }
 }
 
+/// RU, as `sending.default_region` defaults (for rules built without a
+/// config: tests, tools).
+impl Default for Region {
+    fn default() -> Self {
+        Region(country::Id::RU)
+    }
+}
+
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.0)

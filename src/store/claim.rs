@@ -294,6 +294,11 @@ fn claim_one(
     if super::optouts::suppress_if_opted_out(tx, id, now)? {
         return Ok(None);
     }
+    // And a marketing message's consent: withdrawn, pending again, or the
+    // contact erased or invalid since it was accepted.
+    if super::consent::suppress_if_no_consent(tx, id, now)? {
+        return Ok(None);
+    }
     {
         struct Row {
             recipient: String,

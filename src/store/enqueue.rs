@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use thiserror::Error;
 
-use super::types::{MessageKind, Status, status_from_sql};
+use super::types::{Category, MessageKind, Status, status_from_sql};
 use super::unit::Tx;
 use super::{Store, StoreError};
 use crate::phone::Msisdn;
@@ -30,6 +30,11 @@ pub struct NewMessage {
     pub expires_at: Option<i64>,
     /// Why the gateway sends it, if not for the API.
     pub kind: Option<MessageKind>,
+    /// Transactional or marketing (needs consent: see
+    /// [`EnqueueError::NoConsent`]). The gateway's own messages (opt-out
+    /// confirmations, consent requests, welcomes, replies) are
+    /// transactional.
+    pub category: Category,
     /// Client's idempotency key.
     pub idempotency_key: Option<String>,
     /// Digest of the request, to tell a retry from a different request.
@@ -57,6 +62,11 @@ pub enum EnqueueError {
     /// The idempotency key was used for a different request.
     #[error("idempotency key {0:?} was already used for a different message")]
     Conflict(String),
+    /// A marketing message to a number that may not get one: no contact,
+    /// consent pending or none, contact invalid, or opted out (the reason
+    /// in words).
+    #[error("no consent for marketing: {0}")]
+    NoConsent(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -128,6 +138,14 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
             });
         }
     }
+    // Marketing needs consent, checked here so that every path (API,
+    // batch, campaigns) is covered; refused rather than stored suppressed,
+    // so the sender learns why at once. Checked again at claim.
+    if msg.category == Category::Marketing
+        && let Some(reason) = super::consent::marketing_refusal(tx, msg.recipient.as_str())?
+    {
+        return Err(EnqueueError::NoConsent(reason));
+    }
     // Opt-out is law: only the confirmation of an opt-out may reach a
     // number that opted out.
     let opted_out = match msg.kind {
@@ -141,8 +159,8 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
     };
     tx.prepare_cached(
         "INSERT INTO messages (recipient, text, encoding, segments, status, status_report, send_at,
-                               created_at, updated_at, idempotency_key, request_hash, expires_at, kind, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13)",
+                               created_at, updated_at, idempotency_key, request_hash, expires_at, kind, error, category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         msg.recipient.as_str(),
@@ -158,6 +176,7 @@ fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOut
         msg.expires_at,
         msg.kind.map(MessageKind::as_str),
         opted_out.as_ref().map(|o| o.reason()),
+        msg.category.as_str(),
     ])?;
     let id = tx.last_insert_rowid();
     let reason = match (status, &opted_out) {
@@ -182,14 +201,15 @@ impl Tx<'_> {
         insert(&self.tx, msg, self.now)
     }
 
-    /// How many messages of the gateway's own (auto-replies, confirmations)
-    /// went to `number` since `since`: replies are capped per number.
+    /// How many messages of the gateway's own (auto-replies, opt-out
+    /// confirmations, double opt-in requests) went to `number` since
+    /// `since`: replies are capped per number.
     pub fn auto_replies_since(&mut self, number: &str, since: i64) -> Result<u32, StoreError> {
         Ok(self
             .tx
             .prepare_cached(
                 "SELECT count(*) FROM messages
-                 WHERE recipient = ?1 AND kind IN ('auto_reply', 'optout_confirmation') AND created_at >= ?2",
+                 WHERE recipient = ?1 AND kind IN ('auto_reply', 'optout_confirmation', 'consent_request') AND created_at >= ?2",
             )?
             .query_row(params![number, since], |r| r.get(0))?)
     }

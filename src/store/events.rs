@@ -75,6 +75,7 @@ mod tests {
             send_at: None,
             expires_at: None,
             kind: None,
+            category: Default::default(),
             idempotency_key: None,
             request_hash: String::new(),
         };

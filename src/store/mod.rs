@@ -12,6 +12,7 @@
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
 mod claim;
+mod consent;
 mod contacts;
 mod enqueue;
 mod events;
@@ -41,6 +42,7 @@ use rusqlite::Connection;
 use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
+pub use consent::ConfirmationRequest;
 pub use contacts::{ContactError, ContactKey, Upserted};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
@@ -54,7 +56,7 @@ pub use report::{ReportIn, ReportOutcome};
 pub use review::{OptOutReview, Resolved, ReviewAction};
 pub use sims::{SimRow, SimSeen};
 pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
-pub use types::{Event, MessageKind, Status};
+pub use types::{Category, Event, MessageKind, Status};
 pub use unit::Tx;
 pub use webhooks::{PendingEvent, rfc3339};
 

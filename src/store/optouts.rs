@@ -127,7 +127,7 @@ pub(super) fn suppress_if_opted_out(tx: &Transaction<'_>, id: i64, now: i64) -> 
     }
 }
 
-fn suppress(tx: &Transaction<'_>, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
+pub(super) fn suppress(tx: &Transaction<'_>, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
     tx.prepare_cached(
         "UPDATE messages SET status = 'suppressed', error = ?2, updated_at = ?3 WHERE id = ?1",
     )?
@@ -215,9 +215,14 @@ pub struct ImportCounts {
 
 impl Store {
     /// Why message `id` must not go out after all (its recipient opted out
-    /// since it was claimed), if so: checked right before the first byte.
+    /// since it was claimed; or, for marketing, its contact no longer
+    /// qualifies), if so: checked right before the first byte.
     pub fn suppression(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(forbidding(&self.reader(), id)?.map(|(o, _)| o.reason()))
+        let conn = self.reader();
+        if let Some((o, _)) = forbidding(&conn, id)? {
+            return Ok(Some(o.reason()));
+        }
+        super::consent::refusal_of_message(&conn, id)
     }
 
     /// Marks a claimed message suppressed instead of sending it.

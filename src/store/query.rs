@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::types::{Event, Status, status_from_sql};
+use super::types::{Category, Event, Status, status_from_sql};
 use super::{Store, StoreError};
 
 /// A stored message.
@@ -40,11 +40,13 @@ pub struct MessageRow {
     pub delivered_at: Option<i64>,
     /// Why it is not (yet) sent.
     pub error: Option<String>,
+    /// Transactional or marketing.
+    pub category: Category,
 }
 
 const COLUMNS: &str =
     "id, recipient, text, status, segments, encoding, status_report, send_at, sim_imsi, modem_imei,
-     modem_port, attempts, created_at, sent_at, delivered_at, error";
+     modem_port, attempts, created_at, sent_at, delivered_at, error, category";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
@@ -64,6 +66,9 @@ fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         sent_at: r.get(13)?,
         delivered_at: r.get(14)?,
         error: r.get(15)?,
+        category: r.get::<_, String>(16)?.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(16, rusqlite::types::Type::Text, e.into())
+        })?,
     })
 }
 

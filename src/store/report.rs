@@ -249,6 +249,7 @@ mod tests {
             send_at: None,
             expires_at: None,
             kind: None,
+            category: Default::default(),
             idempotency_key: None,
             request_hash: String::new(),
         };
@@ -317,6 +318,7 @@ mod tests {
             send_at: None,
             expires_at: None,
             kind: None,
+            category: Default::default(),
             idempotency_key: None,
             request_hash: String::new(),
         };

@@ -113,6 +113,8 @@ pub enum MessageKind {
     OptOutConfirmation,
     /// A survey question.
     Survey,
+    /// The double opt-in request to a pending contact ("Reply YES to …").
+    ConsentRequest,
 }
 
 impl MessageKind {
@@ -122,6 +124,43 @@ impl MessageKind {
             MessageKind::AutoReply => "auto_reply",
             MessageKind::OptOutConfirmation => "optout_confirmation",
             MessageKind::Survey => "survey",
+            MessageKind::ConsentRequest => "consent_request",
+        }
+    }
+}
+
+/// Why a message is sent, for consent: `transactional` (an order, a code,
+/// a reminder: sent to anyone who has not opted out) or `marketing` (needs
+/// a contact who opted in: checked when accepted and again when claimed).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Receipts, codes, reminders (the default).
+    #[default]
+    Transactional,
+    /// News and offers: only to contacts whose consent is `opted_in`.
+    Marketing,
+}
+
+impl Category {
+    /// The name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Transactional => "transactional",
+            Category::Marketing => "marketing",
+        }
+    }
+}
+
+impl FromStr for Category {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "transactional" => Ok(Category::Transactional),
+            "marketing" => Ok(Category::Marketing),
+            other => Err(format!("unknown category {other:?}")),
         }
     }
 }
