@@ -24,7 +24,7 @@ pub struct ApiError {
 pub struct ErrorDetail {
     /// Stable code: bad_json, bad_content_type, bad_query, bad_path, unauthorized, not_found,
     /// method_not_allowed, idempotency_conflict, not_cancellable, body_too_large, invalid_number,
-    /// empty_text, too_long, invalid_request, invalid_send_at, …
+    /// empty_text, too_long, invalid_request, invalid_send_at, no_consent, …
     pub code: &'static str,
     /// What went wrong, in words.
     pub message: String,

@@ -51,7 +51,8 @@ pub struct InboxView<'a> {
     pub parts: u8,
     /// Some parts never came.
     pub incomplete: bool,
-    /// What the gateway read it as: `optout`, `optin`, `help`, `vote`, `comment`, or null.
+    /// What the gateway read it as: `optout`, `optin`, `help`, `join` (a join keyword: double opt-in),
+    /// `consent` (a pending contact's YES), `vote`, `comment`, `optout_review`, or null.
     #[schema(value_type = Option<String>)]
     pub kind: Option<&'a str>,
     /// A received PDU that could not be decoded.
