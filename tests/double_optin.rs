@@ -202,6 +202,14 @@ fn join_then_yes_makes_an_opted_in_contact_with_the_exchange_as_evidence() {
     wait_for("the offer", 15, || {
         received(&s, number).ends_with("Sale today").then_some(())
     });
+
+    // Consent withdrawn (by the business, say): a later YES — to a survey,
+    // to anything — does not bring it back.
+    save(&db, number, ConsentStatus::None);
+    let r = reply(&s, &g, number, "Yes");
+    assert_ne!(r["kind"], "consent");
+    assert_eq!(contact(&db, number).unwrap().consent.status, ConsentStatus::None);
+    assert_eq!(marketing(&g, number, "Sale today").0, 422);
 }
 
 #[test]
