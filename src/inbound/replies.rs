@@ -434,3 +434,125 @@ fn reply(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ClaimRequest, NewInbound, Store};
+
+    const N: &str = "+79161234567";
+
+    fn got(s: &Store, rules: &ReplyRules, text: &str, now: i64) -> Handled {
+        s.write(now, |tx| {
+            let inbox_id = tx.store_inbound(&NewInbound {
+                sender: N.into(),
+                text: Some(text.into()),
+                received_at: now,
+                modem_imei: None,
+                sim_imsi: None,
+                pdu: String::new(),
+                parts: 1,
+                incomplete: false,
+                error: None,
+            })?;
+            handle(
+                tx,
+                rules,
+                &Received {
+                    inbox_id,
+                    sender: N,
+                    replyable: true,
+                    text: Some(text),
+                },
+            )
+        })
+        .unwrap()
+    }
+
+    fn consent(s: &Store) -> Option<ConsentStatus> {
+        s.contact(&ContactKey::Phone(N.into()))
+            .unwrap()
+            .map(|c| c.consent.status)
+    }
+
+    fn texts(s: &Store) -> Vec<String> {
+        s.messages(None, 0, 100)
+            .unwrap()
+            .rows
+            .iter()
+            .map(|m| m.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn alta_from_a_number_that_said_stop_joins_in_spanish() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules::default();
+        assert_eq!(got(&s, &rules, "STOP", 1).kind, Some("optout"));
+        let h = got(&s, &rules, "Alta, por favor", 2);
+        assert_eq!((h.kind, h.enqueued), (Some("join"), 1));
+        assert!(s.optout(N).unwrap().is_none(), "a join lifts the opt-out");
+        let c = s.contact(&ContactKey::Phone(N.into())).unwrap().unwrap();
+        assert_eq!(c.language.as_deref(), Some("es"));
+        assert_eq!(c.consent.source.as_deref(), Some("keyword ALTA"));
+        assert!(texts(&s)[1].starts_with("Responda SI"), "{:?}", texts(&s));
+    }
+
+    #[test]
+    fn an_opted_in_contact_back_from_stop_is_welcomed_back_not_asked_again() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules::default();
+        s.write(1, |tx| {
+            tx.upsert_contact(
+                N,
+                &ContactChanges {
+                    consent: Some(Consent {
+                        status: ConsentStatus::OptedIn,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                None,
+            )
+        })
+        .unwrap();
+        got(&s, &rules, "stop", 2);
+        let h = got(&s, &rules, "JOIN", 3);
+        assert_eq!((h.kind, h.enqueued), (Some("join"), 1));
+        assert_eq!(texts(&s).last().unwrap(), DEFAULT_RESUBSCRIBED);
+        assert_eq!(consent(&s), Some(ConsentStatus::OptedIn));
+        // Subscribed and not opted out: a JOIN changes nothing, sends nothing.
+        let h = got(&s, &rules, "JOIN", 4);
+        assert_eq!((h.kind, h.enqueued), (Some("join"), 0));
+        assert_eq!(texts(&s).len(), 2);
+    }
+
+    #[test]
+    fn yes_before_the_request_reached_the_network_does_not_confirm() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules::default();
+        got(&s, &rules, "join", 1);
+        let h = got(&s, &rules, "yes", 2);
+        assert_ne!(h.kind, Some("consent"));
+        assert_eq!(consent(&s), Some(ConsentStatus::Pending));
+        let request = s.messages(None, 0, 1).unwrap().rows[0].id;
+        s.claim_many(
+            &[ClaimRequest {
+                id: request,
+                imsi: "250010000000001",
+                imei: "imei",
+                port: "/dev/x",
+            }],
+            "gw",
+            3,
+        )
+        .unwrap();
+        let h = got(&s, &rules, "yes", 4);
+        assert_eq!((h.kind, h.enqueued), (Some("consent"), 1));
+        assert_eq!(consent(&s), Some(ConsentStatus::OptedIn));
+        assert_eq!(
+            texts(&s).last().unwrap(),
+            "You are subscribed. Reply STOP to opt out."
+        );
+    }
+}
