@@ -387,3 +387,59 @@ fn join_and_its_request_count_against_the_auto_reply_cap() {
         "only the help reply"
     );
 }
+
+#[test]
+fn category_is_checked_per_batch_item_and_part_of_the_idempotency_check() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    let db = store(&s);
+    let pending = "+79161237777";
+    let opted_in = "+79161236666";
+    save(&db, pending, ConsentStatus::Pending);
+    save(&db, opted_in, ConsentStatus::OptedIn);
+    let (code, r) = g.call(
+        "POST",
+        "/v1/messages/batch",
+        Some(json!({"messages": [
+            {"to": pending, "text": "Offer", "category": "marketing"},
+            {"to": pending, "text": "Your order is ready"},
+            {"to": opted_in, "text": "Offer", "category": "marketing"},
+            {"to": "+79161235555", "text": "Offer", "category": "marketing"},
+            {"to": opted_in, "text": "Offer", "category": "promo"},
+        ]})),
+    );
+    assert_eq!(code, 202, "{r}");
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results[0]["error"]["code"], "no_consent");
+    assert!(
+        results[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("consent pending")
+    );
+    assert_eq!(results[1]["status"], "queued");
+    assert_eq!(results[2]["status"], "queued");
+    assert_eq!(results[3]["error"]["code"], "no_consent");
+    assert!(
+        results[3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no contact with number +79161235555")
+    );
+    assert_eq!(results[4]["error"]["code"], "invalid_request");
+    let (_, m) = g.call(
+        "GET",
+        &format!("/v1/messages/{}", results[1]["id"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(m["category"], "transactional");
+
+    // The same key for the same text, once transactional and once
+    // marketing: not the same request.
+    let body =
+        |category: &str| json!({"to": opted_in, "text": "Hi", "idempotency_key": "k1", "category": category});
+    assert_eq!(g.call("POST", "/v1/messages", Some(body("transactional"))).0, 202);
+    assert_eq!(g.call("POST", "/v1/messages", Some(body("transactional"))).0, 202);
+    let (code, r) = g.call("POST", "/v1/messages", Some(body("marketing")));
+    assert_eq!(code, 409, "{r}");
+}
