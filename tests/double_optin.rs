@@ -365,6 +365,13 @@ fn an_opted_out_contact_gets_no_marketing_even_erased_and_re_created_until_it_jo
         contact(&db, number).unwrap().consent.status,
         ConsentStatus::OptedIn
     );
+    // The suppressed request never went: it does not use up the day's
+    // auto-replies (confirmation, request, welcome: 3).
+    wait_for("the welcome", 15, || {
+        received(&s, number)
+            .ends_with("You are subscribed. Reply STOP to opt out.")
+            .then_some(())
+    });
     assert_eq!(marketing(&g, number, "Welcome back offer").0, 202);
 }
 

@@ -203,13 +203,15 @@ impl Tx<'_> {
 
     /// How many messages of the gateway's own (auto-replies, opt-out
     /// confirmations, double opt-in requests) went to `number` since
-    /// `since`: replies are capped per number.
+    /// `since`: replies are capped per number. One suppressed (the number
+    /// had opted out) never went, so it does not count.
     pub fn auto_replies_since(&mut self, number: &str, since: i64) -> Result<u32, StoreError> {
         Ok(self
             .tx
             .prepare_cached(
                 "SELECT count(*) FROM messages
-                 WHERE recipient = ?1 AND kind IN ('auto_reply', 'optout_confirmation', 'consent_request') AND created_at >= ?2",
+                 WHERE recipient = ?1 AND kind IN ('auto_reply', 'optout_confirmation', 'consent_request')
+                   AND created_at >= ?2 AND status != 'suppressed'",
             )?
             .query_row(params![number, since], |r| r.get(0))?)
     }
