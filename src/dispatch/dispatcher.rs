@@ -779,7 +779,7 @@ impl Dispatcher {
             }
             Outcome::Suppressed(reason) => {
                 verdict = Verdict::NotTheSims;
-                info!(msg_id = id, reason = %reason, "not sent: the recipient opted out");
+                info!(msg_id = id, reason = %reason, "not sent: the recipient opted out (or, for marketing, has no consent)");
                 store.run(move |s| s.mark_suppressed(id, &reason, now)).await
             }
             Outcome::Unknown(reason) => {
@@ -957,7 +957,8 @@ impl Dispatcher {
     /// shutdown stops between parts rather than in one.
     async fn send_parts(&self, job: &Job) -> (Outcome, Option<PartSent>) {
         let c = &job.claimed;
-        // Opt-out is law: checked again right before the first byte.
+        // Opt-out is law: checked again right before the first byte (with a
+        // marketing message's consent).
         let id = c.id;
         match self.shared.store.run(move |s| s.suppression(id)).await {
             Ok(Some(reason)) => return (Outcome::Suppressed(reason), None),
