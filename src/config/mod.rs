@@ -250,7 +250,7 @@ impl Default for ContactsConfig {
 }
 
 /// Events a webhook can subscribe to.
-pub const WEBHOOK_EVENTS: [&str; 4] = ["inbound", "status", "optout", "vote"];
+pub const WEBHOOK_EVENTS: [&str; 5] = ["inbound", "status", "optout", "vote", "consent"];
 
 /// One `[[webhook]]` entry.
 #[derive(Clone, Deserialize)]
@@ -258,7 +258,7 @@ pub const WEBHOOK_EVENTS: [&str; 4] = ["inbound", "status", "optout", "vote"];
 pub struct WebhookEntry {
     /// Where events are POSTed.
     pub url: String,
-    /// Which: inbound, status, optout, vote (default: all).
+    /// Which: inbound, status, optout, vote, consent (default: all).
     #[serde(default = "all_events")]
     pub events: Vec<String>,
     /// Key of the HMAC-SHA256 signature each request carries.

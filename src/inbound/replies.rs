@@ -317,6 +317,9 @@ fn join(
             }
         }
     }
+    if saved.confirm {
+        emit_consent(tx, saved.id, m.sender)?;
+    }
     let request = tx.confirmation_request(saved.id)?;
     let mut enqueued = usize::from(
         request
@@ -380,6 +383,7 @@ fn confirm(
             return Ok(None);
         }
     }
+    emit_consent(tx, contact.id, m.sender)?;
     tracing::info!(
         contact = contact.id,
         inbox_id = m.inbox_id,
@@ -389,6 +393,22 @@ fn confirm(
     let welcome =
         contacts::consent::text_for(&rules.welcome, contact.language.as_deref()).map(str::to_string);
     Ok(Some(reply(tx, rules, m, &welcome, MessageKind::AutoReply)?))
+}
+
+/// The `consent` webhook event: contact `id`'s consent as it now is.
+/// Keyed by number, so it reaches a receiver in order with the number's
+/// `optout` events.
+fn emit_consent(tx: &mut Tx<'_>, id: i64, number: &str) -> Result<(), StoreError> {
+    let Some(c) = tx.contact(&ContactKey::Id(id))? else {
+        return Ok(());
+    };
+    tx.emit(
+        "consent",
+        &format!("number:{number}"),
+        &json!({"contact_id": id.to_string(), "number": number, "status": c.consent.status.as_str(),
+                "source": c.consent.source, "evidence": c.consent.evidence,
+                "at": c.consent.at.map(rfc3339)}),
+    )
 }
 
 /// Enqueues `text` to the sender if it may get one more auto-reply today.
@@ -525,6 +545,39 @@ mod tests {
         let h = got(&s, &rules, "JOIN", 4);
         assert_eq!((h.kind, h.enqueued), (Some("join"), 0));
         assert_eq!(texts(&s).len(), 2);
+    }
+
+    #[test]
+    fn a_join_and_a_yes_are_consent_events_in_order() {
+        let s = Store::open_in_memory().unwrap();
+        let hook = s
+            .sync_webhooks(&[("http://127.0.0.1:1/h".into(), vec!["consent".into()])])
+            .unwrap()[0];
+        let rules = ReplyRules::default();
+        got(&s, &rules, "JOIN", 1);
+        let request = s.messages(None, 0, 1).unwrap().rows[0].id;
+        s.claim(request, "250010000000001", "imei", "/dev/x", "gw", 2)
+            .unwrap();
+        got(&s, &rules, "YES", 3);
+        got(&s, &rules, "YES", 4); // not pending any more: no event
+        // One number's events are due one at a time, in order.
+        let mut events = Vec::new();
+        while let Some(e) = s.due_events(hook, i64::MAX, 10).unwrap().pop() {
+            s.event_delivered(e.row, 5).unwrap();
+            events.push(e);
+            assert!(events.len() <= 3);
+        }
+        let data: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| serde_json::from_str(&e.data).unwrap())
+            .collect();
+        assert_eq!(events.len(), 2, "{data:?}");
+        assert!(events.iter().all(|e| e.event == "consent"));
+        assert_eq!(data[0]["status"], "pending");
+        assert_eq!(data[0]["source"], "keyword JOIN");
+        assert_eq!(data[1]["status"], "opted_in");
+        assert_eq!(data[1]["number"], N);
+        assert!(data[1]["evidence"].as_str().unwrap().contains("\"YES\""));
     }
 
     #[test]

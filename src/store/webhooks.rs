@@ -23,7 +23,7 @@ pub struct PendingEvent {
     pub row: i64,
     /// The event's unique id (the same on every retry).
     pub event_id: String,
-    /// inbound, status, optout or vote.
+    /// inbound, status, optout, vote or consent.
     pub event: String,
     /// When it happened (unix ms).
     pub created_at: i64,
