@@ -63,6 +63,11 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/{id}/close"),
+        ("POST", "/v1/contacts"),
+        ("GET", "/v1/contacts"),
+        ("GET", "/v1/contacts/{id}"),
+        ("PATCH", "/v1/contacts/{id}"),
+        ("DELETE", "/v1/contacts/{id}"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

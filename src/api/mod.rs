@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod batch_items;
 pub mod body;
+pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod inbox;
@@ -91,6 +92,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
+        .routes(routes!(contacts::upsert, contacts::list))
+        .routes(routes!(contacts::get, contacts::patch, contacts::delete))
         .routes(routes!(metrics::metrics))
         .routes(routes!(healthz));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -77,6 +77,56 @@ impl Store {
     }
 }
 
+impl ContactFilter {
+    /// Whether `c` passes the tag and the search (for contacts already
+    /// read, such as a segment's).
+    fn passes(&self, c: &Contact) -> bool {
+        let tag_ok = self
+            .tag
+            .as_deref()
+            .is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)));
+        let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let q_ok = q.is_none_or(|q| {
+            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            matches(c, &q.to_lowercase(), &digits)
+        });
+        tag_ok && q_ok
+    }
+}
+
+/// How many of a segment's ids are read at a time while a page fills.
+const SEGMENT_CHUNK: usize = 500;
+
+impl Store {
+    /// The contacts of `segment` (at `now`) with an id above `after`, in id
+    /// order, at most `limit`, that also match `filter`.
+    pub fn list_segment_contacts(
+        &self,
+        segment: &crate::segments::Filter,
+        now: i64,
+        filter: &ContactFilter,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor = after;
+        while out.len() < limit {
+            let ids = self.segment_contact_ids(segment, now, cursor, SEGMENT_CHUNK)?;
+            let Some(&last) = ids.last() else { break };
+            for c in self.contacts_by_ids(&ids)? {
+                if out.len() < limit && filter.passes(&c) {
+                    out.push(c);
+                }
+            }
+            cursor = last;
+            if ids.len() < SEGMENT_CHUNK {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
