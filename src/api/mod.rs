@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod modems;
 pub mod optouts;
 pub mod page;
+pub mod segments;
 pub mod state;
 pub mod surveys;
 
@@ -94,6 +95,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inbox::list))
         .routes(routes!(contacts::upsert, contacts::list))
         .routes(routes!(contacts::get, contacts::patch, contacts::delete))
+        .routes(routes!(segments::create, segments::list))
+        .routes(routes!(segments::get, segments::update, segments::delete))
+        .routes(routes!(segments::preview_saved))
+        .routes(routes!(segments::preview))
         .routes(routes!(metrics::metrics))
         .routes(routes!(healthz));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -27,14 +27,15 @@ pub use filter::{
 /// Longest segment name, in characters.
 pub const MAX_NAME: usize = 200;
 
-/// A segment name, trimmed: 1 to [`MAX_NAME`] characters, no control
-/// characters. The error says what is wrong.
+/// A segment name, trimmed: 1 to [`MAX_NAME`] characters (as given, so
+/// the API's `maxLength` means what it says), no control characters. The
+/// error says what is wrong.
 pub fn check_name(name: &str) -> Result<&str, String> {
     let n = name.trim();
     if n.is_empty() {
         return Err("name is empty".into());
     }
-    if n.chars().count() > MAX_NAME {
+    if name.chars().count() > MAX_NAME {
         return Err(format!("name is longer than {MAX_NAME} characters"));
     }
     if n.chars().any(char::is_control) {
