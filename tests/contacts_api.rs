@@ -202,6 +202,22 @@ fn lists_page_by_id_and_narrow_by_tag_and_search() {
         (code, r["error"]["code"].as_str()),
         (422, Some("unknown_segment"))
     );
+    // A saved segment narrows the list, and tag and search narrow it further.
+    let (code, seg) = g.call(
+        "POST",
+        "/v1/segments",
+        Some(json!({"name": "vip but not staff", "filter": {"all": [{"tag": "vip"}, {"not": {"tag": "staff"}}]}})),
+    );
+    assert_eq!(code, 201, "{seg}");
+    let seg = seg["id"].as_str().unwrap();
+    assert_eq!(page(&format!("segment={seg}")).0, [ids[0].as_str(), &ids[3]]);
+    assert_eq!(page(&format!("segment={seg}&q=dmitry")).0, [ids[3].as_str()]);
+    let (first, next) = page(&format!("segment={seg}&limit=1"));
+    assert_eq!((first, next), (vec![ids[0].clone()], json!(ids[0])));
+    assert_eq!(
+        page(&format!("segment={seg}&limit=1&after={}", ids[0])).0,
+        [ids[3].as_str()]
+    );
 }
 
 #[test]
