@@ -56,6 +56,8 @@ pub const MAX_ATTRIBUTE_VALUE: usize = 1000;
 pub const MAX_CONSENT_SOURCE: usize = 200;
 /// Longest consent evidence, in characters.
 pub const MAX_CONSENT_EVIDENCE: usize = 10_000;
+/// Longest search text of `GET /v1/contacts?q=`, in characters.
+pub const MAX_QUERY: usize = 200;
 /// How far in the future a consent time may be (clock skew), in ms.
 const CONSENT_SKEW_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -372,8 +374,8 @@ pub struct ContactErased {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ContactQuery {
-    /// Only the contacts of this saved segment (its id).
-    #[param(pattern = r"^[0-9]{1,18}$")]
+    /// Only the contacts of this saved segment (its id; empty: any).
+    #[param(pattern = r"^[0-9]{0,18}$")]
     segment: Option<String>,
     /// Only contacts with this tag (ASCII case ignored).
     #[param(max_length = 64)]
@@ -788,6 +790,15 @@ pub async fn list(
             )
         })?),
     };
+    for (name, value, max) in [("tag", &q.tag, MAX_TAG), ("q", &q.q, MAX_QUERY)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("{name} is longer than {max} characters"),
+            ));
+        }
+    }
     let filter = ContactFilter { tag: q.tag, q: q.q };
     let now = app.clock.now_ms();
     let rows = app
