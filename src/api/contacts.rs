@@ -671,13 +671,12 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
 /// Writes `parsed` to the contact `phone` in one transaction (attribute
 /// count checked against what it has) and reads it back.
 fn save(
-    s: &crate::store::Store,
+    tx: &mut crate::store::Tx<'_>,
     rules: &crate::contacts::ContactRules,
     phone: &Msisdn,
     mut parsed: Parsed,
-    now: i64,
 ) -> Result<(Contact, bool), ApiError> {
-    s.write(now, |tx| {
+    {
         let existing = tx.contact(&ContactKey::Phone(phone.as_str().to_string()))?;
         let mut names: std::collections::BTreeSet<String> = existing
             .as_ref()
@@ -709,7 +708,7 @@ fn save(
             .contact(&ContactKey::Id(saved.id))?
             .ok_or_else(|| ApiError::internal("contact vanished"))?;
         Ok((c, saved.created))
-    })
+    }
 }
 
 /// `POST /v1/contacts`: creates the contact with this number, or updates
@@ -748,7 +747,7 @@ pub async fn upsert(
         .run(move |s| {
             let types = s.attribute_types()?;
             let parsed = parse_fields(&obj, &types, now)?;
-            save(s, &rules, &phone, parsed, now)
+            s.write(now, |tx| save(tx, &rules, &phone, parsed))
         })
         .await?;
     let status = if created {
@@ -898,20 +897,23 @@ pub async fn patch(
     let c = app
         .store
         .run(move |s| -> Result<Contact, ApiError> {
-            let found = s.write(now, |tx| find(tx, &keys))?;
-            let Some(c) = found else {
-                return Err(ApiError::not_found(format!("no contact {input:?}")));
-            };
-            if given_phone.as_ref().is_some_and(|p| p.as_str() != c.phone) {
-                return Err(field_error(
-                    "phone",
-                    "a contact's number cannot change: create a contact with the new number (and delete this one)",
-                ));
-            }
             let types = s.attribute_types()?;
             let parsed = parse_fields(&obj, &types, now)?;
-            let (c, _) = save(s, &rules, &Msisdn::from_canonical(c.phone), parsed, now)?;
-            Ok(c)
+            // Found and changed in one transaction: a contact erased
+            // meanwhile is not brought back.
+            s.write(now, |tx| {
+                let Some(c) = find(tx, &keys)? else {
+                    return Err(ApiError::not_found(format!("no contact {input:?}")));
+                };
+                if given_phone.as_ref().is_some_and(|p| p.as_str() != c.phone) {
+                    return Err(field_error(
+                        "phone",
+                        "a contact's number cannot change: create a contact with the new number (and delete this one)",
+                    ));
+                }
+                let (c, _) = save(tx, &rules, &Msisdn::from_canonical(c.phone), parsed)?;
+                Ok(c)
+            })
         })
         .await?;
     Ok(Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
