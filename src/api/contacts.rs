@@ -302,7 +302,6 @@ impl ContactView {
     /// The view of `c`; `default_zone` is `contacts.default_time_zone`.
     pub fn new(c: &Contact, default_zone: &str) -> Self {
         let refusal = marketing_refusal(c);
-        debug_assert_eq!(refusal.is_none(), c.may_receive_marketing());
         ContactView {
             id: c.id.to_string(),
             phone: c.phone.clone(),
@@ -1006,6 +1005,46 @@ mod tests {
                 .starts_with("consent.at:")
         );
         assert!(refused(json!({"nickname": "x"})).starts_with("nickname:"));
+    }
+
+    #[test]
+    fn the_marketing_answer_follows_the_models_rule() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        store
+            .write(1, |tx| {
+                tx.upsert_contact("+79161234567", &ContactChanges::default(), None)
+            })
+            .unwrap();
+        let base = store
+            .contact(&ContactKey::Phone("+79161234567".into()))
+            .unwrap()
+            .unwrap();
+        let optout = OptOut {
+            number: base.phone.clone(),
+            source: "keyword".into(),
+            keyword: Some("STOP".into()),
+            note: None,
+            at: 5,
+        };
+        for consent in [
+            ConsentStatus::OptedIn,
+            ConsentStatus::Pending,
+            ConsentStatus::None,
+        ] {
+            for status in [ContactStatus::Active, ContactStatus::Invalid] {
+                for opted_out in [None, Some(optout.clone())] {
+                    let mut c = base.clone();
+                    c.consent.status = consent;
+                    c.status = status;
+                    c.opted_out = opted_out.clone();
+                    let refusal = marketing_refusal(&c);
+                    assert_eq!(refusal.is_none(), c.may_receive_marketing(), "{c:?}");
+                    if opted_out.is_some() {
+                        assert!(refusal.unwrap().starts_with("opted out"), "the opt-out wins");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
