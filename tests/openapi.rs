@@ -60,9 +60,21 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/optouts/review"),
         ("POST", "/v1/optouts/review/{id}"),
         ("POST", "/v1/surveys"),
+        ("GET", "/v1/segments"),
+        ("POST", "/v1/segments"),
+        ("GET", "/v1/segments/{id}"),
+        ("PATCH", "/v1/segments/{id}"),
+        ("DELETE", "/v1/segments/{id}"),
+        ("GET", "/v1/segments/{id}/preview"),
+        ("POST", "/v1/segments/preview"),
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/{id}/close"),
+        ("POST", "/v1/contacts"),
+        ("GET", "/v1/contacts"),
+        ("GET", "/v1/contacts/{id}"),
+        ("PATCH", "/v1/contacts/{id}"),
+        ("DELETE", "/v1/contacts/{id}"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

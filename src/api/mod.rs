@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod batch_items;
 pub mod body;
+pub mod contacts;
 pub mod error;
 pub mod events;
 pub mod inbox;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod modems;
 pub mod optouts;
 pub mod page;
+pub mod segments;
 pub mod state;
 pub mod surveys;
 
@@ -91,6 +93,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
+        .routes(routes!(contacts::upsert, contacts::list))
+        .routes(routes!(contacts::get, contacts::patch, contacts::delete))
+        .routes(routes!(segments::create, segments::list))
+        .routes(routes!(segments::get, segments::update, segments::delete))
+        .routes(routes!(segments::preview_saved))
+        .routes(routes!(segments::preview))
         .routes(routes!(metrics::metrics))
         .routes(routes!(healthz));
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -9,6 +9,7 @@
 //! data, never its opt-out) and wins over any consent.
 
 pub mod consent;
+pub mod hygiene;
 pub mod model;
 pub mod save;
 pub mod time_zone;

@@ -794,10 +794,14 @@ impl Dispatcher {
                 }
                 warn!(msg_id = id, imsi = %imsi, reason = %reason, "message failed");
                 // The SIM's failure count (a metric) only when it says something about the SIM.
-                let sim = sims_fault.then_some(imsi);
-                store
-                    .run(move |s| s.mark_failed(id, sim.as_deref(), &reason, now))
-                    .await
+                if sims_fault {
+                    store
+                        .run(move |s| s.mark_failed(id, Some(&imsi), &reason, now))
+                        .await
+                } else {
+                    // The recipient's or the message's: its contact learns.
+                    store.run(move |s| s.mark_refused(id, &reason, now)).await
+                }
             }
             Outcome::NotSent { failure, reason } => {
                 if failure == SendFailure::SimProblem {
@@ -823,7 +827,7 @@ impl Dispatcher {
                         format!("refused for this recipient through SIM {other} and SIM {imsi}: {reason}")
                     };
                     warn!(msg_id = id, reason = %reason, "message failed: the recipient's fault, not the SIMs'");
-                    store.run(move |s| s.mark_failed(id, None, &reason, now)).await
+                    store.run(move |s| s.mark_refused(id, &reason, now)).await
                 } else if job.claimed.attempts >= config.max_attempts {
                     let reason = format!("not sent after {} attempts; last: {reason}", job.claimed.attempts);
                     warn!(msg_id = id, reason = %reason, "message failed");

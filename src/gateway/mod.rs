@@ -116,6 +116,12 @@ pub async fn serve_locked(
         path: db.display().to_string(),
         source,
     })?;
+    store
+        .set_invalid_after_days(config.contacts.invalid_after_days)
+        .map_err(|source| GatewayError::Store {
+            path: db.display().to_string(),
+            source,
+        })?;
     let recovered = store
         .recover(clock.now_ms())
         .map_err(|source| GatewayError::Store {

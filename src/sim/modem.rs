@@ -54,6 +54,11 @@ pub struct Faults {
     pub report_delay_ms: u64,
     /// TP-ST of status reports (0 delivered, 0x46 expired, …).
     pub report_status: u8,
+    /// Recipients whose status reports say otherwise, with their TP-ST
+    /// (international form as in the ledger): `{"+491700000001": 70}`
+    /// (0x46, validity expired) for an absent subscriber whose phone stays
+    /// off, 0x43 ("not obtainable") for a number not in service.
+    pub report_status_for: BTreeMap<String, u8>,
     /// Refuses to store status reports (`AT+CNMI` with `<ds>` 2 is an
     /// error), so they come directly as `+CDS`, as on modems without `SR`
     /// storage.
@@ -142,6 +147,7 @@ impl Default for Faults {
             latency_ms: None,
             report_delay_ms: 500,
             report_status: 0,
+            report_status_for: BTreeMap::new(),
             direct_reports: false,
             cds_without_smsc: false,
             part_fault: None,
@@ -750,7 +756,11 @@ impl SimModem {
                     &recipient,
                     now,
                     now,
-                    st.faults.report_status,
+                    st.faults
+                        .report_status_for
+                        .get(&recipient.to_string())
+                        .copied()
+                        .unwrap_or(st.faults.report_status),
                 );
                 let hex = sms::hex::encode_hex(&pdu);
                 let tpdu = &pdu[smsc_field_len(&pdu).min(pdu.len())..];

@@ -66,7 +66,7 @@ pub enum ContactKey {
     Phone(String),
 }
 
-const SELECT: &str = "SELECT id, phone, name, time_zone, time_zone_source, language, attributes,
+pub(super) const SELECT: &str = "SELECT id, phone, name, time_zone, time_zone_source, language, attributes,
         consent_status, consent_at, consent_source, consent_evidence, status, status_reason,
         created_at, updated_at, last_sent_at, last_delivered_at, last_reply_at, messages_sent
     FROM contacts";

@@ -76,7 +76,10 @@ impl Tx<'_> {
                 m.incomplete,
                 m.error
             ])?;
-        Ok(self.tx.last_insert_rowid())
+        let id = self.tx.last_insert_rowid();
+        // The number answers: its contact is reachable.
+        super::contact_activity::replied(&self.tx, &m.sender, m.received_at)?;
+        Ok(id)
     }
 
     /// Records what a received message was read as.

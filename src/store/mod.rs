@@ -13,6 +13,8 @@
 
 mod claim;
 mod consent;
+mod contact_activity;
+mod contact_list;
 mod contacts;
 mod enqueue;
 mod events;
@@ -28,6 +30,7 @@ mod record;
 mod recover;
 mod report;
 mod review;
+mod segments;
 mod sims;
 mod surveys;
 mod types;
@@ -43,6 +46,7 @@ use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;
+pub use contact_list::ContactFilter;
 pub use contacts::{ContactError, ContactKey, Upserted};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
@@ -54,6 +58,7 @@ pub use record::{HOLD_LIMIT_MS, PartSent, describe_parts};
 pub use recover::Recovered;
 pub use report::{ReportIn, ReportOutcome};
 pub use review::{OptOutReview, Resolved, ReviewAction};
+pub use segments::{Excluded, Preview, SegmentError, SegmentRow};
 pub use sims::{SimRow, SimSeen};
 pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
 pub use types::{Category, Event, MessageKind, Status};

@@ -7,7 +7,7 @@
 //! is `sending`, the part after the highest recorded one is the one whose
 //! write may have begun. One commit per part, none extra.
 
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::types::Status;
 use super::{Store, StoreError};
@@ -186,6 +186,9 @@ pub(super) fn mark_sent_in(
          ON CONFLICT (recipient) DO UPDATE SET sim_imsi = excluded.sim_imsi, last_at = excluded.last_at",
     )?
     .execute(params![recipient, imsi, now])?;
+    if reason.is_none() {
+        super::contact_activity::sent(tx, &recipient, now)?;
+    }
     match reason {
         None => event(
             tx,
@@ -323,6 +326,31 @@ impl Store {
     /// The message will not be delivered.
     pub fn mark_failed(&self, id: i64, imsi: Option<&str>, reason: &str, now: i64) -> Result<(), StoreError> {
         self.finish(id, imsi, Status::Failed, reason, now)
+    }
+
+    /// The message will not be delivered, by the recipient's or the
+    /// message's doing (no SIM is to blame): the network's refusal in
+    /// `reason` (`+CMS ERROR <n>` as the driver words it) tells the
+    /// contact's hygiene whether the number is out of service or absent
+    /// (see [`crate::contacts::hygiene`]), in the same transaction.
+    pub fn mark_refused(&self, id: i64, reason: &str, now: i64) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let recipient: Option<String> = tx
+            .prepare_cached(
+                "UPDATE messages SET status = 'failed', error = ?2, updated_at = ?3 WHERE id = ?1 RETURNING recipient",
+            )?
+            .query_row(params![id, reason, now], |r| r.get(0))
+            .optional()?;
+        event(&tx, id, Status::Failed, now, reason)?;
+        if let (Some(recipient), Some(fault)) = (
+            recipient,
+            crate::contacts::hygiene::RecipientFault::of_refusal(reason),
+        ) {
+            super::contact_activity::failed(&tx, &recipient, fault, reason, id, now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The message may or may not have reached the network; it is not re-sent.

@@ -167,6 +167,23 @@ fn apply_to_part(
     };
     tx.prepare_cached("UPDATE message_parts SET status = ?3 WHERE message_id = ?1 AND seq = ?2")?
         .execute(params![message_id, seq, part_status])?;
+    // What the report says about the number, for its contact.
+    let recipient: String = tx
+        .prepare_cached("SELECT recipient FROM messages WHERE id = ?1")?
+        .query_row([message_id], |row| row.get(0))?;
+    match r.category {
+        Delivered => super::contact_activity::delivered(tx, &recipient, r.discharge_at.unwrap_or(now))?,
+        Failed => {
+            if let Some(fault) = crate::contacts::hygiene::RecipientFault::of_status(r.status_code) {
+                let why = format!(
+                    "delivery report: {} (status {:#04x})",
+                    r.description, r.status_code
+                );
+                super::contact_activity::failed(tx, &recipient, fault, &why, message_id, now)?;
+            }
+        }
+        Pending => {}
+    }
     match r.category {
         Delivered => tx
             .prepare_cached("UPDATE sims SET delivered_total = delivered_total + 1 WHERE imsi = ?1")?
