@@ -9,6 +9,8 @@
 //! data, never its opt-out) and wins over any consent.
 
 pub mod consent;
+pub mod csv_export;
+pub mod csv_import;
 pub mod model;
 pub mod save;
 pub mod time_zone;

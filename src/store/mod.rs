@@ -12,6 +12,8 @@
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
 mod claim;
+mod contact_export;
+mod contact_import;
 mod contacts;
 mod enqueue;
 mod events;
@@ -41,6 +43,7 @@ use rusqlite::Connection;
 use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
+pub use contact_import::ImportError as ContactImportError;
 pub use contacts::{ContactError, ContactKey, Upserted};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
