@@ -7,7 +7,8 @@
 //! attribute known to the database (sorted by name). Tags are joined with
 //! `;`, times are RFC 3339, dates `YYYY-MM-DD`, numbers as written in JSON,
 //! booleans `true`/`false`; `opted_out` is when the number opted out, empty
-//! if it has not. `status` and `opted_out` are for reading: an import
+//! if it has not; `consent` is empty for a contact never asked (its consent
+//! is `none` with no time), so that importing the file back changes nothing. `status` and `opted_out` are for reading: an import
 //! ignores them.
 
 use std::io::Write;
@@ -70,7 +71,13 @@ impl<W: Write> ContactCsv<W> {
             },
             c.language.as_deref().unwrap_or(""),
             &tags,
-            c.consent.status.as_str(),
+            // Never asked and never given: nothing to say (an import of
+            // "none" would record a withdrawal).
+            if c.consent.status == super::ConsentStatus::None && c.consent.at.is_none() {
+                ""
+            } else {
+                c.consent.status.as_str()
+            },
             &consent_at,
             c.consent.source.as_deref().unwrap_or(""),
             c.consent.evidence.as_deref().unwrap_or(""),
@@ -87,13 +94,51 @@ impl<W: Write> ContactCsv<W> {
     }
 }
 
+/// Contacts read per page of an export.
+pub const PAGE: usize = 1000;
+
+/// Writes every contact of `store` as CSV to `out`, a page at a time;
+/// returns how many.
+pub fn export_all(store: &crate::store::Store, out: impl Write) -> Result<usize, ExportError> {
+    let attributes: Vec<String> = store.attribute_types()?.into_keys().collect();
+    let mut w = ContactCsv::new(out, attributes)?;
+    let (mut after, mut total) = (0i64, 0usize);
+    loop {
+        let page = store.export_contacts_page(after, PAGE)?;
+        for c in &page {
+            w.write(c)?;
+        }
+        total += page.len();
+        match page.last() {
+            Some(c) if page.len() == PAGE => after = c.id,
+            _ => break,
+        }
+    }
+    w.flush()?;
+    Ok(total)
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the contacts failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Writing failed (the reader went away).
+    #[error("writing: {0}")]
+    Write(#[from] csv::Error),
+    /// Flushing failed.
+    #[error("writing: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// An attribute value as a cell.
 pub fn cell(v: &AttrValue) -> String {
     match v {
         AttrValue::String(s) => s.clone(),
-        AttrValue::Number(n) => serde_json::Number::from_f64(*n)
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
+        // Whole numbers without ".0": 1500, not 1500.0.
+        AttrValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+        AttrValue::Number(n) => n.to_string(),
         AttrValue::Boolean(b) => b.to_string(),
         AttrValue::Date(d) => d.format("%Y-%m-%d").to_string(),
     }

@@ -928,12 +928,12 @@ pub fn scan<R: Read>(
             Column::Attr(_) => name.clone(),
             other => format!("{other:?}"),
         };
-        if named.contains(&key) {
-            return Err(CsvError::DuplicateColumn(name));
-        }
-        named.push(key);
         if col == Column::Ignored {
             plan.report.ignored_columns.push(name);
+        } else if named.contains(&key) {
+            return Err(CsvError::DuplicateColumn(name));
+        } else {
+            named.push(key);
         }
         plan.columns.push(col);
     }
