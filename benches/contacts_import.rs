@@ -181,7 +181,9 @@ fn main() {
     f.write_all(text.as_bytes()).unwrap();
     drop(f);
     let cp1251 = dir.path().join("contacts-1251.csv");
-    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&generate(rows, ';'));
+    // Windows-1251 has no Spanish accents: a real file could not hold them.
+    let semicolons = generate(rows, ';').replace('í', "i").replace('ó', "o");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(&semicolons);
     std::fs::write(&cp1251, &bytes).unwrap();
     println!(
         "{rows} rows: UTF-8 file {:.1} MB, Windows-1251 file {:.1} MB",

@@ -497,6 +497,17 @@ impl PhoneKey {
         }
     }
 
+    /// Whether `cell` plausibly wrote this number: its last digits are
+    /// the number's (a file changed between the passes is read again).
+    fn matches(self, cell: &str) -> bool {
+        let last = (self.0 & ((1 << 56) - 1)) % 10_000;
+        let digits = cell
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .fold(0u64, |n, b| (n * 10 + u64::from(b - b'0')) % 10_000);
+        digits == last
+    }
+
     fn to_msisdn(self) -> Msisdn {
         if self.0 & PLUS != 0 {
             Msisdn::from_canonical(format!("+{}", self.0 & !PLUS))
@@ -525,6 +536,9 @@ pub struct Plan {
     columns: Vec<Column>,
     attrs: Vec<Attr>,
     repeats: HashMap<PhoneKey, Repeats>,
+    /// The phone of each data row (by index; `None`: a bad row), so that
+    /// the second pass need not parse numbers again.
+    phones: Vec<Option<PhoneKey>>,
     /// The report so far: rows, bad rows, merged duplicates, columns.
     pub report: ImportReport,
 }
@@ -722,7 +736,13 @@ impl Plan {
     /// Reads one record; an error is the reason the row is bad. Attribute
     /// columns whose type is not known yet are left out (the scan infers
     /// them after).
-    fn read_row(&self, rec: &csv::StringRecord, line: u64, opts: &ImportOptions) -> Result<RowRead, String> {
+    fn read_row(
+        &self,
+        rec: &csv::StringRecord,
+        line: u64,
+        opts: &ImportOptions,
+        known_phone: Option<PhoneKey>,
+    ) -> Result<RowRead, String> {
         if rec.len() != self.columns.len() {
             return Err(format!(
                 "has {} fields; the header has {} (a quote left open, or a delimiter inside an unquoted cell?)",
@@ -748,7 +768,11 @@ impl Plan {
             let v = plain_cell(raw);
             match col {
                 Column::Phone => {
-                    let m = Msisdn::parse(v, opts.region).map_err(|e| e.to_string())?;
+                    let m = match known_phone {
+                        // Read by the scan (parsing a number is the slow part).
+                        Some(key) if key.matches(v) => key.to_msisdn(),
+                        _ => Msisdn::parse(v, opts.region).map_err(|e| e.to_string())?,
+                    };
                     phone = Some(m);
                 }
                 Column::Name => changes.name = Some(Some(v.to_string())),
@@ -886,6 +910,7 @@ pub fn scan<R: Read>(
         columns: Vec::with_capacity(header.len()),
         attrs: Vec::new(),
         repeats: HashMap::new(),
+        phones: Vec::new(),
         report: ImportReport {
             encoding: encoding.as_str().to_string(),
             delimiter: delimiter_name(delimiter).to_string(),
@@ -963,9 +988,13 @@ pub fn scan<R: Read>(
         plan.report.rows += 1;
         let this = index;
         index = index.saturating_add(1);
-        match plan.read_row(&rec, line, opts) {
-            Err(reason) => plan.report.bad(line, reason),
+        match plan.read_row(&rec, line, opts, None) {
+            Err(reason) => {
+                plan.phones.push(None);
+                plan.report.bad(line, reason);
+            }
             Ok(row) => {
+                plan.phones.push(Some(row.key));
                 good += 1;
                 for (i, col) in plan.columns.iter().enumerate() {
                     if let Column::Attr(a) = col {
@@ -1055,7 +1084,8 @@ pub fn rows<R: Read, E>(
         }
         let this = index;
         index = index.saturating_add(1);
-        let Ok(mut row) = plan.read_row(&rec, line, opts) else {
+        let known = plan.phones.get(this as usize).copied().flatten();
+        let Ok(mut row) = plan.read_row(&rec, line, opts, known) else {
             continue;
         };
         let mut repeat = false;

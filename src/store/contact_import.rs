@@ -66,12 +66,15 @@ impl Store {
         rules: &ContactRules,
         dry_run: bool,
     ) -> Result<ImportReport, ImportError> {
+        let started = std::time::Instant::now();
         let encoding = match opts.encoding {
             Some(e) => e,
             None => csv_import::detect_encoding(open()?)?,
         };
         let known: BTreeMap<String, AttrType> = self.attribute_types()?;
+        let detected = started.elapsed();
         let plan = csv_import::scan(open()?, encoding, opts, &known)?;
+        let scanned = started.elapsed();
         let mut report = plan.report.clone();
         report.dry_run = dry_run;
         let input = open()?;
@@ -102,6 +105,13 @@ impl Store {
         conn.pragma_update(None, "cache_size", cache)?;
         drop(conn);
         result?;
+        tracing::debug!(
+            detect_ms = detected.as_millis() as u64,
+            scan_ms = (scanned - detected).as_millis() as u64,
+            write_ms = (started.elapsed() - scanned).as_millis() as u64,
+            rows = report.rows,
+            "contacts imported"
+        );
         // Bad rows found while writing come after the parser's: keep file order.
         report.errors.sort_by_key(|b| b.line);
         Ok(report)
