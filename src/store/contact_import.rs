@@ -164,3 +164,70 @@ impl Store {
             .and_then(|p| std::path::Path::new(p).parent().map(std::path::Path::to_path_buf))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::ConsentStatus;
+    use crate::store::ContactKey;
+
+    fn import(store: &Store, csv: &str, dry_run: bool) -> ImportReport {
+        let opts = ImportOptions {
+            file_name: "t.csv".into(),
+            region: "RU".parse().unwrap(),
+            encoding: None,
+            delimiter: None,
+            types: BTreeMap::new(),
+            now: 1_000,
+        };
+        let rules = ContactRules::defaults("RU".parse().unwrap());
+        store
+            .import_contacts(|| Ok(csv.as_bytes()), &opts, &rules, dry_run)
+            .unwrap()
+    }
+
+    fn consent(store: &Store, phone: &str) -> ConsentStatus {
+        store
+            .contact(&ContactKey::Phone(phone.into()))
+            .unwrap()
+            .unwrap()
+            .consent
+            .status
+    }
+
+    #[test]
+    fn repeated_rows_give_what_merging_them_would_not_what_applying_each_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        // Applied one by one, `pending` would ask for a confirmation that the
+        // later `none` makes pointless; merged, the consent is `none`.
+        let r = import(
+            &store,
+            "phone,consent,tags\n+79161234567,pending,a\n+79161234567,none,b\n+79161234568,pending,\n",
+            false,
+        );
+        assert_eq!((r.created, r.merged_duplicates), (2, 1));
+        assert_eq!(
+            r.confirmations_queued, 1,
+            "only the contact that stays pending is asked"
+        );
+        assert_eq!(consent(&store, "+79161234567"), ConsentStatus::None);
+        assert_eq!(consent(&store, "+79161234568"), ConsentStatus::Pending);
+        let tags = store
+            .contact(&ContactKey::Phone("+79161234567".into()))
+            .unwrap()
+            .unwrap()
+            .tags;
+        assert_eq!(tags, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_dry_run_rolls_back_everything_it_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let r = import(&store, "phone,consent,spent\n+79161234567,pending,5\n", true);
+        assert_eq!((r.created, r.confirmations_queued), (1, 1));
+        assert!(store.export_contacts_page(0, 10).unwrap().is_empty());
+        assert!(store.attribute_types().unwrap().is_empty());
+    }
+}
