@@ -82,7 +82,7 @@ fn generate(rows: usize, sep: char) -> String {
             format!("+7916{:07}", n)
         };
         let name = format!("{} {}", r.pick(&FIRST), r.pick(&LAST));
-        let tags = if r.next() % 3 == 0 {
+        let tags = if r.next().is_multiple_of(3) {
             format!("\"{};{}\"", r.pick(&TAGS), r.pick(&TAGS))
         } else {
             r.pick(&TAGS).to_string()
@@ -109,7 +109,7 @@ fn generate(rows: usize, sep: char) -> String {
         } else {
             birthday
         };
-        let vip = if r.next() % 2 == 0 { "yes" } else { "no" };
+        let vip = if r.next().is_multiple_of(2) { "yes" } else { "no" };
         let visits = r.next() % 500;
         let city = r.pick(&CITIES);
         let spent = if sep == ',' { format!("\"{spent}\"") } else { spent };
