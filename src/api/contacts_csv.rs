@@ -130,7 +130,7 @@ fn csv_error(e: CsvError) -> ApiError {
         description = "A CSV file with a header: `phone` required; `name`, `time_zone`, `language`, `tags` (`;`-separated), `consent`, `consent_at`, `consent_source`, `consent_evidence`; any other column is an attribute"),
     responses(
         (status = 200, description = "What the import did (or, with `dry_run`, would do); bad rows listed with their lines", body = ImportReport),
-        (status = 400, description = "Bad query (`bad_query`), or the body could not be read (`bad_body`)", body = super::ErrorResponse),
+        (status = 400, description = "Bad query: an unknown parameter or value, a `types` over 4096 or a `file_name` over 255 characters (`bad_query`); or the body could not be read (`bad_body`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 413, description = "Body over 64 MiB (`body_too_large`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as `text/csv`, or a charset other than utf-8 or windows-1251 (`bad_content_type`)", body = super::ErrorResponse),
@@ -145,6 +145,19 @@ pub async fn import(
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
+    let too_long = |name: &str, max: usize| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("{name} is longer than {max} characters"),
+        )
+    };
+    if q.types.as_ref().is_some_and(|t| t.chars().count() > 4096) {
+        return Err(too_long("types", 4096));
+    }
+    if q.file_name.as_ref().is_some_and(|n| n.chars().count() > 255) {
+        return Err(too_long("file_name", 255));
+    }
     let charset = csv_content_type(&headers)?;
     let types = match &q.types {
         Some(spec) => csv_import::parse_types(spec).map_err(csv_error)?,
