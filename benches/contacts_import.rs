@@ -2,7 +2,8 @@
 //! `cargo bench --bench contacts_import`.
 //!
 //! Generates 100,000 rows (names in Cyrillic and Latin, tags, five
-//! attributes, consent on some, about 1% repeated phones and 0.5% bad rows)
+//! attributes, consent on some, 1% repeated phones and 1% bad rows: a
+//! number that is not one, a birthday that does not exist)
 //! to a temporary file, runs `simfleet contacts import` against a fresh
 //! database, and reports the wall time and the child's peak RSS
 //! (getrusage(RUSAGE_CHILDREN).ru_maxrss: the largest child so far, so
