@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, client, config, demo, lists, modem, optouts, pdu, serve, sim};
+use simfleet::cli::{Cli, Command, client, config, contacts, demo, lists, modem, optouts, pdu, serve, sim};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -179,6 +179,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = io::stdout().lock();
             let n = optouts::export(&args, &mut out)?;
             writeln!(io::stderr(), "{n} opted-out numbers")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Contacts(contacts::ContactsCommand::Import(args)) => {
+            let report = contacts::import(&args)?;
+            if args.json {
+                print_json(&serde_json::to_value(&report)?)?;
+            } else {
+                write!(io::stdout(), "{}", contacts::report_text(&report))?;
+            }
+            Ok(if report.bad_rows == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Contacts(contacts::ContactsCommand::Export(args)) => {
+            let mut out = io::stdout().lock();
+            let n = contacts::export(&args, &mut out)?;
+            writeln!(io::stderr(), "{n} contacts")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sim(args) => {

@@ -124,3 +124,36 @@ fn at_parser_regressions_are_chunking_independent() {
         assert_eq!(got, expected, "{name}");
     }
 }
+
+#[test]
+fn contacts_csv_inputs_are_read_or_refused_without_panicking() {
+    use simfleet::contacts::csv_import::{self, ImportOptions};
+    let seeds = inputs("fuzz/corpus/contacts_csv");
+    assert!(seeds.len() >= 4, "seed corpus went missing");
+    let opts = ImportOptions {
+        file_name: "fuzz.csv".into(),
+        region: "RU".parse().unwrap(),
+        encoding: None,
+        delimiter: None,
+        types: Default::default(),
+        now: 1_800_000_000_000,
+    };
+    let mut read = 0;
+    for (name, bytes) in seeds {
+        let encoding = csv_import::detect_encoding(&bytes[..]).unwrap();
+        let Ok(plan) = csv_import::scan(&bytes[..], encoding, &opts, &Default::default()) else {
+            continue;
+        };
+        let mut handed = 0u64;
+        csv_import::rows(&bytes[..], &plan, &opts, |_| {
+            handed += 1;
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert_eq!(handed + plan.report.bad_rows, plan.report.rows, "{name}");
+        if name.contains("seed-") && handed > 0 {
+            read += 1;
+        }
+    }
+    assert!(read >= 4, "the seeds are real contact files");
+}

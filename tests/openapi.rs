@@ -45,6 +45,8 @@ async fn documented_operations_are_exactly_the_served_ones() {
     let expected: BTreeSet<(String, String)> = [
         ("GET", "/healthz"),
         ("GET", "/metrics"),
+        ("POST", "/v1/contacts/import"),
+        ("GET", "/v1/contacts/export"),
         ("GET", "/v1/events"),
         ("GET", "/v1/inbox"),
         ("GET", "/v1/messages"),

@@ -65,7 +65,8 @@ pub async fn one_at_a_time(State(reads): State<Reads>, req: Request, next: Next)
     let path = req.uri().path();
     let sem = if req.method() == Method::GET && path != "/healthz" {
         &reads.reads
-    } else if req.method() == Method::POST && path == "/v1/messages/batch" {
+    } else if req.method() == Method::POST && (path == "/v1/messages/batch" || path == "/v1/contacts/import")
+    {
         &reads.batches
     } else {
         return next.run(req).await;

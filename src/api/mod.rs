@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batch_items;
 pub mod body;
 pub mod contacts;
+pub mod contacts_csv;
 pub mod error;
 pub mod events;
 pub mod inbox;
@@ -80,6 +81,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::max(MESSAGE_BODY_LIMIT));
     // The batch route reads its body itself, bounded by BATCH_BODY_LIMIT.
     let batch = OpenApiRouter::new().routes(routes!(messages::batch));
+    // The contact import spools its body itself, bounded by contacts_csv::IMPORT_BODY_LIMIT.
+    let contacts_csv = OpenApiRouter::new()
+        .routes(routes!(contacts_csv::import))
+        .routes(routes!(contacts_csv::export));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
         .routes(routes!(events::list))
@@ -104,6 +109,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(single)
         .merge(batch)
+        .merge(contacts_csv)
         .merge(rest)
         .split_for_parts()
 }

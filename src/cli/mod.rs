@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod config;
+pub mod contacts;
 pub mod demo;
 pub mod lists;
 pub mod modem;
@@ -51,4 +52,7 @@ pub enum Command {
     /// Import or export the numbers that opted out (CSV).
     #[command(subcommand)]
     Optouts(optouts::OptoutsCommand),
+    /// Import or export contacts (CSV).
+    #[command(subcommand)]
+    Contacts(contacts::ContactsCommand),
 }

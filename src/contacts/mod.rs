@@ -10,6 +10,8 @@
 
 pub mod consent;
 pub mod hygiene;
+pub mod csv_export;
+pub mod csv_import;
 pub mod model;
 pub mod save;
 pub mod time_zone;

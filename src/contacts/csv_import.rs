@@ -1,0 +1,1374 @@
+//! Reading a contact list from CSV, as spreadsheets write it: the encoding,
+//! the delimiter, the header's columns and their types, and every row
+//! checked on its own. Pure: it reads from a [`Read`] it is given (twice:
+//! [`scan`] then [`rows`]) and hands rows to a callback; the store writes them
+//! (`Store::import_contacts`).
+//!
+//! Rules (also in the README, "Importing contacts"):
+//! - **Encoding**: given (`utf-8`, `windows-1251`), or detected over the
+//!   whole file: a byte-order mark says UTF-8 (or UTF-16, as Excel's
+//!   "Unicode text" writes it); else a file that is valid UTF-8 is UTF-8;
+//!   else it is Windows-1251 (what Russian spreadsheets export). A BOM
+//!   always wins over what is given, and is never part of the first column.
+//! - **Delimiter**: given, or the one of `,` `;` tab that occurs most often
+//!   in the header line outside quotes (`,` when none does).
+//! - **Header**: names are matched trimmed and case-insensitively, with
+//!   spaces and `-` read as `_`: `phone` (also `number`, `msisdn`,
+//!   `mobile`, `телефон`, `номер`, …) is required; `name`, `time_zone`,
+//!   `language`, `tags`, `consent`, `consent_at`, `consent_source`,
+//!   `consent_evidence`; columns an export writes but an import cannot set
+//!   (`status`, `opted_out`, `id`, activity) are ignored; every other column
+//!   is an attribute, named as written.
+//! - **Cells** are trimmed; an empty cell leaves the field as it is; the
+//!   `'` an export puts before a formula-like cell is removed. `tags` are
+//!   separated by `;` (quote the cell when `;` is also the delimiter) and
+//!   are added to the contact's tags.
+//! - **Consent**: `opted_in` (also `yes`, `true`, `1`, `да`, `sí`), `pending`
+//!   (a double opt-in request is sent), `none` (also `no`, `false`, `0`,
+//!   `нет`: consent withdrawn). `opted_in` must be proven: a row without
+//!   `consent_source` and without `consent_at` is refused. `consent_at` is
+//!   RFC 3339, `YYYY-MM-DD` or `DD.MM.YYYY` (midnight UTC), not in the
+//!   future. The evidence is the row's `consent_evidence`, or
+//!   `import <file> line N` (with the source). Consent cells in a row
+//!   whose `consent` is empty are ignored.
+//! - **Attribute types**: `--types` first, then the type the attribute
+//!   already has in the database, else inferred from the file's column:
+//!   every non-empty cell a number → number (not when a cell starts with
+//!   `+` or a leading `0`, which are codes and phone numbers, kept as text),
+//!   else every one a date → date, else every one a boolean → boolean,
+//!   else string.
+//! - **Bad rows** (wrong field count, bad phone, bad date, a value not of its
+//!   attribute's type, unproven consent) are reported with the physical line
+//!   the record starts on and do not stop the others.
+//! - **Duplicates**: rows with the same phone are merged: later non-empty
+//!   cells win, tags add up, the consent is the last one given.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+
+use chrono::{DateTime, NaiveDate};
+use serde::Serialize;
+use thiserror::Error;
+use utoipa::ToSchema;
+
+use super::model::{AttrType, AttrValue, Consent, ConsentStatus, ContactChanges};
+use crate::export::plain_cell;
+use crate::phone::{Msisdn, Region};
+
+/// How many bad rows a report lists in detail (all are counted).
+pub const MAX_DETAILED: usize = 1000;
+/// Longest cell accepted (bytes of UTF-8); longer is a bad row.
+pub const MAX_CELL: usize = 16 * 1024;
+/// Longest header line (bytes).
+const MAX_HEADER: usize = 1024 * 1024;
+/// A `consent_at` later than now by more than this (a day: zones) is refused.
+const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
+
+/// A file's text encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum TextEncoding {
+    /// UTF-8, with or without a BOM.
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// Windows-1251 (Cyrillic), as Russian spreadsheets export.
+    #[serde(rename = "windows-1251")]
+    Windows1251,
+    /// UTF-16 little-endian, recognised by its BOM only.
+    #[serde(rename = "utf-16le")]
+    Utf16Le,
+    /// UTF-16 big-endian, recognised by its BOM only.
+    #[serde(rename = "utf-16be")]
+    Utf16Be,
+}
+
+impl TextEncoding {
+    /// The name shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "utf-8",
+            TextEncoding::Windows1251 => "windows-1251",
+            TextEncoding::Utf16Le => "utf-16le",
+            TextEncoding::Utf16Be => "utf-16be",
+        }
+    }
+
+    fn encoding_rs(self) -> &'static encoding_rs::Encoding {
+        match self {
+            TextEncoding::Utf8 => encoding_rs::UTF_8,
+            TextEncoding::Windows1251 => encoding_rs::WINDOWS_1251,
+            TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
+            TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+        }
+    }
+}
+
+impl std::str::FromStr for TextEncoding {
+    type Err = CsvError;
+    fn from_str(s: &str) -> Result<Self, CsvError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Ok(TextEncoding::Utf8),
+            "windows-1251" | "cp1251" | "1251" | "win1251" | "windows1251" => Ok(TextEncoding::Windows1251),
+            other => Err(CsvError::Option(format!(
+                "encoding {other:?} is not utf-8 or windows-1251"
+            ))),
+        }
+    }
+}
+
+/// Reads a `--delimiter`: `,`, `;`, `tab` (or a tab character).
+pub fn parse_delimiter(s: &str) -> Result<u8, CsvError> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "tab" | "\t" | "\\t" => Ok(b'\t'),
+        other => Err(CsvError::Option(format!(
+            "delimiter {other:?} is not one of , ; tab"
+        ))),
+    }
+}
+
+/// The name of a delimiter as shown: `,`, `;` or `tab`.
+pub fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b';' => ";",
+        b'\t' => "tab",
+        _ => ",",
+    }
+}
+
+/// Reads `--types city=string,birthday=date,spent=number`.
+pub fn parse_types(spec: &str) -> Result<BTreeMap<String, AttrType>, CsvError> {
+    let mut out = BTreeMap::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, t)) = part.split_once('=') else {
+            return Err(CsvError::Option(format!(
+                "types: {part:?} is not name=type (string, number, boolean, date)"
+            )));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CsvError::Option(format!("types: {part:?} has no attribute name")));
+        }
+        let t: AttrType = t
+            .parse()
+            .map_err(|e: super::InvalidValue| CsvError::Option(format!("types: {name}: {e}")))?;
+        if out.insert(name.to_string(), t).is_some() {
+            return Err(CsvError::Option(format!("types: {name} is given twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// Why a file cannot be imported at all (a bad row is not this: it is
+/// reported and skipped).
+#[derive(Debug, Error)]
+pub enum CsvError {
+    /// Reading failed.
+    #[error("reading the file: {0}")]
+    Io(#[from] io::Error),
+    /// The file has no header line.
+    #[error("the file is empty: expected a header line naming the columns (phone, name, ...)")]
+    Empty,
+    /// The header has no phone column.
+    #[error("no phone column: the header must name one (phone, number, msisdn or телефон); found {found}")]
+    NoPhoneColumn {
+        /// The header's names, as read.
+        found: String,
+    },
+    /// The header names a column twice.
+    #[error("the header names {0:?} twice")]
+    DuplicateColumn(String),
+    /// An option (`--types`, `--delimiter`, `--encoding`) is wrong, or
+    /// contradicts the file or the database.
+    #[error("{0}")]
+    Option(String),
+    /// The header line is unreasonably long (not a CSV file?).
+    #[error("the header line is longer than {} KiB: is this a CSV file?", MAX_HEADER / 1024)]
+    HeaderTooLong,
+    /// The CSV itself could not be read.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// Line.
+        line: u64,
+        /// What.
+        message: String,
+    },
+}
+
+/// How to read a file.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The file's name, for the consent source and evidence (`import
+    /// customers.csv line 12`).
+    pub file_name: String,
+    /// How national numbers are read.
+    pub region: Region,
+    /// The encoding, or `None` to detect it.
+    pub encoding: Option<TextEncoding>,
+    /// The delimiter, or `None` to sniff it from the header.
+    pub delimiter: Option<u8>,
+    /// Attribute types given (`--types`).
+    pub types: BTreeMap<String, AttrType>,
+    /// Now (unix ms): `consent_at` may not be later.
+    pub now: i64,
+}
+
+/// A row not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BadRow {
+    /// The line of the file the row starts on (1 is the header).
+    pub line: u64,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Where an attribute's type came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeFrom {
+    /// `--types` (or `types=`).
+    Given,
+    /// The attribute already has this type in the database.
+    Known,
+    /// Inferred from the file's column.
+    Inferred,
+}
+
+/// An attribute column and its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AttributeColumn {
+    /// The attribute's name (the column's header, trimmed).
+    pub name: String,
+    /// `string`, `number`, `boolean` or `date`; null for a column with no
+    /// values at all (nothing is stored for it).
+    #[schema(value_type = Option<String>)]
+    #[serde(rename = "type")]
+    pub attr_type: Option<&'static str>,
+    /// `given`, `known` or `inferred`.
+    pub from: TypeFrom,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// `utf-8`, `windows-1251`, `utf-16le` or `utf-16be`.
+    pub encoding: String,
+    /// `,`, `;` or `tab`.
+    pub delimiter: String,
+    /// Data rows read (blank rows not counted):
+    /// `created + updated + merged_duplicates + bad_rows`.
+    pub rows: u64,
+    /// New contacts.
+    pub created: u64,
+    /// Contacts that existed and were updated.
+    pub updated: u64,
+    /// Rows whose phone appeared on an earlier row of the file, merged into it.
+    pub merged_duplicates: u64,
+    /// Double opt-in requests queued (new `pending` contacts).
+    pub confirmations_queued: u64,
+    /// Rows not imported.
+    pub bad_rows: u64,
+    /// The first 1000 bad rows, in file order.
+    pub errors: Vec<BadRow>,
+    /// Attribute columns and their types.
+    pub attributes: Vec<AttributeColumn>,
+    /// Columns read but not imported (an export's `status`, `opted_out`, …).
+    pub ignored_columns: Vec<String>,
+}
+
+impl ImportReport {
+    /// Records a bad row (the first [`MAX_DETAILED`] in detail).
+    pub fn bad(&mut self, line: u64, reason: String) {
+        self.bad_rows += 1;
+        if self.errors.len() < MAX_DETAILED {
+            self.errors.push(BadRow { line, reason });
+        }
+    }
+}
+
+/// Reads the whole input and says which encoding it is in (see the module
+/// docs for the rule).
+pub fn detect_encoding(mut input: impl Read) -> io::Result<TextEncoding> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut carry = 0usize;
+    let mut first = true;
+    loop {
+        let n = match input.read(&mut buf[carry..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(if carry == 0 {
+                TextEncoding::Utf8
+            } else {
+                TextEncoding::Windows1251
+            });
+        }
+        let end = carry + n;
+        if first && end < 3 && n > 0 {
+            // Too short to see a BOM yet: read on.
+            carry = end;
+            continue;
+        }
+        if std::mem::take(&mut first) {
+            if buf[..end].starts_with(&[0xEF, 0xBB, 0xBF]) {
+                return Ok(TextEncoding::Utf8);
+            }
+            if buf[..end].starts_with(&[0xFF, 0xFE]) {
+                return Ok(TextEncoding::Utf16Le);
+            }
+            if buf[..end].starts_with(&[0xFE, 0xFF]) {
+                return Ok(TextEncoding::Utf16Be);
+            }
+        }
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() => {
+                // A sequence cut by the buffer's end: keep its bytes.
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..end, 0);
+                carry = end - valid;
+            }
+            Err(_) => return Ok(TextEncoding::Windows1251),
+        }
+    }
+}
+
+/// What the header says each column is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    Phone,
+    Name,
+    TimeZone,
+    Language,
+    Tags,
+    Consent,
+    ConsentAt,
+    ConsentSource,
+    ConsentEvidence,
+    Ignored,
+    /// Attribute, by index into `Plan::attrs`.
+    Attr(usize),
+}
+
+fn column_of(name: &str) -> Option<Column> {
+    let key: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .collect();
+    Some(match key.as_str() {
+        "phone"
+        | "number"
+        | "msisdn"
+        | "phone_number"
+        | "mobile"
+        | "mobile_number"
+        | "cell"
+        | "tel"
+        | "telephone"
+        | "телефон"
+        | "номер"
+        | "номер_телефона"
+        | "мобильный"
+        | "teléfono"
+        | "telefono"
+        | "móvil"
+        | "movil" => Column::Phone,
+        "name" | "full_name" | "имя" | "фио" | "nombre" => Column::Name,
+        "time_zone" | "timezone" | "tz" | "часовой_пояс" | "zona_horaria" => Column::TimeZone,
+        "language" | "lang" | "язык" | "idioma" => Column::Language,
+        "tags" | "tag" | "теги" | "метки" | "etiquetas" => Column::Tags,
+        "consent" | "consent_status" | "согласие" | "consentimiento" => Column::Consent,
+        "consent_at" => Column::ConsentAt,
+        "consent_source" => Column::ConsentSource,
+        "consent_evidence" => Column::ConsentEvidence,
+        "id" | "status" | "status_reason" | "opted_out" | "time_zone_source" | "created_at"
+        | "updated_at" | "last_sent_at" | "last_delivered_at" | "last_reply_at" | "messages_sent" => {
+            Column::Ignored
+        }
+        _ => return None,
+    })
+}
+
+/// What inference has seen of a column so far.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    any: bool,
+    number: bool,
+    date: bool,
+    boolean: bool,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            any: false,
+            number: true,
+            date: true,
+            boolean: true,
+        }
+    }
+}
+
+impl Seen {
+    fn add(&mut self, v: &str) {
+        self.any = true;
+        if self.number && !looks_numeric(v) {
+            self.number = false;
+        }
+        if self.date && super::model::parse_date(v).is_none() {
+            self.date = false;
+        }
+        if self.boolean && AttrValue::parse(v, AttrType::Boolean).is_err() {
+            self.boolean = false;
+        }
+    }
+
+    fn result(&self) -> Option<AttrType> {
+        if !self.any {
+            None
+        } else if self.number {
+            Some(AttrType::Number)
+        } else if self.date {
+            Some(AttrType::Date)
+        } else if self.boolean {
+            Some(AttrType::Boolean)
+        } else {
+            Some(AttrType::String)
+        }
+    }
+}
+
+/// A cell that inference may read as a number: a number, but not a code
+/// that only looks like one (`+7916…`, `007`, a 16-digit card number).
+fn looks_numeric(v: &str) -> bool {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let unsigned = v.strip_prefix('-').unwrap_or(v);
+    let leading_zero = unsigned.len() > 1
+        && unsigned.starts_with('0')
+        && unsigned.as_bytes().get(1).is_some_and(u8::is_ascii_digit);
+    !v.starts_with('+') && !leading_zero && digits <= 15 && AttrValue::parse(v, AttrType::Number).is_ok()
+}
+
+/// An attribute column.
+#[derive(Debug, Clone)]
+struct Attr {
+    name: String,
+    /// Final type (`None` during the scan for inferred columns, and after
+    /// it for a column with no values).
+    attr_type: Option<AttrType>,
+    from: TypeFrom,
+    seen: Seen,
+}
+
+/// A phone number as a map key: `+` and up to 15 digits, or a short code
+/// of 3 to 6 digits (what [`Msisdn`] holds), packed in 8 bytes so that a
+/// file of 100,000 rows needs a small map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PhoneKey(u64);
+
+const PLUS: u64 = 1 << 63;
+
+impl PhoneKey {
+    fn of(m: &Msisdn) -> Option<PhoneKey> {
+        let s = m.as_str();
+        let (plus, digits) = match s.strip_prefix('+') {
+            Some(d) => (true, d),
+            None => (false, s),
+        };
+        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let value: u64 = digits.parse().ok()?;
+        if plus {
+            if digits.starts_with('0') {
+                return None;
+            }
+            Some(PhoneKey(PLUS | value))
+        } else if (1..=6).contains(&digits.len()) {
+            Some(PhoneKey(((digits.len() as u64) << 56) | value))
+        } else {
+            None
+        }
+    }
+
+    /// Whether `cell` plausibly wrote this number: its last digits are
+    /// the number's (a file changed between the passes is read again).
+    fn matches(self, cell: &str) -> bool {
+        let last = (self.0 & ((1 << 56) - 1)) % 10_000;
+        let digits = cell
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .fold(0u64, |n, b| (n * 10 + u64::from(b - b'0')) % 10_000);
+        digits == last
+    }
+
+    fn to_msisdn(self) -> Msisdn {
+        if self.0 & PLUS != 0 {
+            Msisdn::from_canonical(format!("+{}", self.0 & !PLUS))
+        } else {
+            let len = (self.0 >> 56) as usize;
+            Msisdn::from_canonical(format!("{:0len$}", self.0 & ((1 << 56) - 1)))
+        }
+    }
+}
+
+/// The same phone in several rows.
+#[derive(Debug, Clone, Copy)]
+struct Repeats {
+    /// Good rows with this phone.
+    count: u32,
+    /// The last good row (by index) with a consent, whose consent wins.
+    consent_row: Option<u32>,
+}
+
+/// What the first pass learnt: how to read the file and what is in it.
+/// Holds a few bytes per distinct phone, not the rows.
+#[derive(Debug)]
+pub struct Plan {
+    encoding: TextEncoding,
+    delimiter: u8,
+    columns: Vec<Column>,
+    attrs: Vec<Attr>,
+    repeats: HashMap<PhoneKey, Repeats>,
+    /// The phone of each data row (by index; `None`: a bad row), so that
+    /// the second pass need not parse numbers again.
+    phones: Vec<Option<PhoneKey>>,
+    /// The report so far: rows, bad rows, merged duplicates, columns.
+    pub report: ImportReport,
+}
+
+impl Plan {
+    /// The encoding read with.
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+}
+
+/// A decoding reader over `input` in `encoding`, BOM removed.
+fn decoded<R: Read>(input: R, encoding: TextEncoding) -> impl Read {
+    encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding.encoding_rs()))
+        .bom_override(true)
+        .strip_bom(true)
+        .build(input)
+}
+
+/// Reads the header line (up to a newline outside quotes) of the decoded
+/// text, returns it and the delimiter it uses most.
+fn head(input: &mut impl Read) -> Result<(Vec<u8>, u8), CsvError> {
+    let mut line = Vec::with_capacity(256);
+    let mut byte = [0u8; 1];
+    let mut quoted = false;
+    let (mut commas, mut semis, mut tabs) = (0usize, 0usize, 0usize);
+    loop {
+        let n = match input.read(&mut byte) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            break;
+        }
+        let b = byte[0];
+        line.push(b);
+        if line.len() > MAX_HEADER {
+            return Err(CsvError::HeaderTooLong);
+        }
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                // Blank lines before the header are skipped by the reader too.
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                break;
+            }
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semis += 1,
+            b'\t' if !quoted => tabs += 1,
+            _ => {}
+        }
+    }
+    let delimiter = if semis > commas && semis >= tabs {
+        b';'
+    } else if tabs > commas && tabs > semis {
+        b'\t'
+    } else {
+        b','
+    };
+    Ok((line, delimiter))
+}
+
+fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input)
+}
+
+fn csv_error(e: &csv::Error, line: u64) -> CsvError {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => CsvError::Io(io::Error::new(io.kind(), io.to_string())),
+        _ => CsvError::Csv {
+            line,
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Newlines seen by [`Lines`]: the offset of each, with the offset where
+/// the run of `\r`/`\n` bytes it belongs to began.
+type Newlines = std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<(u64, u64)>>>;
+
+/// Passes the CSV text on and notes where its newlines are. The CSV
+/// reader's own line numbers are off after `\r\n` and blank lines (it
+/// starts a record at the `\n` of the previous one's `\r\n` and skips
+/// blank lines uncounted); a bad row is reported by the line a person sees
+/// it start on in an editor.
+struct Lines<R> {
+    inner: R,
+    offset: u64,
+    run_start: Option<u64>,
+    newlines: Newlines,
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut newlines = self.newlines.borrow_mut();
+        for &b in &buf[..n] {
+            match b {
+                b'\n' => {
+                    let run = *self.run_start.get_or_insert(self.offset);
+                    newlines.push_back((self.offset, run));
+                }
+                b'\r' => {
+                    self.run_start.get_or_insert(self.offset);
+                }
+                _ => self.run_start = None,
+            }
+            self.offset += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// A CSV reader over the decoded text, with the lines of its records.
+struct Records<R: Read> {
+    reader: csv::Reader<Lines<R>>,
+    newlines: Newlines,
+    /// Newlines before the current record's first byte.
+    passed: u64,
+}
+
+impl<R: Read> Records<R> {
+    /// Reads the next record; `Ok(Some(line))` with the line it starts on.
+    fn next(&mut self, rec: &mut csv::StringRecord) -> Result<Option<u64>, CsvError> {
+        match self.reader.read_record(rec) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => return Err(csv_error(&e, self.passed + 1)),
+        }
+        let start = rec.position().map_or(0, csv::Position::byte);
+        let mut newlines = self.newlines.borrow_mut();
+        // Newlines before the record, and those of the blank lines and line
+        // ends the reader skipped at its start.
+        while let Some(&(at, run)) = newlines.front() {
+            if at < start || run <= start {
+                self.passed += 1;
+                newlines.pop_front();
+            } else {
+                break;
+            }
+        }
+        Ok(Some(self.passed + 1))
+    }
+}
+
+/// A decoded, delimited reader positioned after the header, and the header.
+fn open<R: Read>(
+    input: R,
+    encoding: TextEncoding,
+    delimiter: Option<u8>,
+) -> Result<(Records<impl Read>, csv::StringRecord, u8), CsvError> {
+    let mut text = decoded(input, encoding);
+    let (line, sniffed) = head(&mut text)?;
+    let delimiter = delimiter.unwrap_or(sniffed);
+    let newlines = Newlines::default();
+    let lines = Lines {
+        inner: io::Cursor::new(line).chain(text),
+        offset: 0,
+        run_start: None,
+        newlines: Newlines::clone(&newlines),
+    };
+    let mut records = Records {
+        reader: csv_reader(lines, delimiter),
+        newlines,
+        passed: 0,
+    };
+    let mut header = csv::StringRecord::new();
+    loop {
+        match records.next(&mut header)? {
+            Some(_) if header.iter().all(|c| c.trim().is_empty()) => continue,
+            Some(_) => break,
+            None => return Err(CsvError::Empty),
+        }
+    }
+    Ok((records, header, delimiter))
+}
+
+/// A row read: the fields a contact takes (attributes only those of a
+/// known type; see [`Plan::read_row`]).
+struct RowRead {
+    phone: Msisdn,
+    key: PhoneKey,
+    changes: ContactChanges,
+}
+
+impl Plan {
+    /// Reads one record; an error is the reason the row is bad. Attribute
+    /// columns whose type is not known yet are left out (the scan infers
+    /// them after).
+    fn read_row(
+        &self,
+        rec: &csv::StringRecord,
+        line: u64,
+        opts: &ImportOptions,
+        known_phone: Option<PhoneKey>,
+    ) -> Result<RowRead, String> {
+        if rec.len() != self.columns.len() {
+            return Err(format!(
+                "has {} fields; the header has {} (a quote left open, or a delimiter inside an unquoted cell?)",
+                rec.len(),
+                self.columns.len()
+            ));
+        }
+        let mut phone = None;
+        let mut changes = ContactChanges::default();
+        let (mut consent, mut at, mut source, mut evidence) = (None, None, None, None);
+        for (i, col) in self.columns.iter().enumerate() {
+            let raw = rec.get(i).unwrap_or("").trim();
+            if raw.is_empty() || *col == Column::Ignored {
+                continue;
+            }
+            if raw.len() > MAX_CELL {
+                return Err(format!(
+                    "{} is longer than {} KiB",
+                    self.column_name(i),
+                    MAX_CELL / 1024
+                ));
+            }
+            let v = plain_cell(raw);
+            match col {
+                Column::Phone => {
+                    let m = match known_phone {
+                        // Read by the scan (parsing a number is the slow part).
+                        Some(key) if key.matches(v) => key.to_msisdn(),
+                        _ => Msisdn::parse(v, opts.region).map_err(|e| e.to_string())?,
+                    };
+                    phone = Some(m);
+                }
+                Column::Name => changes.name = Some(Some(v.to_string())),
+                Column::TimeZone => {
+                    let tz: chrono_tz::Tz = v.parse().map_err(|_| {
+                        format!("time_zone {v:?} is not an IANA time zone (like Europe/Moscow)")
+                    })?;
+                    changes.time_zone = Some(Some(tz.name().to_string()));
+                }
+                Column::Language => changes.language = Some(Some(language(v)?)),
+                Column::Tags => {
+                    let mut tags: Vec<String> = v
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    tags.sort();
+                    tags.dedup();
+                    changes.add_tags = tags;
+                }
+                Column::Consent => consent = Some(consent_status(v)?),
+                Column::ConsentAt => at = Some(consent_time(v, opts.now)?),
+                Column::ConsentSource => source = Some(v.to_string()),
+                Column::ConsentEvidence => evidence = Some(v.to_string()),
+                Column::Ignored => {}
+                Column::Attr(a) => {
+                    let attr = &self.attrs[*a];
+                    if let Some(t) = attr.attr_type {
+                        let value = AttrValue::parse(v, t).map_err(|e| format!("{}: {e}", attr.name))?;
+                        changes.attributes.insert(attr.name.clone(), Some(value));
+                    }
+                }
+            }
+        }
+        let Some(phone) = phone else {
+            return Err("no phone number".into());
+        };
+        let Some(key) = PhoneKey::of(&phone) else {
+            return Err(format!("number {phone} cannot be stored"));
+        };
+        if let Some(status) = consent {
+            if status == ConsentStatus::OptedIn && source.is_none() && at.is_none() {
+                return Err(
+                    "consent opted_in without proof: give consent_source (where it was given) or consent_at (when)"
+                        .into(),
+                );
+            }
+            let file = &opts.file_name;
+            let evidence = evidence.or_else(|| {
+                (status == ConsentStatus::OptedIn).then(|| match &source {
+                    Some(s) => format!("import {file} line {line} (source: {s})"),
+                    None => format!("import {file} line {line}"),
+                })
+            });
+            changes.consent = Some(Consent {
+                status,
+                at,
+                source: source.or_else(|| Some(format!("import {file}"))),
+                evidence,
+            });
+        }
+        Ok(RowRead { phone, key, changes })
+    }
+
+    fn column_name(&self, i: usize) -> String {
+        match &self.columns[i] {
+            Column::Attr(a) => self.attrs[*a].name.clone(),
+            c => format!("{c:?}").to_lowercase(),
+        }
+    }
+}
+
+fn language(v: &str) -> Result<String, String> {
+    let primary = v.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    if (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(primary)
+    } else {
+        Err(format!("language {v:?} is not a language code (like ru, en, es)"))
+    }
+}
+
+fn consent_status(v: &str) -> Result<ConsentStatus, String> {
+    match v.to_lowercase().replace(['-', ' '], "_").as_str() {
+        "opted_in" | "opt_in" | "yes" | "y" | "true" | "1" | "да" | "sí" | "si" => {
+            Ok(ConsentStatus::OptedIn)
+        }
+        "pending" => Ok(ConsentStatus::Pending),
+        "none" | "no" | "n" | "false" | "0" | "нет" | "opted_out" => Ok(ConsentStatus::None),
+        _ => Err(format!(
+            "consent {v:?} is not opted_in, pending or none (yes/no also read)"
+        )),
+    }
+}
+
+/// `consent_at`: RFC 3339, `YYYY-MM-DD` or `DD.MM.YYYY` (midnight UTC), unix ms.
+fn consent_time(v: &str, now: i64) -> Result<i64, String> {
+    let ms = if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        t.timestamp_millis()
+    } else if let Some(d) = super::model::parse_date(v) {
+        d.and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis())
+            .unwrap_or_default()
+    } else {
+        return Err(format!(
+            "consent_at {v:?} is not a date (RFC 3339, YYYY-MM-DD or DD.MM.YYYY)"
+        ));
+    };
+    if ms > now + FUTURE_SLACK_MS {
+        return Err(format!("consent_at {v:?} is in the future"));
+    }
+    if ms
+        < NaiveDate::from_ymd_opt(1990, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    {
+        return Err(format!("consent_at {v:?} is before 1990: a typo?"));
+    }
+    Ok(ms)
+}
+
+/// The first pass over a file: reads the header, checks every row, infers
+/// the attribute types and finds the duplicate phones. `known` is the
+/// database's attribute types. The input is read once, in full.
+pub fn scan<R: Read>(
+    input: R,
+    encoding: TextEncoding,
+    opts: &ImportOptions,
+    known: &BTreeMap<String, AttrType>,
+) -> Result<Plan, CsvError> {
+    let (mut reader, header, delimiter) = open(input, encoding, opts.delimiter)?;
+    let mut plan = Plan {
+        encoding,
+        delimiter,
+        columns: Vec::with_capacity(header.len()),
+        attrs: Vec::new(),
+        repeats: HashMap::new(),
+        phones: Vec::new(),
+        report: ImportReport {
+            encoding: encoding.as_str().to_string(),
+            delimiter: delimiter_name(delimiter).to_string(),
+            ..Default::default()
+        },
+    };
+    let mut named: Vec<String> = Vec::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = plain_cell(raw.trim()).to_string();
+        if name.is_empty() {
+            plan.columns.push(Column::Ignored);
+            plan.report
+                .ignored_columns
+                .push(format!("column {} (no name)", i + 1));
+            continue;
+        }
+        let col = match column_of(&name) {
+            Some(c) => c,
+            None => {
+                let (attr_type, from) = match (opts.types.get(&name), known.get(&name)) {
+                    (Some(given), Some(k)) if given != k => {
+                        return Err(CsvError::Option(format!(
+                            "types: {name} is already a {k} attribute; cannot import it as {given}"
+                        )));
+                    }
+                    (Some(given), _) => (Some(*given), TypeFrom::Given),
+                    (None, Some(k)) => (Some(*k), TypeFrom::Known),
+                    (None, None) => (None, TypeFrom::Inferred),
+                };
+                plan.attrs.push(Attr {
+                    name: name.clone(),
+                    attr_type,
+                    from,
+                    seen: Seen::default(),
+                });
+                Column::Attr(plan.attrs.len() - 1)
+            }
+        };
+        let key = match &col {
+            Column::Attr(_) => name.clone(),
+            other => format!("{other:?}"),
+        };
+        if col == Column::Ignored {
+            plan.report.ignored_columns.push(name);
+        } else if named.contains(&key) {
+            return Err(CsvError::DuplicateColumn(name));
+        } else {
+            named.push(key);
+        }
+        plan.columns.push(col);
+    }
+    if !plan.columns.contains(&Column::Phone) {
+        return Err(CsvError::NoPhoneColumn {
+            found: header
+                .iter()
+                .map(|h| format!("{:?}", h.trim()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    for name in opts.types.keys() {
+        if !plan.attrs.iter().any(|a| &a.name == name) {
+            return Err(CsvError::Option(format!(
+                "types: {name:?} is not an attribute column of the file"
+            )));
+        }
+    }
+    let mut rec = csv::StringRecord::new();
+    let mut index: u32 = 0;
+    let mut good: u64 = 0;
+    while let Some(line) = reader.next(&mut rec)? {
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        plan.report.rows += 1;
+        let this = index;
+        index = index.saturating_add(1);
+        match plan.read_row(&rec, line, opts, None) {
+            Err(reason) => {
+                plan.phones.push(None);
+                plan.report.bad(line, reason);
+            }
+            Ok(row) => {
+                plan.phones.push(Some(row.key));
+                good += 1;
+                for (i, col) in plan.columns.iter().enumerate() {
+                    if let Column::Attr(a) = col {
+                        let attr = &mut plan.attrs[*a];
+                        let v = rec.get(i).unwrap_or("").trim();
+                        if attr.attr_type.is_none() && !v.is_empty() {
+                            attr.seen.add(plain_cell(v));
+                        }
+                    }
+                }
+                let r = plan.repeats.entry(row.key).or_insert(Repeats {
+                    count: 0,
+                    consent_row: None,
+                });
+                r.count += 1;
+                if row.changes.consent.is_some() {
+                    r.consent_row = Some(this);
+                }
+            }
+        }
+    }
+    plan.report.merged_duplicates = good - plan.repeats.len() as u64;
+    // Only phones seen twice or more need remembering for the second pass.
+    plan.repeats.retain(|_, r| r.count > 1);
+    plan.repeats.shrink_to_fit();
+    for attr in &mut plan.attrs {
+        if attr.attr_type.is_none() {
+            attr.attr_type = attr.seen.result();
+        }
+    }
+    plan.report.attributes = plan
+        .attrs
+        .iter()
+        .map(|a| AttributeColumn {
+            name: a.name.clone(),
+            attr_type: a.attr_type.map(AttrType::as_str),
+            from: a.from,
+        })
+        .collect();
+    Ok(plan)
+}
+
+/// A row to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    /// The line it starts on.
+    pub line: u64,
+    /// Its phone, canonical.
+    pub phone: Msisdn,
+    /// What it sets. Of the rows with one phone, only the one whose consent
+    /// wins carries a consent: applied in file order, the rows give what
+    /// merging them would.
+    pub changes: ContactChanges,
+    /// An earlier row of the file had the same phone.
+    pub repeat: bool,
+}
+
+/// Why the second pass stopped.
+#[derive(Debug, Error)]
+pub enum RowsError<E> {
+    /// The file could not be read (or changed since the scan).
+    #[error(transparent)]
+    Csv(#[from] CsvError),
+    /// The callback failed.
+    #[error("{0}")]
+    Callback(E),
+}
+
+/// The second pass: hands every good row of the file to `f`, in file order,
+/// with the types of `plan`. The input must be the same file as scanned.
+pub fn rows<R: Read, E>(
+    input: R,
+    plan: &Plan,
+    opts: &ImportOptions,
+    mut f: impl FnMut(ImportRow) -> Result<(), E>,
+) -> Result<(), RowsError<E>> {
+    let (mut reader, header, _) = open(input, plan.encoding, Some(plan.delimiter))?;
+    if header.len() != plan.columns.len() {
+        return Err(CsvError::Option("the file changed while it was being imported".into()).into());
+    }
+    let mut seen: std::collections::HashSet<PhoneKey> = std::collections::HashSet::new();
+    let mut rec = csv::StringRecord::new();
+    let mut index: u32 = 0;
+    while let Some(line) = reader.next(&mut rec)? {
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let this = index;
+        index = index.saturating_add(1);
+        let known = plan.phones.get(this as usize).copied().flatten();
+        let Ok(mut row) = plan.read_row(&rec, line, opts, known) else {
+            continue;
+        };
+        let mut repeat = false;
+        if let Some(r) = plan.repeats.get(&row.key) {
+            repeat = !seen.insert(row.key);
+            if r.consent_row != Some(this) {
+                row.changes.consent = None;
+            }
+        }
+        let phone = row.key.to_msisdn();
+        debug_assert_eq!(phone, row.phone);
+        f(ImportRow {
+            line,
+            phone,
+            changes: row.changes,
+            repeat,
+        })
+        .map_err(RowsError::Callback)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ImportOptions {
+        ImportOptions {
+            file_name: "test.csv".into(),
+            region: "RU".parse().unwrap(),
+            encoding: None,
+            delimiter: None,
+            types: BTreeMap::new(),
+            now: 1_800_000_000_000,
+        }
+    }
+
+    fn read(bytes: &[u8], o: &ImportOptions) -> (Plan, Vec<ImportRow>) {
+        let enc = o.encoding.unwrap_or_else(|| detect_encoding(bytes).unwrap());
+        let plan = scan(bytes, enc, o, &BTreeMap::new()).unwrap();
+        let mut out = Vec::new();
+        rows(bytes, &plan, o, |r| {
+            out.push(r);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        (plan, out)
+    }
+
+    #[test]
+    fn encoding_is_detected_from_the_bom_then_utf8_validity() {
+        assert_eq!(
+            detect_encoding(&b"\xEF\xBB\xBFphone"[..]).unwrap(),
+            TextEncoding::Utf8
+        );
+        assert_eq!(
+            detect_encoding("phone,имя".as_bytes()).unwrap(),
+            TextEncoding::Utf8
+        );
+        assert_eq!(
+            detect_encoding(&b"phone;\xC8\xEC\xFF"[..]).unwrap(),
+            TextEncoding::Windows1251
+        );
+        assert_eq!(
+            detect_encoding(&b"\xFF\xFEp\0"[..]).unwrap(),
+            TextEncoding::Utf16Le
+        );
+        assert_eq!(detect_encoding(&b""[..]).unwrap(), TextEncoding::Utf8);
+        // A valid multi-byte character cut by the 64 KiB buffer is still UTF-8.
+        let mut big = vec![b'a'; 64 * 1024 - 1];
+        big.extend_from_slice("я".as_bytes());
+        assert_eq!(detect_encoding(&big[..]).unwrap(), TextEncoding::Utf8);
+        // One invalid byte far into the file makes it Windows-1251.
+        let mut late = vec![b'a'; 200_000];
+        late.push(0xE0);
+        assert_eq!(detect_encoding(&late[..]).unwrap(), TextEncoding::Windows1251);
+        // A file ending in a cut sequence is not UTF-8.
+        assert_eq!(
+            detect_encoding(&b"ab\xD0"[..]).unwrap(),
+            TextEncoding::Windows1251
+        );
+    }
+
+    #[test]
+    fn delimiter_is_sniffed_outside_quotes() {
+        let mut r = "\"a;b;c\",x,y\n".as_bytes();
+        assert_eq!(head(&mut r).unwrap().1, b',');
+        let mut r = "phone;name;\"x,y\"\n".as_bytes();
+        assert_eq!(head(&mut r).unwrap().1, b';');
+        let mut r = "phone\tname\tcity\n".as_bytes();
+        assert_eq!(head(&mut r).unwrap().1, b'\t');
+        let mut r = "phone\n".as_bytes();
+        assert_eq!(head(&mut r).unwrap().1, b',');
+    }
+
+    #[test]
+    fn windows_1251_with_semicolons_decodes_names_and_quoted_tags() {
+        let text = "Телефон;Имя;tags;Город\n+79161234567;Анна;\"vip;staff\";Казань\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+        let (plan, rows) = read(&bytes, &opts());
+        assert_eq!(plan.encoding, TextEncoding::Windows1251);
+        assert_eq!(plan.report.delimiter, ";");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].changes.name, Some(Some("Анна".into())));
+        assert_eq!(rows[0].changes.add_tags, vec!["staff".to_string(), "vip".into()]);
+        assert_eq!(
+            rows[0].changes.attributes["Город"],
+            Some(AttrValue::String("Казань".into()))
+        );
+    }
+
+    #[test]
+    fn types_are_inferred_over_the_whole_column() {
+        let csv = "phone,spent,birthday,vip,zip,city,empty\n\
+                   +79161234567,\"1 500,50\",1990-05-01,yes,01234,Kazan,\n\
+                   +79161234568,20,01.02.1985,no,12345,7,\n\
+                   +79161234569,,,,,,\n";
+        let (plan, rows) = read(csv.as_bytes(), &opts());
+        let types: BTreeMap<_, _> = plan
+            .report
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.attr_type))
+            .collect();
+        assert_eq!(types["spent"], Some("number"));
+        assert_eq!(types["birthday"], Some("date"));
+        assert_eq!(types["vip"], Some("boolean"));
+        assert_eq!(
+            types["zip"],
+            Some("string"),
+            "a leading zero is a code, not a number"
+        );
+        assert_eq!(types["city"], Some("string"));
+        assert_eq!(types["empty"], None);
+        assert_eq!(
+            rows[0].changes.attributes["spent"],
+            Some(AttrValue::Number(1500.5))
+        );
+        assert_eq!(
+            rows[1].changes.attributes["birthday"],
+            Some(AttrValue::Date(NaiveDate::from_ymd_opt(1985, 2, 1).unwrap()))
+        );
+        assert!(
+            rows[2].changes.attributes.is_empty(),
+            "empty cells leave attributes as they are"
+        );
+    }
+
+    #[test]
+    fn given_types_check_every_row_and_bad_rows_name_their_line() {
+        let mut o = opts();
+        o.types = parse_types("spent=number").unwrap();
+        let csv = "phone,name,spent\n\
+                   +79161234567,Anna,10\n\
+                   +79161234568,\"Boris\nthe second\",lots\n\
+                   nonsense,X,1\n\
+                   \n\
+                   +79161234569,too,many,fields\n\
+                   +79161234570,Eve,3\n";
+        let (plan, rows) = read(csv.as_bytes(), &o);
+        let lines: Vec<_> = plan.report.errors.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [3, 5, 7], "{:?}", plan.report.errors);
+        assert!(
+            plan.report.errors[0].reason.contains("spent"),
+            "{:?}",
+            plan.report.errors
+        );
+        assert!(plan.report.errors[1].reason.contains("nonsense"));
+        assert!(plan.report.errors[2].reason.contains("4 fields"));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].line, 8);
+        assert_eq!(plan.report.rows, 5);
+    }
+
+    #[test]
+    fn lines_count_blank_lines_crlf_and_quoted_newlines() {
+        let csv = "\r\n\r\nphone,name\r\n\r\nbad,\"two\r\n\r\nlines\"\r\n\r\n\r\nworse,x\r\n+79161234567,\"a \"\"quoted\"\" name\"\r\nlast,\r\n";
+        let (plan, rows) = read(csv.as_bytes(), &opts());
+        let lines: Vec<_> = plan.report.errors.iter().map(|b| b.line).collect();
+        assert_eq!(lines, [5, 10, 12], "{:?}", plan.report.errors);
+        assert_eq!(rows[0].line, 11);
+        assert_eq!(rows[0].changes.name, Some(Some("a \"quoted\" name".into())));
+    }
+
+    #[test]
+    fn duplicates_merge_with_the_last_consent_winning() {
+        let csv = "phone,name,tags,consent,consent_source\n\
+                   +79161234567,Anna,a,pending,\n\
+                   8 916 123-45-67,,b,opted_in,web form\n\
+                   +79161234567,Anna K.,,,\n";
+        let (plan, rows) = read(csv.as_bytes(), &opts());
+        assert_eq!(plan.report.merged_duplicates, 2);
+        assert_eq!(rows.len(), 3);
+        assert!(!rows[0].repeat && rows[1].repeat && rows[2].repeat);
+        assert_eq!(rows[0].changes.consent, None, "only the last consent is applied");
+        let c = rows[1].changes.consent.as_ref().unwrap();
+        assert_eq!(c.status, ConsentStatus::OptedIn);
+        assert_eq!(c.source.as_deref(), Some("web form"));
+        assert_eq!(
+            c.evidence.as_deref(),
+            Some("import test.csv line 3 (source: web form)")
+        );
+        assert_eq!(rows[2].changes.name, Some(Some("Anna K.".into())));
+    }
+
+    #[test]
+    fn opted_in_without_proof_is_a_bad_row() {
+        let csv = "phone,consent,consent_at\n+79161234567,yes,\n+79161234568,yes,01.02.2024\n+79161234569,yes,2999-01-01\n";
+        let (plan, rows) = read(csv.as_bytes(), &opts());
+        assert_eq!(plan.report.bad_rows, 2);
+        assert!(plan.report.errors[0].reason.contains("without proof"));
+        assert!(plan.report.errors[1].reason.contains("future"));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].changes.consent.as_ref().unwrap().at,
+            Some(1_706_745_600_000)
+        );
+    }
+
+    #[test]
+    fn header_problems_are_fatal() {
+        let o = opts();
+        let no_phone = scan(
+            "name,city\nAnna,Kazan\n".as_bytes(),
+            TextEncoding::Utf8,
+            &o,
+            &BTreeMap::new(),
+        );
+        assert!(matches!(no_phone, Err(CsvError::NoPhoneColumn { .. })));
+        let twice = scan(
+            "phone,Number\n".as_bytes(),
+            TextEncoding::Utf8,
+            &o,
+            &BTreeMap::new(),
+        );
+        assert!(matches!(twice, Err(CsvError::DuplicateColumn(_))));
+        assert!(matches!(
+            scan("".as_bytes(), TextEncoding::Utf8, &o, &BTreeMap::new()),
+            Err(CsvError::Empty)
+        ));
+        let mut o = opts();
+        o.types = parse_types("spent=number").unwrap();
+        let known: BTreeMap<_, _> = [("spent".to_string(), AttrType::String)].into();
+        assert!(scan("phone,spent\n".as_bytes(), TextEncoding::Utf8, &o, &known).is_err());
+        assert!(parse_types("spent").is_err());
+        assert!(parse_types("spent=money").is_err());
+    }
+
+    #[test]
+    fn phone_keys_round_trip() {
+        for p in ["+79161234567", "+1", "+123456789012345", "900", "0611", "123456"] {
+            let m = Msisdn::from_canonical(p);
+            assert_eq!(PhoneKey::of(&m).unwrap().to_msisdn(), m, "{p}");
+        }
+        assert_ne!(
+            PhoneKey::of(&Msisdn::from_canonical("0611")),
+            PhoneKey::of(&Msisdn::from_canonical("611"))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let o = opts();
+            let enc = detect_encoding(&bytes[..]).unwrap();
+            if let Ok(plan) = scan(&bytes[..], enc, &o, &BTreeMap::new()) {
+                let mut n = 0u64;
+                rows(&bytes[..], &plan, &o, |_| { n += 1; Ok::<_, ()>(()) }).unwrap();
+                proptest::prop_assert_eq!(n + plan.report.bad_rows, plan.report.rows);
+            }
+        }
+
+        #[test]
+        fn csv_shaped_input_never_panics(
+            cells in proptest::collection::vec("[a-z0-9+;,\"\n\t =.-]{0,12}", 0..40),
+        ) {
+            let text = format!("phone,name,tags,consent,consent_at,x\n{}", cells.join(","));
+            let o = opts();
+            if let Ok(plan) = scan(text.as_bytes(), TextEncoding::Utf8, &o, &BTreeMap::new()) {
+                let mut n = 0u64;
+                rows(text.as_bytes(), &plan, &o, |_| { n += 1; Ok::<_, ()>(()) }).unwrap();
+                proptest::prop_assert_eq!(n + plan.report.bad_rows, plan.report.rows);
+            }
+        }
+    }
+}
