@@ -95,6 +95,10 @@ pub struct Preview {
 struct Sql {
     text: String,
     params: Vec<SqlValue>,
+    /// Keep tag tests from driving the query (`+c.id IN …`): when the
+    /// outer loop is another table, SQLite would otherwise walk a tag's
+    /// whole contact list once per outer row.
+    tags_follow: bool,
 }
 
 impl Sql {
@@ -118,9 +122,12 @@ const CONTACT_COLUMNS: &str =
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Compiles `filter` at time `now` (unix ms).
-fn compile(conn: &Connection, filter: &Filter, now: i64) -> Result<Sql, StoreError> {
-    let mut sql = Sql::default();
+/// Compiles `filter` at time `now` (unix ms). `tags_follow`: see [`Sql`].
+fn compile(conn: &Connection, filter: &Filter, now: i64, tags_follow: bool) -> Result<Sql, StoreError> {
+    let mut sql = Sql {
+        tags_follow,
+        ..Sql::default()
+    };
     node(conn, filter.root(), now, &mut sql)?;
     Ok(sql)
 }
@@ -159,6 +166,9 @@ fn node(conn: &Connection, n: &Node, now: i64, sql: &mut Sql) -> Result<(), Stor
             sql.push(")");
         }
         Node::Tag(t) => {
+            if sql.tags_follow {
+                sql.push("+");
+            }
             sql.push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ? COLLATE NOCASE)");
             sql.bind(t.clone());
         }
@@ -591,7 +601,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<i64>, StoreError> {
         let conn = self.reader();
-        let mut sql = compile(&conn, filter, now)?;
+        let mut sql = compile(&conn, filter, now, false)?;
         let text = format!(
             "SELECT c.id FROM contacts c WHERE ({}) AND c.id > ? ORDER BY c.id LIMIT ?",
             sql.text
@@ -623,12 +633,15 @@ impl Store {
     /// first `sample` reachable contacts.
     pub fn segment_preview(&self, filter: &Filter, now: i64, sample: usize) -> Result<Preview, StoreError> {
         let conn = self.reader();
-        let sql = compile(&conn, filter, now)?;
+        let sql = compile(&conn, filter, now, false)?;
+        let follow = compile(&conn, filter, now, true)?;
         // Two passes instead of a join: every matching contact by status
         // and consent, then the opted-out ones among them (the opt-out list
         // is short next to the contacts; probing it once per contact cost
-        // more than most filters: benches/segment_preview.rs).
-        let totals = |from: &str| -> Result<(i64, i64, i64), StoreError> {
+        // more than most filters: benches/segment_preview.rs). CROSS JOIN
+        // keeps the opt-out list the outer loop whatever the statistics
+        // (the store never runs ANALYZE).
+        let totals = |from: &str, sql: &Sql| -> Result<(i64, i64, i64), StoreError> {
             let text = format!(
                 "SELECT count(*), ifnull(sum(c.status != 'active'), 0),
                         ifnull(sum(c.status = 'active' AND c.consent_status != 'opted_in'), 0)
@@ -641,9 +654,9 @@ impl Store {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?)
         };
-        let (matched, invalid_all, no_consent_all) = totals("contacts c")?;
+        let (matched, invalid_all, no_consent_all) = totals("contacts c", &sql)?;
         let (opted_out, invalid_out, no_consent_out) =
-            totals("optouts o JOIN contacts c ON c.phone = o.number")?;
+            totals("optouts o CROSS JOIN contacts c ON c.phone = o.number", &follow)?;
         let (invalid, no_consent) = (invalid_all - invalid_out, no_consent_all - no_consent_out);
         let excluded = Excluded {
             no_consent: no_consent.max(0) as u64,
@@ -673,7 +686,7 @@ fn contacts_page(
     after_id: i64,
     limit: usize,
 ) -> Result<Vec<Contact>, StoreError> {
-    let mut sql = compile(conn, filter, now)?;
+    let mut sql = compile(conn, filter, now, false)?;
     let reach = if reachable_only {
         format!(" AND {REACHABLE}")
     } else {
