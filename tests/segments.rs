@@ -456,3 +456,97 @@ async fn an_invalid_filter_is_a_422_naming_the_node() {
     let (_, now) = call(&base, "GET", &format!("/v1/segments/{id}"), None).await;
     assert_eq!(now, seg);
 }
+
+/// One raw request: (status, error code, content type).
+async fn raw(
+    base: &str,
+    method: &str,
+    path: &str,
+    ct: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Value, Option<String>) {
+    let client = simfleet::tls::http_client().build().unwrap();
+    let mut req = client
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .body(body);
+    if let Some(ct) = ct {
+        req = req.header("content-type", ct);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null), ct)
+}
+
+#[tokio::test]
+async fn request_errors_on_segment_routes_are_documented_json() {
+    let (base, _store) = serve().await;
+    let spec = serde_json::to_value(api::openapi()).unwrap();
+    // Whether the document lists `status` for the operation.
+    let listed = |method: &str, path: &str, status: u16| {
+        spec["paths"][path][method.to_lowercase()]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is not documented"))
+            .contains_key(&status.to_string())
+    };
+    let body_routes = [
+        ("POST", "/v1/segments", "/v1/segments"),
+        ("POST", "/v1/segments/preview", "/v1/segments/preview"),
+        ("PATCH", "/v1/segments/1", "/v1/segments/{id}"),
+    ];
+    for (m, path, doc) in body_routes {
+        for (ct, body, status, code) in [
+            (None, b"{}".to_vec(), 415, "bad_content_type"),
+            (Some("text/plain"), b"{}".to_vec(), 415, "bad_content_type"),
+            (Some("application/json"), b"{not json".to_vec(), 400, "bad_json"),
+            (
+                Some("application/json"),
+                br#"{"filter": 1, "extra": 2}"#.to_vec(),
+                422,
+                "invalid_request",
+            ),
+            (
+                Some("application/json"),
+                format!(r#"{{"name": "{}"}}"#, "x".repeat(3 << 20)).into_bytes(),
+                413,
+                "body_too_large",
+            ),
+        ] {
+            let (st, e, got_ct) = raw(&base, m, path, ct, body).await;
+            assert_eq!(
+                (st, e["error"]["code"].as_str()),
+                (status, Some(code)),
+                "{m} {path}"
+            );
+            assert_eq!(got_ct.as_deref(), Some("application/json"));
+            assert!(
+                listed(m, doc, status),
+                "{m} {doc} answers {status}, not documented"
+            );
+        }
+    }
+    for (m, path, doc) in [
+        ("GET", "/v1/segments/%FF", "/v1/segments/{id}"),
+        ("DELETE", "/v1/segments/%FF", "/v1/segments/{id}"),
+        ("GET", "/v1/segments/%FF/preview", "/v1/segments/{id}/preview"),
+    ] {
+        let (st, e, _) = raw(&base, m, path, None, Vec::new()).await;
+        assert_eq!(
+            (st, e["error"]["code"].as_str()),
+            (400, Some("bad_path")),
+            "{m} {path}"
+        );
+        assert!(listed(m, doc, 400));
+    }
+    for q in ["limit=0", "limit=1001", "after=-1", "after=x"] {
+        let (st, e, _) = raw(&base, "GET", &format!("/v1/segments?{q}"), None, Vec::new()).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (400, Some("bad_query")), "{q}");
+        assert!(listed("GET", "/v1/segments", 400));
+    }
+}
