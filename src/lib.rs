@@ -18,6 +18,7 @@
 //!
 //! The audience for campaigns, one folder per concept:
 //! - [`contacts`]: people with their consent, tags, attributes, zone and language.
+//! - [`templates`]: personalised texts (minijinja, sandboxed) and their cost preview.
 
 pub mod api;
 pub mod at;
@@ -33,5 +34,6 @@ pub mod phone;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod templates;
 pub mod tls;
 pub mod webhook;
