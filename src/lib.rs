@@ -18,6 +18,7 @@
 //!
 //! The audience for campaigns, one folder per concept:
 //! - [`contacts`]: people with their consent, tags, attributes, zone and language.
+//! - [`segments`]: saved filters over contacts (a JSON expression language), validated.
 //! - [`templates`]: personalised texts (minijinja, sandboxed) and their cost preview.
 
 pub mod api;
@@ -31,6 +32,7 @@ pub mod gateway;
 pub mod inbound;
 pub mod modem;
 pub mod phone;
+pub mod segments;
 pub mod sim;
 pub mod sms;
 pub mod store;

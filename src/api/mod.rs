@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod modems;
 pub mod optouts;
 pub mod page;
+pub mod segments;
 pub mod state;
 pub mod surveys;
 
@@ -91,6 +92,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
+        .routes(routes!(segments::create, segments::list))
+        .routes(routes!(segments::get, segments::update, segments::delete))
+        .routes(routes!(segments::preview_saved))
+        .routes(routes!(segments::preview))
         .routes(routes!(metrics::metrics))
         .routes(routes!(healthz));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
