@@ -156,7 +156,9 @@ mod tests {
     #[test]
     fn create_rename_update_delete_with_unique_names() {
         let s = Store::open_in_memory().unwrap();
-        let a = s.write(1, |tx| tx.create_template(" promo ", "Hi {{ name }}")).unwrap();
+        let a = s
+            .write(1, |tx| tx.create_template(" promo ", "Hi {{ name }}"))
+            .unwrap();
         assert_eq!((a.name.as_str(), a.created_at), ("promo", 1));
         let err = s.write(2, |tx| tx.create_template("promo", "x")).unwrap_err();
         assert!(matches!(err, TemplateStoreError::NameTaken(_)), "{err}");
@@ -166,14 +168,23 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, TemplateStoreError::NameTaken(_)));
         let u = s
-            .write(4, |tx| tx.update_template(a.id, Some("promo"), Some("Hello {{ name }}")))
+            .write(4, |tx| {
+                tx.update_template(a.id, Some("promo"), Some("Hello {{ name }}"))
+            })
             .unwrap()
             .unwrap();
-        assert_eq!((u.text.as_str(), u.created_at, u.updated_at), ("Hello {{ name }}", 1, 4));
+        assert_eq!(
+            (u.text.as_str(), u.created_at, u.updated_at),
+            ("Hello {{ name }}", 1, 4)
+        );
         assert_eq!(s.template(a.id).unwrap(), Some(u));
         assert_eq!(s.templates(0, 10).unwrap().len(), 2);
         assert_eq!(s.templates(a.id, 10).unwrap()[0].id, b.id);
-        assert!(s.write(5, |tx| tx.update_template(999, None, None)).unwrap().is_none());
+        assert!(
+            s.write(5, |tx| tx.update_template(999, None, None))
+                .unwrap()
+                .is_none()
+        );
         assert!(s.write(5, |tx| tx.delete_template(a.id)).unwrap());
         assert!(!s.write(5, |tx| tx.delete_template(a.id)).unwrap());
         let err = s.write(6, |tx| tx.create_template("  ", "x")).unwrap_err();
