@@ -111,14 +111,20 @@ fn template_preview_cost_and_segments_match_what_the_simulator_receives() {
         "birthday",
         AttrValue::Date(chrono::NaiveDate::from_ymd_opt(1990, 5, 1).unwrap()),
     ));
-    people[4].attrs.push(("city", AttrValue::String("[Berlin] €".into())));
+    people[4]
+        .attrs
+        .push(("city", AttrValue::String("[Berlin] €".into())));
     people[5].consent = ConsentStatus::Pending;
     seed(&s.dir.path().join("db.sqlite"), &people, &["+79160000007"]);
     let g = Gateway::start(&config);
     g.wait_ready_modems(2);
 
     let text = "Hi {{ name }}! Our {{ attributes.city | default('city') }} store has 20% off{% if attributes.birthday is defined %} on {{ attributes.birthday | date }}{% endif %}. {{ 'x' * 100 }} Reply STOP to opt out.";
-    let (code, t) = g.call("POST", "/v1/templates", Some(json!({"name": "sale", "text": text})));
+    let (code, t) = g.call(
+        "POST",
+        "/v1/templates",
+        Some(json!({"name": "sale", "text": text})),
+    );
     assert_eq!(code, 201, "{t}");
     let (code, p) = g.call(
         "POST",
@@ -127,15 +133,28 @@ fn template_preview_cost_and_segments_match_what_the_simulator_receives() {
     );
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["count"], 5, "{p}");
-    assert_eq!(p["excluded"], json!({"no_consent": 1, "opted_out": 1, "invalid": 0}));
-    assert_eq!((p["currency"].as_str(), p["per_segment"].as_str()), (Some("EUR"), Some("0.05")));
+    assert_eq!(
+        p["excluded"],
+        json!({"no_consent": 1, "opted_out": 1, "invalid": 0})
+    );
+    assert_eq!(
+        (p["currency"].as_str(), p["per_segment"].as_str()),
+        (Some("EUR"), Some("0.05"))
+    );
     let recipients = p["recipients"].as_array().unwrap().clone();
     assert_eq!(recipients.len(), 5);
     // Russian date in the Russian speaker's text.
-    assert!(recipients[3]["text"].as_str().unwrap().contains("1 мая"), "{}", recipients[3]);
+    assert!(
+        recipients[3]["text"].as_str().unwrap().contains("1 мая"),
+        "{}",
+        recipients[3]
+    );
     // Not every text takes the same number of SMS: the test covers GSM 7-bit,
     // escapes and UCS-2, one part and several.
-    let segs: Vec<u64> = recipients.iter().map(|r| r["segments"].as_u64().unwrap()).collect();
+    let segs: Vec<u64> = recipients
+        .iter()
+        .map(|r| r["segments"].as_u64().unwrap())
+        .collect();
     assert!(segs.iter().min() < segs.iter().max(), "{segs:?}");
     assert!(recipients.iter().any(|r| r["encoding"] == "ucs2"));
     assert!(recipients.iter().any(|r| r["encoding"] == "gsm7"));
@@ -144,7 +163,13 @@ fn template_preview_cost_and_segments_match_what_the_simulator_receives() {
     let listed: Vec<Value> = recipients
         .iter()
         .enumerate()
-        .map(|(i, r)| if i % 2 == 0 { r["contact_id"].clone() } else { r["phone"].clone() })
+        .map(|(i, r)| {
+            if i % 2 == 0 {
+                r["contact_id"].clone()
+            } else {
+                r["phone"].clone()
+            }
+        })
         .collect();
     let (code, p2) = g.call(
         "POST",
@@ -172,16 +197,27 @@ fn template_preview_cost_and_segments_match_what_the_simulator_receives() {
     let entries = ledger(&s.control);
     let mut by_phone: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for e in &entries {
-        by_phone.entry(e["recipient"].as_str().unwrap().to_string()).or_default().push(e);
+        by_phone
+            .entry(e["recipient"].as_str().unwrap().to_string())
+            .or_default()
+            .push(e);
     }
     for r in &recipients {
         let phone = r["phone"].as_str().unwrap();
         let parts = by_phone.get(phone).cloned().unwrap_or_default();
-        assert_eq!(parts.len() as u64, r["segments"].as_u64().unwrap(), "PDUs received for {phone}");
+        assert_eq!(
+            parts.len() as u64,
+            r["segments"].as_u64().unwrap(),
+            "PDUs received for {phone}"
+        );
         let mut parts = parts.clone();
         parts.sort_by_key(|e| e["concat"].get(2).and_then(Value::as_u64).unwrap_or(1));
         let joined: String = parts.iter().map(|e| e["text"].as_str().unwrap_or("")).collect();
-        assert_eq!(joined, r["text"].as_str().unwrap(), "the text received is the text previewed");
+        assert_eq!(
+            joined,
+            r["text"].as_str().unwrap(),
+            "the text received is the text previewed"
+        );
     }
     assert_eq!(entries.len() as u64, p["segments_total"].as_u64().unwrap());
     assert_eq!(p["segments_min"], segs.iter().min().copied().unwrap());
@@ -205,7 +241,11 @@ fn templates_are_checked_at_save_and_managed_by_id() {
         "/v1/templates",
         Some(json!({"name": "broken", "text": "Hello\n{{ name }"})),
     );
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_template")), "{e}");
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_template")),
+        "{e}"
+    );
     let msg = e["error"]["message"].as_str().unwrap();
     assert!(msg.contains("line 2") && msg.contains("column"), "{msg}");
     let (code, e) = g.call(
@@ -213,7 +253,11 @@ fn templates_are_checked_at_save_and_managed_by_id() {
         "/v1/templates",
         Some(json!({"name": "sneaky", "text": "{% include 'other' %}"})),
     );
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_template")), "{e}");
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_template")),
+        "{e}"
+    );
 
     let (code, a) = g.call(
         "POST",
@@ -222,7 +266,11 @@ fn templates_are_checked_at_save_and_managed_by_id() {
     );
     assert_eq!(code, 201, "{a}");
     assert_eq!(a["variables"], json!(["attributes.city", "name"]));
-    let (code, e) = g.call("POST", "/v1/templates", Some(json!({"name": "hello", "text": "x"})));
+    let (code, e) = g.call(
+        "POST",
+        "/v1/templates",
+        Some(json!({"name": "hello", "text": "x"})),
+    );
     assert_eq!((code, e["error"]["code"].as_str()), (409, Some("name_taken")));
     let id = a["id"].as_str().unwrap();
     let (code, u) = g.call(
@@ -231,8 +279,15 @@ fn templates_are_checked_at_save_and_managed_by_id() {
         Some(json!({"text": "Hello {{ name }}"})),
     );
     assert_eq!((code, u["text"].as_str()), (200, Some("Hello {{ name }}")));
-    let (code, e) = g.call("PATCH", &format!("/v1/templates/{id}"), Some(json!({"text": "{{"})));
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_template")));
+    let (code, e) = g.call(
+        "PATCH",
+        &format!("/v1/templates/{id}"),
+        Some(json!({"text": "{{"})),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_template"))
+    );
     let (code, page) = g.call("GET", "/v1/templates?limit=10", None);
     assert_eq!((code, page["templates"].as_array().unwrap().len()), (200, 1));
     let (code, got) = g.call("GET", &format!("/v1/templates/{id}"), None);
@@ -244,15 +299,25 @@ fn templates_are_checked_at_save_and_managed_by_id() {
         "/v1/templates/preview",
         Some(json!({"text": "x", "template": id, "contacts": [1]})),
     );
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_request")));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
     let (code, e) = g.call("POST", "/v1/templates/preview", Some(json!({"text": "x"})));
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("invalid_request")));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_request"))
+    );
     let (code, e) = g.call(
         "POST",
         "/v1/templates/preview",
         Some(json!({"text": "x", "contacts": ["+79160000999"]})),
     );
-    assert_eq!((code, e["error"]["code"].as_str()), (422, Some("unknown_contact")), "{e}");
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("unknown_contact")),
+        "{e}"
+    );
     let (code, e) = g.call(
         "POST",
         "/v1/templates/preview",
@@ -283,10 +348,16 @@ fn a_missing_variable_is_reported_per_recipient_at_preview() {
     assert_eq!((p["count"].as_u64(), p["failed"].as_u64()), (Some(1), Some(1)));
     assert_eq!(p["recipients"][1]["error"]["code"], "missing_variable");
     assert_eq!(p["recipients"][1]["error"]["variable"], "name");
-    assert!(p["recipients"][1]["error"]["message"].as_str().unwrap().contains("+79160000002"));
+    assert!(
+        p["recipients"][1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("+79160000002")
+    );
     let w = p["warnings"].as_array().unwrap();
     assert!(
-        w.iter().any(|w| w["kind"] == "missing_variable" && w["variable"] == "name" && w["recipients"] == 1),
+        w.iter()
+            .any(|w| w["kind"] == "missing_variable" && w["variable"] == "name" && w["recipients"] == 1),
         "{p}"
     );
     assert_eq!(p["estimated_cost"], "0.00");

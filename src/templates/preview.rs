@@ -119,7 +119,9 @@ pub enum Warning {
         /// The GSM 7-bit spelling that would avoid UCS-2, if there is one.
         #[serde(skip_serializing_if = "Option::is_none")]
         replacement: Option<String>,
-        /// `template` (it is in the template's own text) or `variable`.
+        /// `template` (in the template's own text), `variable` (in a
+        /// variable's value) or `filter` (written by a filter: a date in the
+        /// contact's language).
         source: &'static str,
         /// The variable whose value holds it (source `variable`).
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,6 +206,7 @@ pub struct PreviewReport {
 
 #[derive(Debug)]
 struct Ucs2Seen {
+    source: &'static str,
     recipients: u64,
     contact_id: i64,
     positions: Vec<usize>,
@@ -352,23 +355,23 @@ impl<'a> Preview<'a> {
     }
 
     /// Records the characters of `text` that force UCS-2; returns the first
-    /// one that came from a variable (with the variable), if any.
-    fn note_ucs2(&mut self, contact: &Contact, text: &str) -> Option<(char, String)> {
+    /// one that did not come from the template's own text, with the
+    /// variable holding it (`None`: a filter wrote it).
+    fn note_ucs2(&mut self, contact: &Contact, text: &str) -> Option<(char, Option<String>)> {
         let mut first_from_variable = None;
         let mut seen_here: Vec<char> = Vec::new();
         for (i, c) in text.chars().enumerate() {
             if fits_gsm7(c, &self.split.national) {
                 continue;
             }
-            let variable = if self.template.source().contains(c) {
+            let in_template = self.template.source().contains(c);
+            let variable = if in_template {
                 None
             } else {
                 variable_holding(contact, &self.variables, c)
             };
-            if first_from_variable.is_none()
-                && let Some(v) = &variable
-            {
-                first_from_variable = Some((c, v.clone()));
+            if first_from_variable.is_none() && !in_template {
+                first_from_variable = Some((c, variable.clone()));
             }
             let fresh = !seen_here.contains(&c);
             if fresh {
@@ -392,6 +395,11 @@ impl<'a> Preview<'a> {
                     self.ucs2.insert(
                         c,
                         Ucs2Seen {
+                            source: match (in_template, &variable) {
+                                (true, _) => "template",
+                                (false, Some(_)) => "variable",
+                                (false, None) => "filter",
+                            },
                             recipients: 1,
                             contact_id: contact.id,
                             positions: vec![i],
@@ -439,11 +447,6 @@ impl<'a> Preview<'a> {
         }
     }
 
-    /// Counts a contact asked for that does not exist as one.
-    pub fn exclude_opted_out(&mut self) {
-        self.excluded.opted_out += 1;
-    }
-
     /// The report, priced at `per_segment` in `currency`.
     pub fn finish(self, per_segment: Decimal, currency: &str) -> PreviewReport {
         let mut warnings = Vec::new();
@@ -453,11 +456,7 @@ impl<'a> Preview<'a> {
                     character: c.to_string(),
                     code_point: format!("U+{:04X}", u32::from(*c)),
                     replacement: gsm7_replacement(*c, &self.split.national),
-                    source: if seen.variable.is_some() {
-                        "variable"
-                    } else {
-                        "template"
-                    },
+                    source: seen.source,
                     variable: seen.variable.clone(),
                     recipients: seen.recipients,
                     contact_id: seen.contact_id,
@@ -603,14 +602,21 @@ fn longer_example(
     contact: &Contact,
     segments: usize,
     variables: &[String],
-    forcing: Option<(char, String)>,
+    forcing: Option<(char, Option<String>)>,
 ) -> LongerExample {
     let longest = variable_values(contact, variables)
         .into_iter()
         .map(|(v, val)| (v, val.chars().count()))
         .max_by_key(|(_, n)| *n);
     let (variable, value_chars, reason) = match (forcing, longest) {
-        (Some((c, v)), _) => {
+        (Some((c, None)), _) => (
+            None,
+            None,
+            format!(
+                "'{c}', written by a filter (a date in the contact's language), forces UCS-2 (70 characters per SMS)"
+            ),
+        ),
+        (Some((c, Some(v))), _) => {
             let n = variable_values(contact, std::slice::from_ref(&v))
                 .first()
                 .map(|(_, val)| val.chars().count());

@@ -128,6 +128,38 @@ fn a_character_forcing_ucs2_is_reported_with_positions_and_replacement() {
 }
 
 #[test]
+fn a_date_in_russian_forcing_ucs2_is_blamed_on_the_filter() {
+    let mut c = contact(1, "Ann");
+    c.language = Some("ru".into());
+    c.attributes.insert(
+        "birthday".into(),
+        AttrValue::Date(chrono::NaiveDate::from_ymd_opt(1990, 5, 1).unwrap()),
+    );
+    let mut en = c.clone();
+    en.id = 2;
+    en.language = Some("en".into());
+    let r = preview(
+        &format!("{} {{{{ attributes.birthday | date }}}}", "x".repeat(100)),
+        &[en, c],
+        &SplitOptions::default(),
+    );
+    assert!(
+        r.warnings.iter().any(|w| matches!(w,
+        Warning::Ucs2 { character, source: "filter", variable: None, .. } if character == "м")),
+        "{:?}",
+        r.warnings
+    );
+    let reason = r.warnings.iter().find_map(|w| match w {
+        Warning::Longer { examples, .. } => Some(examples[0].reason.clone()),
+        _ => None,
+    });
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("filter")),
+        "{reason:?}"
+    );
+}
+
+#[test]
 fn a_long_name_making_a_text_multipart_is_named() {
     let mut contacts: Vec<Contact> = (1..=25).map(|i| contact(i, "Ann")).collect();
     contacts.push(contact(26, &"Bartholomew".repeat(6)));
