@@ -73,7 +73,7 @@ pub enum ContactRef {
 /// of each.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
+pub struct TemplatePreviewRequest {
     /// An unsaved template text.
     #[schema(
         min_length = 1,
@@ -348,7 +348,7 @@ enum Audience {
 /// `POST /v1/templates/preview`: renders a template for an audience and
 /// answers what sending it would take — nothing is sent.
 #[utoipa::path(post, path = "/v1/templates/preview", operation_id = "preview_template", tag = "templates",
-    request_body = PreviewRequest,
+    request_body = TemplatePreviewRequest,
     responses(
         (status = 200, description = "The preview: `count` recipients, segments (total, min, max), `estimated_cost` (`pricing.per_segment` × `segments_total`, in `currency`), the first 20 recipients and the extremes, warnings. Only contacts a marketing send would reach are counted; `excluded` says how many were left out and why", body = PreviewReport),
         (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
@@ -362,7 +362,7 @@ enum Audience {
 pub async fn preview(
     _: Authorized,
     State(app): State<AppState>,
-    body: Result<Json<PreviewRequest>, JsonRejection>,
+    body: Result<Json<TemplatePreviewRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
     let shape = |m: &str| ApiError::invalid("invalid_request", m.to_string());

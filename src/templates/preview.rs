@@ -24,7 +24,7 @@ use crate::sms::{Encoding, NationalLanguage, SplitOptions};
 
 /// Recipients shown in full, from the start of the audience.
 pub const SAMPLE: usize = 20;
-/// Example recipients kept per warning.
+/// WarningRecipient recipients kept per warning.
 pub const EXAMPLES: usize = 5;
 /// Distinct characters reported as forcing UCS-2.
 const MAX_UCS2_CHARS: usize = 32;
@@ -34,7 +34,7 @@ const MAX_POSITIONS: usize = 10;
 /// Why a contact was left out of the audience (a marketing send would not
 /// reach it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Excluded {
+pub struct ExcludedCounts {
     /// Consent pending or none.
     pub no_consent: u64,
     /// On the opt-out list.
@@ -79,7 +79,7 @@ pub struct RecipientPreview {
 
 /// A recipient named in a warning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Example {
+pub struct WarningRecipient {
     /// The contact.
     pub contact_id: i64,
     /// Its number.
@@ -108,7 +108,7 @@ pub struct LongerExample {
 /// Something to fix before sending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Warning {
+pub enum PreviewWarning {
     /// A character no GSM 7-bit table has: the texts holding it go as
     /// UCS-2 (70 characters per SMS instead of 160).
     Ucs2 {
@@ -150,7 +150,7 @@ pub enum Warning {
         /// Recipients without it.
         recipients: u64,
         /// The first of them.
-        examples: Vec<Example>,
+        examples: Vec<WarningRecipient>,
     },
     /// A variable renders empty for some recipients ("Hello ,").
     EmptyVariable {
@@ -159,7 +159,7 @@ pub enum Warning {
         /// Recipients for whom it is empty.
         recipients: u64,
         /// The first of them.
-        examples: Vec<Example>,
+        examples: Vec<WarningRecipient>,
     },
     /// The text could not be made for some recipients for another reason
     /// (too long, out of fuel, a bad date).
@@ -169,7 +169,7 @@ pub enum Warning {
         /// Recipients.
         recipients: u64,
         /// The first of them.
-        examples: Vec<Example>,
+        examples: Vec<WarningRecipient>,
     },
 }
 
@@ -181,7 +181,7 @@ pub struct PreviewReport {
     /// Recipients in the audience whose text could not be made.
     pub failed: u64,
     /// Contacts left out: a marketing send would not reach them.
-    pub excluded: Excluded,
+    pub excluded: ExcludedCounts,
     /// SMS for the whole audience.
     pub segments_total: u64,
     /// SMS of the shortest text (null when nobody gets one).
@@ -201,7 +201,7 @@ pub struct PreviewReport {
     /// The recipient with the most SMS (the first such).
     pub most: Option<RecipientPreview>,
     /// What to fix before sending.
-    pub warnings: Vec<Warning>,
+    pub warnings: Vec<PreviewWarning>,
 }
 
 #[derive(Debug)]
@@ -217,7 +217,7 @@ struct Ucs2Seen {
 struct FailureSeen {
     recipients: u64,
     message: String,
-    examples: Vec<Example>,
+    examples: Vec<WarningRecipient>,
 }
 
 /// A preview being computed: feed it contacts with [`Preview::add`].
@@ -228,7 +228,7 @@ pub struct Preview<'a> {
     variables: Vec<String>,
     count: u64,
     failed: u64,
-    excluded: Excluded,
+    excluded: ExcludedCounts,
     segments_total: u64,
     by_segments: BTreeMap<usize, u64>,
     /// Up to [`EXAMPLES`] recipients per segment count above one.
@@ -254,7 +254,7 @@ impl<'a> Preview<'a> {
             variables: template.variables(),
             count: 0,
             failed: 0,
-            excluded: Excluded::default(),
+            excluded: ExcludedCounts::default(),
             segments_total: 0,
             by_segments: BTreeMap::new(),
             longer: BTreeMap::new(),
@@ -440,7 +440,7 @@ impl<'a> Preview<'a> {
             seen.message = message;
         }
         if seen.examples.len() < EXAMPLES {
-            seen.examples.push(Example {
+            seen.examples.push(WarningRecipient {
                 contact_id: contact.id,
                 phone: contact.phone.clone(),
             });
@@ -452,7 +452,7 @@ impl<'a> Preview<'a> {
         let mut warnings = Vec::new();
         for c in &self.ucs2_order {
             if let Some(seen) = self.ucs2.get(c) {
-                warnings.push(Warning::Ucs2 {
+                warnings.push(PreviewWarning::Ucs2 {
                     character: c.to_string(),
                     code_point: format!("U+{:04X}", u32::from(*c)),
                     replacement: gsm7_replacement(*c, &self.split.national),
@@ -475,7 +475,7 @@ impl<'a> Preview<'a> {
                     .flat_map(|(_, v)| v.iter().cloned())
                     .take(EXAMPLES)
                     .collect();
-                warnings.push(Warning::Longer {
+                warnings.push(PreviewWarning::Longer {
                     shortest,
                     recipients,
                     examples,
@@ -483,21 +483,21 @@ impl<'a> Preview<'a> {
             }
         }
         for (variable, seen) in self.missing {
-            warnings.push(Warning::MissingVariable {
+            warnings.push(PreviewWarning::MissingVariable {
                 variable,
                 recipients: seen.recipients,
                 examples: seen.examples,
             });
         }
         for (variable, seen) in self.empty {
-            warnings.push(Warning::EmptyVariable {
+            warnings.push(PreviewWarning::EmptyVariable {
                 variable,
                 recipients: seen.recipients,
                 examples: seen.examples,
             });
         }
         if self.other.recipients > 0 {
-            warnings.push(Warning::Failed {
+            warnings.push(PreviewWarning::Failed {
                 message: self.other.message,
                 recipients: self.other.recipients,
                 examples: self.other.examples,

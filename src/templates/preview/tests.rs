@@ -67,14 +67,14 @@ fn counts_segments_and_cost_in_decimal_money() {
 fn a_character_forcing_ucs2_is_reported_with_positions_and_replacement() {
     let contacts = vec![contact(1, "Ann"), contact(2, "Zoë")];
     let r = preview("It’s {{ name }}’s day", &contacts, &SplitOptions::default());
-    let ucs2: Vec<&Warning> = r
+    let ucs2: Vec<&PreviewWarning> = r
         .warnings
         .iter()
-        .filter(|w| matches!(w, Warning::Ucs2 { .. }))
+        .filter(|w| matches!(w, PreviewWarning::Ucs2 { .. }))
         .collect();
     assert_eq!(ucs2.len(), 2, "{:?}", r.warnings);
     match ucs2[0] {
-        Warning::Ucs2 {
+        PreviewWarning::Ucs2 {
             character,
             code_point,
             replacement,
@@ -95,7 +95,7 @@ fn a_character_forcing_ucs2_is_reported_with_positions_and_replacement() {
         other => panic!("{other:?}"),
     }
     match ucs2[1] {
-        Warning::Ucs2 {
+        PreviewWarning::Ucs2 {
             character,
             replacement,
             source,
@@ -145,12 +145,12 @@ fn a_date_in_russian_forcing_ucs2_is_blamed_on_the_filter() {
     );
     assert!(
         r.warnings.iter().any(|w| matches!(w,
-        Warning::Ucs2 { character, source: "filter", variable: None, .. } if character == "м")),
+        PreviewWarning::Ucs2 { character, source: "filter", variable: None, .. } if character == "м")),
         "{:?}",
         r.warnings
     );
     let reason = r.warnings.iter().find_map(|w| match w {
-        Warning::Longer { examples, .. } => Some(examples[0].reason.clone()),
+        PreviewWarning::Longer { examples, .. } => Some(examples[0].reason.clone()),
         _ => None,
     });
     assert!(
@@ -178,7 +178,7 @@ fn a_long_name_making_a_text_multipart_is_named() {
         .warnings
         .iter()
         .find_map(|w| match w {
-            Warning::Longer {
+            PreviewWarning::Longer {
                 shortest,
                 recipients,
                 examples,
@@ -222,7 +222,7 @@ fn missing_variables_and_exclusions_are_counted() {
     assert_eq!((r.count, r.failed), (1, 1));
     assert_eq!(
         r.excluded,
-        Excluded {
+        ExcludedCounts {
             no_consent: 1,
             opted_out: 1,
             invalid: 1
@@ -233,7 +233,7 @@ fn missing_variables_and_exclusions_are_counted() {
         Some("missing_variable")
     );
     assert!(r.warnings.iter().any(|w| matches!(w,
-        Warning::MissingVariable { variable, recipients: 1, examples } if variable == "attributes.city" && examples[0].contact_id == 2)));
+        PreviewWarning::MissingVariable { variable, recipients: 1, examples } if variable == "attributes.city" && examples[0].contact_id == 2)));
 }
 
 /// Texts on the edges of every layout: 160/161 GSM 7-bit, escapes (€ [ ])
