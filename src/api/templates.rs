@@ -20,11 +20,10 @@ use super::state::AppState;
 use crate::contacts::Contact;
 use crate::phone::Msisdn;
 use crate::store::{ContactKey, Store, TemplateRow, TemplateStoreError, rfc3339};
+use crate::templates::audience::feed_segment;
 use crate::templates::preview::{Preview, PreviewReport};
 use crate::templates::{Template, TemplateError};
 
-/// Contacts read per page while previewing a segment.
-const PAGE: usize = 500;
 /// Most contacts a preview may list by id or number.
 const MAX_LISTED: usize = 1000;
 
@@ -403,11 +402,11 @@ pub async fn preview(
                     let filter = s
                         .segment_filter(id)?
                         .ok_or_else(|| ApiError::not_found(format!("no segment {id}")))?;
-                    page_through(s, &filter, now, &mut preview)?;
+                    feed_segment(s, &filter, now, &mut preview)?;
                 }
                 Audience::Filter(json) => {
                     let filter = s.parse_filter(&json)?;
-                    page_through(s, &filter, now, &mut preview)?;
+                    feed_segment(s, &filter, now, &mut preview)?;
                 }
                 Audience::Contacts(refs) => {
                     for c in listed(s, &refs, region)? {
@@ -419,26 +418,6 @@ pub async fn preview(
         })
         .await?;
     Ok(Json(report).into_response())
-}
-
-/// Feeds every contact of `filter` to `preview`, a page at a time.
-fn page_through(
-    s: &Store,
-    filter: &crate::segments::Filter,
-    now: i64,
-    preview: &mut Preview<'_>,
-) -> Result<(), ApiError> {
-    let mut after = 0;
-    loop {
-        let page = s.segment_contacts(filter, now, false, after, PAGE)?;
-        for c in &page {
-            preview.add(c);
-        }
-        match page.last() {
-            Some(last) if page.len() == PAGE => after = last.id,
-            _ => return Ok(()),
-        }
-    }
 }
 
 /// The contacts listed, in order, each once; an unknown one is an error.

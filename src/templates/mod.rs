@@ -15,6 +15,7 @@
 //! per render (a runaway loop is an error, not a hang), a recursion limit,
 //! an output cap, and no auto-escaping (SMS is plain text).
 
+pub mod audience;
 pub mod dates;
 pub mod preview;
 
