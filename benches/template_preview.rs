@@ -87,6 +87,23 @@ fn main() {
     )
     .expect("template");
     let split = SplitOptions::default();
+    // The store's share: the same pages read with nothing done to them.
+    let t = Instant::now();
+    let (mut after, mut read) = (0, 0usize);
+    loop {
+        let page = store
+            .segment_contacts(&filter, 2, false, after, simfleet::templates::audience::PAGE)
+            .expect("page");
+        read += page.len();
+        match page.last() {
+            Some(last) if page.len() == simfleet::templates::audience::PAGE => after = last.id,
+            _ => break,
+        }
+    }
+    eprintln!(
+        "reading {read} contacts in pages: {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     // Reset the peak RSS (Linux: clear_refs 5) so it covers the preview only.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = rss_kb("VmRSS:");

@@ -46,7 +46,8 @@ pub struct ExcludedCounts {
 /// A recipient's error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RecipientError {
-    /// `missing_variable`, `empty_variable`, `render_failed`, `too_long`.
+    /// `missing_variable`, `empty_variable`, `render_failed`, or what
+    /// `POST /v1/messages` would answer: `empty_text`, `invalid_text`, `too_long`.
     pub code: &'static str,
     /// In words, naming the variable and the recipient.
     pub message: String,
@@ -292,6 +293,20 @@ impl<'a> Preview<'a> {
             Ok(text) => (Some(text), None),
             Err(e) => (None, Some(e.failure)),
         };
+        // The checks POST /v1/messages makes, in its order, with its codes.
+        if let Some(t) = &text {
+            let refused = if t.trim().is_empty() {
+                Some(("empty_text", "the text is empty".to_string()))
+            } else {
+                crate::sms::check_text(t)
+                    .err()
+                    .map(|e| ("invalid_text", format!("the text would be refused: {e}")))
+            };
+            if let Some((code, message)) = refused {
+                self.add_failure(contact, RenderFailure::Failed(message), code);
+                return;
+            }
+        }
         let planned = text.map(|t| crate::sms::plan(&t, self.split).map_err(|e| (t, e)));
         match (planned, failure) {
             (Some(Ok(plan)), _) => self.add_text(contact, plan),

@@ -236,6 +236,31 @@ fn missing_variables_and_exclusions_are_counted() {
         PreviewWarning::MissingVariable { variable, recipients: 1, examples } if variable == "attributes.city" && examples[0].contact_id == 2)));
 }
 
+#[test]
+fn texts_the_messages_api_would_refuse_are_errors_with_its_codes() {
+    let mut bell = contact(2, "Bob");
+    bell.attributes
+        .insert("note".into(), AttrValue::String("ding\u{7}".into()));
+    let mut c1 = contact(1, "Ann");
+    c1.attributes
+        .insert("note".into(), AttrValue::String("hi".into()));
+    let r = preview(
+        "{% if attributes.note != 'hi' %}{{ attributes.note }}{% endif %}",
+        &[c1, bell],
+        &SplitOptions::default(),
+    );
+    assert_eq!(r.count, 0);
+    let codes: Vec<_> = r
+        .recipients
+        .iter()
+        .map(|p| p.error.as_ref().map(|e| e.code))
+        .collect();
+    assert_eq!(codes, vec![Some("empty_text"), Some("invalid_text")]);
+    let long = "x".repeat(153 * 255 + 1);
+    let r = preview("{{ name }}", &[contact(3, &long)], &SplitOptions::default());
+    assert_eq!(r.recipients[0].error.as_ref().map(|e| e.code), Some("too_long"));
+}
+
 /// Texts on the edges of every layout: 160/161 GSM 7-bit, escapes (€ [ ])
 /// that cost two septets and may not be split, 70/71 UCS-2, surrogate
 /// pairs, national tables.
