@@ -259,6 +259,13 @@ fn templates_are_checked_at_save_and_managed_by_id() {
         "{e}"
     );
 
+    // A struct is read from an object only, not from an array of its fields.
+    let (code, e) = g.call("POST", "/v1/templates", Some(json!(["hello", "Hi"])));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_request")),
+        "{e}"
+    );
     let (code, a) = g.call(
         "POST",
         "/v1/templates",

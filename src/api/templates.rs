@@ -183,6 +183,16 @@ fn parse_id(id: &str, what: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no {what} {id:?}")))
 }
 
+/// The body as `T`, read only from a JSON object: serde would also fill a
+/// struct from an array (`["a", "b"]`), which the document does not allow.
+fn object<T: serde::de::DeserializeOwned>(
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
+) -> Result<T, ApiError> {
+    let Json(map) = body?;
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| ApiError::invalid("invalid_request", format!("body: {e}")))
+}
+
 fn no_template(id: i64) -> ApiError {
     ApiError::not_found(format!("no template {id}"))
 }
@@ -208,9 +218,9 @@ fn no_template(id: i64) -> ApiError {
 pub async fn create(
     _: Authorized,
     State(app): State<AppState>,
-    body: Result<Json<TemplateRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
+    let req: TemplateRequest = object(body)?;
     Template::compile(&req.text).map_err(invalid_template)?;
     let now = app.clock.now_ms();
     let row = app
@@ -283,11 +293,11 @@ pub async fn update(
     _: Authorized,
     State(app): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    body: Result<Json<TemplatePatch>, JsonRejection>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let id = parse_id(&id, "template")?;
-    let Json(patch) = body?;
+    let patch: TemplatePatch = object(body)?;
     if let Some(text) = &patch.text {
         Template::compile(text).map_err(invalid_template)?;
     }
@@ -361,9 +371,9 @@ enum Audience {
 pub async fn preview(
     _: Authorized,
     State(app): State<AppState>,
-    body: Result<Json<TemplatePreviewRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Map<String, serde_json::Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
+    let req: TemplatePreviewRequest = object(body)?;
     let shape = |m: &str| ApiError::invalid("invalid_request", m.to_string());
     let text_source = match (req.text, req.template) {
         (Some(t), None) => Ok(t),
