@@ -207,13 +207,34 @@ impl Template {
         let mut out = CappedWriter::default();
         match tmpl.render_captured_to(context_of(contact, default_zone), &mut out) {
             Ok(_) => {}
-            Err(e) => return Err(self.failure(&e, out.over)),
+            Err(e) => return Err(self.failure(&e, out.over, contact)),
         }
         String::from_utf8(out.buf).map_err(|e| RenderFailure::Failed(e.to_string()))
     }
 
-    /// Names what failed: the expression at the error's span.
-    fn failure(&self, e: &minijinja::Error, over: bool) -> RenderFailure {
+    /// The variable an undefined error is about: of the template's
+    /// variables that `contact` lacks, the one written nearest before the
+    /// error's span (the span itself may be a filter applied to it).
+    fn missing_variable(&self, e: &minijinja::Error, contact: &Contact) -> Option<String> {
+        let at = e.range().map(|r| r.end).unwrap_or(self.source.len());
+        let lacking: Vec<String> = self
+            .variables()
+            .into_iter()
+            .filter(|v| !resolves(contact, v))
+            .collect();
+        lacking
+            .iter()
+            .filter_map(|v| {
+                let before = self.source.get(..at)?;
+                before.rfind(v.as_str()).map(|pos| (pos, v))
+            })
+            .max_by_key(|(pos, _)| *pos)
+            .map(|(_, v)| v.clone())
+            .or_else(|| lacking.first().cloned())
+    }
+
+    /// Names what failed: the variable, or the expression at the error's span.
+    fn failure(&self, e: &minijinja::Error, over: bool, contact: &Contact) -> RenderFailure {
         if over {
             return RenderFailure::Failed(format!("the text is longer than {MAX_OUTPUT_BYTES} bytes"));
         }
@@ -223,7 +244,10 @@ impl Template {
             .map(|s| s.trim().to_string());
         match e.kind() {
             ErrorKind::UndefinedError => RenderFailure::Missing {
-                variable: expr.unwrap_or_else(|| "a variable".into()),
+                variable: self
+                    .missing_variable(e, contact)
+                    .or(expr)
+                    .unwrap_or_else(|| "a variable".into()),
             },
             ErrorKind::InvalidOperation if e.detail() == Some(EMPTY_MARK) => RenderFailure::Empty {
                 variable: expr.unwrap_or_else(|| "a variable".into()),
@@ -236,6 +260,22 @@ impl Template {
                 None => e.to_string(),
             }),
         }
+    }
+}
+
+/// Whether the contact has a value for a variable path of the context
+/// (`name`, `attributes.city`, `attributes.birthday.year`).
+fn resolves(contact: &Contact, path: &str) -> bool {
+    let mut parts = path.split('.');
+    match parts.next() {
+        Some("phone" | "time_zone" | "tags") => true,
+        Some("name") => contact.name.is_some(),
+        Some("language") => contact.language.is_some(),
+        Some("attributes") => match parts.next() {
+            None => true,
+            Some(a) => contact.attributes.contains_key(a),
+        },
+        _ => false,
     }
 }
 

@@ -193,3 +193,22 @@ fn no_html_escaping() {
     let c = contact(1, Some("Tom & <Jerry>"), None);
     assert_eq!(render("{{ name }}", &c).unwrap(), "Tom & <Jerry>");
 }
+
+#[test]
+fn a_missing_variable_under_a_filter_is_named_without_the_filter() {
+    let c = contact(1, Some("Ann"), None);
+    for src in [
+        "Hi {{ attributes.city | upper }}",
+        "Hi {{ attributes.city|title }}!",
+        "{% if attributes.city == 'x' %}x{% endif %}",
+    ] {
+        let err = render(src, &c).unwrap_err();
+        assert_eq!(
+            err,
+            RenderFailure::Missing {
+                variable: "attributes.city".into()
+            },
+            "{src}"
+        );
+    }
+}
