@@ -19,6 +19,7 @@
 //! The audience for campaigns, one folder per concept:
 //! - [`contacts`]: people with their consent, tags, attributes, zone and language.
 //! - [`segments`]: saved filters over contacts (a JSON expression language), validated.
+//! - [`templates`]: personalised texts (minijinja, sandboxed) and their cost preview.
 
 pub mod api;
 pub mod at;
@@ -35,5 +36,6 @@ pub mod segments;
 pub mod sim;
 pub mod sms;
 pub mod store;
+pub mod templates;
 pub mod tls;
 pub mod webhook;

@@ -24,6 +24,7 @@ async fn serve() -> String {
             split: Default::default(),
         },
         contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
+        pricing: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -69,6 +70,12 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("DELETE", "/v1/segments/{id}"),
         ("GET", "/v1/segments/{id}/preview"),
         ("POST", "/v1/segments/preview"),
+        ("GET", "/v1/templates"),
+        ("POST", "/v1/templates"),
+        ("GET", "/v1/templates/{id}"),
+        ("PATCH", "/v1/templates/{id}"),
+        ("DELETE", "/v1/templates/{id}"),
+        ("POST", "/v1/templates/preview"),
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/{id}/close"),

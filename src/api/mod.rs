@@ -21,6 +21,7 @@ pub mod page;
 pub mod segments;
 pub mod state;
 pub mod surveys;
+pub mod templates;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -105,6 +106,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::preview_saved))
         .routes(routes!(segments::preview))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(templates::create, templates::list))
+        .routes(routes!(templates::get, templates::update, templates::delete))
+        .routes(routes!(templates::preview))
         .routes(routes!(healthz));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(single)

@@ -39,6 +39,8 @@ pub struct AppState {
     pub accepting: Accepting,
     /// How contacts are read and what they are sent.
     pub contacts: crate::contacts::ContactRules,
+    /// What one SMS costs (template previews).
+    pub pricing: crate::config::PricingConfig,
 }
 
 impl FromRef<AppState> for Token {

@@ -249,6 +249,58 @@ impl Default for ContactsConfig {
     }
 }
 
+/// `[pricing]`: what one SMS costs, for the estimates of template previews.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PricingConfig {
+    /// Price of one SMS (one segment of a long text), in `currency`: a TOML
+    /// number (`0.05`) or a string (`"0.05"`), read as an exact decimal.
+    #[serde(deserialize_with = "decimal")]
+    pub per_segment: rust_decimal::Decimal,
+    /// ISO 4217 code (`USD`, `EUR`, `RUB`).
+    pub currency: String,
+}
+
+impl Default for PricingConfig {
+    fn default() -> Self {
+        Self {
+            per_segment: rust_decimal::Decimal::ZERO,
+            currency: "USD".into(),
+        }
+    }
+}
+
+/// Reads a decimal from a TOML number or string, exactly as written where
+/// TOML lets us (a float is read back through its shortest spelling, so
+/// `0.05` is 0.05, not 0.05000000000000000277).
+fn decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<rust_decimal::Decimal, D::Error> {
+    use std::str::FromStr;
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = rust_decimal::Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a decimal number such as 0.05 or \"0.05\"")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            rust_decimal::Decimal::from_str(v.trim())
+                .map_err(|e| E::custom(format!("{v:?} is not a decimal number: {e}")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if !v.is_finite() {
+                return Err(E::custom("not a finite number"));
+            }
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(rust_decimal::Decimal::from(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(rust_decimal::Decimal::from(v))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// Events a webhook can subscribe to.
 pub const WEBHOOK_EVENTS: [&str; 5] = ["inbound", "status", "optout", "vote", "consent"];
 
@@ -336,6 +388,8 @@ pub struct Config {
     pub inbound: InboundSettings,
     /// `[contacts]`.
     pub contacts: ContactsConfig,
+    /// `[pricing]`.
+    pub pricing: PricingConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -551,8 +605,26 @@ impl Config {
                 }
             }
         }
+        if self.pricing.per_segment.is_sign_negative() && !self.pricing.per_segment.is_zero() {
+            return Err(invalid(
+                "pricing.per_segment",
+                "a price cannot be negative".into(),
+            ));
+        }
+        let currency = self.pricing.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid(
+                "pricing.currency",
+                format!(
+                    "{:?} is not an ISO 4217 code (three letters, e.g. USD)",
+                    self.pricing.currency
+                ),
+            ));
+        }
+        let mut this = self;
+        this.pricing.currency = currency;
         Ok(Checked {
-            config: self,
+            config: this,
             region,
             national,
         })
@@ -716,5 +788,30 @@ per_minute = 6
         assert_eq!(c.config.api.listen.port(), 8080);
         assert_eq!(c.config.sending.max_attempts, 3);
         assert!(c.config.modems.is_empty());
+    }
+    #[test]
+    fn pricing_reads_exact_decimals_from_numbers_or_strings() {
+        use std::str::FromStr;
+        let d = |s: &str| rust_decimal::Decimal::from_str(s).unwrap();
+        let c = parse("").unwrap();
+        assert_eq!(c.config.pricing, PricingConfig::default());
+        assert_eq!(c.config.pricing.currency, "USD");
+        let c = parse("[pricing]\nper_segment = 0.05\ncurrency = \"eur\"\n").unwrap();
+        assert_eq!(c.config.pricing.per_segment, d("0.05"));
+        assert_eq!(c.config.pricing.currency, "EUR");
+        let c = parse("[pricing]\nper_segment = \"0.0035\"\n").unwrap();
+        assert_eq!(c.config.pricing.per_segment, d("0.0035"));
+        let c = parse("[pricing]\nper_segment = 2\n").unwrap();
+        assert_eq!(c.config.pricing.per_segment, d("2"));
+        let e = parse("[pricing]\nper_segment = \"five\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pricing.per_segment"), "{e}");
+        let e = parse("[pricing]\nper_segment = -0.5\n").unwrap_err().to_string();
+        assert!(e.contains("pricing.per_segment") && e.contains("negative"), "{e}");
+        let e = parse("[pricing]\ncurrency = \"dollars\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pricing.currency"), "{e}");
     }
 }

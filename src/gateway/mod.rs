@@ -269,6 +269,7 @@ pub async fn serve_locked(
             split,
             validity,
         ),
+        pricing: config.pricing.clone(),
     };
     let running = Running {
         store: store.clone(),

@@ -4,8 +4,9 @@
 
 use std::borrow::Cow;
 
-/// The replacement for a typographic character, if it has one.
-fn replacement(c: char) -> Option<&'static str> {
+/// The replacement for a typographic character, if it has one (also used
+/// by template previews to suggest a GSM 7-bit spelling).
+pub fn replacement(c: char) -> Option<&'static str> {
     Some(match c {
         '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => "'",
         '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => "\"",

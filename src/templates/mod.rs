@@ -1,0 +1,415 @@
+//! Message templates: personalised SMS texts rendered per contact with
+//! minijinja, sandboxed, and their preview (cost, segments, warnings).
+//!
+//! A template sees one contact: `name`, `phone`, `language`, `tags`,
+//! `attributes` (dates are date values: `{{ attributes.birthday | date }}`
+//! gives "1 мая" for a Russian speaker) and `time_zone`. Rendering is
+//! strict: a variable missing for a recipient is an error naming the
+//! variable and the recipient (`{{ name | default("friend") }}` still
+//! works), and so is one that renders empty — a campaign must never send
+//! "Hello ,".
+//!
+//! The engine is sandboxed for texts written by users of the API: no
+//! loader and no `include`/`import`/`extends`/macros (the features are not
+//! compiled in, so such a tag is a syntax error at save), a fuel budget
+//! per render (a runaway loop is an error, not a hang), a recursion limit,
+//! an output cap, and no auto-escaping (SMS is plain text).
+
+pub mod audience;
+pub mod dates;
+pub mod preview;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use minijinja::value::{Object, ObjectRepr, Value};
+use minijinja::{Environment, ErrorKind, State, UndefinedBehavior};
+use thiserror::Error;
+
+use crate::contacts::{AttrValue, Contact};
+
+/// Longest template source, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 16 * 1024;
+/// Longest rendered text, in bytes: more than the 255 segments a message
+/// may have can carry in any encoding.
+pub const MAX_OUTPUT_BYTES: usize = 64 * 1024;
+/// Instructions (and allocations, about 64 bytes per unit) one render may
+/// spend; a personalised SMS needs a few hundred.
+pub const FUEL: u64 = 20_000;
+/// Nesting depth of loops and conditions.
+pub const RECURSION_LIMIT: usize = 32;
+
+const NAME: &str = "sms";
+
+/// A template that does not compile, with where.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TemplateError {
+    /// The source is empty.
+    #[error("the template is empty")]
+    Empty,
+    /// The source is longer than [`MAX_SOURCE_BYTES`].
+    #[error("the template is {len} bytes; at most {MAX_SOURCE_BYTES}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A syntax error at `line`:`column` (1-based; column in characters).
+    #[error("syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        /// Line, 1-based.
+        line: usize,
+        /// Column in characters, 1-based.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Why a text could not be rendered for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RenderFailure {
+    /// A variable the template uses has no value for this recipient.
+    #[error("{variable} is missing")]
+    Missing {
+        /// The variable as written (`attributes.city`).
+        variable: String,
+    },
+    /// A variable rendered as nothing ("Hello ,").
+    #[error("{variable} is empty")]
+    Empty {
+        /// The expression as written.
+        variable: String,
+    },
+    /// The render ran out of fuel, nested too deep, wrote too much, or a
+    /// filter refused its input.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl RenderFailure {
+    /// The variable involved, if the failure is about one.
+    pub fn variable(&self) -> Option<&str> {
+        match self {
+            RenderFailure::Missing { variable } | RenderFailure::Empty { variable } => Some(variable),
+            RenderFailure::Failed(_) => None,
+        }
+    }
+
+    /// A stable code: `missing_variable`, `empty_variable`, `render_failed`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RenderFailure::Missing { .. } => "missing_variable",
+            RenderFailure::Empty { .. } => "empty_variable",
+            RenderFailure::Failed(_) => "render_failed",
+        }
+    }
+}
+
+/// A render failure with its recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("contact {contact_id} ({phone}): {failure}")]
+pub struct RenderError {
+    /// The contact.
+    pub contact_id: i64,
+    /// Its number.
+    pub phone: String,
+    /// What went wrong.
+    pub failure: RenderFailure,
+}
+
+/// A compiled template.
+pub struct Template {
+    env: Environment<'static>,
+    source: String,
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template").field("source", &self.source).finish()
+    }
+}
+
+/// The sandboxed environment every template runs in.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(RECURSION_LIMIT);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_debug(false);
+    env.add_filter("date", date_filter);
+    env.set_formatter(|out, state, value| {
+        if !value.is_undefined() && !value.is_none() {
+            let text = value.to_string();
+            if text.trim().is_empty() {
+                return Err(minijinja::Error::new(ErrorKind::InvalidOperation, EMPTY_MARK));
+            }
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
+    env
+}
+
+/// Tells the formatter's "renders empty" error from others.
+const EMPTY_MARK: &str = "value renders empty";
+
+impl Template {
+    /// Compiles `source`; a syntax error names its line and column.
+    pub fn compile(source: &str) -> Result<Template, TemplateError> {
+        if source.trim().is_empty() {
+            return Err(TemplateError::Empty);
+        }
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(TemplateError::TooLong { len: source.len() });
+        }
+        let mut env = environment();
+        env.add_template_owned(NAME, source.to_string())
+            .map_err(|e| syntax_error(source, &e))?;
+        Ok(Template {
+            env,
+            source: source.to_string(),
+        })
+    }
+
+    /// The source as given.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The variables the template reads (`name`, `attributes.city`), sorted.
+    pub fn variables(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .env
+            .get_template(NAME)
+            .map(|t| t.undeclared_variables(true).into_iter().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Renders the text for `contact`; `default_zone` stands for a contact
+    /// without a zone of its own.
+    pub fn render(&self, contact: &Contact, default_zone: &str) -> Result<String, RenderError> {
+        self.render_inner(contact, default_zone)
+            .map_err(|failure| RenderError {
+                contact_id: contact.id,
+                phone: contact.phone.clone(),
+                failure,
+            })
+    }
+
+    fn render_inner(&self, contact: &Contact, default_zone: &str) -> Result<String, RenderFailure> {
+        let tmpl = self
+            .env
+            .get_template(NAME)
+            .map_err(|e| RenderFailure::Failed(e.to_string()))?;
+        let mut out = CappedWriter::default();
+        match tmpl.render_captured_to(context_of(contact, default_zone), &mut out) {
+            Ok(_) => {}
+            Err(e) => return Err(self.failure(&e, out.over, contact)),
+        }
+        String::from_utf8(out.buf).map_err(|e| RenderFailure::Failed(e.to_string()))
+    }
+
+    /// The variable an undefined error is about: of the template's
+    /// variables that `contact` lacks, the one written nearest before the
+    /// error's span (the span itself may be a filter applied to it).
+    fn missing_variable(&self, e: &minijinja::Error, contact: &Contact) -> Option<String> {
+        let at = e.range().map(|r| r.end).unwrap_or(self.source.len());
+        let lacking: Vec<String> = self
+            .variables()
+            .into_iter()
+            .filter(|v| !resolves(contact, v))
+            .collect();
+        lacking
+            .iter()
+            .filter_map(|v| {
+                let before = self.source.get(..at)?;
+                before.rfind(v.as_str()).map(|pos| (pos, v))
+            })
+            .max_by_key(|(pos, _)| *pos)
+            .map(|(_, v)| v.clone())
+            .or_else(|| lacking.first().cloned())
+    }
+
+    /// Names what failed: the variable, or the expression at the error's span.
+    fn failure(&self, e: &minijinja::Error, over: bool, contact: &Contact) -> RenderFailure {
+        if over {
+            return RenderFailure::Failed(format!("the text is longer than {MAX_OUTPUT_BYTES} bytes"));
+        }
+        let expr = e
+            .range()
+            .and_then(|r| self.source.get(r))
+            .map(|s| s.trim().to_string());
+        match e.kind() {
+            ErrorKind::UndefinedError => RenderFailure::Missing {
+                variable: self
+                    .missing_variable(e, contact)
+                    .or(expr)
+                    .unwrap_or_else(|| "a variable".into()),
+            },
+            ErrorKind::InvalidOperation if e.detail() == Some(EMPTY_MARK) => RenderFailure::Empty {
+                variable: expr.unwrap_or_else(|| "a variable".into()),
+            },
+            ErrorKind::OutOfFuel => RenderFailure::Failed(
+                "the template does too much work for one message (out of fuel); simplify its loops".into(),
+            ),
+            _ => RenderFailure::Failed(match e.line() {
+                Some(line) => format!("line {line}: {}", e.detail().unwrap_or(&e.kind().to_string())),
+                None => e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Whether the contact has a value for a variable path of the context
+/// (`name`, `attributes.city`, `attributes.birthday.year`).
+fn resolves(contact: &Contact, path: &str) -> bool {
+    let mut parts = path.split('.');
+    match parts.next() {
+        Some("phone" | "time_zone" | "tags") => true,
+        Some("name") => contact.name.is_some(),
+        Some("language") => contact.language.is_some(),
+        Some("attributes") => match parts.next() {
+            None => true,
+            Some(a) => contact.attributes.contains_key(a),
+        },
+        _ => false,
+    }
+}
+
+fn syntax_error(source: &str, e: &minijinja::Error) -> TemplateError {
+    let line = e.line().unwrap_or(1);
+    let column = e
+        .range()
+        .and_then(|r| source.get(..r.start))
+        .map(|before| before.rsplit('\n').next().unwrap_or("").chars().count() + 1)
+        .unwrap_or(1);
+    TemplateError::Syntax {
+        line,
+        column,
+        message: e
+            .detail()
+            .map(str::to_string)
+            .unwrap_or_else(|| e.kind().to_string()),
+    }
+}
+
+/// The context of one contact: absent fields are left out (so they are
+/// undefined and strict), dates become [`DateValue`]s.
+fn context_of(contact: &Contact, default_zone: &str) -> Value {
+    let mut m: BTreeMap<&str, Value> = BTreeMap::new();
+    m.insert("phone", Value::from(contact.phone.as_str()));
+    if let Some(name) = &contact.name {
+        m.insert("name", Value::from(name.as_str()));
+    }
+    if let Some(lang) = &contact.language {
+        m.insert("language", Value::from(lang.as_str()));
+    }
+    m.insert(
+        "time_zone",
+        Value::from(contact.time_zone.as_deref().unwrap_or(default_zone)),
+    );
+    m.insert(
+        "tags",
+        Value::from(
+            contact
+                .tags
+                .iter()
+                .map(|t| Value::from(t.as_str()))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let attrs: BTreeMap<String, Value> = contact
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), attr_value(v)))
+        .collect();
+    m.insert("attributes", Value::from_object(attrs));
+    Value::from_object(
+        m.into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+fn attr_value(v: &AttrValue) -> Value {
+    match v {
+        AttrValue::String(s) => Value::from(s.as_str()),
+        AttrValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::from(*n as i64),
+        AttrValue::Number(n) => Value::from(*n),
+        AttrValue::Boolean(b) => Value::from(*b),
+        AttrValue::Date(d) => Value::from_object(DateValue(*d)),
+    }
+}
+
+/// A date attribute: renders as `YYYY-MM-DD`, has `.year`, `.month` and
+/// `.day`, and formats in the contact's language with the `date` filter.
+#[derive(Debug)]
+pub struct DateValue(pub NaiveDate);
+
+impl Object for DateValue {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        use chrono::Datelike;
+        match key.as_str()? {
+            "year" => Some(Value::from(self.0.year())),
+            "month" => Some(Value::from(self.0.month())),
+            "day" => Some(Value::from(self.0.day())),
+            _ => None,
+        }
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// `{{ value | date }}`, `{{ value | date("full") }}`: see [`dates`].
+fn date_filter(state: &State, value: Value, style: Option<String>) -> Result<String, minijinja::Error> {
+    let date = if let Some(d) = value.downcast_object_ref::<DateValue>() {
+        d.0
+    } else if let Some(d) = value.as_str().and_then(crate::contacts::model::parse_date) {
+        d
+    } else if value.is_undefined() {
+        return Err(minijinja::Error::from(ErrorKind::UndefinedError));
+    } else {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("date: {value} is not a date (YYYY-MM-DD)"),
+        ));
+    };
+    let language = state.lookup("language");
+    let language = language.as_ref().and_then(|l| l.as_str());
+    dates::format_date(date, language, style.as_deref().unwrap_or("long"))
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+/// Collects the output and refuses to grow past [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct CappedWriter {
+    buf: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("output cap"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
