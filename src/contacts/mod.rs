@@ -9,15 +9,15 @@
 //! data, never its opt-out) and wins over any consent.
 
 pub mod consent;
-pub mod hygiene;
 pub mod csv_export;
 pub mod csv_import;
+pub mod hygiene;
 pub mod model;
 pub mod save;
 pub mod time_zone;
 
 pub use model::{
     AttrType, AttrValue, Attributes, Consent, ConsentStatus, Contact, ContactChanges, ContactStatus,
-    InvalidValue, TimeZoneSource,
+    InvalidValue, TimeZoneSource, fold,
 };
 pub use save::{ContactRules, save};

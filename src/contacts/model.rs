@@ -324,6 +324,14 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A text as compared ignoring case, in any script: NFKC, then Unicode
+/// lower case ("Казань" and "КАЗАНЬ" match, as do "MÁLAGA" and "málaga").
+/// Tags and string attributes are matched by it (SQL: `simfleet_fold`).
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect::<String>().to_lowercase()
+}
+
 /// Attributes by name.
 pub type Attributes = BTreeMap<String, AttrValue>;
 

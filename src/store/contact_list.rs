@@ -55,11 +55,12 @@ impl Store {
         let sql = format!(
             "{SELECT} WHERE id > ?1
                AND (?2 IS NULL OR EXISTS (SELECT 1 FROM contact_tags t
-                                          WHERE t.tag = ?2 COLLATE NOCASE AND t.contact_id = contacts.id))
+                                          WHERE t.tag_key = ?2 AND t.contact_id = contacts.id))
              ORDER BY id"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![after, filter.tag])?;
+        let tag = filter.tag.as_deref().map(crate::contacts::fold);
+        let mut rows = stmt.query(params![after, tag])?;
         let mut out = Vec::new();
         while out.len() < limit {
             let Some(row) = rows.next()? else { break };

@@ -312,8 +312,8 @@ fn add_tag(tx: &Connection, id: i64, tag: &str) -> Result<(), ContactError> {
     if tag.is_empty() {
         return Ok(());
     }
-    tx.prepare_cached("INSERT OR IGNORE INTO contact_tags (contact_id, tag) VALUES (?1, ?2)")?
-        .execute(params![id, tag])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO contact_tags (contact_id, tag, tag_key) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, tag, crate::contacts::fold(tag)])?;
     Ok(())
 }
 

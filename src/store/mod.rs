@@ -14,9 +14,9 @@
 mod claim;
 mod consent;
 mod contact_activity;
-mod contact_list;
 mod contact_export;
 mod contact_import;
+mod contact_list;
 mod contacts;
 mod enqueue;
 mod events;
@@ -49,8 +49,8 @@ use thiserror::Error;
 
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;
-pub use contact_list::ContactFilter;
 pub use contact_import::ImportError as ContactImportError;
+pub use contact_list::ContactFilter;
 pub use contacts::{ContactError, ContactKey, Upserted};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
@@ -118,6 +118,32 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "busy_timeout", 5000)?;
+    register_functions(conn)?;
+    Ok(())
+}
+
+/// SQL functions simfleet's queries use: `simfleet_fold(text)`, a text
+/// compared ignoring case in any script ([`crate::contacts::fold`];
+/// SQLite's own NOCASE and LIKE fold Latin letters only). Other values pass
+/// through. Used in queries only, never in the schema, so the database
+/// stays readable by any SQLite.
+fn register_functions(conn: &Connection) -> Result<(), StoreError> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::{Value, ValueRef};
+    conn.create_scalar_function(
+        "simfleet_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(t) => Value::Text(crate::contacts::fold(&String::from_utf8_lossy(t))),
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Integer(i),
+                ValueRef::Real(f) => Value::Real(f),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            })
+        },
+    )?;
     Ok(())
 }
 
@@ -143,6 +169,7 @@ impl Store {
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let mut writer = Connection::open_in_memory()?;
         writer.pragma_update(None, "foreign_keys", "ON")?;
+        register_functions(&writer)?;
         migrations::migrate(&mut writer)?;
         Store::assemble(writer, None)
     }

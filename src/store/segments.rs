@@ -12,7 +12,7 @@
 //!
 //! Attributes are read from the JSON column with `json_extract` (measured
 //! fast enough over 100,000 contacts: benches/segment_preview.rs); tags by
-//! the `contact_tags_by_tag` index (NOCASE); activity from the columns the
+//! the `contact_tags_by_tag` index (by folded tag); activity from the columns the
 //! gateway keeps (`last_sent_at`, `last_reply_at`); surveys from
 //! `survey_responses` / `survey_recipients`.
 
@@ -169,8 +169,8 @@ fn node(conn: &Connection, n: &Node, now: i64, sql: &mut Sql) -> Result<(), Stor
             if sql.tags_follow {
                 sql.push("+");
             }
-            sql.push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ? COLLATE NOCASE)");
-            sql.bind(t.clone());
+            sql.push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag_key = ?)");
+            sql.bind(crate::contacts::fold(t));
         }
         Node::Attr { name, ty, test } => attr(name, *ty, test, now, sql),
         Node::SentWithinDays(d) => {
@@ -260,11 +260,21 @@ fn scalar_json(v: &Scalar) -> Value {
 }
 
 fn attr(name: &str, ty: AttrType, test: &AttrTest, now: i64, sql: &mut Sql) {
-    // Strings compare ignoring case (SQLite's NOCASE: Latin letters).
-    let nocase = if ty == AttrType::String {
-        " COLLATE NOCASE"
-    } else {
-        ""
+    // Strings compare ignoring case in any script (`simfleet_fold`, see
+    // `contacts::fold`): the stored value is folded in SQL, the filter's in Rust.
+    let string = ty == AttrType::String;
+    let folded = |v: &Scalar| match v {
+        Scalar::String(s) => Scalar::String(crate::contacts::fold(s)),
+        other => other.clone(),
+    };
+    let value = |sql: &mut Sql| {
+        if string {
+            sql.push("simfleet_fold(");
+            value_of(name, sql);
+            sql.push(")");
+        } else {
+            value_of(name, sql);
+        }
     };
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let today = today(now);
@@ -282,35 +292,26 @@ fn attr(name: &str, ty: AttrType, test: &AttrTest, now: i64, sql: &mut Sql) {
             } else {
                 "ifnull("
             });
-            value_of(name, sql);
-            sql.push(&format!(" {op} ?{nocase}, 0)"));
-            sql.bind(scalar(v));
+            value(sql);
+            sql.push(&format!(" {op} ?, 0)"));
+            sql.bind(scalar(&folded(v)));
             if *cmp == Cmp::Ne {
                 sql.push(")");
             }
         }
         AttrTest::In(values) => {
             sql.push("ifnull(");
-            value_of(name, sql);
-            sql.push(&format!("{nocase} IN (SELECT value FROM json_each(?)), 0)"));
-            let list: Vec<Value> = values.iter().map(scalar_json).collect();
+            value(sql);
+            sql.push(" IN (SELECT value FROM json_each(?)), 0)");
+            let list: Vec<Value> = values.iter().map(|v| scalar_json(&folded(v))).collect();
             sql.bind(Value::Array(list).to_string());
         }
         AttrTest::Contains(text) => {
-            // LIKE ignores the case of Latin letters; % _ \ in the text are literal.
-            let mut pattern = String::with_capacity(text.len() + 2);
-            pattern.push('%');
-            for ch in text.chars() {
-                if matches!(ch, '%' | '_' | '\\') {
-                    pattern.push('\\');
-                }
-                pattern.push(ch);
-            }
-            pattern.push('%');
-            sql.push("ifnull(");
-            value_of(name, sql);
-            sql.push(" LIKE ? ESCAPE '\\', 0)");
-            sql.bind(pattern);
+            // A plain substring test: % _ \ in the text mean themselves.
+            sql.push("ifnull(instr(");
+            value(sql);
+            sql.push(", ?) > 0, 0)");
+            sql.bind(crate::contacts::fold(text));
         }
         AttrTest::Exists(yes) => {
             sql.push("(");
@@ -833,6 +834,48 @@ mod tests {
             ids(&s, json!({"attr": "city", "contains": "AZ"})),
             vec![anna, boris]
         );
+    }
+
+    #[test]
+    fn strings_and_tags_match_ignoring_case_in_any_script() {
+        let (_d, s) = store();
+        let anna = add(
+            &s,
+            "+79160000001",
+            &["Постоянный"],
+            &[("city", AttrValue::String("Казань".into()))],
+            ConsentStatus::OptedIn,
+        );
+        let jose = add(
+            &s,
+            "+79160000002",
+            &["ÉLITE"],
+            &[("city", AttrValue::String("MÁLAGA".into()))],
+            ConsentStatus::OptedIn,
+        );
+        assert_eq!(ids(&s, json!({"tag": "постоянный"})), vec![anna]);
+        assert_eq!(ids(&s, json!({"tag": "élite"})), vec![jose]);
+        assert_eq!(ids(&s, json!({"attr": "city", "eq": "КАЗАНЬ"})), vec![anna]);
+        assert_eq!(ids(&s, json!({"attr": "city", "contains": "зан"})), vec![anna]);
+        assert_eq!(
+            ids(&s, json!({"attr": "city", "in": ["málaga", "Омск"]})),
+            vec![jose]
+        );
+        assert_eq!(ids(&s, json!({"attr": "city", "ne": "казань"})), vec![jose]);
+        // A tag given again in another case is the same tag, kept as first given.
+        s.write(2, |tx| {
+            tx.upsert_contact(
+                "+79160000001",
+                &ContactChanges {
+                    add_tags: vec!["ПОСТОЯННЫЙ".into()],
+                    ..Default::default()
+                },
+                None,
+            )
+        })
+        .unwrap();
+        let c = s.contact(&super::super::ContactKey::Id(anna)).unwrap().unwrap();
+        assert_eq!(c.tags, vec!["Постоянный".to_string()]);
     }
 
     #[test]

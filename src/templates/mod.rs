@@ -133,7 +133,9 @@ impl std::fmt::Debug for Template {
 /// The sandboxed environment every template runs in.
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Printing, iterating or filtering a missing value fails; testing it in
+    // an `if` reads it as false ("{% if attributes.city %}in {{ attributes.city }}{% endif %}").
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(RECURSION_LIMIT);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);

@@ -86,6 +86,16 @@ fn default_still_works_under_strict_undefined() {
         render("{% if name is defined %}{{ name }}{% else %}you{% endif %}", &c).unwrap(),
         "you"
     );
+    // A missing value tested in an `if` is false, not an error; printed, it is.
+    assert_eq!(
+        render(
+            "Hi{% if attributes.city %} from {{ attributes.city }}{% endif %}!",
+            &c
+        )
+        .unwrap(),
+        "Hi!"
+    );
+    assert!(render("Hi {{ attributes.city }}!", &c).is_err());
 }
 
 #[test]

@@ -31,10 +31,11 @@ CREATE INDEX contacts_by_name ON contacts (name COLLATE NOCASE);
 -- Tags, one row each (indexed both ways: "contacts with tag" and "tags of contact").
 CREATE TABLE contact_tags (
     contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
-    tag        TEXT    NOT NULL,                     -- as given, trimmed; matched case-insensitively
-    PRIMARY KEY (contact_id, tag)
+    tag        TEXT    NOT NULL,                     -- as first given, trimmed
+    tag_key    TEXT    NOT NULL,                     -- contacts::fold(tag): matched ignoring case in any script
+    PRIMARY KEY (contact_id, tag_key)
 ) WITHOUT ROWID;
-CREATE INDEX contact_tags_by_tag ON contact_tags (tag COLLATE NOCASE, contact_id);
+CREATE INDEX contact_tags_by_tag ON contact_tags (tag_key, contact_id);
 
 -- The type of each attribute, fixed by its first value or an import's --types,
 -- so comparisons mean one thing across contacts.
