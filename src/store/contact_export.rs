@@ -1,7 +1,7 @@
 //! Reading every contact in pages by id, for an export (CSV): keyset
 //! pages, so an export of any size holds one page at a time.
 
-use super::contacts::{contact_row, fill};
+use super::contacts::contact_row;
 use super::{Store, StoreError};
 use crate::contacts::Contact;
 
@@ -20,9 +20,7 @@ impl Store {
         let mut page: Vec<Contact> = stmt
             .query_map(rusqlite::params![after, limit], contact_row)?
             .collect::<Result<_, _>>()?;
-        for c in &mut page {
-            fill(&conn, c)?;
-        }
+        super::contacts::fill_page(&conn, &mut page)?;
         Ok(page)
     }
 }

@@ -10,7 +10,7 @@
 
 use rusqlite::params;
 
-use super::contacts::{SELECT, contact_row, fill};
+use super::contacts::{SELECT, contact_row, fill_page};
 use super::{Store, StoreError};
 use crate::contacts::Contact;
 
@@ -71,9 +71,7 @@ impl Store {
         }
         drop(rows);
         drop(stmt);
-        for c in &mut out {
-            fill(&conn, c)?;
-        }
+        fill_page(&conn, &mut out)?;
         Ok(out)
     }
 }

@@ -94,6 +94,16 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OptOut> {
     })
 }
 
+/// The opt-outs of the numbers in `numbers_json` (a JSON array of strings).
+pub(super) fn lookup_many(conn: &Connection, numbers_json: &str) -> Result<Vec<OptOut>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT number, source, keyword, note, at FROM optouts
+         WHERE number IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt.query_map([numbers_json], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The opt-out of `number`, if it has one.
 pub(super) fn lookup(conn: &Connection, number: &str) -> Result<Option<OptOut>, StoreError> {
     Ok(conn

@@ -712,9 +712,7 @@ fn contacts_page(
     let mut out: Vec<Contact> = stmt
         .query_map(params_from_iter(sql.params.iter()), super::contacts::contact_row)?
         .collect::<Result<_, _>>()?;
-    for c in &mut out {
-        super::contacts::fill(conn, c)?;
-    }
+    super::contacts::fill_page(conn, &mut out)?;
     Ok(out)
 }
 
