@@ -99,6 +99,11 @@ struct Sql {
     /// outer loop is another table, SQLite would otherwise walk a tag's
     /// whole contact list once per outer row.
     tags_follow: bool,
+    /// Test tags row by row (`EXISTS` on the contact's own tags) rather than
+    /// against the tag's whole list: a page read in id order stops after
+    /// `limit` matches, and an `IN (…)` list would be built anew for every
+    /// page (100,000 contacts read in pages of 500 took 2 s that way).
+    per_row_tags: bool,
 }
 
 impl Sql {
@@ -121,6 +126,16 @@ const CONTACT_COLUMNS: &str =
         c.created_at, c.updated_at, c.last_sent_at, c.last_delivered_at, c.last_reply_at, c.messages_sent";
 
 const DAY_MS: i64 = 86_400_000;
+
+/// [`compile`] for reading pages in id order (see [`Sql::per_row_tags`]).
+fn compile_paged(conn: &Connection, filter: &Filter, now: i64) -> Result<Sql, StoreError> {
+    let mut sql = Sql {
+        per_row_tags: true,
+        ..Sql::default()
+    };
+    node(conn, filter.root(), now, &mut sql)?;
+    Ok(sql)
+}
 
 /// Compiles `filter` at time `now` (unix ms). `tags_follow`: see [`Sql`].
 fn compile(conn: &Connection, filter: &Filter, now: i64, tags_follow: bool) -> Result<Sql, StoreError> {
@@ -166,10 +181,14 @@ fn node(conn: &Connection, n: &Node, now: i64, sql: &mut Sql) -> Result<(), Stor
             sql.push(")");
         }
         Node::Tag(t) => {
-            if sql.tags_follow {
-                sql.push("+");
+            if sql.per_row_tags {
+                sql.push("EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag_key = ?)");
+            } else {
+                if sql.tags_follow {
+                    sql.push("+");
+                }
+                sql.push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag_key = ?)");
             }
-            sql.push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag_key = ?)");
             sql.bind(crate::contacts::fold(t));
         }
         Node::Attr { name, ty, test } => attr(name, *ty, test, now, sql),
@@ -602,7 +621,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<i64>, StoreError> {
         let conn = self.reader();
-        let mut sql = compile(&conn, filter, now, false)?;
+        let mut sql = compile_paged(&conn, filter, now)?;
         let text = format!(
             "SELECT c.id FROM contacts c WHERE ({}) AND c.id > ? ORDER BY c.id LIMIT ?",
             sql.text
@@ -696,7 +715,7 @@ fn contacts_page(
     after_id: i64,
     limit: usize,
 ) -> Result<Vec<Contact>, StoreError> {
-    let mut sql = compile(conn, filter, now, false)?;
+    let mut sql = compile_paged(conn, filter, now)?;
     let reach = if reachable_only {
         format!(" AND {REACHABLE}")
     } else {
