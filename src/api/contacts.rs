@@ -498,7 +498,12 @@ pub fn parse_fields(
         {
             return Err(field_error("name", format!("longer than {MAX_NAME} characters")));
         }
-        p.changes.name = Some(name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string));
+        // A name of spaces or invisible characters alone is no name.
+        p.changes.name = Some(
+            name.map(str::trim)
+                .filter(|n| !crate::templates::blank(n))
+                .map(str::to_string),
+        );
     }
     if let Some(zone) = nullable(obj, "time_zone")? {
         if let Some(z) = zone {
@@ -1080,6 +1085,8 @@ mod tests {
             Some(AttrType::Date)
         );
         assert_eq!(p.changes.attributes["old"], None);
+        let p = parse(json!({"name": "\u{200b}\u{feff} "})).unwrap();
+        assert_eq!(p.changes.name, Some(None), "an invisible name is no name");
         let p = parse(json!({"name": "", "tags": null, "attributes": null})).unwrap();
         assert_eq!(p.changes.name, Some(None));
         assert_eq!(p.changes.tags, Some(vec![]));

@@ -163,7 +163,10 @@ impl From<JsonRejection> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            crate::store::StoreError::TooCostly { .. } => ApiError::invalid("too_costly", e.to_string()),
+            e => ApiError::internal(e),
+        }
     }
 }
 

@@ -84,6 +84,14 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// A long read (a segment over every contact) ran past its budget.
+    #[error(
+        "the query took longer than {budget_secs} s and was stopped; narrow the filter (fewer or shorter text tests)"
+    )]
+    TooCostly {
+        /// The budget, seconds.
+        budget_secs: u64,
+    },
     /// The database was written by a newer simfleet.
     #[error("database schema version {found} is newer than this simfleet ({known}); upgrade simfleet")]
     TooNew {
@@ -111,7 +119,13 @@ struct Inner {
     reader: Option<Mutex<Connection>>,
     /// The writer's last `PRAGMA data_version` (0: not read yet).
     data_version: std::sync::atomic::AtomicI64,
+    /// The database file, for connections of their own ([`Store::scan`]);
+    /// `None` in memory.
+    path: Option<std::path::PathBuf>,
 }
+
+/// How long one long read may run before it is stopped.
+pub const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -162,7 +176,7 @@ impl Store {
         // Reads are point lookups and short pages: a small cache will do
         // (the writer keeps SQLite's default 2 MB for large batches).
         reader.pragma_update(None, "cache_size", -512)?;
-        Store::assemble(writer, Some(reader))
+        Store::assemble(writer, Some(reader), Some(path.to_path_buf()))
     }
 
     /// An in-memory store (one connection), for tests.
@@ -171,10 +185,14 @@ impl Store {
         writer.pragma_update(None, "foreign_keys", "ON")?;
         register_functions(&writer)?;
         migrations::migrate(&mut writer)?;
-        Store::assemble(writer, None)
+        Store::assemble(writer, None, None)
     }
 
-    fn assemble(writer: Connection, reader: Option<Connection>) -> Result<Store, StoreError> {
+    fn assemble(
+        writer: Connection,
+        reader: Option<Connection>,
+        path: Option<std::path::PathBuf>,
+    ) -> Result<Store, StoreError> {
         let written = Arc::new(AtomicBool::new(false));
         let flag = written.clone();
         // New events only: a worker marking its own rows delivered or
@@ -192,6 +210,7 @@ impl Store {
                 outbox_written: written,
                 outbox_tx: tokio::sync::watch::Sender::new(0),
                 reader: reader.map(Mutex::new),
+                path,
                 data_version: std::sync::atomic::AtomicI64::new(0),
             }),
         })
@@ -213,6 +232,47 @@ impl Store {
                 writer: false,
             },
             None => self.writer(),
+        }
+    }
+
+    /// Runs a long read (a segment preview, a page of a large audience) on
+    /// a read-only connection of its own, so that it never holds the shared
+    /// reader other requests wait for (WAL lets both read at once), and
+    /// stops it past [`SCAN_BUDGET`] with [`StoreError::TooCostly`]. In
+    /// memory it uses the one connection.
+    pub fn scan<T, E: From<StoreError>>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
+        self.scan_within(SCAN_BUDGET, f)
+    }
+
+    fn scan_within<T, E: From<StoreError>>(
+        &self,
+        budget: std::time::Duration,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Some(path) = &self.inner.path else {
+            return f(&self.reader());
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::from)?;
+        conn.pragma_update(None, "busy_timeout", 5000)
+            .map_err(StoreError::from)?;
+        register_functions(&conn)?;
+        let deadline = std::time::Instant::now() + budget;
+        conn.progress_handler(10_000, Some(move || std::time::Instant::now() > deadline))
+            .map_err(StoreError::from)?;
+        match f(&conn) {
+            // Stopped by the handler (SQLITE_INTERRUPT), past the deadline.
+            Err(e) if std::time::Instant::now() > deadline => {
+                drop(e);
+                Err(StoreError::TooCostly {
+                    budget_secs: budget.as_secs(),
+                }
+                .into())
+            }
+            other => other,
         }
     }
 
@@ -290,6 +350,37 @@ impl Drop for Conn<'_> {
         {
             self.inner.outbox_tx.send_modify(|n| *n = n.wrapping_add(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_read_neither_waits_for_nor_holds_the_shared_reader_and_stops_at_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let held = store.reader();
+        let s2 = store.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let n: Result<i64, StoreError> =
+                s2.scan(|c| Ok(c.query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?));
+            let _ = tx.send(n.map_err(|e| e.to_string()));
+        });
+        let n = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a scan must not wait for the shared reader");
+        assert_eq!(n, Ok(0));
+        drop(held);
+        let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
+        let err = store
+            .scan_within(std::time::Duration::from_millis(50), |c| {
+                Ok::<i64, StoreError>(c.query_row(slow, [], |r| r.get(0))?)
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::TooCostly { .. }), "{err}");
     }
 }
 

@@ -620,17 +620,18 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        let conn = self.reader();
-        let mut sql = compile_paged(&conn, filter, now)?;
-        let text = format!(
-            "SELECT c.id FROM contacts c WHERE ({}) AND c.id > ? ORDER BY c.id LIMIT ?",
-            sql.text
-        );
-        sql.bind(after_id);
-        sql.bind(limit as i64);
-        let mut stmt = conn.prepare(&text)?;
-        let rows = stmt.query_map(params_from_iter(sql.params.iter()), |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.scan(|conn| {
+            let mut sql = compile_paged(conn, filter, now)?;
+            let text = format!(
+                "SELECT c.id FROM contacts c WHERE ({}) AND c.id > ? ORDER BY c.id LIMIT ?",
+                sql.text
+            );
+            sql.bind(after_id);
+            sql.bind(limit as i64);
+            let mut stmt = conn.prepare(&text)?;
+            let rows = stmt.query_map(params_from_iter(sql.params.iter()), |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// The contacts `filter` matches at `now`, with tags and opt-out, by
@@ -644,52 +645,54 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<Contact>, StoreError> {
-        let conn = self.reader();
-        contacts_page(&conn, filter, now, reachable_only, after_id, limit)
+        self.scan(|conn| contacts_page(conn, filter, now, reachable_only, after_id, limit))
     }
 
     /// The audience of `filter` at `now`: how many match, how many a
     /// marketing send would reach, how many it leaves out and why, and the
     /// first `sample` reachable contacts.
     pub fn segment_preview(&self, filter: &Filter, now: i64, sample: usize) -> Result<Preview, StoreError> {
-        let conn = self.reader();
-        let sql = compile(&conn, filter, now, false)?;
-        let follow = compile(&conn, filter, now, true)?;
-        // Two passes instead of a join: every matching contact by status
-        // and consent, then the opted-out ones among them (the opt-out list
-        // is short next to the contacts; probing it once per contact cost
-        // more than most filters: benches/segment_preview.rs). CROSS JOIN
-        // keeps the opt-out list the outer loop whatever the statistics
-        // (the store never runs ANALYZE).
-        let totals = |from: &str, sql: &Sql| -> Result<(i64, i64, i64), StoreError> {
-            let text = totals_sql(from, sql);
-            Ok(conn
-                .prepare(&text)?
-                .query_row(params_from_iter(sql.params.iter()), |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?)
-        };
-        let (matched, invalid_all, no_consent_all) = totals("contacts c", &sql)?;
-        let (opted_out, invalid_out, no_consent_out) = totals(OPTOUT_PASS, &follow)?;
-        let (invalid, no_consent) = (invalid_all - invalid_out, no_consent_all - no_consent_out);
-        let excluded = Excluded {
-            no_consent: no_consent.max(0) as u64,
-            opted_out: opted_out.max(0) as u64,
-            invalid: invalid.max(0) as u64,
-        };
-        let count = (matched - opted_out - invalid - no_consent).max(0) as u64;
-        let sample = if count == 0 || sample == 0 {
-            Vec::new()
-        } else {
-            contacts_page(&conn, filter, now, true, 0, sample)?
-        };
-        Ok(Preview {
-            matched: matched as u64,
-            count,
-            excluded,
-            sample,
-        })
+        self.scan(|conn| preview(conn, filter, now, sample))
     }
+}
+
+fn preview(conn: &Connection, filter: &Filter, now: i64, sample: usize) -> Result<Preview, StoreError> {
+    let sql = compile(conn, filter, now, false)?;
+    let follow = compile(conn, filter, now, true)?;
+    // Two passes instead of a join: every matching contact by status
+    // and consent, then the opted-out ones among them (the opt-out list
+    // is short next to the contacts; probing it once per contact cost
+    // more than most filters: benches/segment_preview.rs). CROSS JOIN
+    // keeps the opt-out list the outer loop whatever the statistics
+    // (the store never runs ANALYZE).
+    let totals = |from: &str, sql: &Sql| -> Result<(i64, i64, i64), StoreError> {
+        let text = totals_sql(from, sql);
+        Ok(conn
+            .prepare(&text)?
+            .query_row(params_from_iter(sql.params.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?)
+    };
+    let (matched, invalid_all, no_consent_all) = totals("contacts c", &sql)?;
+    let (opted_out, invalid_out, no_consent_out) = totals(OPTOUT_PASS, &follow)?;
+    let (invalid, no_consent) = (invalid_all - invalid_out, no_consent_all - no_consent_out);
+    let excluded = Excluded {
+        no_consent: no_consent.max(0) as u64,
+        opted_out: opted_out.max(0) as u64,
+        invalid: invalid.max(0) as u64,
+    };
+    let count = (matched - opted_out - invalid - no_consent).max(0) as u64;
+    let sample = if count == 0 || sample == 0 {
+        Vec::new()
+    } else {
+        contacts_page(conn, filter, now, true, 0, sample)?
+    };
+    Ok(Preview {
+        matched: matched as u64,
+        count,
+        excluded,
+        sample,
+    })
 }
 
 /// The opt-out pass of a preview: the opt-out list outer, whatever the

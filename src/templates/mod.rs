@@ -141,16 +141,26 @@ fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_debug(false);
     env.add_filter("date", date_filter);
+    // `debug()` would print the engine's state (every global, filter and
+    // the contact) into a text message.
+    env.remove_global("debug");
     env.set_formatter(|out, state, value| {
-        if !value.is_undefined() && !value.is_none() {
-            let text = value.to_string();
-            if text.trim().is_empty() {
-                return Err(minijinja::Error::new(ErrorKind::InvalidOperation, EMPTY_MARK));
-            }
+        // `none` ("{{ name | default(none) }}") would print "None"; a value
+        // of spaces or invisible characters alone reads as "Hello !".
+        if value.is_none() || (!value.is_undefined() && blank(&value.to_string())) {
+            return Err(minijinja::Error::new(ErrorKind::InvalidOperation, EMPTY_MARK));
         }
         minijinja::escape_formatter(out, state, value)
     });
     env
+}
+
+/// Whether `text` shows nothing: white space and invisible format
+/// characters (zero-width space and joiners, word joiner, BOM) only.
+pub fn blank(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace() || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{00ad}')
+    })
 }
 
 /// Tells the formatter's "renders empty" error from others.

@@ -222,3 +222,21 @@ fn a_missing_variable_under_a_filter_is_named_without_the_filter() {
         );
     }
 }
+
+#[test]
+fn none_invisible_values_and_debug_never_reach_a_text() {
+    let c = contact(1, None, None);
+    for src in [
+        "{{ name | default(none) }}x",
+        "{{ none }}",
+        "{{ attributes.city or none }}x",
+    ] {
+        assert!(render(src, &c).is_err(), "{src} must not print None");
+    }
+    let c = contact(1, Some("\u{200b}"), None);
+    assert!(
+        render("Hello {{ name }}!", &c).is_err(),
+        "a zero-width name is empty"
+    );
+    assert!(render("{{ debug() }}", &contact(1, Some("Ann"), None)).is_err());
+}
