@@ -368,4 +368,13 @@ fn a_missing_variable_is_reported_per_recipient_at_preview() {
         "{p}"
     );
     assert_eq!(p["estimated_cost"], "0.00");
+    // Ids as the API shows them (strings of digits) name the same contacts.
+    let as_text: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let (code, q) = g.call(
+        "POST",
+        "/v1/templates/preview",
+        Some(json!({"text": "Hello {{ name }}, see you in {{ attributes.city }}", "contacts": as_text})),
+    );
+    assert_eq!(code, 200, "{q}");
+    assert_eq!((q["count"].as_u64(), q["failed"].as_u64()), (Some(1), Some(1)));
 }

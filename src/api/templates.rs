@@ -67,6 +67,20 @@ pub enum ContactRef {
     Phone(String),
 }
 
+/// An id given as the API shows ids (`"12"`) or as a JSON number (`12`).
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(u64),
+        Text(String),
+    }
+    Ok(Option::<Id>::deserialize(d)?.map(|id| match id {
+        Id::Number(n) => n.to_string(),
+        Id::Text(t) => t,
+    }))
+}
+
 /// `POST /v1/templates/preview` body: the text (`text`, or a saved
 /// `template`) and the audience (`segment`, `filter` or `contacts`), one
 /// of each.
@@ -80,16 +94,20 @@ pub struct TemplatePreviewRequest {
         example = "Hi {{ name | default(\"friend\") }}, 20% off in {{ attributes.city }} this week."
     )]
     pub text: Option<String>,
-    /// A saved template's id (a decimal string).
+    /// A saved template's id (a decimal string, as the API shows ids; a
+    /// JSON number is taken too).
     #[schema(pattern = r"^[0-9]{1,18}$", example = "1")]
+    #[serde(default, deserialize_with = "id_text")]
     pub template: Option<String>,
-    /// A saved segment's id (a decimal string).
+    /// A saved segment's id (a decimal string; a JSON number is taken too).
     #[schema(pattern = r"^[0-9]{1,18}$", example = "1")]
+    #[serde(default, deserialize_with = "id_text")]
     pub segment: Option<String>,
     /// An unsaved segment filter (see the segments documentation).
     #[schema(value_type = Option<Object>, example = json!({"tag": "vip"}))]
     pub filter: Option<serde_json::Value>,
-    /// Contacts by id (numbers) or phone number (strings), at most 1000.
+    /// Contacts by id (numbers, or strings of digits that are an id) or
+    /// phone number (strings), at most 1000.
     #[schema(max_items = 1000, example = json!([1, "+79161234567"]))]
     pub contacts: Option<Vec<ContactRef>>,
 }
@@ -437,6 +455,18 @@ fn listed(s: &Store, refs: &[ContactRef], region: crate::phone::Region) -> Resul
     for r in refs {
         let (key, shown) = match r {
             ContactRef::Id(id) => (ContactKey::Id(*id), id.to_string()),
+            // Digits alone name a contact by id first, as in `GET /v1/contacts/{id}`
+            // (the API shows ids as strings), then by number.
+            ContactRef::Phone(p)
+                if !p.is_empty()
+                    && p.len() <= 18
+                    && p.bytes().all(|b| b.is_ascii_digit())
+                    && p.parse::<i64>()
+                        .is_ok_and(|id| s.contact(&ContactKey::Id(id)).ok().flatten().is_some()) =>
+            {
+                let id = p.parse::<i64>().unwrap_or_default();
+                (ContactKey::Id(id), id.to_string())
+            }
             ContactRef::Phone(p) => {
                 let n = Msisdn::parse(p, region)
                     .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))?;

@@ -463,7 +463,14 @@ impl Parser<'_> {
         };
         let id = |k: &str| -> Result<i64, FilterError> {
             let p = format!("{at}.{k}");
-            obj[k].as_i64().filter(|id| *id > 0).ok_or_else(|| {
+            // As the API shows ids ("12") or as a number (12).
+            let given = obj[k].as_i64().or_else(|| {
+                obj[k]
+                    .as_str()
+                    .filter(|t| t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|t| t.parse().ok())
+            });
+            given.filter(|id| *id > 0).ok_or_else(|| {
                 FilterError::new(
                     p,
                     format!("expected an id (a positive whole number), got {}", obj[k]),
