@@ -306,7 +306,10 @@ fn one_or_many<'v>(v: &'v Value, path: &str, what: &str) -> Result<Vec<(String, 
     match v {
         Value::Array(items) => {
             if items.is_empty() {
-                return Err(FilterError::new(path, format!("expected at least one {what}")));
+                return Err(FilterError::new(
+                    path,
+                    format!("expected at least one value: {what} or a list of them"),
+                ));
             }
             if items.len() > MAX_IN {
                 return Err(FilterError::new(path, format!("more than {MAX_IN} values")));
@@ -410,11 +413,14 @@ impl Parser<'_> {
             "language" => {
                 let mut out = Vec::new();
                 for (p, s) in one_or_many(val, &at, "a language")? {
-                    let l = s.trim().to_ascii_lowercase();
-                    if l.is_empty()
-                        || l.len() > 35
-                        || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    {
+                    // Contacts keep a tag's primary language subtag ("ru-RU" → "ru").
+                    let l = s
+                        .trim()
+                        .split(['-', '_'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    if !(2..=3).contains(&l.len()) || !l.bytes().all(|b| b.is_ascii_alphabetic()) {
                         return Err(FilterError::new(
                             p,
                             format!("{s:?} is not a language tag (such as \"ru\" or \"en\")"),
@@ -900,6 +906,7 @@ mod tests {
                 "filter.consent[1]",
                 "opted_in",
             ),
+            (json!({"language": "russian"}), "filter.language", "language tag"),
             (
                 json!({"language": ["ru", "r u"]}),
                 "filter.language[1]",
