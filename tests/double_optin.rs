@@ -450,3 +450,74 @@ fn category_is_checked_per_batch_item_and_part_of_the_idempotency_check() {
     let (code, r) = g.call("POST", "/v1/messages", Some(body("marketing")));
     assert_eq!(code, 409, "{r}");
 }
+
+/// Waits (at most `secs`) for a request to `number` in the simulator's
+/// ledger, with nothing else happening on the gateway.
+fn request_reaches_the_network_alone(s: &Sim, number: &str, secs: u64) {
+    wait_for("the request to reach the network on its own", secs, || {
+        received(s, number).starts_with("Reply YES").then_some(())
+    });
+}
+
+#[test]
+fn a_pending_contact_created_through_the_api_is_asked_at_once() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    // Let the start-up rounds pass: what sends the request must be the API.
+    std::thread::sleep(Duration::from_millis(500));
+    let number = "+79161110001";
+    let (code, r) = g.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": number, "consent": {"status": "pending"}})),
+    );
+    assert_eq!(code, 201, "{r}");
+    request_reaches_the_network_alone(&s, number, 5);
+    // A PATCH that makes a contact pending asks at once too.
+    let other = "+79161110002";
+    assert_eq!(
+        g.call("POST", "/v1/contacts", Some(json!({"phone": other}))).0,
+        201
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, r) = g.call(
+        "PATCH",
+        &format!("/v1/contacts/{other}"),
+        Some(json!({"consent": {"status": "pending"}})),
+    );
+    assert_eq!(code, 200, "{r}");
+    request_reaches_the_network_alone(&s, other, 5);
+}
+
+#[test]
+fn a_pending_contact_imported_by_the_cli_beside_the_daemon_is_asked_at_once() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    std::thread::sleep(Duration::from_millis(500));
+    let number = "+79161110003";
+    let csv = s.dir.path().join("pending.csv");
+    std::fs::write(
+        &csv,
+        format!("phone,consent,consent_source\n{number},pending,shop counter\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["contacts", "import", "--config"])
+        .arg(&g.config)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    request_reaches_the_network_alone(&s, number, 5);
+}
+
+#[test]
+fn contacts_import_help_says_the_config_is_for_the_database() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["contacts", "import", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("API address"), "{help}");
+    assert!(help.contains("database"), "{help}");
+}

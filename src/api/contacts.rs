@@ -673,13 +673,15 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Writes `parsed` to the contact `phone` in one transaction (attribute
-/// count checked against what it has) and reads it back.
+/// count checked against what it has) and reads it back, with whether it
+/// was created and whether a double opt-in request was queued (the caller
+/// then wakes the dispatcher).
 fn save(
     tx: &mut crate::store::Tx<'_>,
     rules: &crate::contacts::ContactRules,
     phone: &Msisdn,
     mut parsed: Parsed,
-) -> Result<(Contact, bool), ApiError> {
+) -> Result<(Contact, bool, bool), ApiError> {
     {
         let existing = tx.contact(&ContactKey::Phone(phone.as_str().to_string()))?;
         let mut names: std::collections::BTreeSet<String> = existing
@@ -711,7 +713,7 @@ fn save(
         let c = tx
             .contact(&ContactKey::Id(saved.id))?
             .ok_or_else(|| ApiError::internal("contact vanished"))?;
-        Ok((c, saved.created))
+        Ok((c, saved.created, saved.confirm))
     }
 }
 
@@ -746,7 +748,7 @@ pub async fn upsert(
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
-    let (c, created) = app
+    let (c, created, asked) = app
         .store
         .run(move |s| {
             let types = s.attribute_types()?;
@@ -754,6 +756,11 @@ pub async fn upsert(
             s.write(now, |tx| save(tx, &rules, &phone, parsed))
         })
         .await?;
+    if asked {
+        // The double opt-in request is queued: send it now, not whenever
+        // something else wakes the dispatcher.
+        app.dispatcher.wake();
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -898,9 +905,9 @@ pub async fn patch(
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
-    let c = app
+    let (c, asked) = app
         .store
-        .run(move |s| -> Result<Contact, ApiError> {
+        .run(move |s| -> Result<(Contact, bool), ApiError> {
             let types = s.attribute_types()?;
             let parsed = parse_fields(&obj, &types, now)?;
             // Found and changed in one transaction: a contact erased
@@ -915,11 +922,14 @@ pub async fn patch(
                         "a contact's number cannot change: create a contact with the new number (and delete this one)",
                     ));
                 }
-                let (c, _) = save(tx, &rules, &Msisdn::from_canonical(c.phone), parsed)?;
-                Ok(c)
+                let (c, _, asked) = save(tx, &rules, &Msisdn::from_canonical(c.phone), parsed)?;
+                Ok((c, asked))
             })
         })
         .await?;
+    if asked {
+        app.dispatcher.wake();
+    }
     Ok(Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
 }
 
