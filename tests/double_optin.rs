@@ -521,3 +521,54 @@ fn contacts_import_help_says_the_config_is_for_the_database() {
     assert!(!help.contains("API address"), "{help}");
     assert!(help.contains("database"), "{help}");
 }
+
+#[test]
+fn join_after_stop_asks_again_and_the_yes_is_evidenced_by_the_new_exchange() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    let db = store(&s);
+    let number = "+79161110004";
+    let request = "Reply YES to receive our news and offers by SMS. Reply STOP to opt out.";
+    reply(&s, &g, number, "JOIN");
+    wait_for("the first request", 15, || {
+        (received(&s, number) == request).then_some(())
+    });
+    reply(&s, &g, number, "STOP");
+    wait_for("the opt-out confirmation", 15, || {
+        (received(&s, number).len() > request.len()).then_some(())
+    });
+    let before = received(&s, number);
+    // Pending with a request sent before the STOP: the join lifts the
+    // opt-out and asks again.
+    let rejoin = reply(&s, &g, number, "join");
+    assert_eq!(rejoin["kind"], "join");
+    wait_for("a second request", 15, || {
+        (received(&s, number)[before.len()..] == *request).then_some(())
+    });
+    assert_eq!(g.call("GET", &format!("/v1/optouts/{number}"), None).0, 404);
+    let ids: Vec<String> = messages(&g)
+        .iter()
+        .filter(|m| m["to"] == number && m["text"] == request)
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let yes = reply(&s, &g, number, "YES");
+    assert_eq!(yes["kind"], "consent");
+    let c = contact(&db, number).unwrap();
+    assert_eq!(c.consent.status, ConsentStatus::OptedIn);
+    let evidence = c.consent.evidence.unwrap();
+    let ids: Vec<i64> = ids.iter().map(|i| i.parse().unwrap()).collect();
+    let (old, new) = (ids[0].min(ids[1]), ids[0].max(ids[1]));
+    for part in [
+        format!("(inbox {}): \"join\"", rejoin["id"].as_str().unwrap()),
+        format!("(message {new}): \"{request}\""),
+        format!("(inbox {}): \"YES\"", yes["id"].as_str().unwrap()),
+    ] {
+        assert!(evidence.contains(&part), "{part:?} not in {evidence:?}");
+    }
+    assert!(
+        !evidence.contains(&format!("(message {old})")),
+        "the stale request is not the evidence: {evidence}"
+    );
+    assert_eq!(marketing(&g, number, "Offer").0, 202);
+}
