@@ -473,6 +473,11 @@ fn a_pending_contact_created_through_the_api_is_asked_at_once() {
     );
     assert_eq!(code, 201, "{r}");
     request_reaches_the_network_alone(&s, number, 5);
+    // Confirmed, its source says where the double opt-in began.
+    assert_eq!(reply(&s, &g, number, "yes")["kind"], "consent");
+    let c = contact(&store(&s), number).unwrap();
+    assert_eq!(c.consent.status, ConsentStatus::OptedIn);
+    assert_eq!(c.consent.source.as_deref(), Some("double opt-in (api)"));
     // A PATCH that makes a contact pending asks at once too.
     let other = "+79161110002";
     assert_eq!(
@@ -571,4 +576,32 @@ fn join_after_stop_asks_again_and_the_yes_is_evidenced_by_the_new_exchange() {
         "the stale request is not the evidence: {evidence}"
     );
     assert_eq!(marketing(&g, number, "Offer").0, 202);
+}
+
+#[test]
+fn a_join_from_a_short_code_or_an_alphanumeric_sender_is_not_a_join() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    let db = store(&s);
+    let alpha = simfleet::sms::Address {
+        kind: simfleet::sms::AddressKind::Alphanumeric,
+        value: "SHOP".into(),
+        toa: 0xD0,
+    };
+    let plan = simfleet::sms::plan("JOIN", &Default::default()).unwrap();
+    let pdus = simfleet::sms::encode_deliver(None, &alpha, &plan, chrono::Utc::now().fixed_offset(), 1);
+    let before = inbox(&g).len();
+    s.post(
+        "/modems/0/sms",
+        json!({"pdus": [simfleet::sms::hex::encode_hex(&pdus[0])]}),
+    );
+    let from_alpha = wait_for("the alphanumeric JOIN to be stored", 30, || {
+        let all = inbox(&g);
+        (all.len() > before).then(|| all[before].clone())
+    });
+    assert!(from_alpha["kind"].is_null(), "{from_alpha}");
+    let from_short_code = reply(&s, &g, "900", "JOIN");
+    assert!(from_short_code["kind"].is_null(), "{from_short_code}");
+    assert!(contact(&db, "900").is_none());
+    assert!(messages(&g).is_empty(), "nothing is sent to either");
 }

@@ -52,6 +52,10 @@ pub const MAX_ATTRIBUTES: usize = 100;
 pub const MAX_ATTRIBUTE_NAME: usize = 64;
 /// Longest attribute string value, in characters.
 pub const MAX_ATTRIBUTE_VALUE: usize = 1000;
+/// The consent source of a contact made `pending` through the API without
+/// one: where its double opt-in began.
+pub const API_SOURCE: &str = "api";
+
 /// Longest consent source, in characters.
 pub const MAX_CONSENT_SOURCE: usize = 200;
 /// Longest consent evidence, in characters.
@@ -138,7 +142,9 @@ pub struct ConsentInput {
     /// When it was given (RFC 3339; default: now). Not in the future.
     #[schema(format = DateTime, example = "2026-11-30T12:00:00Z")]
     at: Option<String>,
-    /// Where: "web form", "shop counter", "keyword JOIN".
+    /// Where: "web form", "shop counter", "keyword JOIN" (default for
+    /// `pending`: `api`; a confirmed double opt-in's source is
+    /// `double opt-in (<this>)`).
     #[schema(max_length = 200, example = "web form example.com/subscribe")]
     source: Option<String>,
     /// The text agreed to, or the exchange.
@@ -654,6 +660,11 @@ fn parse_consent(c: &Map<String, Value>, now: i64) -> Result<Consent, ApiError> 
             "consent: opted_in must be proven: give consent.source (where it was given: \"web form example.com/join\") or consent.evidence (the text agreed to); or use \"pending\" to have the contact confirm by SMS",
         ));
     }
+    // A double opt-in begun here says so when confirmed: `double opt-in (api)`.
+    let source = match status {
+        ConsentStatus::Pending => source.or_else(|| Some(API_SOURCE.to_string())),
+        _ => source,
+    };
     Ok(Consent {
         status,
         at,
@@ -1060,6 +1071,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pending_without_a_source_began_at_the_api() {
+        let p = parse(json!({"consent": {"status": "pending"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source.as_deref(), Some(API_SOURCE));
+        let p = parse(json!({"consent": {"status": "pending", "source": "web form"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source.as_deref(), Some("web form"));
+        let p = parse(json!({"consent": {"status": "none"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source, None);
     }
 
     #[test]

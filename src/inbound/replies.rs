@@ -136,8 +136,12 @@ pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<H
         match read.as_ref().map(|(kind, keyword)| (*kind, keyword.as_str())) {
             Some((Keyword::Confirm, _)) => {}
             Some((Keyword::Join, keyword)) => {
-                out.kind = Some("join");
-                out.enqueued += join(tx, rules, m, keyword, text)?;
+                // Read as a join only when it was one: from a short code,
+                // an alphanumeric sender or past the cap nothing is done.
+                if let Some(sent) = join(tx, rules, m, keyword, text)? {
+                    out.kind = Some("join");
+                    out.enqueued += sent;
+                }
             }
             Some((Keyword::OptOut, _)) => {
                 out.kind = Some("optout");
@@ -260,16 +264,17 @@ fn under_cap(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<bo
 
 /// A join keyword from `m`'s sender: lifts its opt-out, makes it a pending
 /// contact and asks for confirmation (see the module docs). Returns the
-/// messages queued.
+/// messages queued, or `None` when the join was ignored (not a person's
+/// number, or past the day's auto-reply cap: nothing changed).
 fn join(
     tx: &mut Tx<'_>,
     rules: &ReplyRules,
     m: &Received<'_>,
     keyword: &str,
     text: &str,
-) -> Result<usize, StoreError> {
+) -> Result<Option<usize>, StoreError> {
     if !m.replyable || !under_cap(tx, rules, m)? {
-        return Ok(0);
+        return Ok(None);
     }
     let lifted = tx.remove_optout(m.sender, OptOutSource::Keyword)?;
     let key = ContactKey::Phone(m.sender.to_string());
@@ -303,7 +308,7 @@ fn join(
         Err(ContactError::Store(e)) => return Err(e),
         Err(e) => {
             warn!(error = %e, inbox_id = m.inbox_id, "join keyword: contact not saved");
-            return Ok(0);
+            return Ok(None);
         }
     };
     let consent = tx.contact(&key)?.map(|c| c.consent.status);
@@ -348,7 +353,7 @@ fn join(
         // Confirmed before, opted out since, back now: no new request.
         enqueued += reply(tx, rules, m, &rules.resubscribed, MessageKind::AutoReply)?;
     }
-    Ok(enqueued)
+    Ok(Some(enqueued))
 }
 
 /// A confirm keyword from `m`'s sender: if it is a pending contact whose
@@ -635,6 +640,47 @@ mod tests {
             evidence.starts_with("received 1970-01-01T00:00:00.004Z"),
             "{evidence}"
         );
+    }
+
+    #[test]
+    fn a_join_that_does_nothing_is_not_read_as_a_join() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules {
+            max_auto_replies_per_day: 1,
+            ..ReplyRules::default()
+        };
+        for (sender, replyable) in [("BANK", false), ("900", false)] {
+            let h = s
+                .write(1, |tx| {
+                    let inbox_id = tx.store_inbound(&NewInbound {
+                        sender: sender.into(),
+                        text: Some("JOIN".into()),
+                        received_at: 1,
+                        modem_imei: None,
+                        sim_imsi: None,
+                        pdu: String::new(),
+                        parts: 1,
+                        incomplete: false,
+                        error: None,
+                    })?;
+                    handle(
+                        tx,
+                        &rules,
+                        &Received {
+                            inbox_id,
+                            sender,
+                            replyable,
+                            text: Some("JOIN"),
+                        },
+                    )
+                })
+                .unwrap();
+            assert_eq!((h.kind, h.enqueued), (None, 0), "{sender}");
+        }
+        // Past the cap: nothing changes, so nothing to call a join.
+        assert_eq!(got(&s, &rules, "HELP", 2).kind, Some("help"));
+        assert_eq!(got(&s, &rules, "JOIN", 3).kind, None);
+        assert_eq!(consent(&s), None);
     }
 
     #[test]
