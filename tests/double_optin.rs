@@ -450,3 +450,158 @@ fn category_is_checked_per_batch_item_and_part_of_the_idempotency_check() {
     let (code, r) = g.call("POST", "/v1/messages", Some(body("marketing")));
     assert_eq!(code, 409, "{r}");
 }
+
+/// Waits (at most `secs`) for a request to `number` in the simulator's
+/// ledger, with nothing else happening on the gateway.
+fn request_reaches_the_network_alone(s: &Sim, number: &str, secs: u64) {
+    wait_for("the request to reach the network on its own", secs, || {
+        received(s, number).starts_with("Reply YES").then_some(())
+    });
+}
+
+#[test]
+fn a_pending_contact_created_through_the_api_is_asked_at_once() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    // Let the start-up rounds pass: what sends the request must be the API.
+    std::thread::sleep(Duration::from_millis(500));
+    let number = "+79161110001";
+    let (code, r) = g.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": number, "consent": {"status": "pending"}})),
+    );
+    assert_eq!(code, 201, "{r}");
+    request_reaches_the_network_alone(&s, number, 5);
+    // Confirmed, its source says where the double opt-in began.
+    assert_eq!(reply(&s, &g, number, "yes")["kind"], "consent");
+    let c = contact(&store(&s), number).unwrap();
+    assert_eq!(c.consent.status, ConsentStatus::OptedIn);
+    assert_eq!(c.consent.source.as_deref(), Some("double opt-in (api)"));
+    // A PATCH that makes a contact pending asks at once too.
+    let other = "+79161110002";
+    assert_eq!(
+        g.call("POST", "/v1/contacts", Some(json!({"phone": other}))).0,
+        201
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, r) = g.call(
+        "PATCH",
+        &format!("/v1/contacts/{other}"),
+        Some(json!({"consent": {"status": "pending"}})),
+    );
+    assert_eq!(code, 200, "{r}");
+    request_reaches_the_network_alone(&s, other, 5);
+}
+
+#[test]
+fn a_pending_contact_imported_by_the_cli_beside_the_daemon_is_asked_at_once() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    std::thread::sleep(Duration::from_millis(500));
+    let number = "+79161110003";
+    let csv = s.dir.path().join("pending.csv");
+    std::fs::write(
+        &csv,
+        format!("phone,consent,consent_source\n{number},pending,shop counter\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["contacts", "import", "--config"])
+        .arg(&g.config)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    request_reaches_the_network_alone(&s, number, 5);
+}
+
+#[test]
+fn contacts_import_help_says_the_config_is_for_the_database() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["contacts", "import", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(!help.contains("API address"), "{help}");
+    assert!(help.contains("database"), "{help}");
+}
+
+#[test]
+fn join_after_stop_asks_again_and_the_yes_is_evidenced_by_the_new_exchange() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    let db = store(&s);
+    let number = "+79161110004";
+    let request = "Reply YES to receive our news and offers by SMS. Reply STOP to opt out.";
+    reply(&s, &g, number, "JOIN");
+    wait_for("the first request", 15, || {
+        (received(&s, number) == request).then_some(())
+    });
+    reply(&s, &g, number, "STOP");
+    wait_for("the opt-out confirmation", 15, || {
+        (received(&s, number).len() > request.len()).then_some(())
+    });
+    let before = received(&s, number);
+    // Pending with a request sent before the STOP: the join lifts the
+    // opt-out and asks again.
+    let rejoin = reply(&s, &g, number, "join");
+    assert_eq!(rejoin["kind"], "join");
+    wait_for("a second request", 15, || {
+        (received(&s, number)[before.len()..] == *request).then_some(())
+    });
+    assert_eq!(g.call("GET", &format!("/v1/optouts/{number}"), None).0, 404);
+    let ids: Vec<String> = messages(&g)
+        .iter()
+        .filter(|m| m["to"] == number && m["text"] == request)
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let yes = reply(&s, &g, number, "YES");
+    assert_eq!(yes["kind"], "consent");
+    let c = contact(&db, number).unwrap();
+    assert_eq!(c.consent.status, ConsentStatus::OptedIn);
+    let evidence = c.consent.evidence.unwrap();
+    let ids: Vec<i64> = ids.iter().map(|i| i.parse().unwrap()).collect();
+    let (old, new) = (ids[0].min(ids[1]), ids[0].max(ids[1]));
+    for part in [
+        format!("(inbox {}): \"join\"", rejoin["id"].as_str().unwrap()),
+        format!("(message {new}): \"{request}\""),
+        format!("(inbox {}): \"YES\"", yes["id"].as_str().unwrap()),
+    ] {
+        assert!(evidence.contains(&part), "{part:?} not in {evidence:?}");
+    }
+    assert!(
+        !evidence.contains(&format!("(message {old})")),
+        "the stale request is not the evidence: {evidence}"
+    );
+    assert_eq!(marketing(&g, number, "Offer").0, 202);
+}
+
+#[test]
+fn a_join_from_a_short_code_or_an_alphanumeric_sender_is_not_a_join() {
+    let s = Sim::start(1, 10);
+    let g = start(&s, "");
+    let db = store(&s);
+    let alpha = simfleet::sms::Address {
+        kind: simfleet::sms::AddressKind::Alphanumeric,
+        value: "SHOP".into(),
+        toa: 0xD0,
+    };
+    let plan = simfleet::sms::plan("JOIN", &Default::default()).unwrap();
+    let pdus = simfleet::sms::encode_deliver(None, &alpha, &plan, chrono::Utc::now().fixed_offset(), 1);
+    let before = inbox(&g).len();
+    s.post(
+        "/modems/0/sms",
+        json!({"pdus": [simfleet::sms::hex::encode_hex(&pdus[0])]}),
+    );
+    let from_alpha = wait_for("the alphanumeric JOIN to be stored", 30, || {
+        let all = inbox(&g);
+        (all.len() > before).then(|| all[before].clone())
+    });
+    assert!(from_alpha["kind"].is_null(), "{from_alpha}");
+    let from_short_code = reply(&s, &g, "900", "JOIN");
+    assert!(from_short_code["kind"].is_null(), "{from_short_code}");
+    assert!(contact(&db, "900").is_none());
+    assert!(messages(&g).is_empty(), "nothing is sent to either");
+}

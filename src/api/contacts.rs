@@ -52,6 +52,10 @@ pub const MAX_ATTRIBUTES: usize = 100;
 pub const MAX_ATTRIBUTE_NAME: usize = 64;
 /// Longest attribute string value, in characters.
 pub const MAX_ATTRIBUTE_VALUE: usize = 1000;
+/// The consent source of a contact made `pending` through the API without
+/// one: where its double opt-in began.
+pub const API_SOURCE: &str = "api";
+
 /// Longest consent source, in characters.
 pub const MAX_CONSENT_SOURCE: usize = 200;
 /// Longest consent evidence, in characters.
@@ -138,7 +142,9 @@ pub struct ConsentInput {
     /// When it was given (RFC 3339; default: now). Not in the future.
     #[schema(format = DateTime, example = "2026-11-30T12:00:00Z")]
     at: Option<String>,
-    /// Where: "web form", "shop counter", "keyword JOIN".
+    /// Where: "web form", "shop counter", "keyword JOIN" (default for
+    /// `pending`: `api`; a confirmed double opt-in's source is
+    /// `double opt-in (<this>)`).
     #[schema(max_length = 200, example = "web form example.com/subscribe")]
     source: Option<String>,
     /// The text agreed to, or the exchange.
@@ -654,6 +660,11 @@ fn parse_consent(c: &Map<String, Value>, now: i64) -> Result<Consent, ApiError> 
             "consent: opted_in must be proven: give consent.source (where it was given: \"web form example.com/join\") or consent.evidence (the text agreed to); or use \"pending\" to have the contact confirm by SMS",
         ));
     }
+    // A double opt-in begun here says so when confirmed: `double opt-in (api)`.
+    let source = match status {
+        ConsentStatus::Pending => source.or_else(|| Some(API_SOURCE.to_string())),
+        _ => source,
+    };
     Ok(Consent {
         status,
         at,
@@ -673,13 +684,15 @@ fn object(body: Value) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Writes `parsed` to the contact `phone` in one transaction (attribute
-/// count checked against what it has) and reads it back.
+/// count checked against what it has) and reads it back, with whether it
+/// was created and whether a double opt-in request was queued (the caller
+/// then wakes the dispatcher).
 fn save(
     tx: &mut crate::store::Tx<'_>,
     rules: &crate::contacts::ContactRules,
     phone: &Msisdn,
     mut parsed: Parsed,
-) -> Result<(Contact, bool), ApiError> {
+) -> Result<(Contact, bool, bool), ApiError> {
     {
         let existing = tx.contact(&ContactKey::Phone(phone.as_str().to_string()))?;
         let mut names: std::collections::BTreeSet<String> = existing
@@ -711,7 +724,7 @@ fn save(
         let c = tx
             .contact(&ContactKey::Id(saved.id))?
             .ok_or_else(|| ApiError::internal("contact vanished"))?;
-        Ok((c, saved.created))
+        Ok((c, saved.created, saved.confirm))
     }
 }
 
@@ -746,7 +759,7 @@ pub async fn upsert(
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
-    let (c, created) = app
+    let (c, created, asked) = app
         .store
         .run(move |s| {
             let types = s.attribute_types()?;
@@ -754,6 +767,11 @@ pub async fn upsert(
             s.write(now, |tx| save(tx, &rules, &phone, parsed))
         })
         .await?;
+    if asked {
+        // The double opt-in request is queued: send it now, not whenever
+        // something else wakes the dispatcher.
+        app.dispatcher.wake();
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -898,9 +916,9 @@ pub async fn patch(
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
-    let c = app
+    let (c, asked) = app
         .store
-        .run(move |s| -> Result<Contact, ApiError> {
+        .run(move |s| -> Result<(Contact, bool), ApiError> {
             let types = s.attribute_types()?;
             let parsed = parse_fields(&obj, &types, now)?;
             // Found and changed in one transaction: a contact erased
@@ -915,11 +933,14 @@ pub async fn patch(
                         "a contact's number cannot change: create a contact with the new number (and delete this one)",
                     ));
                 }
-                let (c, _) = save(tx, &rules, &Msisdn::from_canonical(c.phone), parsed)?;
-                Ok(c)
+                let (c, _, asked) = save(tx, &rules, &Msisdn::from_canonical(c.phone), parsed)?;
+                Ok((c, asked))
             })
         })
         .await?;
+    if asked {
+        app.dispatcher.wake();
+    }
     Ok(Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
 }
 
@@ -1050,6 +1071,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pending_without_a_source_began_at_the_api() {
+        let p = parse(json!({"consent": {"status": "pending"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source.as_deref(), Some(API_SOURCE));
+        let p = parse(json!({"consent": {"status": "pending", "source": "web form"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source.as_deref(), Some("web form"));
+        let p = parse(json!({"consent": {"status": "none"}})).unwrap();
+        assert_eq!(p.changes.consent.unwrap().source, None);
     }
 
     #[test]

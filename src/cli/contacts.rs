@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::client::ConfigArg;
 use crate::config::Config;
 use crate::contacts::ContactRules;
 use crate::contacts::csv_import::{self, ImportOptions, ImportReport, TextEncoding};
@@ -33,6 +32,17 @@ pub enum ContactsCommand {
     /// Write every contact as CSV (cells safe to open in a spreadsheet;
     /// the file imports back).
     Export(ExportArgs),
+}
+
+/// Where the daemon's config is, for commands that work on its database
+/// directly rather than through the API (`contacts`, `optouts`).
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfigArg {
+    /// The daemon's configuration file (for the database path and the
+    /// number and contact rules; the database is written directly, the
+    /// daemon may be running).
+    #[arg(long, default_value = "/etc/simfleet/simfleet.toml")]
+    pub config: PathBuf,
 }
 
 /// Arguments of `simfleet contacts import`.
@@ -57,7 +67,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: DatabaseConfigArg,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -72,7 +82,7 @@ fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: DatabaseConfigArg,
 }
 
 /// Runs `import`: the report, or an error when nothing could be imported.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::client::ConfigArg;
+use super::contacts::DatabaseConfigArg;
 use crate::config::Config;
 use crate::phone::{Msisdn, Region};
 use crate::store::{OptOutSource, Store, rfc3339};
@@ -30,14 +30,14 @@ pub struct ImportArgs {
     /// The CSV file (`-` for standard input).
     pub file: PathBuf,
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: DatabaseConfigArg,
 }
 
 /// Arguments of `simfleet optouts export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    pub config: DatabaseConfigArg,
 }
 
 /// A CSV file read: numbers with their notes, and the lines that were not numbers.

@@ -191,10 +191,13 @@ pub async fn serve_locked(
             path: db.display().to_string(),
             source,
         })?;
-    // Events written by other processes (an opt-out import) wake the
-    // workers too.
-    let other_writers =
-        (!config.webhooks.is_empty()).then(|| tokio::spawn(other_writers::watch(store.clone(), db.clone())));
+    // Commits by other processes (an opt-out or contact import) wake the
+    // webhook workers and the dispatcher: they may have written events or
+    // queued double opt-in requests.
+    let wake = dispatcher.clone();
+    let other_writers = tokio::spawn(other_writers::watch(store.clone(), db.clone(), move || {
+        wake.wake()
+    }));
     for (id, w) in ids.into_iter().zip(&config.webhooks) {
         tokio::spawn(crate::webhook::run(
             store.clone(),
@@ -303,9 +306,7 @@ pub async fn serve_locked(
     systemd::stopping();
     let _ = stop_tx.send(true);
     discovery.abort();
-    if let Some(w) = other_writers {
-        w.abort();
-    }
+    other_writers.abort();
     let served = server.await;
     let _ = dispatch.await;
     if let Some(w) = watchdog {

@@ -1,10 +1,14 @@
 //! Commits by other processes. The daemon learns of its own webhook events
-//! from SQLite's update hook, but `simfleet optouts import` (run beside it)
-//! writes opt-out events through its own connection, which no hook of ours
-//! sees: without this, those events would wait for the daemon's next one.
-//! The database's directory is watched (inotify); a change to the database
-//! or its WAL makes the store compare `PRAGMA data_version`, which moves
-//! only for other connections' commits, and wake the webhook workers.
+//! from SQLite's update hook and of its own enqueues from its callers, but
+//! `simfleet optouts import` and `simfleet contacts import` (run beside it)
+//! write through their own connections, which no hook of ours sees: opt-out
+//! events, and double opt-in requests queued for pending contacts, would
+//! wait for the daemon's next event or dispatch round (on a quiet gateway,
+//! until they expire). The database's directory is watched (inotify); a
+//! change to the database or its WAL makes the store compare `PRAGMA
+//! data_version`, which moves only for other connections' commits, and
+//! wake the webhook workers (the store does) and the dispatcher
+//! (`on_commit`). Always on, webhooks or not.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,8 +19,9 @@ use tracing::{debug, warn};
 
 use crate::store::Store;
 
-/// Watches `db` (and its `-wal`) until the task is dropped.
-pub async fn watch(store: Store, db: PathBuf) {
+/// Watches `db` (and its `-wal`) until the task is dropped; calls
+/// `on_commit` after each burst of commits by another process.
+pub async fn watch(store: Store, db: PathBuf, on_commit: impl Fn() + Send + 'static) {
     let Some(file) = db.file_name() else { return };
     let names: Vec<std::ffi::OsString> = ["", "-wal"]
         .iter()
@@ -45,7 +50,7 @@ pub async fn watch(store: Store, db: PathBuf) {
     let _watcher = match watcher.and_then(|mut w| w.watch(dir, RecursiveMode::NonRecursive).map(|()| w)) {
         Ok(w) => w,
         Err(e) => {
-            warn!(dir = %dir.display(), error = %e, "cannot watch the database for other writers; their webhook events wait for the gateway's own");
+            warn!(dir = %dir.display(), error = %e, "cannot watch the database for other writers; what they queue waits for the gateway's next round");
             return;
         }
     };
@@ -56,7 +61,10 @@ pub async fn watch(store: Store, db: PathBuf) {
         tokio::time::sleep(Duration::from_millis(20)).await;
         while rx.try_recv().is_ok() {}
         match store.run(|s| s.notice_other_writers()).await {
-            Ok(true) => debug!("another process wrote to the database; webhook workers told"),
+            Ok(true) => {
+                debug!("another process wrote to the database; dispatcher and webhook workers told");
+                on_commit();
+            }
             Ok(false) => {}
             Err(e) => debug!(error = %e, "cannot read the database's data_version"),
         }

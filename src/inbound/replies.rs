@@ -14,8 +14,10 @@
 //!   answered). Texting a join keyword is an explicit request, so it lifts
 //!   the number's opt-out as START does. A contact already `opted_in` gets
 //!   no second request (and, unless an opt-out was lifted, no reply); a
-//!   `pending` one is asked again only if its request never went out
-//!   (suppressed, failed, expired, cancelled).
+//!   `pending` one is asked again if the join lifted its opt-out (its
+//!   double opt-in starts over: source, evidence and request are the new
+//!   join's, so a later YES answers the request sent after it) or if its
+//!   request never went out (suppressed, failed, expired, cancelled).
 //! - a confirm keyword (YES, ДА, SI) from a `pending` contact whose request
 //!   reached the network, and that has not opted out, makes it `opted_in`
 //!   with the exchange as evidence, then sends the welcome. This comes
@@ -134,8 +136,12 @@ pub fn handle(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<H
         match read.as_ref().map(|(kind, keyword)| (*kind, keyword.as_str())) {
             Some((Keyword::Confirm, _)) => {}
             Some((Keyword::Join, keyword)) => {
-                out.kind = Some("join");
-                out.enqueued += join(tx, rules, m, keyword, text)?;
+                // Read as a join only when it was one: from a short code,
+                // an alphanumeric sender or past the cap nothing is done.
+                if let Some(sent) = join(tx, rules, m, keyword, text)? {
+                    out.kind = Some("join");
+                    out.enqueued += sent;
+                }
             }
             Some((Keyword::OptOut, _)) => {
                 out.kind = Some("optout");
@@ -258,16 +264,17 @@ fn under_cap(tx: &mut Tx<'_>, rules: &ReplyRules, m: &Received<'_>) -> Result<bo
 
 /// A join keyword from `m`'s sender: lifts its opt-out, makes it a pending
 /// contact and asks for confirmation (see the module docs). Returns the
-/// messages queued.
+/// messages queued, or `None` when the join was ignored (not a person's
+/// number, or past the day's auto-reply cap: nothing changed).
 fn join(
     tx: &mut Tx<'_>,
     rules: &ReplyRules,
     m: &Received<'_>,
     keyword: &str,
     text: &str,
-) -> Result<usize, StoreError> {
+) -> Result<Option<usize>, StoreError> {
     if !m.replyable || !under_cap(tx, rules, m)? {
-        return Ok(0);
+        return Ok(None);
     }
     let lifted = tx.remove_optout(m.sender, OptOutSource::Keyword)?;
     let key = ContactKey::Phone(m.sender.to_string());
@@ -301,15 +308,31 @@ fn join(
         Err(ContactError::Store(e)) => return Err(e),
         Err(e) => {
             warn!(error = %e, inbox_id = m.inbox_id, "join keyword: contact not saved");
-            return Ok(0);
+            return Ok(None);
         }
     };
     let consent = tx.contact(&key)?.map(|c| c.consent.status);
+    let mut restarted = false;
     if !saved.confirm && consent == Some(ConsentStatus::Pending) {
-        // Pending already: asked again only if the request never went out
-        // (suppressed while the number was opted out, failed, expired).
-        let request = tx.confirmation_request(saved.id)?;
-        if request.as_ref().is_none_or(|r| r.never_sent()) {
+        // Pending already. After an opt-out this join lifted, it is a new
+        // request to join: asked again, and a later YES answers the new
+        // request (the evidence is the new exchange), not one sent before
+        // the STOP. Otherwise asked again only if the request never went
+        // out (suppressed while the number was opted out, failed, expired).
+        let ask = if lifted {
+            restarted = changes
+                .consent
+                .as_ref()
+                .map(|c| tx.restart_pending(saved.id, c))
+                .transpose()?
+                .unwrap_or(false);
+            restarted
+        } else {
+            tx.confirmation_request(saved.id)?
+                .as_ref()
+                .is_none_or(|r| r.never_sent())
+        };
+        if ask {
             match contacts::consent::request_confirmation(tx, &rules.contacts, saved.id) {
                 Ok(()) => {}
                 Err(ContactError::Store(e)) => return Err(e),
@@ -317,7 +340,7 @@ fn join(
             }
         }
     }
-    if saved.confirm {
+    if saved.confirm || restarted {
         emit_consent(tx, saved.id, m.sender)?;
     }
     let request = tx.confirmation_request(saved.id)?;
@@ -330,7 +353,7 @@ fn join(
         // Confirmed before, opted out since, back now: no new request.
         enqueued += reply(tx, rules, m, &rules.resubscribed, MessageKind::AutoReply)?;
     }
-    Ok(enqueued)
+    Ok(Some(enqueued))
 }
 
 /// A confirm keyword from `m`'s sender: if it is a pending contact whose
@@ -578,6 +601,86 @@ mod tests {
         assert_eq!(data[1]["status"], "opted_in");
         assert_eq!(data[1]["number"], N);
         assert!(data[1]["evidence"].as_str().unwrap().contains("\"YES\""));
+    }
+
+    #[test]
+    fn a_join_that_lifts_an_opt_out_asks_again_and_the_yes_answers_the_new_request() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules::default();
+        let sent = |id: i64, now: i64| {
+            s.claim(id, "250010000000001", "imei", "/dev/x", "gw", now)
+                .unwrap();
+        };
+        got(&s, &rules, "JOIN", 1);
+        let first = s.messages(None, 0, 1).unwrap().rows[0].id;
+        sent(first, 2);
+        assert_eq!(got(&s, &rules, "STOP", 3).kind, Some("optout"));
+        let h = got(&s, &rules, "JOIN", 4);
+        assert_eq!((h.kind, h.enqueued), (Some("join"), 1), "asked again");
+        assert!(s.optout(N).unwrap().is_none());
+        let c = s.contact(&ContactKey::Phone(N.into())).unwrap().unwrap();
+        assert_eq!(c.consent.status, ConsentStatus::Pending);
+        assert_eq!(c.consent.at, Some(4), "pending since the re-join");
+        let second = s.write(5, |tx| tx.confirmation_request(c.id)).unwrap().unwrap();
+        assert_ne!(second.message_id, first);
+        assert_eq!(second.status, Status::Queued);
+        // A YES before the new request went answers nothing.
+        assert_ne!(got(&s, &rules, "YES", 6).kind, Some("consent"));
+        sent(second.message_id, 7);
+        assert_eq!(got(&s, &rules, "YES", 8).kind, Some("consent"));
+        let c = s.contact(&ContactKey::Phone(N.into())).unwrap().unwrap();
+        assert_eq!(c.consent.status, ConsentStatus::OptedIn);
+        let evidence = c.consent.evidence.unwrap();
+        assert!(
+            evidence.contains(&format!("(message {})", second.message_id))
+                && !evidence.contains(&format!("(message {first})")),
+            "{evidence}"
+        );
+        assert!(
+            evidence.starts_with("received 1970-01-01T00:00:00.004Z"),
+            "{evidence}"
+        );
+    }
+
+    #[test]
+    fn a_join_that_does_nothing_is_not_read_as_a_join() {
+        let s = Store::open_in_memory().unwrap();
+        let rules = ReplyRules {
+            max_auto_replies_per_day: 1,
+            ..ReplyRules::default()
+        };
+        for (sender, replyable) in [("BANK", false), ("900", false)] {
+            let h = s
+                .write(1, |tx| {
+                    let inbox_id = tx.store_inbound(&NewInbound {
+                        sender: sender.into(),
+                        text: Some("JOIN".into()),
+                        received_at: 1,
+                        modem_imei: None,
+                        sim_imsi: None,
+                        pdu: String::new(),
+                        parts: 1,
+                        incomplete: false,
+                        error: None,
+                    })?;
+                    handle(
+                        tx,
+                        &rules,
+                        &Received {
+                            inbox_id,
+                            sender,
+                            replyable,
+                            text: Some("JOIN"),
+                        },
+                    )
+                })
+                .unwrap();
+            assert_eq!((h.kind, h.enqueued), (None, 0), "{sender}");
+        }
+        // Past the cap: nothing changes, so nothing to call a join.
+        assert_eq!(got(&s, &rules, "HELP", 2).kind, Some("help"));
+        assert_eq!(got(&s, &rules, "JOIN", 3).kind, None);
+        assert_eq!(consent(&s), None);
     }
 
     #[test]

@@ -145,6 +145,36 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// Starts the double opt-in of the `pending` contact `contact` over: a
+    /// join keyword that lifted the number's opt-out is a new request to
+    /// join, so its consent `at`, `source` and `evidence` become those of
+    /// `consent` and the request recorded on it is forgotten (the caller
+    /// queues a new one and records it with [`Tx::set_confirmation`]); a
+    /// later YES then answers the new request, not the one sent before the
+    /// opt-out. Returns whether the contact was pending (else nothing
+    /// changes).
+    pub fn restart_pending(
+        &mut self,
+        contact: i64,
+        consent: &crate::contacts::Consent,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .tx
+            .prepare_cached(
+                "UPDATE contacts SET consent_at = ?2, consent_source = ?3, consent_evidence = ?4,
+                        confirmation_id = NULL, updated_at = ?5
+                 WHERE id = ?1 AND consent_status = 'pending'",
+            )?
+            .execute(params![
+                contact,
+                consent.at.unwrap_or(self.now),
+                consent.source,
+                consent.evidence,
+                self.now
+            ])?;
+        Ok(n > 0)
+    }
+
     /// Why a marketing message must not go to `recipient` now, if so (see
     /// [`crate::store::EnqueueError::NoConsent`]).
     pub fn marketing_refusal(&mut self, recipient: &str) -> Result<Option<String>, StoreError> {
