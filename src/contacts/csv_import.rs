@@ -16,8 +16,8 @@
 //!   spaces and `-` read as `_`: `phone` (also `number`, `msisdn`,
 //!   `mobile`, `телефон`, `номер`, …) is required; `name`, `time_zone`,
 //!   `language`, `tags`, `consent`, `consent_at`, `consent_source`,
-//!   `consent_evidence`; columns an export writes but an import cannot set
-//!   (`status`, `opted_out`, `id`, activity) are ignored; every other column
+//!   `consent_evidence`, `opted_out`; columns an export writes but an import
+//!   cannot set (`status`, `id`, activity) are ignored; every other column
 //!   is an attribute, named as written.
 //! - **Cells** are trimmed; an empty cell leaves the field as it is; the
 //!   `'` an export puts before a formula-like cell is removed. `tags` are
@@ -28,9 +28,15 @@
 //!   `нет`: consent withdrawn). `opted_in` must be proven: a row without
 //!   `consent_source` and without `consent_at` is refused. `consent_at` is
 //!   RFC 3339, `YYYY-MM-DD` or `DD.MM.YYYY` (midnight UTC), not in the
-//!   future. The evidence is the row's `consent_evidence`, or
-//!   `import <file> line N` (with the source). Consent cells in a row
-//!   whose `consent` is empty are ignored.
+//!   future. The source is the row's `consent_source`, else `import <file>
+//!   line N`; the evidence only the row's `consent_evidence` (never made
+//!   up). A contact whose consent already has the row's status keeps its
+//!   consent fields (`ContactChanges::keep_same_consent`): an export read
+//!   back rewrites nothing. Consent cells in a row whose `consent` is empty
+//!   are ignored.
+//! - **Opt-out**: a non-empty `opted_out` (a time, as an export writes, or
+//!   yes/true/1/да) opts the number out (the store records it with source
+//!   `import` in the same transaction); no/false/0/нет is nothing.
 //! - **Attribute types**: `--types` first, then the type the attribute
 //!   already has in the database, else inferred from the file's column:
 //!   every non-empty cell a number → number (not when a cell starts with
@@ -268,13 +274,16 @@ pub struct ImportReport {
     pub merged_duplicates: u64,
     /// Double opt-in requests queued (new `pending` contacts).
     pub confirmations_queued: u64,
+    /// Numbers newly opted out by the file's `opted_out` column (a number
+    /// already opted out keeps its record and is not counted).
+    pub optouts_imported: u64,
     /// Rows not imported.
     pub bad_rows: u64,
     /// The first 1000 bad rows, in file order.
     pub errors: Vec<BadRow>,
     /// Attribute columns and their types.
     pub attributes: Vec<AttributeColumn>,
-    /// Columns read but not imported (an export's `status`, `opted_out`, …).
+    /// Columns read but not imported (an export's `status`, `id`, …).
     pub ignored_columns: Vec<String>,
 }
 
@@ -349,6 +358,7 @@ enum Column {
     ConsentAt,
     ConsentSource,
     ConsentEvidence,
+    OptedOut,
     Ignored,
     /// Attribute, by index into `Plan::attrs`.
     Attr(usize),
@@ -387,10 +397,9 @@ fn column_of(name: &str) -> Option<Column> {
         "consent_at" => Column::ConsentAt,
         "consent_source" => Column::ConsentSource,
         "consent_evidence" => Column::ConsentEvidence,
-        "id" | "status" | "status_reason" | "opted_out" | "time_zone_source" | "created_at"
-        | "updated_at" | "last_sent_at" | "last_delivered_at" | "last_reply_at" | "messages_sent" => {
-            Column::Ignored
-        }
+        "opted_out" | "optout" | "opt_out" | "unsubscribed" | "отписка" => Column::OptedOut,
+        "id" | "status" | "status_reason" | "time_zone_source" | "created_at" | "updated_at"
+        | "last_sent_at" | "last_delivered_at" | "last_reply_at" | "messages_sent" => Column::Ignored,
         _ => return None,
     })
 }
@@ -730,6 +739,7 @@ struct RowRead {
     phone: Msisdn,
     key: PhoneKey,
     changes: ContactChanges,
+    opted_out: bool,
 }
 
 impl Plan {
@@ -753,6 +763,7 @@ impl Plan {
         let mut phone = None;
         let mut changes = ContactChanges::default();
         let (mut consent, mut at, mut source, mut evidence) = (None, None, None, None);
+        let mut opted_out = false;
         for (i, col) in self.columns.iter().enumerate() {
             let raw = rec.get(i).unwrap_or("").trim();
             if raw.is_empty() || *col == Column::Ignored {
@@ -798,6 +809,7 @@ impl Plan {
                 Column::ConsentAt => at = Some(consent_time(v, opts.now)?),
                 Column::ConsentSource => source = Some(v.to_string()),
                 Column::ConsentEvidence => evidence = Some(v.to_string()),
+                Column::OptedOut => opted_out = opted_out_cell(v)?,
                 Column::Ignored => {}
                 Column::Attr(a) => {
                     let attr = &self.attrs[*a];
@@ -821,21 +833,24 @@ impl Plan {
                         .into(),
                 );
             }
+            // Where it came from is the file's source, else this file and
+            // line; the evidence only what the file gives (an export of a
+            // contact created through the API has none): never invented.
             let file = &opts.file_name;
-            let evidence = evidence.or_else(|| {
-                (status == ConsentStatus::OptedIn).then(|| match &source {
-                    Some(s) => format!("import {file} line {line} (source: {s})"),
-                    None => format!("import {file} line {line}"),
-                })
-            });
             changes.consent = Some(Consent {
                 status,
                 at,
-                source: source.or_else(|| Some(format!("import {file}"))),
+                source: source.or_else(|| Some(format!("import {file} line {line}"))),
                 evidence,
             });
+            changes.keep_same_consent = true;
         }
-        Ok(RowRead { phone, key, changes })
+        Ok(RowRead {
+            phone,
+            key,
+            changes,
+            opted_out,
+        })
     }
 
     fn column_name(&self, i: usize) -> String {
@@ -852,6 +867,24 @@ fn language(v: &str) -> Result<String, String> {
         Ok(primary)
     } else {
         Err(format!("language {v:?} is not a language code (like ru, en, es)"))
+    }
+}
+
+/// `opted_out`: a time (what an export writes: RFC 3339, a date) or
+/// yes/true/1/да is an opt-out; no/false/0/нет is none.
+fn opted_out_cell(v: &str) -> Result<bool, String> {
+    match v.to_lowercase().as_str() {
+        "yes" | "y" | "true" | "1" | "да" | "sí" | "si" | "opted_out" => return Ok(true),
+        "no" | "n" | "false" | "0" | "нет" => return Ok(false),
+        _ => {}
+    }
+    // When it happened is the other gateway's record: any time is a yes.
+    let is_time = DateTime::parse_from_rfc3339(v).is_ok() || super::model::parse_date(v).is_some();
+    match is_time {
+        true => Ok(true),
+        false => Err(format!(
+            "opted_out {v:?} is neither a time nor yes/no (an export writes when the number opted out)"
+        )),
     }
 }
 
@@ -1050,6 +1083,8 @@ pub struct ImportRow {
     pub changes: ContactChanges,
     /// An earlier row of the file had the same phone.
     pub repeat: bool,
+    /// The row says the number opted out (`opted_out` column).
+    pub opted_out: bool,
 }
 
 /// Why the second pass stopped.
@@ -1102,6 +1137,7 @@ pub fn rows<R: Read, E>(
             phone,
             changes: row.changes,
             repeat,
+            opted_out: row.opted_out,
         })
         .map_err(RowsError::Callback)?;
     }
@@ -1284,10 +1320,7 @@ mod tests {
         let c = rows[1].changes.consent.as_ref().unwrap();
         assert_eq!(c.status, ConsentStatus::OptedIn);
         assert_eq!(c.source.as_deref(), Some("web form"));
-        assert_eq!(
-            c.evidence.as_deref(),
-            Some("import test.csv line 3 (source: web form)")
-        );
+        assert_eq!(c.evidence, None, "no evidence is made up");
         assert_eq!(rows[2].changes.name, Some(Some("Anna K.".into())));
     }
 
