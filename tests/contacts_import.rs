@@ -122,7 +122,7 @@ fn windows_1251_semicolon_file_with_a_bad_row_and_a_repeated_phone() {
     assert_eq!(anna.attributes["Город"], AttrValue::String("Казань".into()));
     assert_eq!(anna.attributes["Потрачено"], AttrValue::Number(1500.5));
     assert_eq!(
-        anna.attributes["День рождения"],
+        anna.attributes["День_рождения"],
         AttrValue::Date(chrono::NaiveDate::from_ymd_opt(1990, 2, 1).unwrap())
     );
     assert_eq!(anna.consent.status, ConsentStatus::OptedIn);
@@ -133,7 +133,7 @@ fn windows_1251_semicolon_file_with_a_bad_row_and_a_repeated_phone() {
     assert_eq!(boris.consent.status, ConsentStatus::None);
     let types = store.attribute_types().unwrap();
     assert_eq!(types["Потрачено"], AttrType::Number);
-    assert_eq!(types["День рождения"], AttrType::Date);
+    assert_eq!(types["День_рождения"], AttrType::Date);
     assert!(
         store
             .contact(&ContactKey::Phone("+79160000003".into()))

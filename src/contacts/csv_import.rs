@@ -18,7 +18,10 @@
 //!   `language`, `tags`, `consent`, `consent_at`, `consent_source`,
 //!   `consent_evidence`, `opted_out`; columns an export writes but an import
 //!   cannot set (`status`, `id`, activity) are ignored; every other column
-//!   is an attribute, named as written.
+//!   is an attribute, named by [`super::fields::attribute_name`] (spaces
+//!   and `-` read as `_`; a header that cannot name one is fatal).
+//! - **Fields** follow [`super::fields`], as in the API: a name, tag or
+//!   attribute string too long or with a control character is a bad row.
 //! - **Cells** are trimmed; an empty cell leaves the field as it is; the
 //!   `'` an export puts before a formula-like cell is removed. `tags` are
 //!   separated by `;` (quote the cell when `;` is also the delimiter) and
@@ -155,6 +158,9 @@ pub fn parse_types(spec: &str) -> Result<BTreeMap<String, AttrType>, CsvError> {
         if name.is_empty() {
             return Err(CsvError::Option(format!("types: {part:?} has no attribute name")));
         }
+        let name =
+            super::fields::attribute_name(name).map_err(|e| CsvError::Option(format!("types: {e}")))?;
+        let name = name.as_str();
         let t: AttrType = t
             .parse()
             .map_err(|e: super::InvalidValue| CsvError::Option(format!("types: {name}: {e}")))?;
@@ -786,21 +792,27 @@ impl Plan {
                     };
                     phone = Some(m);
                 }
-                Column::Name => changes.name = Some(Some(v.to_string())),
+                Column::Name => {
+                    super::fields::check_name(v).map_err(|e| format!("name: {e}"))?;
+                    changes.name = Some(Some(v.to_string()));
+                }
                 Column::TimeZone => {
                     let tz: chrono_tz::Tz = v.parse().map_err(|_| {
                         format!("time_zone {v:?} is not an IANA time zone (like Europe/Moscow)")
                     })?;
                     changes.time_zone = Some(Some(tz.name().to_string()));
                 }
-                Column::Language => changes.language = Some(Some(language(v)?)),
+                Column::Language => {
+                    changes.language = Some(Some(
+                        super::fields::language(v).map_err(|e| format!("language: {e}"))?,
+                    ))
+                }
                 Column::Tags => {
                     let mut tags: Vec<String> = v
                         .split(';')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string)
-                        .collect();
+                        .filter(|t| !t.trim().is_empty())
+                        .map(|t| super::fields::tag(t).map_err(|e| format!("tags: {t:?} {e}")))
+                        .collect::<Result<_, _>>()?;
                     tags.sort();
                     tags.dedup();
                     changes.add_tags = tags;
@@ -813,6 +825,9 @@ impl Plan {
                 Column::Ignored => {}
                 Column::Attr(a) => {
                     let attr = &self.attrs[*a];
+                    // Whatever its type (inferred after the scan): a value
+                    // the API would refuse is a bad row here too.
+                    super::fields::check_attribute_string(v).map_err(|e| format!("{}: {e}", attr.name))?;
                     if let Some(t) = attr.attr_type {
                         let value = AttrValue::parse(v, t).map_err(|e| format!("{}: {e}", attr.name))?;
                         changes.attributes.insert(attr.name.clone(), Some(value));
@@ -858,15 +873,6 @@ impl Plan {
             Column::Attr(a) => self.attrs[*a].name.clone(),
             c => format!("{c:?}").to_lowercase(),
         }
-    }
-}
-
-fn language(v: &str) -> Result<String, String> {
-    let primary = v.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-    if (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase()) {
-        Ok(primary)
-    } else {
-        Err(format!("language {v:?} is not a language code (like ru, en, es)"))
     }
 }
 
@@ -963,6 +969,8 @@ pub fn scan<R: Read>(
         let col = match column_of(&name) {
             Some(c) => c,
             None => {
+                let name = super::fields::attribute_name(&name)
+                    .map_err(|e| CsvError::Option(format!("column {}: {e}", i + 1)))?;
                 let (attr_type, from) = match (opts.types.get(&name), known.get(&name)) {
                     (Some(given), Some(k)) if given != k => {
                         return Err(CsvError::Option(format!(
@@ -983,7 +991,7 @@ pub fn scan<R: Read>(
             }
         };
         let key = match &col {
-            Column::Attr(_) => name.clone(),
+            Column::Attr(a) => plan.attrs[*a].name.clone(),
             other => format!("{other:?}"),
         };
         if col == Column::Ignored {
@@ -1274,13 +1282,13 @@ mod tests {
     fn given_types_check_every_row_and_bad_rows_name_their_line() {
         let mut o = opts();
         o.types = parse_types("spent=number").unwrap();
-        let csv = "phone,name,spent\n\
-                   +79161234567,Anna,10\n\
-                   +79161234568,\"Boris\nthe second\",lots\n\
-                   nonsense,X,1\n\
+        let csv = "phone,spent,name\n\
+                   +79161234567,10,Anna\n\
+                   +79161234568,lots,\"Boris\nthe second\"\n\
+                   nonsense,1,X\n\
                    \n\
                    +79161234569,too,many,fields\n\
-                   +79161234570,Eve,3\n";
+                   +79161234570,3,Eve\n";
         let (plan, rows) = read(csv.as_bytes(), &o);
         let lines: Vec<_> = plan.report.errors.iter().map(|b| b.line).collect();
         assert_eq!(lines, [3, 5, 7], "{:?}", plan.report.errors);
@@ -1294,6 +1302,40 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].line, 8);
         assert_eq!(plan.report.rows, 5);
+    }
+
+    #[test]
+    fn fields_follow_the_rules_the_api_follows() {
+        let csv = "phone,name,tags,День рождения,last-purchase\n\
+                   +79161234567,Anna,vip; new ,1990-02-01,x\n\
+                   +79161234568,\"Bo\u{7}ris\",,,\n\
+                   +79161234569,B,\"ok;a\tb\",,\n\
+                   +79161234570,B,,,\"line\nbreak\"\n";
+        let (plan, rows) = read(csv.as_bytes(), &opts());
+        let names: Vec<&str> = plan.report.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["День_рождения", "last_purchase"]);
+        assert_eq!(rows.len(), 1, "{:?}", plan.report.errors);
+        assert_eq!(rows[0].changes.add_tags, ["new", "vip"]);
+        assert!(rows[0].changes.attributes.contains_key("День_рождения"));
+        let reasons: Vec<(u64, &str)> = plan
+            .report
+            .errors
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].1.starts_with("name:"), "{reasons:?}");
+        assert!(reasons[1].1.starts_with("tags:"), "{reasons:?}");
+        assert_eq!(reasons[2].0, 5);
+        assert!(reasons[2].1.starts_with("last_purchase:"), "{reasons:?}");
+        // A header that cannot name an attribute stops the file.
+        let e = scan(
+            "phone,price ($)\n+79161234567,1\n".as_bytes(),
+            TextEncoding::Utf8,
+            &opts(),
+            &BTreeMap::new(),
+        );
+        assert!(matches!(e, Err(CsvError::Option(m)) if m.contains("column 2")));
     }
 
     #[test]
