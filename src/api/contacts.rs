@@ -88,8 +88,8 @@ pub struct ContactInput {
     tags: Option<Vec<TagInput>>,
     /// Attributes merged into the contact's: string (≤ 1000 characters),
     /// number, boolean or date `YYYY-MM-DD`; null removes one; null for the
-    /// whole object removes them all. Names: ASCII letters, digits and `_`,
-    /// 1–64, not starting with a digit.
+    /// whole object removes them all. Names: letters (any script), digits
+    /// and `_`, 1–64, not starting with a digit; spaces and `-` read as `_`.
     #[schema(value_type = Option<Object>, example = json!({"city": "Kazan", "spent": 1500, "birthday": "1990-05-17"}))]
     attributes: Option<Map<String, Value>>,
     /// Consent to marketing, replaced whole.

@@ -47,7 +47,8 @@
 //!   else every one a date → date, else every one a boolean → boolean,
 //!   else string.
 //! - **Bad rows** (wrong field count, bad phone, bad date, a value not of its
-//!   attribute's type, unproven consent) are reported with the physical line
+//!   attribute's type, unproven consent, a cell with bytes invalid in the
+//!   file's encoding — the decoder's U+FFFD is never stored) are reported with the physical line
 //!   the record starts on and do not stop the others.
 //! - **Duplicates**: rows with the same phone are merged: later non-empty
 //!   cells win, tags add up, the consent is the last one given.
@@ -64,6 +65,8 @@ use super::model::{AttrType, AttrValue, Consent, ConsentStatus, ContactChanges};
 use crate::export::plain_cell;
 use crate::phone::{Msisdn, Region};
 
+/// How much of the header a `no phone column` error shows (characters).
+pub const MAX_HEADER_SHOWN: usize = 200;
 /// How many bad rows a report lists in detail (all are counted).
 pub const MAX_DETAILED: usize = 1000;
 /// Longest cell accepted (bytes of UTF-8); longer is a bad row.
@@ -775,6 +778,15 @@ impl Plan {
             if raw.is_empty() || *col == Column::Ignored {
                 continue;
             }
+            // The decoder put U+FFFD where the file's bytes were not text in
+            // its encoding: never stored silently.
+            if let Some(at) = raw.find('\u{FFFD}') {
+                return Err(format!(
+                    "{}: invalid {} at byte {at} of the cell (bytes that are not text; or a U+FFFD replacement character): fix the file or give its encoding",
+                    self.column_name(i),
+                    self.encoding.as_str()
+                ));
+            }
             if raw.len() > MAX_CELL {
                 return Err(format!(
                     "{} is longer than {} KiB",
@@ -957,6 +969,7 @@ pub fn scan<R: Read>(
         },
     };
     let mut named: Vec<String> = Vec::new();
+    let mut deferred: Option<CsvError> = None;
     for (i, raw) in header.iter().enumerate() {
         let name = plain_cell(raw.trim()).to_string();
         if name.is_empty() {
@@ -969,8 +982,15 @@ pub fn scan<R: Read>(
         let col = match column_of(&name) {
             Some(c) => c,
             None => {
-                let name = super::fields::attribute_name(&name)
-                    .map_err(|e| CsvError::Option(format!("column {}: {e}", i + 1)))?;
+                let name = match super::fields::attribute_name(&name) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // Reported after the phone check: a file with no
+                        // phone column is told so first.
+                        deferred.get_or_insert_with(|| CsvError::Option(format!("column {}: {e}", i + 1)));
+                        name.clone()
+                    }
+                };
                 let (attr_type, from) = match (opts.types.get(&name), known.get(&name)) {
                     (Some(given), Some(k)) if given != k => {
                         return Err(CsvError::Option(format!(
@@ -997,20 +1017,34 @@ pub fn scan<R: Read>(
         if col == Column::Ignored {
             plan.report.ignored_columns.push(name);
         } else if named.contains(&key) {
-            return Err(CsvError::DuplicateColumn(name));
+            let short: String = name.chars().take(80).collect();
+            deferred.get_or_insert(CsvError::DuplicateColumn(short));
         } else {
             named.push(key);
         }
         plan.columns.push(col);
     }
     if !plan.columns.contains(&Column::Phone) {
-        return Err(CsvError::NoPhoneColumn {
-            found: header
-                .iter()
-                .map(|h| format!("{:?}", h.trim()))
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
+        // Each name quoted, control characters escaped; a binary file's
+        // "header" is kilobytes of junk: show its start only.
+        let found: String = header
+            .iter()
+            .map(|h| format!("{:?}", h.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let found = match found.char_indices().nth(MAX_HEADER_SHOWN) {
+            Some((cut, _)) => format!(
+                "{}… ({} characters, {} columns: is this a CSV file?)",
+                &found[..cut],
+                found.chars().count(),
+                header.len()
+            ),
+            None => found,
+        };
+        return Err(CsvError::NoPhoneColumn { found });
+    }
+    if let Some(e) = deferred {
+        return Err(e);
     }
     for name in opts.types.keys() {
         if !plan.attrs.iter().any(|a| &a.name == name) {
@@ -1336,6 +1370,52 @@ mod tests {
             &BTreeMap::new(),
         );
         assert!(matches!(e, Err(CsvError::Option(m)) if m.contains("column 2")));
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_utf8_file_is_a_bad_row_not_replacement_characters() {
+        // A BOM says UTF-8; line 3 has a lone 0xFF and a cut sequence.
+        let mut bytes = b"\xEF\xBB\xBFphone,name,city\n+79161234567,Anna,Kazan\n".to_vec();
+        bytes.extend_from_slice(b"+79161234568,Bo\xFFris,\xD0\n+79161234569,Eve,\xD0\x9C\xD0\xBE\n");
+        let (plan, rows) = read(&bytes, &opts());
+        assert_eq!(plan.report.encoding, "utf-8");
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4]);
+        assert_eq!(plan.report.errors.len(), 1, "{:?}", plan.report.errors);
+        let bad = &plan.report.errors[0];
+        assert_eq!(bad.line, 3);
+        assert!(bad.reason.starts_with("name: invalid utf-8 at byte 2"), "{bad:?}");
+        for r in &rows {
+            let name = r.changes.name.clone().flatten().unwrap_or_default();
+            assert!(!name.contains('\u{FFFD}'), "{name:?}");
+        }
+        // Given as UTF-8 (no BOM), the same.
+        let mut o = opts();
+        o.encoding = Some(TextEncoding::Utf8);
+        let (plan, rows) = read(&bytes[3..], &o);
+        assert_eq!((rows.len(), plan.report.bad_rows), (2, 1));
+    }
+
+    #[test]
+    fn no_phone_column_on_a_binary_file_shows_a_short_escaped_header() {
+        // What a zip or an image looks like as a "header": control
+        // characters and junk, no newline for kilobytes.
+        let junk: Vec<u8> = (0..3000u32)
+            .map(|i| (i * 7 % 120) as u8 + 1)
+            .filter(|b| !matches!(b, b'\n' | b'\r' | b'"'))
+            .collect();
+        let mut bytes = junk;
+        bytes.extend_from_slice(b"\n1,2\n");
+        let e = scan(&bytes[..], TextEncoding::Windows1251, &opts(), &BTreeMap::new()).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, CsvError::NoPhoneColumn { .. }), "{msg}");
+        assert!(
+            msg.chars().count() < 600,
+            "{} characters: {msg}",
+            msg.chars().count()
+        );
+        assert!(!msg.chars().any(char::is_control), "{msg:?}");
+        assert!(msg.contains("…"), "{msg}");
     }
 
     #[test]

@@ -26,6 +26,16 @@ pub const MAX_ATTRIBUTE_NAME: usize = 64;
 /// Longest attribute string value, in characters.
 pub const MAX_ATTRIBUTE_VALUE: usize = 1000;
 
+/// `v` as a message shows it: quoted, control characters escaped, at most
+/// `max` characters of it (then `…`), so junk (a binary file's header) stays
+/// readable.
+pub fn shown(v: &str, max: usize) -> String {
+    match v.char_indices().nth(max) {
+        Some((cut, _)) => format!("{:?}… ({} characters)", &v[..cut], v.chars().count()),
+        None => format!("{v:?}"),
+    }
+}
+
 fn no_control(v: &str) -> Result<(), String> {
     match v.char_indices().find(|(_, c)| c.is_control()) {
         Some((at, c)) => Err(format!(
@@ -52,7 +62,8 @@ pub fn attribute_name(raw: &str) -> Result<String, String> {
         Ok(name)
     } else {
         Err(format!(
-            "{raw:?} is not an attribute name: 1 to {MAX_ATTRIBUTE_NAME} letters (any script), digits and _, not starting with a digit (spaces and - read as _)"
+            "{} is not an attribute name: 1 to {MAX_ATTRIBUTE_NAME} letters (any script), digits and _, not starting with a digit (spaces and - read as _)",
+            shown(raw, 80)
         ))
     }
 }
