@@ -880,6 +880,20 @@ impl Plan {
         })
     }
 
+    /// The number of a bad row whose `opted_out` cell says it opted out.
+    fn optout_only(&self, rec: &csv::StringRecord, opts: &ImportOptions) -> Option<Msisdn> {
+        let cell = |c: Column| {
+            let i = self.columns.iter().position(|x| *x == c)?;
+            let v = plain_cell(rec.get(i)?.trim());
+            (!v.is_empty()).then_some(v)
+        };
+        if !opted_out_cell(cell(Column::OptedOut)?).unwrap_or(false) {
+            return None;
+        }
+        let phone = Msisdn::parse(cell(Column::Phone)?, opts.region).ok()?;
+        PhoneKey::of(&phone).map(PhoneKey::to_msisdn)
+    }
+
     fn column_name(&self, i: usize) -> String {
         match &self.columns[i] {
             Column::Attr(a) => self.attrs[*a].name.clone(),
@@ -1127,6 +1141,9 @@ pub struct ImportRow {
     pub repeat: bool,
     /// The row says the number opted out (`opted_out` column).
     pub opted_out: bool,
+    /// The row is bad (reported by the scan) but its number and its
+    /// `opted_out` are readable: only the opt-out is recorded.
+    pub optout_only: bool,
 }
 
 /// Why the second pass stopped.
@@ -1162,8 +1179,24 @@ pub fn rows<R: Read, E>(
         let this = index;
         index = index.saturating_add(1);
         let known = plan.phones.get(this as usize).copied().flatten();
-        let Ok(mut row) = plan.read_row(&rec, line, opts, known) else {
-            continue;
+        let mut row = match plan.read_row(&rec, line, opts, known) {
+            Ok(row) => row,
+            Err(_) => {
+                // A bad row (reported by the scan) still carries a STOP:
+                // its opt-out is recorded, nothing else of it.
+                if let Some(phone) = plan.optout_only(&rec, opts) {
+                    f(ImportRow {
+                        line,
+                        phone,
+                        changes: ContactChanges::default(),
+                        repeat: false,
+                        opted_out: true,
+                        optout_only: true,
+                    })
+                    .map_err(RowsError::Callback)?;
+                }
+                continue;
+            }
         };
         let mut repeat = false;
         if let Some(r) = plan.repeats.get(&row.key) {
@@ -1180,6 +1213,7 @@ pub fn rows<R: Read, E>(
             changes: row.changes,
             repeat,
             opted_out: row.opted_out,
+            optout_only: false,
         })
         .map_err(RowsError::Callback)?;
     }

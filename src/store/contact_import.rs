@@ -147,6 +147,13 @@ fn write_row(
             inbox_id: None,
         })?;
     }
+    if row.optout_only {
+        unit.tx.prepare_cached("RELEASE import_row")?.execute([])?;
+        if opted_out {
+            report.optouts_imported += 1;
+        }
+        return Ok(());
+    }
     match crate::contacts::save(unit, rules, &row.phone, &row.changes) {
         Ok(saved) => {
             if opted_out {
@@ -274,11 +281,21 @@ mod tests {
              +79161234569,pending,,yes\n\
              +79161234570,opted_in,shop,no\n\
              +79161234571,opted_in,shop,\n\
-             +79161234572,opted_in,shop,maybe\n",
+             +79161234572,opted_in,shop,maybe\n\
+             +79161234573,opted_in,,2025-01-02T03:04:05.678Z\n",
             false,
         );
-        assert_eq!(r.optouts_imported, 3, "{r:?}");
-        assert_eq!(r.bad_rows, 1, "{r:?}");
+        // The last row is bad (unproven consent) but its STOP counts.
+        assert_eq!(r.optouts_imported, 4, "{r:?}");
+        assert_eq!(r.bad_rows, 2, "{r:?}");
+        assert!(store.optout("+79161234573").unwrap().is_some());
+        assert!(
+            store
+                .contact(&ContactKey::Phone("+79161234573".into()))
+                .unwrap()
+                .is_none(),
+            "nothing else of a bad row is stored"
+        );
         assert_eq!(r.errors[0].line, 7);
         assert!(r.errors[0].reason.contains("opted_out"), "{r:?}");
         assert!(r.ignored_columns.is_empty(), "{r:?}");
