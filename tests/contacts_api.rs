@@ -114,8 +114,8 @@ fn contacts_are_one_per_number_whatever_its_form_with_zones_from_the_number() {
             "attributes.spent:",
         ),
         (
-            json!({"phone": "+79161234567", "attributes": {"my city": "x"}}),
-            "attributes.my city:",
+            json!({"phone": "+79161234567", "attributes": {"my.city": "x"}}),
+            "attributes.my.city:",
         ),
         (
             json!({"phone": "+79161234567", "consent": {"status": "maybe"}}),

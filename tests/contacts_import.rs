@@ -122,21 +122,18 @@ fn windows_1251_semicolon_file_with_a_bad_row_and_a_repeated_phone() {
     assert_eq!(anna.attributes["Город"], AttrValue::String("Казань".into()));
     assert_eq!(anna.attributes["Потрачено"], AttrValue::Number(1500.5));
     assert_eq!(
-        anna.attributes["День рождения"],
+        anna.attributes["День_рождения"],
         AttrValue::Date(chrono::NaiveDate::from_ymd_opt(1990, 2, 1).unwrap())
     );
     assert_eq!(anna.consent.status, ConsentStatus::OptedIn);
     assert_eq!(anna.consent.source.as_deref(), Some("форма на сайте"));
-    assert_eq!(
-        anna.consent.evidence.as_deref(),
-        Some("import клиенты.csv line 2 (source: форма на сайте)")
-    );
+    assert_eq!(anna.consent.evidence, None, "no evidence is made up");
     let boris = contact(&store, "+79167654321");
     assert_eq!(boris.name.as_deref(), Some("Борис"));
     assert_eq!(boris.consent.status, ConsentStatus::None);
     let types = store.attribute_types().unwrap();
     assert_eq!(types["Потрачено"], AttrType::Number);
-    assert_eq!(types["День рождения"], AttrType::Date);
+    assert_eq!(types["День_рождения"], AttrType::Date);
     assert!(
         store
             .contact(&ContactKey::Phone("+79160000003".into()))
@@ -189,8 +186,9 @@ fn utf8_file_with_a_bom_a_bad_row_and_a_repeated_phone_from_stdin() {
     assert_eq!(maria.attributes["visits"], AttrValue::Number(3.0));
     assert_eq!(maria.consent.status, ConsentStatus::OptedIn);
     assert_eq!(maria.consent.at, Some(1_748_736_000_000));
+    assert_eq!(maria.consent.evidence, None, "no evidence is made up");
     assert_eq!(
-        maria.consent.evidence.as_deref(),
+        maria.consent.source.as_deref(),
         Some("import standard input line 2")
     );
     let anna = contact(&store, "+79161234567");
@@ -275,6 +273,53 @@ fn export_neutralises_formulas_and_imports_back_the_same() {
     let c = contact(&store, "+79161234567");
     assert_eq!(c.name.as_deref(), Some("=HYPERLINK(\"http://evil\",\"click\")"));
     assert_eq!(c.attributes["city"], AttrValue::String("-Kazan".into()));
+}
+
+#[test]
+fn an_export_imported_into_another_gateway_keeps_its_opt_outs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.sqlite");
+    let config = config_for(dir.path(), &db);
+    let file = dir.path().join("in.csv");
+    std::fs::write(
+        &file,
+        "phone,name,consent,consent_source\n+79161234567,Anna,opted_in,shop\n+79161234568,Boris,opted_in,shop\n",
+    )
+    .unwrap();
+    assert_eq!(import(&file, &config, &[]).0, Some(0));
+    // Anna said STOP on gateway A.
+    {
+        let store = Store::open(&db).unwrap();
+        store
+            .import_optouts(
+                &[("+79161234567".into(), Some("STOP".into()))],
+                simfleet::store::OptOutSource::Api,
+                1_700_000_000_000,
+            )
+            .unwrap();
+    }
+    let out = simfleet(&["contacts", "export"], &config, None);
+    assert!(out.status.success());
+    let exported = dir.path().join("exported.csv");
+    std::fs::write(&exported, &out.stdout).unwrap();
+
+    let dir2 = dir.path().join("b");
+    std::fs::create_dir(&dir2).unwrap();
+    let db2 = dir2.join("b.sqlite");
+    let config2 = config_for(&dir2, &db2);
+    let (code, report) = import(&exported, &config2, &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(report["optouts_imported"], 1, "{report}");
+    let store = Store::open(&db2).unwrap();
+    let anna = contact(&store, "+79161234567");
+    let o = anna.opted_out.expect("Anna's STOP crossed over");
+    assert_eq!(o.source, "import");
+    assert_eq!(o.note.as_deref(), Some("import exported.csv line 2"));
+    assert!(contact(&store, "+79161234568").opted_out.is_none());
+    // And gateway B's export says so too.
+    let again = String::from_utf8(simfleet(&["contacts", "export"], &config2, None).stdout).unwrap();
+    let anna_line = again.lines().find(|l| l.starts_with("+79161234567")).unwrap();
+    assert!(!anna_line.ends_with(','), "{anna_line}");
 }
 
 #[test]

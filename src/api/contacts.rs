@@ -5,15 +5,20 @@
 //!
 //! Bodies are read field by field here so that every refusal names its
 //! field (`attributes.city: …`) and `null` can mean "clear it" (RFC 7396):
-//! - `name`: at most 200 characters, trimmed (empty clears it);
+//! Names, tags, languages and attributes follow [`crate::contacts::fields`]
+//! (the import's rules too):
+//! - `name`: at most 200 characters, no control characters, trimmed (empty
+//!   clears it);
 //! - `time_zone`: an IANA zone (null: derived again from the number);
-//! - `language`: a BCP 47 primary language subtag, 2–3 letters, stored in
-//!   lower case;
-//! - `tags`: at most 100, each 1–64 characters, trimmed, duplicates (any
-//!   ASCII case) merged; they replace the contact's tags;
-//! - `attributes`: at most 100 per contact, names of 1–64 ASCII letters,
-//!   digits and `_`, not starting with a digit (so a template can say
-//!   `attributes.city`); values are strings (at most 1000 characters),
+//! - `language`: a BCP 47 tag (`ru-RU`, `pt_BR`), its primary subtag stored
+//!   in lower case;
+//! - `tags`: at most 100, each 1–64 characters without `;` or control
+//!   characters, trimmed, duplicates (any ASCII case) merged; they replace
+//!   the contact's tags;
+//! - `attributes`: at most 100 per contact, names of 1–64 letters (any
+//!   script), digits and `_`, not starting with a digit, spaces and `-`
+//!   read as `_` (so a template can say `attributes.city`); values are
+//!   strings (at most 1000 characters, no control characters),
 //!   numbers, booleans or dates `YYYY-MM-DD`, of the type the attribute
 //!   has across contacts; `null` removes one, `"attributes": null` all;
 //! - `consent`: replaced whole; `opted_in` must be proven by a `source` or
@@ -40,18 +45,12 @@ use crate::contacts::{
 use crate::phone::Msisdn;
 use crate::store::{ContactError, ContactFilter, ContactKey, OptOut, rfc3339};
 
-/// Longest name, in characters.
-pub const MAX_NAME: usize = 200;
+use crate::contacts::fields;
+pub use crate::contacts::fields::{MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_VALUE, MAX_NAME, MAX_TAG};
 /// Most tags on a contact.
 pub const MAX_TAGS: usize = 100;
-/// Longest tag, in characters.
-pub const MAX_TAG: usize = 64;
 /// Most attributes on a contact.
 pub const MAX_ATTRIBUTES: usize = 100;
-/// Longest attribute name, in characters.
-pub const MAX_ATTRIBUTE_NAME: usize = 64;
-/// Longest attribute string value, in characters.
-pub const MAX_ATTRIBUTE_VALUE: usize = 1000;
 /// The consent source of a contact made `pending` through the API without
 /// one: where its double opt-in began.
 pub const API_SOURCE: &str = "api";
@@ -84,7 +83,7 @@ pub struct ContactInput {
     /// it has one, else `contacts.default_time_zone`).
     #[schema(max_length = 64, example = "Europe/Moscow")]
     time_zone: Option<String>,
-    /// Language: a BCP 47 primary subtag (2–3 letters).
+    /// Language: a BCP 47 tag (`ru`, `ru-RU`); its primary subtag is stored.
     #[schema(pattern = r"^[A-Za-z]{2,3}$", example = "ru")]
     language: Option<String>,
     /// Tags, replacing the contact's: at most 100, each 1–64 characters
@@ -93,8 +92,8 @@ pub struct ContactInput {
     tags: Option<Vec<TagInput>>,
     /// Attributes merged into the contact's: string (≤ 1000 characters),
     /// number, boolean or date `YYYY-MM-DD`; null removes one; null for the
-    /// whole object removes them all. Names: ASCII letters, digits and `_`,
-    /// 1–64, not starting with a digit.
+    /// whole object removes them all. Names: letters (any script), digits
+    /// and `_`, 1–64, not starting with a digit; spaces and `-` read as `_`.
     #[schema(value_type = Option<Object>, example = json!({"city": "Kazan", "spent": 1500, "birthday": "1990-05-17"}))]
     attributes: Option<Map<String, Value>>,
     /// Consent to marketing, replaced whole.
@@ -119,7 +118,7 @@ pub struct ContactPatch {
     /// IANA zone; null: derived from the number again.
     #[schema(max_length = 64)]
     time_zone: Option<String>,
-    /// BCP 47 primary subtag (2–3 letters); null clears it.
+    /// A BCP 47 tag (`ru`, `ru-RU`), its primary subtag stored; null clears it.
     #[schema(pattern = r"^[A-Za-z]{2,3}$")]
     language: Option<String>,
     /// Tags, replacing the contact's; null removes them all.
@@ -456,13 +455,10 @@ fn nullable<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<Optio
     }
 }
 
-/// Whether `name` may name an attribute: 1–64 ASCII letters, digits, `_`,
-/// not starting with a digit.
+/// Whether `name` may name an attribute as written
+/// ([`fields::attribute_name`], spaces and `-` not folded).
 pub fn attribute_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_ATTRIBUTE_NAME
-        && !name.as_bytes()[0].is_ascii_digit()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    fields::attribute_name(name).is_ok_and(|n| n == name)
 }
 
 /// A body read into changes.
@@ -499,17 +495,11 @@ pub fn parse_fields(
     }
     let mut p = Parsed::default();
     if let Some(name) = nullable(obj, "name")? {
-        if let Some(n) = name
-            && n.chars().count() > MAX_NAME
-        {
-            return Err(field_error("name", format!("longer than {MAX_NAME} characters")));
-        }
+        let name = name
+            .map(|n| fields::name(n).map_err(|m| field_error("name", m)))
+            .transpose()?;
         // A name of spaces or invisible characters alone is no name.
-        p.changes.name = Some(
-            name.map(str::trim)
-                .filter(|n| !crate::templates::blank(n))
-                .map(str::to_string),
-        );
+        p.changes.name = Some(name.filter(|n| !crate::templates::blank(n)));
     }
     if let Some(zone) = nullable(obj, "time_zone")? {
         if let Some(z) = zone {
@@ -518,17 +508,11 @@ pub fn parse_fields(
         p.changes.time_zone = Some(zone.map(str::to_string));
     }
     if let Some(lang) = nullable(obj, "language")? {
-        if let Some(l) = lang
-            && !((2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()))
-        {
-            return Err(field_error(
-                "language",
-                format!(
-                    "{l:?} is not a language: give a BCP 47 primary subtag, 2 or 3 letters (\"en\", \"ru\", \"es\")"
-                ),
-            ));
-        }
-        p.changes.language = Some(lang.map(str::to_ascii_lowercase));
+        let lang = match lang {
+            Some(l) => Some(fields::language(l).map_err(|m| field_error("language", m))?),
+            None => None,
+        };
+        p.changes.language = Some(lang);
     }
     match obj.get("tags") {
         None => {}
@@ -540,16 +524,9 @@ pub fn parse_fields(
             let mut tags: Vec<String> = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let field = format!("tags[{i}]");
-                let t = text(&field, item)?;
-                if t.chars().count() > MAX_TAG {
-                    return Err(field_error(&field, format!("longer than {MAX_TAG} characters")));
-                }
-                let t = t.trim();
-                if t.is_empty() {
-                    return Err(field_error(&field, "empty"));
-                }
-                if !tags.iter().any(|x| x.eq_ignore_ascii_case(t)) {
-                    tags.push(t.to_string());
+                let t = fields::tag(text(&field, item)?).map_err(|m| field_error(&field, m))?;
+                if !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                    tags.push(t);
                 }
             }
             p.changes.tags = Some(tags);
@@ -566,31 +543,19 @@ pub fn parse_fields(
                     format!("more than {MAX_ATTRIBUTES} attributes"),
                 ));
             }
-            for (name, v) in attrs {
-                let field = format!("attributes.{name}");
-                if !attribute_name_ok(name) {
-                    return Err(field_error(
-                        &field,
-                        format!(
-                            "an attribute name is 1 to {MAX_ATTRIBUTE_NAME} ASCII letters, digits and _, not starting with a digit"
-                        ),
-                    ));
-                }
+            for (raw, v) in attrs {
+                let field = format!("attributes.{raw}");
+                let name = fields::attribute_name(raw).map_err(|m| field_error(&field, m))?;
                 if v.is_null() {
-                    p.changes.attributes.insert(name.clone(), None);
+                    p.changes.attributes.insert(name, None);
                     continue;
                 }
-                if let Some(s) = v.as_str()
-                    && s.chars().count() > MAX_ATTRIBUTE_VALUE
-                {
-                    return Err(field_error(
-                        &field,
-                        format!("longer than {MAX_ATTRIBUTE_VALUE} characters"),
-                    ));
+                if let Some(s) = v.as_str() {
+                    fields::check_attribute_string(s).map_err(|m| field_error(&field, m))?;
                 }
                 let value =
-                    AttrValue::from_json(v, types.get(name).copied()).map_err(|e| field_error(&field, e))?;
-                p.changes.attributes.insert(name.clone(), Some(value));
+                    AttrValue::from_json(v, types.get(&name).copied()).map_err(|e| field_error(&field, e))?;
+                p.changes.attributes.insert(name, Some(value));
             }
         }
         Some(_) => return Err(field_error("attributes", "must be an object")),
@@ -1017,7 +982,7 @@ mod tests {
         assert!(refused(json!({"tags": ["x".repeat(65)]})).starts_with("tags[0]:"));
         assert!(refused(json!({"tags": vec!["t"; 101]})).starts_with("tags:"));
         assert!(refused(json!({"attributes": {"1st": "x"}})).starts_with("attributes.1st:"));
-        assert!(refused(json!({"attributes": {"ci-ty": "x"}})).starts_with("attributes.ci-ty:"));
+        assert!(refused(json!({"attributes": {"ci.ty": "x"}})).starts_with("attributes.ci.ty:"));
         assert!(refused(json!({"attributes": {"spent": "lots"}})).starts_with("attributes.spent:"));
         assert!(refused(json!({"attributes": {"list": [1]}})).starts_with("attributes.list:"));
         assert!(refused(json!({"attributes": {"s": "x".repeat(1001)}})).starts_with("attributes.s:"));
@@ -1031,6 +996,28 @@ mod tests {
                 .starts_with("consent.at:")
         );
         assert!(refused(json!({"nickname": "x"})).starts_with("nickname:"));
+    }
+
+    #[test]
+    fn fields_follow_the_rules_the_import_follows() {
+        // What an export could not carry back, or a spreadsheet would break.
+        assert!(refused(json!({"tags": ["a;b"]})).starts_with("tags[0]:"));
+        assert!(refused(json!({"tags": ["ok", "a\nb"]})).starts_with("tags[1]:"));
+        assert!(refused(json!({"name": "Anna\u{7}"})).starts_with("name:"));
+        assert!(refused(json!({"attributes": {"note": "a\u{0}b"}})).starts_with("attributes.note:"));
+        // What the import accepts, the API accepts, stored the same way.
+        let p = parse(json!({
+            "language": "ru-RU",
+            "attributes": {"День рождения": "1990-02-01", "last-purchase": "x", "город": "Казань"}
+        }))
+        .unwrap();
+        assert_eq!(p.changes.language, Some(Some("ru".into())));
+        assert_eq!(
+            parse(json!({"language": "pt_BR"})).unwrap().changes.language,
+            Some(Some("pt".into()))
+        );
+        let names: Vec<&str> = p.changes.attributes.keys().map(String::as_str).collect();
+        assert_eq!(names, ["last_purchase", "День_рождения", "город"]);
     }
 
     #[test]

@@ -187,6 +187,13 @@ pub fn report_text(r: &ImportReport) -> String {
             r.confirmations_queued
         );
     }
+    if r.optouts_imported > 0 {
+        let _ = writeln!(
+            out,
+            "  {} numbers {verb}opted out (opted_out column)",
+            r.optouts_imported
+        );
+    }
     if !r.attributes.is_empty() {
         let list: Vec<String> = r
             .attributes

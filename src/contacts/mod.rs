@@ -11,6 +11,7 @@
 pub mod consent;
 pub mod csv_export;
 pub mod csv_import;
+pub mod fields;
 pub mod hygiene;
 pub mod model;
 pub mod save;

@@ -409,6 +409,10 @@ pub struct ContactChanges {
     pub attributes: BTreeMap<String, Option<AttrValue>>,
     /// A new consent (its rules: `store` applies it).
     pub consent: Option<Consent>,
+    /// When the contact's consent already has the status of `consent`,
+    /// leave its time, source and evidence as they are (an import: a file
+    /// read back in, or read twice, does not rewrite how consent was given).
+    pub keep_same_consent: bool,
 }
 
 #[cfg(test)]

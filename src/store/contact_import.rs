@@ -23,6 +23,7 @@ use rusqlite::TransactionBehavior;
 use thiserror::Error;
 
 use super::contacts::ContactError;
+use super::optouts::{NewOptOut, OptOutSource};
 use super::unit::Tx;
 use super::{Store, StoreError};
 use crate::contacts::csv_import::{self, CsvError, ImportOptions, ImportReport, RowsError};
@@ -93,7 +94,7 @@ impl Store {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut unit = Tx { tx, now: opts.now };
             let fed = csv_import::rows(input, &plan, opts, |row| {
-                write_row(&mut unit, rules, row, &mut report)
+                write_row(&mut unit, rules, &opts.file_name, row, &mut report)
             });
             match fed {
                 Ok(()) => {}
@@ -128,12 +129,36 @@ impl Store {
 fn write_row(
     unit: &mut Tx<'_>,
     rules: &ContactRules,
+    file_name: &str,
     row: csv_import::ImportRow,
     report: &mut ImportReport,
 ) -> Result<(), StoreError> {
     unit.tx.prepare_cached("SAVEPOINT import_row")?.execute([])?;
+    // The opt-out first: a confirmation request the row would queue is
+    // then stored suppressed, and anything already queued is suppressed.
+    let mut opted_out = false;
+    if row.opted_out {
+        let note = format!("import {} line {}", file_name, row.line);
+        opted_out = unit.add_optout(&NewOptOut {
+            number: row.phone.as_str(),
+            source: OptOutSource::Import,
+            keyword: None,
+            note: Some(&note),
+            inbox_id: None,
+        })?;
+    }
+    if row.optout_only {
+        unit.tx.prepare_cached("RELEASE import_row")?.execute([])?;
+        if opted_out {
+            report.optouts_imported += 1;
+        }
+        return Ok(());
+    }
     match crate::contacts::save(unit, rules, &row.phone, &row.changes) {
         Ok(saved) => {
+            if opted_out {
+                report.optouts_imported += 1;
+            }
             unit.tx.prepare_cached("RELEASE import_row")?.execute([])?;
             if row.repeat {
                 // Counted by the scan.
@@ -185,7 +210,7 @@ mod tests {
             encoding: None,
             delimiter: None,
             types: BTreeMap::new(),
-            now: 1_000,
+            now: 1_800_000_000_000,
         };
         let rules = ContactRules::defaults("RU".parse().unwrap());
         store
@@ -236,5 +261,115 @@ mod tests {
         assert_eq!((r.created, r.confirmations_queued), (1, 1));
         assert!(store.export_contacts_page(0, 10).unwrap().is_empty());
         assert!(store.attribute_types().unwrap().is_empty());
+    }
+
+    fn one(store: &Store, phone: &str) -> crate::contacts::Contact {
+        store.contact(&ContactKey::Phone(phone.into())).unwrap().unwrap()
+    }
+
+    #[test]
+    fn an_exports_opted_out_column_opts_the_number_out_in_the_same_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        // What `contacts export` writes for a number that said STOP, then
+        // the other spellings a person may type, then the ones that are not.
+        let r = import(
+            &store,
+            "phone,consent,consent_source,opted_out\n\
+             +79161234567,opted_in,shop,2025-01-02T03:04:05.678Z\n\
+             +79161234568,,,да\n\
+             +79161234569,pending,,yes\n\
+             +79161234570,opted_in,shop,no\n\
+             +79161234571,opted_in,shop,\n\
+             +79161234572,opted_in,shop,maybe\n\
+             +79161234573,opted_in,,2025-01-02T03:04:05.678Z\n",
+            false,
+        );
+        // The last row is bad (unproven consent) but its STOP counts.
+        assert_eq!(r.optouts_imported, 4, "{r:?}");
+        assert_eq!(r.bad_rows, 2, "{r:?}");
+        assert!(store.optout("+79161234573").unwrap().is_some());
+        assert!(
+            store
+                .contact(&ContactKey::Phone("+79161234573".into()))
+                .unwrap()
+                .is_none(),
+            "nothing else of a bad row is stored"
+        );
+        assert_eq!(r.errors[0].line, 7);
+        assert!(r.errors[0].reason.contains("opted_out"), "{r:?}");
+        assert!(r.ignored_columns.is_empty(), "{r:?}");
+        for (phone, line) in [("+79161234567", 2), ("+79161234568", 3), ("+79161234569", 4)] {
+            let o = store
+                .optout(phone)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{phone} not opted out"));
+            assert_eq!(o.source, "import");
+            assert_eq!(
+                o.note.as_deref(),
+                Some(format!("import t.csv line {line}").as_str())
+            );
+            assert!(one(&store, phone).opted_out.is_some());
+        }
+        for phone in ["+79161234570", "+79161234571"] {
+            assert!(store.optout(phone).unwrap().is_none(), "{phone}");
+        }
+        // Importing it again records nothing new.
+        let r = import(&store, "phone,opted_out\n+79161234567,1\n", false);
+        assert_eq!(r.optouts_imported, 0);
+    }
+
+    #[test]
+    fn a_dry_run_counts_opt_outs_and_records_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let r = import(&store, "phone,opted_out\n+79161234567,true\n", true);
+        assert_eq!(r.optouts_imported, 1);
+        assert!(store.optout("+79161234567").unwrap().is_none());
+    }
+
+    #[test]
+    fn reimporting_an_unchanged_consent_keeps_how_it_was_given_and_invents_no_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        // As an export of a contact created through the API: a source and a
+        // time, no evidence. None is made up.
+        import(
+            &store,
+            "phone,consent,consent_at,consent_source,consent_evidence\n+79161234567,opted_in,2024-05-06,web form,\n",
+            false,
+        );
+        let c = one(&store, "+79161234567").consent;
+        assert_eq!(c.evidence, None);
+        assert_eq!(c.source.as_deref(), Some("web form"));
+        let at = c.at;
+        // The same contact again (another file, another line): unchanged.
+        import(
+            &store,
+            "phone,name,consent,consent_source\n+79161234560,A,opted_in,x\n+79161234567,Anna,yes,other shop\n",
+            false,
+        );
+        let c2 = one(&store, "+79161234567");
+        assert_eq!(c2.name.as_deref(), Some("Anna"));
+        assert_eq!(c2.consent.source.as_deref(), Some("web form"));
+        assert_eq!(c2.consent.at, at);
+        assert_eq!(c2.consent.evidence, None);
+        // A changed status is recorded, with where it came from.
+        import(&store, "phone,consent\n+79161234567,none\n", false);
+        let c3 = one(&store, "+79161234567").consent;
+        assert_eq!(c3.status, ConsentStatus::None);
+        assert_eq!(c3.source.as_deref(), Some("import t.csv line 2"));
+    }
+
+    #[test]
+    fn a_pending_row_for_a_pending_contact_asks_no_second_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let r = import(&store, "phone,consent\n+79161234567,pending\n", false);
+        assert_eq!(r.confirmations_queued, 1);
+        let before = one(&store, "+79161234567").consent;
+        let r = import(&store, "phone,consent\n+79161234567,pending\n", false);
+        assert_eq!(r.confirmations_queued, 0);
+        assert_eq!(one(&store, "+79161234567").consent, before);
     }
 }

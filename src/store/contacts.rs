@@ -233,6 +233,8 @@ fn upsert(
     let mut confirm = false;
     if let Some(want) = &changes.consent {
         match (c.consent.status, want.status) {
+            // Unchanged, and the writer keeps what is recorded.
+            (have, status) if have == status && changes.keep_same_consent => {}
             // Already in, or already asked: nothing new to ask.
             (ConsentStatus::OptedIn | ConsentStatus::Pending, ConsentStatus::Pending) => {}
             (ConsentStatus::None, ConsentStatus::Pending) => {
