@@ -110,12 +110,39 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::get, templates::update, templates::delete))
         .routes(routes!(templates::preview))
         .routes(routes!(healthz));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(single)
         .merge(batch)
         .merge(contacts_csv)
         .merge(rest)
-        .split_for_parts()
+        .split_for_parts();
+    document_head_limit(&mut spec);
+    (router, spec)
+}
+
+/// Every operation may answer 431: the HTTP layer refuses a request line
+/// and headers over [`crate::gateway::http::WRITE_BUFFER`] (32 KiB) before
+/// any route runs, with no body.
+fn document_head_limit(spec: &mut utoipa::openapi::OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses.responses.insert(
+                "431".into(),
+                utoipa::openapi::RefOr::T(utoipa::openapi::Response::new(
+                    "Request line and headers over 32 KiB (answered by the HTTP layer, without a body)",
+                )),
+            );
+        }
+    }
 }
 
 /// The OpenAPI document (for tests and tooling).
