@@ -141,12 +141,8 @@ fn contacts_csv_inputs_are_read_or_refused_without_panicking() {
     let mut read = 0;
     for (name, bytes) in seeds {
         let encoding = csv_import::detect_encoding(&bytes[..]).unwrap();
-        let plan = match csv_import::scan(&bytes[..], encoding, &opts, &Default::default()) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("{name}: refused: {e}");
-                continue;
-            }
+        let Ok(plan) = csv_import::scan(&bytes[..], encoding, &opts, &Default::default()) else {
+            continue;
         };
         let mut handed = 0u64;
         csv_import::rows(&bytes[..], &plan, &opts, |r| {
@@ -155,7 +151,6 @@ fn contacts_csv_inputs_are_read_or_refused_without_panicking() {
         })
         .unwrap();
         assert_eq!(handed + plan.report.bad_rows, plan.report.rows, "{name}");
-        eprintln!("{name}: handed {handed}, bad {:?}", plan.report.errors);
         if name.contains("seed-") && handed > 0 {
             read += 1;
         }

@@ -336,7 +336,7 @@ pub(super) fn read(conn: &Connection, key: &ContactKey) -> Result<Option<Contact
 }
 
 /// Fills what a contact row does not hold: tags and opt-out.
-pub(super) fn fill(conn: &Connection, c: &mut Contact) -> Result<(), StoreError> {
+fn fill(conn: &Connection, c: &mut Contact) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached("SELECT tag FROM contact_tags WHERE contact_id = ?1 ORDER BY tag")?;
     c.tags = stmt.query_map([c.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
     c.opted_out = super::optouts::lookup(conn, &c.phone)?;
