@@ -20,9 +20,13 @@
 //! - [`contacts`]: people with their consent, tags, attributes, zone and language.
 //! - [`segments`]: saved filters over contacts (a JSON expression language), validated.
 //! - [`templates`]: personalised texts (minijinja, sandboxed) and their cost preview.
+//!
+//! Sending to it:
+//! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
 
 pub mod api;
 pub mod at;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod contacts;

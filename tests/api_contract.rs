@@ -33,6 +33,7 @@ async fn serve() -> String {
             split: Default::default(),
         },
         contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
+        campaigns: simfleet::campaigns::CampaignRules::defaults("RU".parse().unwrap()),
         pricing: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -516,6 +517,7 @@ async fn a_request_timeout_is_a_json_408() {
             split: Default::default(),
         },
         contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
+        campaigns: simfleet::campaigns::CampaignRules::defaults("RU".parse().unwrap()),
         pricing: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -203,6 +203,7 @@ async fn serve() -> (String, Store) {
             split: Default::default(),
         },
         contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
+        campaigns: simfleet::campaigns::CampaignRules::defaults("RU".parse().unwrap()),
         pricing: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -41,6 +41,8 @@ pub struct AppState {
     pub contacts: crate::contacts::ContactRules,
     /// What one SMS costs (template previews).
     pub pricing: crate::config::PricingConfig,
+    /// Campaign defaults (`[campaigns]`).
+    pub campaigns: crate::campaigns::CampaignRules,
 }
 
 impl FromRef<AppState> for Token {

@@ -249,6 +249,57 @@ impl Default for ContactsConfig {
     }
 }
 
+/// `[campaigns]`: defaults for campaigns that do not set their own.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignsConfig {
+    /// Local time a recipient's window opens, `HH:MM`.
+    pub window_start: String,
+    /// Local time it closes, `HH:MM`, after `window_start`.
+    pub window_end: String,
+    /// Days it opens (`mon` … `sun`).
+    pub window_days: Vec<String>,
+    /// Most marketing messages a contact gets in any 24 hours.
+    pub cap_per_24h: u32,
+    /// Most in any 7 days.
+    pub cap_per_7d: u32,
+    /// A reply counts for the campaign message sent to its number from
+    /// the same SIM at most this many days before.
+    pub attribution_days: u32,
+    /// Hours after its start a campaign's unsent messages expire, when the
+    /// campaign sets no `deadline`.
+    pub deadline_hours: u32,
+}
+
+impl Default for CampaignsConfig {
+    fn default() -> Self {
+        Self {
+            window_start: "09:00".into(),
+            window_end: "20:00".into(),
+            window_days: crate::campaigns::window::DAY_NAMES
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
+            cap_per_24h: 1,
+            cap_per_7d: 4,
+            attribution_days: 7,
+            deadline_hours: 24,
+        }
+    }
+}
+
+impl CampaignsConfig {
+    /// The default window, checked.
+    pub fn window(&self) -> Result<crate::campaigns::Window, String> {
+        crate::campaigns::window::WindowSpec {
+            start: self.window_start.clone(),
+            end: self.window_end.clone(),
+            days: Some(self.window_days.clone()),
+        }
+        .parse()
+    }
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -390,6 +441,8 @@ pub struct Config {
     pub contacts: ContactsConfig,
     /// `[pricing]`.
     pub pricing: PricingConfig,
+    /// `[campaigns]`.
+    pub campaigns: CampaignsConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -547,6 +600,28 @@ impl Config {
             return Err(invalid(
                 "contacts.confirmation.default",
                 "missing: the request for contacts whose language has none of its own".into(),
+            ));
+        }
+        if let Err(e) = self.campaigns.window() {
+            return Err(invalid("campaigns.window", e));
+        }
+        let cap = crate::campaigns::spec::FrequencyCap {
+            per_24h: self.campaigns.cap_per_24h,
+            per_7d: self.campaigns.cap_per_7d,
+        };
+        if let Err(e) = crate::campaigns::spec::check_cap(&cap) {
+            return Err(invalid("campaigns.cap_per_24h/cap_per_7d", e));
+        }
+        if self.campaigns.attribution_days == 0 || self.campaigns.attribution_days > 90 {
+            return Err(invalid(
+                "campaigns.attribution_days",
+                "must be from 1 to 90".into(),
+            ));
+        }
+        if self.campaigns.deadline_hours == 0 || self.campaigns.deadline_hours > 24 * 90 {
+            return Err(invalid(
+                "campaigns.deadline_hours",
+                "must be from 1 to 2160 (90 days)".into(),
             ));
         }
         if self.inbound.reassembly_timeout_minutes == 0 {

@@ -44,6 +44,8 @@ pub struct DispatchConfig {
     /// sends; each modem holds the others at most this long per
     /// appearance, so a dead one cannot hold everything.
     pub storage_read_grace: Duration,
+    /// Campaign defaults (`[campaigns]`): windows, caps, deadlines.
+    pub campaigns: crate::campaigns::CampaignRules,
 }
 
 impl Default for DispatchConfig {
@@ -57,6 +59,7 @@ impl Default for DispatchConfig {
             error_rate_cooldown: Duration::from_secs(10 * 60),
             part_retry_backoff: (Duration::from_secs(2), Duration::from_secs(60)),
             storage_read_grace: Duration::from_secs(30),
+            campaigns: crate::campaigns::CampaignRules::defaults(crate::phone::Region::default()),
         }
     }
 }

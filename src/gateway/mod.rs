@@ -153,10 +153,12 @@ pub async fn serve_locked(
         wide_ref: false,
         normalize_punctuation: config.sending.normalize_punctuation,
     };
+    let campaign_rules = crate::campaigns::CampaignRules::from_config(&checked, split.clone());
     let dispatcher = Dispatcher::new(
         store.clone(),
         clock.clone(),
         DispatchConfig {
+            campaigns: campaign_rules.clone(),
             max_attempts: config.sending.max_attempts,
             validity_minutes: (config.sending.validity_minutes > 0)
                 .then_some(config.sending.validity_minutes),
@@ -273,6 +275,7 @@ pub async fn serve_locked(
             validity,
         ),
         pricing: config.pricing.clone(),
+        campaigns: campaign_rules.clone(),
     };
     let running = Running {
         store: store.clone(),

@@ -165,7 +165,9 @@ impl Store {
             .query_row([], |r| r.get(0))?)
     }
 
-    /// The oldest queued messages, at most `limit`.
+    /// Queued messages in the order they should go, at most `limit`:
+    /// lane 0 (transactional: the API's and the gateway's own) before
+    /// lane 1 (campaign bulk), oldest first within a lane.
     pub fn candidates(&self, limit: usize) -> Result<Vec<Candidate>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
@@ -174,8 +176,9 @@ impl Store {
                     CASE WHEN m.pinned_imsi IS NULL THEN m.segments
                          ELSE m.segments - (SELECT count(*) FROM message_parts p WHERE p.message_id = m.id) END,
                     r.sim_imsi, m.avoid_imsi, m.pinned_imsi
-             FROM messages m LEFT JOIN recipients r ON r.recipient = m.recipient
-             WHERE m.status = 'queued' ORDER BY m.id LIMIT ?1",
+             FROM messages m INDEXED BY messages_queued_by_lane
+                  LEFT JOIN recipients r ON r.recipient = m.recipient
+             WHERE m.status = 'queued' ORDER BY m.lane, m.id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(Candidate {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_inbound_seen.sql"),
     include_str!("migrations/0009_audience.sql"),
     include_str!("migrations/0010_audience_contacts.sql"),
+    include_str!("migrations/0011_campaigns.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -11,6 +11,7 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod campaigns;
 mod claim;
 mod consent;
 mod contact_activity;
@@ -47,6 +48,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use campaigns::{CampaignRow, CampaignStoreError, NewRecipient};
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;
 pub use contact_import::ImportError as ContactImportError;

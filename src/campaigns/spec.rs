@@ -1,0 +1,618 @@
+//! What a campaign is asked to do, as `POST /v1/campaigns` (or a file for
+//! `simfleet campaign create`) writes it, checked into a [`Spec`]: the
+//! audience, the variants (templates with weights), when it may send
+//! (start, deadline, each recipient's window), how fast and how often
+//! (rate, frequency cap) and the optional A/B test. The store keeps the
+//! [`Spec`] as JSON; unset options take `[campaigns]` defaults when the
+//! campaign starts, so a draft follows the configuration until then.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::window::{Window, WindowSpec};
+use crate::templates::Template;
+
+/// Longest campaign name, in characters.
+pub const MAX_NAME: usize = 100;
+/// Most variants in one campaign.
+pub const MAX_VARIANTS: usize = 10;
+/// Longest variant name, in characters.
+pub const MAX_VARIANT_NAME: usize = 32;
+/// Most numbers listed in an audience of `contacts`.
+pub const MAX_LISTED_CONTACTS: usize = 100_000;
+
+/// A campaign as the API takes it: every field optional here so that a
+/// missing one is named in a [`SpecError`] rather than a serde message,
+/// and so that `PATCH` can merge into it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// A name for people (1–100 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Who gets it: `{"segment": ID}`, `{"filter": {...}}` (a segment
+    /// filter) or `{"contacts": ["+4915…", 17, …]}` (numbers or contact ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub audience: Option<Value>,
+    /// One or more texts (templates), split by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<VariantInput>>,
+    /// When sending begins, RFC 3339 (default: when started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at: Option<String>,
+    /// After this nothing more is sent, RFC 3339 (default: the start plus
+    /// `campaigns.deadline_hours`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// Hours each recipient may get it, on their own clock (default
+    /// `campaigns.window_start`–`window_end` on `campaigns.window_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowSpec>,
+    /// Most messages per hour for this campaign, across all SIMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_hour: Option<u32>,
+    /// Most marketing messages a contact may get (default
+    /// `campaigns.cap_per_24h` and `cap_per_7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_cap: Option<FrequencyCap>,
+    /// Test the variants on a share of the audience, then send the winner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab_test: Option<AbTestInput>,
+    /// Ask for delivery reports (default true: the delivery rate needs them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_report: Option<bool>,
+}
+
+/// One variant as given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VariantInput {
+    /// Its name (`A`, `B`, `discount`…), unique in the campaign.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The template (minijinja, as `/v1/templates`).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Its share of the audience relative to the others' (default 1).
+    #[serde(default)]
+    pub weight: Option<u32>,
+}
+
+/// Per-contact caps on marketing messages, across campaigns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCap {
+    /// Most in any 24 hours.
+    pub per_24h: u32,
+    /// Most in any 7 days.
+    pub per_7d: u32,
+}
+
+/// A/B test-then-winner, as given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbTestInput {
+    /// Share of the audience that gets the variants (0 < share < 1).
+    pub test_share: f64,
+    /// How long after the start the winner is chosen: `30m`, `4h`, `1d`.
+    pub decide_after: String,
+    /// What counts as success.
+    pub metric: Metric,
+}
+
+/// What an A/B test compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Replies per message sent.
+    Reply,
+    /// Link clicks per message sent.
+    Click,
+    /// Promo codes redeemed per message sent.
+    Redeem,
+    /// Delivery reports per message sent.
+    Delivered,
+}
+
+impl Metric {
+    /// Its API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Reply => "reply",
+            Metric::Click => "click",
+            Metric::Redeem => "redeem",
+            Metric::Delivered => "delivered",
+        }
+    }
+}
+
+/// Who gets it, checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// A saved segment, read when the campaign starts.
+    Segment(i64),
+    /// A filter (validated against the store when given).
+    Filter(Value),
+    /// Numbers (canonical E.164 or short codes) or contact ids, as given.
+    Contacts(Vec<ContactRef>),
+}
+
+/// One entry of a `contacts` audience.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactRef {
+    /// A contact id.
+    Id(i64),
+    /// A number as given (read like `/v1/messages` reads `to` at start).
+    Phone(String),
+}
+
+/// A variant, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Unique name.
+    pub name: String,
+    /// Template source (compiles).
+    pub text: String,
+    /// Relative weight, ≥ 1.
+    pub weight: u32,
+}
+
+/// The A/B test, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AbTest {
+    /// 0 < share < 1.
+    pub test_share: f64,
+    /// Seconds after the start.
+    pub decide_after_secs: i64,
+    /// Success.
+    pub metric: Metric,
+}
+
+/// A campaign's checked request. Times are unix ms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    /// Name.
+    pub name: String,
+    /// Who.
+    pub audience: Audience,
+    /// What, at least one.
+    pub variants: Vec<Variant>,
+    /// Not before (default: when started).
+    pub start_at: Option<i64>,
+    /// Not after (default: start + `campaigns.deadline_hours`).
+    pub deadline: Option<i64>,
+    /// Window (default `[campaigns]`).
+    pub window: Option<WindowSpec>,
+    /// Messages per hour, if limited.
+    pub rate_per_hour: Option<u32>,
+    /// Caps (default `[campaigns]`).
+    pub frequency_cap: Option<FrequencyCap>,
+    /// A/B test-then-winner.
+    pub ab_test: Option<AbTest>,
+    /// Ask for delivery reports.
+    pub status_report: bool,
+    /// The request as given (what `GET` shows and `PATCH` merges into).
+    pub input: CampaignInput,
+}
+
+/// What is wrong with a campaign request: the field (`variants[1].text`)
+/// and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// JSON path of the field.
+    pub field: String,
+    /// Why, in words.
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> SpecError {
+    SpecError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Reads an RFC 3339 time into unix ms.
+pub fn parse_time(field: &str, s: &str) -> Result<i64, SpecError> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| {
+            err(
+                field,
+                format!("{s:?} is not an RFC 3339 time (2026-12-01T09:00:00+03:00): {e}"),
+            )
+        })
+}
+
+/// Reads a duration written `90s`, `30m`, `4h`, `2d` (or a number of
+/// seconds) into seconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 30m, 4h or 2d"))?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?} is not a duration such as 30m, 4h or 2d")),
+    };
+    n.checked_mul(mult)
+        .filter(|v| *v > 0 && *v <= 366 * 86_400)
+        .ok_or_else(|| format!("{s:?} is out of range (1 s to 366 days)"))
+}
+
+impl CampaignInput {
+    /// Checks it into a [`Spec`]. The audience's segment, filter and
+    /// contacts are checked against the store by the caller
+    /// (`campaigns::create`); templates compile here.
+    pub fn check(&self) -> Result<Spec, SpecError> {
+        let name = self
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| err("name", "missing: give the campaign a name"))?;
+        if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(err(
+                "name",
+                format!("at most {MAX_NAME} characters, no control characters"),
+            ));
+        }
+        let audience = self.check_audience()?;
+        let variants = self.check_variants()?;
+        let start_at = self
+            .start_at
+            .as_deref()
+            .map(|s| parse_time("start_at", s))
+            .transpose()?;
+        let deadline = self
+            .deadline
+            .as_deref()
+            .map(|s| parse_time("deadline", s))
+            .transpose()?;
+        if let (Some(s), Some(d)) = (start_at, deadline)
+            && d <= s
+        {
+            return Err(err("deadline", "must be after start_at"));
+        }
+        if let Some(w) = &self.window {
+            w.parse().map_err(|e| err("window", e))?;
+        }
+        if self.rate_per_hour == Some(0) {
+            return Err(err("rate_per_hour", "must be at least 1 (omit it for no limit)"));
+        }
+        if let Some(cap) = &self.frequency_cap {
+            check_cap(cap).map_err(|e| err("frequency_cap", e))?;
+        }
+        let ab_test = match &self.ab_test {
+            None => None,
+            Some(ab) => {
+                if !(ab.test_share > 0.0 && ab.test_share < 1.0) {
+                    return Err(err(
+                        "ab_test.test_share",
+                        "must be between 0 and 1 (0.2: a fifth of the audience tests the variants)",
+                    ));
+                }
+                if variants.len() < 2 {
+                    return Err(err("ab_test", "an A/B test needs at least two variants"));
+                }
+                let secs = parse_duration(&ab.decide_after).map_err(|e| err("ab_test.decide_after", e))?;
+                Some(AbTest {
+                    test_share: ab.test_share,
+                    decide_after_secs: secs,
+                    metric: ab.metric,
+                })
+            }
+        };
+        Ok(Spec {
+            name: name.to_string(),
+            audience,
+            variants,
+            start_at,
+            deadline,
+            window: self.window.clone(),
+            rate_per_hour: self.rate_per_hour,
+            frequency_cap: self.frequency_cap,
+            ab_test,
+            status_report: self.status_report.unwrap_or(true),
+            input: self.clone(),
+        })
+    }
+
+    fn check_audience(&self) -> Result<Audience, SpecError> {
+        let Some(a) = &self.audience else {
+            return Err(err(
+                "audience",
+                "missing: {\"segment\": ID}, {\"filter\": {...}} or {\"contacts\": [...]}",
+            ));
+        };
+        let obj = a.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
+            err(
+                "audience",
+                "must be exactly one of {\"segment\": ID}, {\"filter\": {...}}, {\"contacts\": [...]}",
+            )
+        })?;
+        let (key, value) = obj.iter().next().ok_or_else(|| err("audience", "empty"))?;
+        match key.as_str() {
+            "segment" => value
+                .as_i64()
+                .filter(|id| *id > 0)
+                .map(Audience::Segment)
+                .ok_or_else(|| err("audience.segment", "must be a segment id (a positive integer)")),
+            "filter" => {
+                if !value.is_object() {
+                    return Err(err(
+                        "audience.filter",
+                        "must be a filter object, as /v1/segments takes",
+                    ));
+                }
+                Ok(Audience::Filter(value.clone()))
+            }
+            "contacts" => {
+                let list = value
+                    .as_array()
+                    .ok_or_else(|| err("audience.contacts", "must be a list of numbers or contact ids"))?;
+                if list.is_empty() {
+                    return Err(err("audience.contacts", "is empty"));
+                }
+                if list.len() > MAX_LISTED_CONTACTS {
+                    return Err(err(
+                        "audience.contacts",
+                        format!("at most {MAX_LISTED_CONTACTS} entries; use a segment for more"),
+                    ));
+                }
+                let mut out = Vec::with_capacity(list.len());
+                for (i, v) in list.iter().enumerate() {
+                    out.push(match v {
+                        Value::Number(n) => n
+                            .as_i64()
+                            .filter(|id| *id > 0)
+                            .map(ContactRef::Id)
+                            .ok_or_else(|| err(format!("audience.contacts[{i}]"), "not a contact id"))?,
+                        Value::String(s) if !s.trim().is_empty() && s.len() <= 64 => {
+                            ContactRef::Phone(s.trim().to_string())
+                        }
+                        _ => {
+                            return Err(err(
+                                format!("audience.contacts[{i}]"),
+                                "must be a phone number or a contact id",
+                            ));
+                        }
+                    });
+                }
+                Ok(Audience::Contacts(out))
+            }
+            other => Err(err(
+                format!("audience.{other}"),
+                "unknown: the audience is a segment, a filter or contacts",
+            )),
+        }
+    }
+
+    fn check_variants(&self) -> Result<Vec<Variant>, SpecError> {
+        let Some(list) = &self.variants else {
+            return Err(err("variants", "missing: at least one {\"name\", \"text\"}"));
+        };
+        if list.is_empty() {
+            return Err(err("variants", "is empty: at least one {\"name\", \"text\"}"));
+        }
+        if list.len() > MAX_VARIANTS {
+            return Err(err("variants", format!("at most {MAX_VARIANTS}")));
+        }
+        let mut out: Vec<Variant> = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            let at = |f: &str| format!("variants[{i}].{f}");
+            let default_name = ((b'A' + i as u8) as char).to_string();
+            let name = match v.name.as_deref().map(str::trim) {
+                None => default_name,
+                Some("") => return Err(err(at("name"), "is blank")),
+                Some(n) if n.chars().count() > MAX_VARIANT_NAME || n.chars().any(char::is_control) => {
+                    return Err(err(
+                        at("name"),
+                        format!("at most {MAX_VARIANT_NAME} characters, no control characters"),
+                    ));
+                }
+                Some(n) => n.to_string(),
+            };
+            if out.iter().any(|o| o.name == name) {
+                return Err(err(at("name"), format!("{name:?} is used twice")));
+            }
+            let text = v
+                .text
+                .as_deref()
+                .ok_or_else(|| err(at("text"), "missing: the text to send (a template)"))?;
+            if crate::templates::blank(text) {
+                return Err(err(at("text"), "is blank"));
+            }
+            Template::compile(text).map_err(|e| err(at("text"), e.to_string()))?;
+            let weight = v.weight.unwrap_or(1);
+            if weight == 0 || weight > 1_000_000 {
+                return Err(err(at("weight"), "must be from 1 to 1000000"));
+            }
+            out.push(Variant {
+                name,
+                text: text.to_string(),
+                weight,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Checks a frequency cap.
+pub fn check_cap(cap: &FrequencyCap) -> Result<(), String> {
+    if cap.per_24h == 0 || cap.per_7d == 0 {
+        return Err("per_24h and per_7d must be at least 1".into());
+    }
+    if cap.per_24h > 1000 || cap.per_7d > 7000 {
+        return Err("per_24h at most 1000, per_7d at most 7000".into());
+    }
+    Ok(())
+}
+
+impl Spec {
+    /// The window, or `default` when the campaign gives none.
+    pub fn window_or(&self, default: Window) -> Window {
+        self.window
+            .as_ref()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(v: Value) -> CampaignInput {
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    fn base() -> Value {
+        json!({"name": "Black Friday", "audience": {"segment": 1},
+               "variants": [{"name": "A", "text": "Hi {{ name }}, -20% today", "weight": 50},
+                            {"name": "B", "text": "Sale: -20%", "weight": 50}]})
+    }
+
+    #[test]
+    fn a_full_request_checks() {
+        let mut v = base();
+        v["window"] = json!({"start": "10:00", "end": "19:30", "days": ["mon", "sat"]});
+        v["ab_test"] = json!({"test_share": 0.2, "decide_after": "4h", "metric": "reply"});
+        v["start_at"] = json!("2026-12-01T09:00:00+03:00");
+        v["deadline"] = json!("2026-12-01T21:00:00+03:00");
+        v["frequency_cap"] = json!({"per_24h": 1, "per_7d": 3});
+        let s = input(v).check();
+        let s = s.as_ref().map_err(ToString::to_string);
+        assert!(s.is_ok(), "{s:?}");
+        let s = s.ok().cloned().unwrap_or_else(|| unreachable!());
+        assert_eq!(s.variants.len(), 2);
+        assert_eq!(s.ab_test.map(|a| a.decide_after_secs), Some(4 * 3600));
+        assert_eq!(
+            s.deadline.zip(s.start_at).map(|(d, st)| d - st),
+            Some(12 * 3_600_000)
+        );
+        assert!(s.status_report);
+    }
+
+    #[test]
+    fn mistakes_name_their_field() {
+        let cases: Vec<(Value, &str)> = vec![
+            (
+                json!({"audience": {"segment": 1}, "variants": [{"text": "x"}]}),
+                "name",
+            ),
+            (json!({"name": "x", "variants": [{"text": "x"}]}), "audience"),
+            (
+                json!({"name": "x", "audience": {"segment": 1, "filter": {}}, "variants": [{"text": "x"}]}),
+                "audience",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": -1}, "variants": [{"text": "x"}]}),
+                "audience.segment",
+            ),
+            (
+                json!({"name": "x", "audience": {"contacts": []}, "variants": [{"text": "x"}]}),
+                "audience.contacts",
+            ),
+            (
+                json!({"name": "x", "audience": {"contacts": [true]}, "variants": [{"text": "x"}]}),
+                "audience.contacts[0]",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": []}),
+                "variants",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "{{ oops"}]}),
+                "variants[0].text",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "  "}]}),
+                "variants[0].text",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a", "weight": 0}]}),
+                "variants[0].weight",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"name": "A", "text": "a"}, {"name": "A", "text": "b"}]}),
+                "variants[1].name",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}], "rate_per_hour": 0}),
+                "rate_per_hour",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}], "window": {"start": "20:00", "end": "09:00"}}),
+                "window",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}], "start_at": "tomorrow"}),
+                "start_at",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}],
+                    "start_at": "2026-12-01T10:00:00Z", "deadline": "2026-12-01T09:00:00Z"}),
+                "deadline",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}],
+                    "ab_test": {"test_share": 0.2, "decide_after": "4h", "metric": "reply"}}),
+                "ab_test",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}, {"text": "b"}],
+                    "ab_test": {"test_share": 1.5, "decide_after": "4h", "metric": "reply"}}),
+                "ab_test.test_share",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}, {"text": "b"}],
+                    "ab_test": {"test_share": 0.5, "decide_after": "soon", "metric": "reply"}}),
+                "ab_test.decide_after",
+            ),
+            (
+                json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}], "frequency_cap": {"per_24h": 0, "per_7d": 1}}),
+                "frequency_cap",
+            ),
+        ];
+        for (v, field) in cases {
+            let e = input(v.clone()).check().err();
+            assert_eq!(e.as_ref().map(|e| e.field.as_str()), Some(field), "{v}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn unnamed_variants_are_lettered() {
+        let s = input(
+            json!({"name": "x", "audience": {"segment": 1}, "variants": [{"text": "a"}, {"text": "b"}]}),
+        )
+        .check()
+        .ok();
+        let names: Vec<String> = s
+            .map(|s| s.variants.into_iter().map(|v| v.name).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["A", "B"]);
+    }
+
+    #[test]
+    fn durations_read_units() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("30m"), Ok(1800));
+        assert_eq!(parse_duration("4h"), Ok(14_400));
+        assert_eq!(parse_duration("2d"), Ok(172_800));
+        assert!(parse_duration("0h").is_err());
+        assert!(parse_duration("h").is_err());
+        assert!(parse_duration("99999999999999999d").is_err());
+        assert!(parse_duration("-4h").is_err());
+    }
+}
