@@ -7,8 +7,18 @@
 //! - [`variant`]: deterministic A/B assignment, pure.
 //! - [`status`]: the lifecycle.
 //! - [`rules`]: the configured defaults.
+//! - [`lifecycle`]: start, pause, resume, cancel (what the API and CLI call).
+//! - [`feed`]: turning pending recipients into messages each dispatch round.
+//! - [`ab_test`]: deciding an A/B test's winner.
+//! - [`metrics`]: the figures the guides define.
+//! - [`eta`]: what the SIMs can send before the deadline.
 //! - [`start`]: fixing the audience when a campaign starts.
 
+pub mod ab_test;
+pub mod eta;
+pub mod feed;
+pub mod lifecycle;
+pub mod metrics;
 pub mod rules;
 pub mod spec;
 pub mod start;

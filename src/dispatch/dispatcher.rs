@@ -336,6 +336,13 @@ impl Dispatcher {
             .collect()
     }
 
+    /// What each SIM can still send, for campaign estimates.
+    ///
+    /// TODO(issue 13, capacity): fill from the slots, limits and durations.
+    pub fn sim_capacities(&self) -> Vec<crate::campaigns::eta::SimCapacity> {
+        Vec::new()
+    }
+
     /// Runs until `shutdown` resolves; then stops taking work and waits (at
     /// most `drain`) for sends in flight to finish.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>, drain: Duration) {
