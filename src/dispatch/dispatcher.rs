@@ -413,6 +413,46 @@ impl Dispatcher {
         result
     }
 
+    /// Feeds campaign messages for the SIMs in `views` free now: room is
+    /// the idle, usable SIMs with capacity left, less the campaign messages
+    /// already queued. Returns when to look again (A/B decision, feeding).
+    /// A failure is logged and retried shortly: it must not stop
+    /// transactional sending.
+    fn feed_campaigns(&self, views: &[SimView], now: i64) -> [Option<i64>; 2] {
+        let store = &self.shared.store;
+        let decide = crate::campaigns::ab_test::decide_due(store, now).unwrap_or_else(|e| {
+            warn!(error = %e, "A/B decisions failed");
+            Some(now + 5_000)
+        });
+        let free = views
+            .iter()
+            .filter(|v| v.usable && v.idle && v.capacity != Some(0))
+            .count() as u64;
+        let room = if free == 0 {
+            0
+        } else {
+            match store.campaign_messages_queued() {
+                Ok(q) => free.saturating_sub(q) as usize,
+                Err(e) => {
+                    warn!(error = %e, "cannot count queued campaign messages");
+                    0
+                }
+            }
+        };
+        let fed = crate::campaigns::feed::feed(store, &self.shared.config.campaigns, room, now)
+            .map(|f| {
+                if f.queued > 0 {
+                    debug!(queued = f.queued, room, "campaign messages queued");
+                }
+                f.next_at
+            })
+            .unwrap_or_else(|e| {
+                warn!(error = %e, "feeding campaigns failed");
+                Some(now + 5_000)
+            });
+        [decide, fed]
+    }
+
     fn round(
         &self,
         finished: &mut Option<SentRecord>,
@@ -558,6 +598,12 @@ impl Dispatcher {
                 }
                 v.capacity = Some(v.capacity.map_or(left, |c| c.min(left)));
             }
+        }
+        // Campaigns: due A/B decisions, then as many campaign messages as
+        // the SIMs can take now (never a backlog ahead of transactional
+        // messages); sleep until the next window, cap, rate slot or deadline.
+        for t in self.feed_campaigns(&views, now).into_iter().flatten() {
+            deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
         }
         if !views.iter().any(|v| v.usable && v.idle) {
             return Ok((deadline, false));

@@ -114,33 +114,39 @@ impl Store {
             )?
             .execute(params![id, now, reason])?;
         }
-        let ids: Vec<(i64, i64)> = tx
+        let ids: Vec<(i64, i64, Option<i64>)> = tx
             .prepare_cached(
                 // The partial index, not the status one: a million queued
                 // messages must not be scanned each round.
+                // A campaign message's validity is its campaign's deadline.
                 "UPDATE messages INDEXED BY messages_expiring SET status = 'expired', updated_at = ?1,
-                        error = 'not sent before its validity ran out'
+                        error = CASE WHEN campaign_id IS NULL THEN 'not sent before its validity ran out'
+                                     ELSE 'not sent before the deadline of campaign ' || campaign_id END
                  WHERE status IN ('queued', 'scheduled') AND expires_at <= ?1
-                 RETURNING id, created_at",
+                 RETURNING id, created_at, campaign_id",
             )?
-            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
-        for (id, created) in &ids {
+        for (id, created, campaign) in &ids {
             let waited = (now - created).max(0) / 60_000;
+            let reason = match campaign {
+                None => {
+                    format!("not sent before its validity ran out (waited {waited} min); it will not be sent")
+                }
+                Some(c) => format!(
+                    "not sent before the deadline of campaign {c} (waited {waited} min); it will not be sent"
+                ),
+            };
             tx.prepare_cached(
                 "INSERT INTO message_events (message_id, status, at, reason) VALUES (?1, 'expired', ?2, ?3)",
             )?
-            .execute(params![
-                id,
-                now,
-                format!("not sent before its validity ran out (waited {waited} min); it will not be sent")
-            ])?;
+            .execute(params![id, now, reason])?;
         }
         tx.commit()?;
         Ok(partial
             .into_iter()
             .map(|(id, _, _)| id)
-            .chain(ids.into_iter().map(|(id, _)| id))
+            .chain(ids.into_iter().map(|(id, _, _)| id))
             .collect())
     }
 
@@ -292,6 +298,12 @@ fn claim_one(
     now: i64,
 ) -> Result<Option<Claimed>, StoreError> {
     let (id, imsi, imei, port) = (r.id, r.imsi, r.imei, r.port);
+    // A campaign message goes only while its campaign runs and its
+    // recipient's window is open; otherwise it is taken back (the
+    // recipient waits again, or is cancelled with the campaign).
+    if super::campaign_feed::take_back_if_stale(tx, id, now)? {
+        return Ok(None);
+    }
     // Checked again just before sending: an opt-out may have arrived since
     // the message was queued.
     if super::optouts::suppress_if_opted_out(tx, id, now)? {

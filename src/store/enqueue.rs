@@ -109,7 +109,11 @@ impl Store {
     }
 }
 
-fn insert(tx: &Transaction<'_>, msg: &NewMessage, now: i64) -> Result<EnqueueOutcome, EnqueueError> {
+pub(super) fn insert(
+    tx: &Transaction<'_>,
+    msg: &NewMessage,
+    now: i64,
+) -> Result<EnqueueOutcome, EnqueueError> {
     if let Some(key) = &msg.idempotency_key {
         let found = tx
             .prepare_cached(

@@ -11,6 +11,8 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod campaign_feed;
+mod campaign_lifecycle;
 mod campaigns;
 mod claim;
 mod consent;
@@ -48,6 +50,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use campaign_feed::{DueRecipient, FeedItem, FeedOutcome};
 pub use campaigns::{CampaignRow, CampaignStoreError, NewRecipient};
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;
