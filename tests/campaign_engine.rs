@@ -786,3 +786,31 @@ async fn the_rest_of_an_ab_test_waits_for_the_winner() {
     let candidates = store.candidates(100).unwrap();
     assert_eq!(candidates.len(), fed.queued);
 }
+
+#[tokio::test]
+async fn a_paused_campaign_still_expires_at_its_deadline_and_resumed_sends_nothing_stale() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    contact(&store, "+4915123400002", "Bob", "UTC");
+    let id = campaign(
+        &store,
+        "flash",
+        &["+4915123400001", "+4915123400002"],
+        "Flash sale",
+        json!({"deadline": "2026-12-01T14:00:00Z"}),
+        start,
+    );
+    let r = rules();
+    lifecycle::pause(&store, id, start).unwrap();
+    // Paused, it still wakes for its deadline.
+    let fed = feed(&store, &r, 10, start).unwrap();
+    assert_eq!((fed.queued, fed.next_at), (0, Some(ms("2026-12-01T14:00:00Z"))));
+    feed(&store, &r, 10, ms("2026-12-01T14:00:00Z")).unwrap();
+    assert_eq!(states(&store, id).get("expired:deadline"), Some(&2));
+    lifecycle::resume(&store, id, ms("2026-12-02T09:00:00Z")).unwrap();
+    let fed = feed(&store, &r, 10, ms("2026-12-02T09:00:00Z")).unwrap();
+    assert_eq!(fed, Default::default());
+    assert_eq!(status(&store, id), CampaignStatus::Completed);
+    assert!(store.candidates(10).unwrap().is_empty());
+}

@@ -12,10 +12,47 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::enqueue::{EnqueueError, NewMessage};
 use super::{Store, StoreError};
-use crate::campaigns::spec::FrequencyCap;
+use crate::campaigns::CampaignStatus;
+use crate::campaigns::spec::{FrequencyCap, Variant};
+use crate::campaigns::window::WindowSpec;
 
 /// A week, in ms (the longest frequency cap window).
 const WEEK: i64 = 7 * 24 * 3_600_000;
+
+/// What feeding needs of a campaign: its times and the parts of its
+/// request that say how to send, without its audience (a listed audience
+/// can hold 100,000 numbers; it is not read each round).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedCampaign {
+    /// Id.
+    pub id: i64,
+    /// Scheduled, running or paused.
+    pub status: CampaignStatus,
+    /// When sending begins (unix ms).
+    pub start_at: Option<i64>,
+    /// When it was started.
+    pub started_at: Option<i64>,
+    /// After this nothing more is sent (unix ms).
+    pub deadline: Option<i64>,
+    /// Its own window, if it set one.
+    pub window: Option<WindowSpec>,
+    /// Its variants.
+    pub variants: Vec<Variant>,
+    /// Its rate, if limited.
+    pub rate_per_hour: Option<u32>,
+    /// Its own frequency cap, if it set one.
+    pub frequency_cap: Option<FrequencyCap>,
+    /// Ask for delivery reports.
+    pub status_report: bool,
+}
+
+type SendParts = (
+    Option<WindowSpec>,
+    Vec<Variant>,
+    Option<u32>,
+    Option<FrequencyCap>,
+    Option<bool>,
+);
 
 /// A pending recipient that may be due now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +127,40 @@ pub enum FeedOutcome {
 }
 
 impl Store {
+    /// Campaigns feeding looks at (scheduled, running, paused), by id: one
+    /// indexed query, nothing when no campaign is active.
+    pub fn feed_campaigns(&self) -> Result<Vec<FeedCampaign>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, status, start_at, started_at, deadline,
+                    json_extract(spec, '$.window', '$.variants', '$.rate_per_hour', '$.frequency_cap', '$.status_report')
+             FROM campaigns INDEXED BY campaigns_by_status
+             WHERE status IN ('scheduled', 'running', 'paused') ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let bad = |i: usize, e: String| {
+                rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+            };
+            let status: String = r.get(1)?;
+            let parts: String = r.get(5)?;
+            let (window, variants, rate_per_hour, frequency_cap, status_report): SendParts =
+                serde_json::from_str(&parts).map_err(|e| bad(5, e.to_string()))?;
+            Ok(FeedCampaign {
+                id: r.get(0)?,
+                status: status.parse().map_err(|e| bad(1, e))?,
+                start_at: r.get(2)?,
+                started_at: r.get(3)?,
+                deadline: r.get(4)?,
+                window,
+                variants,
+                rate_per_hour,
+                frequency_cap,
+                status_report: status_report.unwrap_or(true),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Moves scheduled campaign `id` to running; false if it was not scheduled.
     pub fn campaign_begin(&self, id: i64, now: i64) -> Result<bool, StoreError> {
         Ok(self

@@ -50,7 +50,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
-pub use campaign_feed::{DueRecipient, FeedItem, FeedOutcome};
+pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
 pub use campaigns::{CampaignRow, CampaignStoreError, NewRecipient};
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;
