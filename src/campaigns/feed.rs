@@ -23,7 +23,7 @@ use super::window::Window;
 use crate::contacts::Contact;
 use crate::phone::Msisdn;
 use crate::store::{
-    CampaignRow, Category, ContactKey, DueRecipient, FeedItem, FeedOutcome, NewMessage, Store, StoreError,
+    Category, ContactKey, DueRecipient, FeedCampaign, FeedItem, FeedOutcome, NewMessage, Store, StoreError,
 };
 use crate::templates::Template;
 
@@ -47,10 +47,7 @@ pub struct Fed {
 
 /// The window a campaign uses: its own, else the configured default.
 pub fn window_of(spec: &Spec, rules: &CampaignRules) -> Window {
-    spec.window
-        .as_ref()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(rules.window)
+    spec.window_or(rules.window)
 }
 
 /// The frequency cap a campaign uses: its own, else the configured default.
@@ -152,7 +149,7 @@ impl Soonest {
 
 /// A running campaign this round may feed.
 struct Lane {
-    row: CampaignRow,
+    row: FeedCampaign,
     window: Window,
     cap: FrequencyCap,
     deadline: i64,
@@ -165,15 +162,21 @@ struct Lane {
 
 /// Queues at most `room` campaign messages at `now`.
 pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Result<Fed, StoreError> {
-    let active = store.active_campaigns()?;
+    let active = store.feed_campaigns()?;
     if active.is_empty() {
         return Ok(Fed::default());
     }
     let mut next = Soonest { now, at: None };
     let mut lanes = Vec::new();
-    for row in active {
-        if row.status == CampaignStatus::Scheduled {
-            match row.start_at {
+    for mut row in active {
+        let window = row
+            .window
+            .as_ref()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(rules.window);
+        let deadline = row.deadline.unwrap_or(i64::MAX);
+        match row.status {
+            CampaignStatus::Scheduled => match row.start_at {
                 Some(at) if at > now => {
                     next.at(at);
                     continue;
@@ -182,12 +185,22 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
                     if !store.campaign_begin(row.id, now)? {
                         continue;
                     }
+                    row.status = CampaignStatus::Running;
                     info!(campaign = row.id, "campaign running: its start time has come");
                 }
+            },
+            // Paused: nothing is sent, but the deadline still expires the
+            // rest (a resumed campaign never sends a stale text).
+            CampaignStatus::Paused => {
+                if deadline <= now {
+                    expire(store, &row, &window, rules, deadline, now)?;
+                } else {
+                    next.at(deadline);
+                }
+                continue;
             }
+            _ => {}
         }
-        let window = window_of(&row.spec, rules);
-        let deadline = row.deadline.unwrap_or(i64::MAX);
         if deadline <= now {
             expire(store, &row, &window, rules, deadline, now)?;
         }
@@ -220,8 +233,8 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
             next.at(t);
         }
         let (in_hour, _) = store.campaign_queued_since(row.id, now - HOUR)?;
-        let allowance = rate_allowance(row.spec.rate_per_hour, in_hour);
-        if let Some(rate) = row.spec.rate_per_hour
+        let allowance = rate_allowance(row.rate_per_hour, in_hour);
+        if let Some(rate) = row.rate_per_hour
             && allowance == 0
             && !open.is_empty()
             && let Some(t) = store.campaign_queued_nth_since(row.id, now - HOUR, in_hour - u64::from(rate))?
@@ -234,7 +247,7 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
             None => 0,
         };
         lanes.push(Lane {
-            cap: cap_of(&row.spec, rules),
+            cap: row.frequency_cap.unwrap_or(rules.cap),
             order: (last, at_last, row.id),
             row,
             window,
@@ -338,10 +351,9 @@ fn item(
             "the contact was erased: no consent recorded".into(),
         ));
     };
-    let spec = &lane.row.spec;
     let template = templates
         .entry((lane.row.id, r.variant.clone()))
-        .or_insert_with(|| match spec.variants.iter().find(|v| v.name == r.variant) {
+        .or_insert_with(|| match lane.row.variants.iter().find(|v| v.name == r.variant) {
             None => Err(format!("variant {:?} is not in the campaign", r.variant)),
             Some(v) => Template::compile(&v.text).map_err(|e| format!("variant {:?}: {e}", v.name)),
         });
@@ -380,7 +392,7 @@ fn item(
             text: plan.text.clone(),
             encoding: plan.encoding,
             segments: plan.segment_count(),
-            status_report: spec.status_report,
+            status_report: lane.row.status_report,
             send_at: None,
             expires_at: Some(lane.deadline),
             kind: None,
@@ -399,7 +411,7 @@ fn item(
 /// in zones whose window never opened between the start and the deadline.
 fn expire(
     store: &Store,
-    row: &CampaignRow,
+    row: &FeedCampaign,
     window: &Window,
     rules: &CampaignRules,
     deadline: i64,
