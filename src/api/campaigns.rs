@@ -211,7 +211,7 @@ pub struct CampaignView {
     pub deadline: Option<String>,
     /// Completed or cancelled at (RFC 3339).
     pub finished_at: Option<String>,
-    /// For a draft: who a start now would reach (null once started, or when it cannot be read).
+    /// For a draft: who a start now would reach (null once started, in lists, or when it cannot be read).
     pub draft_audience: Option<DraftAudience>,
     /// Recipients by state.
     pub progress: Progress,
@@ -254,10 +254,24 @@ pub fn view(
     sims: &[SimCapacity],
     now: i64,
 ) -> Result<CampaignView, StoreError> {
+    build(s, row, rules, sims, now, true)
+}
+
+/// The view; `with_draft_audience` false leaves `draft_audience` null (in
+/// lists: reading a listed audience of 100,000 numbers for every draft on
+/// a page would make a list slow).
+fn build(
+    s: &Store,
+    row: CampaignRow,
+    rules: &CampaignRules,
+    sims: &[SimCapacity],
+    now: i64,
+    with_draft_audience: bool,
+) -> Result<CampaignView, StoreError> {
     let progress = Progress::from_states(&s.campaign_recipient_states(row.id)?);
     let figures = metrics::figures(s, row.id, rules)?;
     let eta = eta::estimate(s, &row, sims, rules, now)?;
-    let draft_audience = if row.status == CampaignStatus::Draft {
+    let draft_audience = if with_draft_audience && row.status == CampaignStatus::Draft {
         draft_audience(s, &row.spec, rules.region, now)?
     } else {
         None
@@ -579,7 +593,7 @@ pub async fn list(
             let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit, false);
             let campaigns = rows
                 .into_iter()
-                .map(|r| view(s, r, &rules, &sims, now))
+                .map(|r| build(s, r, &rules, &sims, now, false))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok::<_, StoreError>(CampaignPage { campaigns, next })
         })
