@@ -50,7 +50,9 @@ fn generate(path: &Path, n: usize) {
             )
             .unwrap();
         let mut tag = tx
-            .prepare("INSERT INTO contact_tags (contact_id, tag, tag_key) VALUES (?1, 'customer', 'customer')")
+            .prepare(
+                "INSERT INTO contact_tags (contact_id, tag, tag_key) VALUES (?1, 'customer', 'customer')",
+            )
             .unwrap();
         let mut optout = tx
             .prepare("INSERT INTO optouts (number, source, at) VALUES (?1, 'api', 0)")
