@@ -446,3 +446,37 @@ fn hostile_bodies_are_refused_never_a_500() {
     let (code, c) = g.call("GET", &format!("/v1/campaigns/{id}"), None);
     assert_eq!((code, c["name"].as_str()), (200, Some("Black Friday")));
 }
+
+#[test]
+fn a_preview_renders_each_variant_for_its_share_with_the_cost() {
+    let s = Sim::start(1, 20);
+    let g = Gateway::start(&write_config(
+        s.dir.path(),
+        free_port(),
+        "[pricing]\nper_segment = \"0.05\"\ncurrency = \"EUR\"\n",
+    ));
+    let seg = audience(&g);
+    let mut body = campaign(seg);
+    // B is two segments for everyone (UCS-2 over 70 characters).
+    body["variants"][1]["text"] = json!("Распродажа: ".repeat(7));
+    let id = create(&g, body);
+    let (code, p) = g.call("GET", &format!("/v1/campaigns/{id}/preview"), None);
+    assert_eq!(code, 200, "{p}");
+    let (a, b) = (&p["variants"]["A"], &p["variants"]["B"]);
+    assert_eq!(p["count"], 3, "{p}");
+    assert_eq!(a["count"].as_u64().unwrap() + b["count"].as_u64().unwrap(), 3);
+    let b_count = b["count"].as_u64().unwrap();
+    assert_eq!(b["segments_total"].as_u64().unwrap(), 2 * b_count, "{b}");
+    assert_eq!(
+        p["segments_total"].as_u64().unwrap(),
+        a["count"].as_u64().unwrap() + 2 * b_count
+    );
+    let cents = 5 * p["segments_total"].as_u64().unwrap();
+    assert_eq!(p["estimated_cost"], format!("{}.{:02}", cents / 100, cents % 100));
+    assert_eq!(p["currency"], "EUR");
+    // A preview changes nothing: the draft starts with the same audience.
+    let (_, started) = g.call("POST", &format!("/v1/campaigns/{id}/start"), None);
+    assert_eq!(started["progress"]["pending"], 3, "{started}");
+    let (code, _) = g.call("GET", "/v1/campaigns/999/preview", None);
+    assert_eq!(code, 404);
+}

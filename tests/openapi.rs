@@ -85,6 +85,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("POST", "/v1/campaigns/{id}/pause"),
         ("POST", "/v1/campaigns/{id}/resume"),
         ("POST", "/v1/campaigns/{id}/cancel"),
+        ("GET", "/v1/campaigns/{id}/preview"),
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/{id}/close"),

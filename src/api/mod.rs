@@ -95,6 +95,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::pause))
         .routes(routes!(campaigns::resume))
         .routes(routes!(campaigns::cancel))
+        .routes(routes!(campaigns::preview))
         .layer(DefaultBodyLimit::max(campaigns::CAMPAIGN_BODY_LIMIT));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
