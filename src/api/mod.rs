@@ -7,6 +7,8 @@
 pub mod auth;
 pub mod batch_items;
 pub mod body;
+pub mod campaign_preview;
+pub mod campaign_view;
 pub mod campaigns;
 pub mod contacts;
 pub mod contacts_csv;
@@ -95,7 +97,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::pause))
         .routes(routes!(campaigns::resume))
         .routes(routes!(campaigns::cancel))
-        .routes(routes!(campaigns::preview))
+        .routes(routes!(campaign_preview::preview))
         .layer(DefaultBodyLimit::max(campaigns::CAMPAIGN_BODY_LIMIT));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
