@@ -4,7 +4,9 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use simfleet::cli::{Cli, Command, client, config, contacts, demo, lists, modem, optouts, pdu, serve, sim};
+use simfleet::cli::{
+    Cli, Command, campaign, client, config, contacts, demo, lists, modem, optouts, pdu, serve, sim,
+};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -215,6 +217,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let rt = runtime()?;
             rt.block_on(serve::run(checked, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Campaign(cmd) => {
+            use campaign::CampaignCommand as C;
+            let rt = runtime()?;
+            rt.block_on(async {
+                match cmd {
+                    C::Create(args) => campaign::create(&args).await,
+                    C::Start(args) => campaign::act("start", &args).await,
+                    C::Pause(args) => campaign::act("pause", &args).await,
+                    C::Resume(args) => campaign::act("resume", &args).await,
+                    C::Cancel(args) => campaign::act("cancel", &args).await,
+                    C::Status(args) => tokio::select! {
+                        r = campaign::status(&args) => r,
+                        _ = shutdown_signal() => Ok(()),
+                    },
+                }
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Send(args) => {

@@ -132,6 +132,7 @@ async fn a_body_not_sent_as_json_is_a_documented_json_415_on_every_body_route() 
         ("/v1/optouts", "/v1/optouts"),
         ("/v1/optouts/review/1", "/v1/optouts/review/{id}"),
         ("/v1/surveys", "/v1/surveys"),
+        ("/v1/campaigns", "/v1/campaigns"),
     ] {
         for ct in [None, Some("text/plain")] {
             let a = send(&base, "POST", path, ct, Some(br#"{"messages": []}"#.to_vec())).await;
@@ -189,6 +190,12 @@ async fn an_unreadable_path_segment_is_a_documented_json_400() {
         ("GET", "/v1/surveys/%FF", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/%FF/votes", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/%FF/close", "/v1/surveys/{id}/close"),
+        ("GET", "/v1/campaigns/%FF", "/v1/campaigns/{id}"),
+        ("PATCH", "/v1/campaigns/%FF", "/v1/campaigns/{id}"),
+        ("POST", "/v1/campaigns/%FF/start", "/v1/campaigns/{id}/start"),
+        ("POST", "/v1/campaigns/%FF/pause", "/v1/campaigns/{id}/pause"),
+        ("POST", "/v1/campaigns/%FF/resume", "/v1/campaigns/{id}/resume"),
+        ("POST", "/v1/campaigns/%FF/cancel", "/v1/campaigns/{id}/cancel"),
     ] {
         let a = send(
             &base,
@@ -215,6 +222,8 @@ async fn an_oversized_body_is_a_documented_json_413_on_every_body_route() {
         ("/v1/optouts/review/1", "/v1/optouts/review/{id}", 3 << 20),
         ("/v1/surveys", "/v1/surveys", 3 << 20),
         ("/v1/messages/batch", "/v1/messages/batch", 33 << 20),
+        // A campaign may list 100,000 numbers: 8 MiB.
+        ("/v1/campaigns", "/v1/campaigns", 9 << 20),
     ] {
         let a = send(&base, "POST", path, JSON, Some(big(size))).await;
         assert_error(&a, 413, "body_too_large", Some((&spec, "POST", doc)));
@@ -244,6 +253,7 @@ async fn json_of_the_wrong_shape_is_a_documented_json_422_and_bad_json_a_400() {
         ("/v1/messages", "/v1/messages"),
         ("/v1/optouts", "/v1/optouts"),
         ("/v1/surveys", "/v1/surveys"),
+        ("/v1/campaigns", "/v1/campaigns"),
     ] {
         let a = send(&base, "POST", path, JSON, Some(b"{not json".to_vec())).await;
         assert_error(&a, 400, "bad_json", Some((&spec, "POST", doc)));
@@ -260,6 +270,7 @@ async fn queries_outside_the_documented_ranges_are_refused_not_bent() {
         "/v1/optouts",
         "/v1/optouts/review",
         "/v1/events",
+        "/v1/campaigns",
     ] {
         for query in [
             "limit=0",

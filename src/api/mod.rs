@@ -7,6 +7,9 @@
 pub mod auth;
 pub mod batch_items;
 pub mod body;
+pub mod campaign_preview;
+pub mod campaign_view;
+pub mod campaigns;
 pub mod contacts;
 pub mod contacts_csv;
 pub mod error;
@@ -86,6 +89,16 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let contacts_csv = OpenApiRouter::new()
         .routes(routes!(contacts_csv::import))
         .routes(routes!(contacts_csv::export));
+    // A campaign's audience may list 100,000 numbers.
+    let campaigns = OpenApiRouter::new()
+        .routes(routes!(campaigns::create, campaigns::list))
+        .routes(routes!(campaigns::get, campaigns::update))
+        .routes(routes!(campaigns::start))
+        .routes(routes!(campaigns::pause))
+        .routes(routes!(campaigns::resume))
+        .routes(routes!(campaigns::cancel))
+        .routes(routes!(campaign_preview::preview))
+        .layer(DefaultBodyLimit::max(campaigns::CAMPAIGN_BODY_LIMIT));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
         .routes(routes!(events::list))
@@ -114,6 +127,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(single)
         .merge(batch)
         .merge(contacts_csv)
+        .merge(campaigns)
         .merge(rest)
         .split_for_parts();
     document_head_limit(&mut spec);

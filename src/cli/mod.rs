@@ -1,6 +1,7 @@
 //! The command line: argument types (clap) and the commands' bodies, kept in
 //! the library so tests can run them in-process against buffers.
 
+pub mod campaign;
 pub mod client;
 pub mod config;
 pub mod contacts;
@@ -55,4 +56,7 @@ pub enum Command {
     /// Import or export contacts (CSV).
     #[command(subcommand)]
     Contacts(contacts::ContactsCommand),
+    /// Marketing campaigns: create from a file, start, pause, resume, cancel, follow.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
 }

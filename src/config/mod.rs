@@ -749,6 +749,7 @@ per_minute = 6
         let text = include_str!("../../simfleet.example.toml");
         let c = parse(text).unwrap().config;
         let d = Config::default();
+        assert_eq!(c.campaigns, d.campaigns);
         assert_eq!(c.optout.keywords, d.optout.keywords);
         assert_eq!(c.optout.resubscribe_keywords, d.optout.resubscribe_keywords);
         assert_eq!(c.optout.help_keywords, d.optout.help_keywords);

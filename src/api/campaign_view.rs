@@ -1,0 +1,364 @@
+//! The campaign as the API shows it (`GET /v1/campaigns/{id}`, every
+//! lifecycle answer, lists): the request with the effective defaults
+//! filled, the lifecycle times, `progress` (recipients by state and
+//! reason, from `Store::campaign_recipient_states`), `figures`
+//! ([`crate::campaigns::metrics`]), `eta` ([`crate::campaigns::eta`]), the
+//! A/B `decision`, and for a draft who a start now would reach.
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::campaigns::eta::{self, Eta, SimCapacity};
+use crate::campaigns::metrics::{self, CampaignFigures};
+use crate::campaigns::spec::{Audience, ContactRef, FrequencyCap};
+use crate::campaigns::start::exclusion;
+use crate::campaigns::window::WindowSpec;
+use crate::campaigns::{CampaignRules, CampaignStatus, Spec};
+use crate::phone::{Msisdn, Region};
+use crate::store::{CampaignRow, ContactKey, SegmentError, Store, StoreError, rfc3339};
+
+/// Recipients left out, by reason (at start, or found at send time).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ExclusionCounts {
+    /// No recorded consent (or pending, or not a contact).
+    pub no_consent: u64,
+    /// Opted out.
+    pub opted_out: u64,
+    /// The number is invalid.
+    pub invalid: u64,
+    /// Over the frequency cap until the deadline.
+    pub capped: u64,
+    /// Their window did not open again before the deadline.
+    pub window_missed: u64,
+    /// Not sent by the deadline although their window was open.
+    pub deadline: u64,
+    /// The text could not be rendered for them.
+    pub render_failed: u64,
+    /// Any other reason.
+    pub other: u64,
+}
+
+impl ExclusionCounts {
+    fn add(&mut self, reason: Option<&str>, n: u64) {
+        let slot = match reason {
+            Some("no_consent") => &mut self.no_consent,
+            Some("opted_out") => &mut self.opted_out,
+            Some("invalid") => &mut self.invalid,
+            Some("capped") => &mut self.capped,
+            Some("window_missed") => &mut self.window_missed,
+            Some("deadline") => &mut self.deadline,
+            Some("render_failed") => &mut self.render_failed,
+            _ => &mut self.other,
+        };
+        *slot += n;
+    }
+}
+
+/// Where the recipients fixed at start are.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Progress {
+    /// Recipients fixed at start (0 before).
+    pub audience: u64,
+    /// Not yet a message: waiting for their window, the cap, a SIM or the A/B decision.
+    pub pending: u64,
+    /// A message exists for them (its status tells the rest; see `figures`).
+    pub queued: u64,
+    /// Left out at start, by reason.
+    pub excluded: u64,
+    /// Not sent before the deadline.
+    pub expired: u64,
+    /// Skipped when their turn came (capped, opted out since, render failed).
+    pub skipped: u64,
+    /// Still pending when the campaign was cancelled.
+    pub cancelled: u64,
+    /// Excluded, expired and skipped recipients by reason.
+    pub by_reason: ExclusionCounts,
+    /// Share of the audience no longer pending, 0 to 100 (one decimal).
+    pub percent_done: f64,
+}
+
+impl Progress {
+    /// From `(state, reason, count)` rows.
+    pub fn from_states(rows: &[(String, Option<String>, u64)]) -> Progress {
+        let mut p = Progress::default();
+        for (state, reason, n) in rows {
+            let n = *n;
+            p.audience += n;
+            match state.as_str() {
+                "pending" => p.pending += n,
+                "queued" => p.queued += n,
+                "excluded" => {
+                    p.excluded += n;
+                    p.by_reason.add(reason.as_deref(), n);
+                }
+                "expired" => {
+                    p.expired += n;
+                    p.by_reason.add(reason.as_deref(), n);
+                }
+                "skipped" => {
+                    p.skipped += n;
+                    p.by_reason.add(reason.as_deref(), n);
+                }
+                "cancelled" => p.cancelled += n,
+                _ => p.by_reason.add(reason.as_deref(), n),
+            }
+        }
+        if p.audience > 0 {
+            let done = (p.audience - p.pending) as f64 / p.audience as f64;
+            p.percent_done = (done * 1000.0).round() / 10.0;
+        }
+        p
+    }
+}
+
+/// Who a draft would reach if started now (the audience is fixed only at
+/// start; a contact added or opted out before then changes it).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DraftAudience {
+    /// Recipients a start now would message (consent, active, not opted out).
+    pub count: u64,
+    /// Everyone the audience names (`count` plus the excluded).
+    pub matched: u64,
+    /// Left out, and why.
+    pub excluded: DraftExcluded,
+}
+
+/// Who a start now would leave out.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DraftExcluded {
+    /// No consent (or not a contact).
+    pub no_consent: u64,
+    /// Opted out.
+    pub opted_out: u64,
+    /// Invalid number.
+    pub invalid: u64,
+}
+
+/// A campaign.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignView {
+    /// Campaign id (a decimal string).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is in its lifecycle.
+    pub status: CampaignStatus,
+    /// Why it is there, in words (paused by the user, completed, …).
+    pub status_reason: Option<String>,
+    /// The audience as given.
+    #[schema(value_type = Object)]
+    pub audience: Value,
+    /// The variants as checked: name, text, weight.
+    pub variants: Vec<VariantView>,
+    /// The window each recipient's clock must be in (the campaign's, or the `[campaigns]` default).
+    pub window: WindowSpec,
+    /// Most messages per hour, if limited.
+    pub rate_per_hour: Option<u32>,
+    /// Caps per contact across marketing (the campaign's, or the `[campaigns]` default).
+    pub frequency_cap: FrequencyCap,
+    /// The A/B test as given.
+    #[schema(value_type = Option<Object>)]
+    pub ab_test: Option<Value>,
+    /// Delivery reports asked for.
+    pub status_report: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// When the audience was fixed (RFC 3339).
+    pub started_at: Option<String>,
+    /// When sending begins: as given for a draft, as fixed once started (RFC 3339).
+    pub start_at: Option<String>,
+    /// After this nothing is sent: as given for a draft, as fixed once started (RFC 3339).
+    pub deadline: Option<String>,
+    /// Completed or cancelled at (RFC 3339).
+    pub finished_at: Option<String>,
+    /// For a draft: who a start now would reach (null once started, in lists, or when it cannot be read).
+    pub draft_audience: Option<DraftAudience>,
+    /// Recipients by state.
+    pub progress: Progress,
+    /// Figures, overall and per variant.
+    pub figures: CampaignFigures,
+    /// What the ready SIMs can send before the deadline.
+    pub eta: Eta,
+    /// The A/B decision with its figures and p-value, once made.
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<Value>,
+    /// When it was decided (RFC 3339).
+    pub decided_at: Option<String>,
+}
+
+/// One variant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VariantView {
+    /// Its name.
+    pub name: String,
+    /// Its template.
+    pub text: String,
+    /// Its relative weight.
+    pub weight: u32,
+}
+
+/// A page of campaigns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignPage {
+    /// Campaigns, oldest first.
+    pub campaigns: Vec<CampaignView>,
+    /// Cursor of the next page (`after`), or null on the last.
+    pub next: Option<String>,
+}
+
+/// Builds the view of `row` at `now`.
+pub fn view(
+    s: &Store,
+    row: CampaignRow,
+    rules: &CampaignRules,
+    sims: &[SimCapacity],
+    now: i64,
+) -> Result<CampaignView, StoreError> {
+    build(s, row, rules, sims, now, true)
+}
+
+/// The view; `with_draft_audience` false leaves `draft_audience` null (in
+/// lists: reading a listed audience of 100,000 numbers for every draft on
+/// a page would make a list slow).
+pub(super) fn build(
+    s: &Store,
+    row: CampaignRow,
+    rules: &CampaignRules,
+    sims: &[SimCapacity],
+    now: i64,
+    with_draft_audience: bool,
+) -> Result<CampaignView, StoreError> {
+    let progress = Progress::from_states(&s.campaign_recipient_states(row.id)?);
+    let figures = metrics::figures(s, row.id, rules)?;
+    let eta = eta::estimate(s, &row, sims, rules, now)?;
+    let draft_audience = if with_draft_audience && row.status == CampaignStatus::Draft {
+        draft_audience(s, &row.spec, rules.region, now)?
+    } else {
+        None
+    };
+    let spec = row.spec;
+    let window = spec.window_or(rules.window).spec();
+    Ok(CampaignView {
+        id: row.id.to_string(),
+        name: spec.name,
+        status: row.status,
+        status_reason: row.status_reason,
+        audience: spec.input.audience.clone().unwrap_or(Value::Null),
+        variants: spec
+            .variants
+            .into_iter()
+            .map(|v| VariantView {
+                name: v.name,
+                text: v.text,
+                weight: v.weight,
+            })
+            .collect(),
+        window,
+        rate_per_hour: spec.rate_per_hour,
+        frequency_cap: spec.frequency_cap.unwrap_or(rules.cap),
+        ab_test: spec
+            .input
+            .ab_test
+            .as_ref()
+            .and_then(|a| serde_json::to_value(a).ok()),
+        status_report: spec.status_report,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+        started_at: row.started_at.map(rfc3339),
+        start_at: row.start_at.or(spec.start_at).map(rfc3339),
+        deadline: row.deadline.or(spec.deadline).map(rfc3339),
+        finished_at: row.finished_at.map(rfc3339),
+        draft_audience,
+        progress,
+        figures,
+        eta,
+        decision: row.decision,
+        decided_at: row.decided_at.map(rfc3339),
+    })
+}
+
+/// Who a draft would reach now; `None` when its audience cannot be read
+/// (its segment was deleted since: the start will say so).
+fn draft_audience(
+    s: &Store,
+    spec: &Spec,
+    region: Region,
+    now: i64,
+) -> Result<Option<DraftAudience>, StoreError> {
+    let filter = match &spec.audience {
+        Audience::Segment(id) => match s.segment_filter(*id) {
+            Ok(Some(f)) => f,
+            Ok(None) | Err(SegmentError::Invalid(_)) => return Ok(None),
+            Err(SegmentError::Store(e)) => return Err(e),
+            Err(_) => return Ok(None),
+        },
+        Audience::Filter(json) => match s.parse_filter(json) {
+            Ok(f) => f,
+            Err(SegmentError::Store(e)) => return Err(e),
+            Err(_) => return Ok(None),
+        },
+        Audience::Contacts(list) => {
+            let mut out = DraftAudience::default();
+            let mut seen = std::collections::HashSet::new();
+            for entry in list {
+                let contact = match entry {
+                    ContactRef::Id(id) => s.contact(&ContactKey::Id(*id))?,
+                    ContactRef::Phone(p) => match Msisdn::parse(p, region) {
+                        Ok(n) => s.contact(&ContactKey::Phone(n.as_str().to_string()))?,
+                        Err(_) => return Ok(None),
+                    },
+                };
+                let key = match &contact {
+                    Some(c) => c.phone.clone(),
+                    None => format!("{entry:?}"),
+                };
+                if !seen.insert(key) {
+                    continue;
+                }
+                out.matched += 1;
+                match contact.as_ref().map(exclusion) {
+                    Some(None) => out.count += 1,
+                    Some(Some(("opted_out", _))) => out.excluded.opted_out += 1,
+                    Some(Some(("invalid", _))) => out.excluded.invalid += 1,
+                    _ => out.excluded.no_consent += 1,
+                }
+            }
+            return Ok(Some(out));
+        }
+    };
+    let p = s.segment_preview(&filter, now, 0)?;
+    Ok(Some(DraftAudience {
+        count: p.count,
+        matched: p.matched,
+        excluded: DraftExcluded {
+            no_consent: p.excluded.no_consent,
+            opted_out: p.excluded.opted_out,
+            invalid: p.excluded.invalid,
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_states_and_reasons() {
+        let rows = vec![
+            ("pending".to_string(), None, 5),
+            ("queued".to_string(), None, 3),
+            ("excluded".to_string(), Some("no_consent".to_string()), 1),
+            ("expired".to_string(), Some("window_missed".to_string()), 1),
+        ];
+        let p = Progress::from_states(&rows);
+        assert_eq!(
+            (p.audience, p.pending, p.queued, p.excluded, p.expired),
+            (10, 5, 3, 1, 1)
+        );
+        assert_eq!((p.by_reason.no_consent, p.by_reason.window_missed), (1, 1));
+        assert_eq!(p.percent_done, 50.0);
+    }
+}
