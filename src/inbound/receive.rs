@@ -12,7 +12,8 @@ use crate::phone::{Msisdn, Region};
 use crate::sms::reassemble::{self, Part};
 use crate::sms::{self, AddressKind, Deliver, Tpdu};
 use crate::store::{
-    NewInbound, NewPart, PartAdded, ReportIn, ReportOutcome, StaleGroup, Store, StoreError, Tx, rfc3339,
+    CampaignReply, NewInbound, NewPart, PartAdded, ReportIn, ReportOutcome, StaleGroup, Store, StoreError,
+    Tx, rfc3339,
 };
 
 /// A PDU as a modem handed it over.
@@ -238,6 +239,14 @@ fn whole(
             text: row.text.as_deref(),
         },
     )?;
+    // Credited to the campaign message it answers, in this transaction.
+    tx.attribute_campaign_reply(&CampaignReply {
+        inbox_id,
+        sender,
+        sim_imsi: pdu.imsi,
+        opted_out: handled.kind == Some("optout"),
+        window_ms: i64::from(rules.attribution_days) * 86_400_000,
+    })?;
     emit_inbound(tx, inbox_id, &row, handled.kind)?;
     Ok(Received::Message { inbox_id, handled })
 }
