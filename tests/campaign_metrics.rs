@@ -22,6 +22,8 @@ use simfleet::store::{
     Category, CountMode, GroupBy, NewMessage, NewOptOut, NewSurvey, OptOutSource, PartSent, ReportIn, Store,
 };
 
+/// A name Prometheus must escape.
+const NAME: &str = r#"Black "Friday" \ sale"#;
 const SIM_A: &str = "250010000000001";
 const SIM_B: &str = "250010000000002";
 const HOUR: i64 = 3_600_000;
@@ -352,8 +354,9 @@ fn play(w: &World, id: i64, r: &Recipient, fate: Fate, mr: u8, h: &mut Hand) {
             };
             w.raw
                 .execute(
-                    "UPDATE campaign_recipients SET state = ?3, reason = ?4, reason_text = 'x' WHERE campaign_id = ?1 AND seq = ?2",
-                    params![id, r.seq, state, reason],
+                    "UPDATE campaign_recipients SET state = ?3, reason = ?4, reason_text = ?5 WHERE campaign_id = ?1 AND seq = ?2",
+                    // Words a spreadsheet would read as a formula.
+                    params![id, r.seq, state, reason, "=cmd|' /C calc'!A0"],
                 )
                 .unwrap();
             match fate {
@@ -511,7 +514,7 @@ fn built() -> (World, i64, Hand, BTreeMap<String, Hand>, Vec<Recipient>) {
         )
         .unwrap();
     phones.extend([no_consent.clone(), stranger, opted_out, invalid]);
-    let id = campaign(&w, "Black Friday", &phones, json!({}));
+    let id = campaign(&w, NAME, &phones, json!({}));
     let all = recipients(&w, id);
     assert_eq!(all.len(), 20);
     let mut overall = Hand::default();
@@ -908,4 +911,160 @@ fn no_significant_difference_keeps_a_even_when_b_is_ahead() {
     );
     let rest = rest_variants(&w, id);
     assert_eq!(rest.keys().collect::<Vec<_>>(), [&Some("A".to_string())]);
+}
+
+async fn serve(store: Store, rules: CampaignRules) -> String {
+    use simfleet::api::{self, Accepting, AppState, Token};
+    use simfleet::dispatch::{DispatchConfig, Dispatcher, SystemClock};
+    use std::sync::Arc;
+    let dispatcher =
+        Dispatcher::new(store.clone(), Arc::new(SystemClock), DispatchConfig::default()).unwrap();
+    let state = AppState {
+        store,
+        dispatcher,
+        token: Token::new("t0ken"),
+        clock: Arc::new(SystemClock),
+        accepting: Accepting {
+            validity_minutes: None,
+            region: "RU".parse().unwrap(),
+            status_reports: true,
+            split: Default::default(),
+        },
+        contacts: simfleet::contacts::ContactRules::defaults("RU".parse().unwrap()),
+        campaigns: rules,
+        pricing: Default::default(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, api::router(state)).await });
+    base
+}
+
+#[tokio::test]
+async fn the_reports_over_http_breakdown_compare_timeseries_csv_and_prometheus() {
+    let (w, id, overall, by_variant, all) = built();
+    let other = campaign(&w, "other", &[phone(555, 0)], json!({}));
+    let base = serve(w.store.clone(), w.rules.clone()).await;
+    let client = simfleet::tls::http_client().build().unwrap();
+    let get = |path: String| {
+        let req = client.get(format!("{base}{path}")).bearer_auth("t0ken");
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.text().await.unwrap())
+        }
+    };
+    let json_of = |body: &str| -> Value { serde_json::from_str(body).unwrap() };
+
+    let (status, body) = get(format!("/v1/campaigns/{id}/breakdown?by=variant")).await;
+    assert_eq!(status, 200, "{body}");
+    let b = json_of(&body);
+    assert_eq!(b["by"], "variant");
+    for g in b["groups"].as_array().unwrap() {
+        let v = g["group"].as_str().unwrap();
+        assert_eq!(g["figures"]["sent"], by_variant[v].sent, "{v}");
+        assert_eq!(g["figures"]["replies"], by_variant[v].replies, "{v}");
+        assert_eq!(g["figures"]["audience"], by_variant[v].audience, "{v}");
+    }
+    let (status, body) = get(format!("/v1/campaigns/{id}/breakdown?by=attributes.city")).await;
+    assert_eq!(status, 200, "{body}");
+    let groups: Vec<Value> = json_of(&body)["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].clone())
+        .collect();
+    assert_eq!(groups, [Value::Null, json!("Kazan"), json!("Moscow")]);
+    for (path, want, code) in [
+        (format!("/v1/campaigns/{id}/breakdown?by=city"), 400, "bad_query"),
+        (format!("/v1/campaigns/{id}/breakdown"), 400, "bad_query"),
+        (
+            format!("/v1/campaigns/{id}/breakdown?by=attributes.shoe_size"),
+            422,
+            "unknown_attribute",
+        ),
+        (
+            "/v1/campaigns/999/breakdown?by=variant".to_string(),
+            404,
+            "not_found",
+        ),
+        ("/v1/campaigns/x1/timeseries".to_string(), 404, "not_found"),
+        ("/v1/campaigns/compare?ids=1,abc".to_string(), 400, "bad_query"),
+        ("/v1/campaigns/compare?ids=".to_string(), 400, "bad_query"),
+        ("/v1/campaigns/compare".to_string(), 400, "bad_query"),
+        (format!("/v1/campaigns/compare?ids={id},999"), 404, "not_found"),
+        ("/v1/campaigns/999/recipients.csv".to_string(), 404, "not_found"),
+    ] {
+        let (status, body) = get(path.clone()).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert_eq!(json_of(&body)["error"]["code"], code, "{path}: {body}");
+    }
+
+    let (status, body) = get(format!("/v1/campaigns/compare?ids={id},{other}")).await;
+    assert_eq!(status, 200, "{body}");
+    let c = json_of(&body);
+    assert_eq!(c["campaigns"][0]["id"], id.to_string());
+    assert_eq!(
+        c["campaigns"][0]["figures"]["overall"]["delivered"],
+        overall.delivered
+    );
+    assert_eq!(c["campaigns"][0]["figures"]["overall"]["cost"], "0.45");
+    assert_eq!(c["campaigns"][1]["name"], "other");
+    assert_eq!(c["campaigns"][1]["figures"]["overall"]["audience"], 1);
+    assert_eq!(
+        c["campaigns"][1]["figures"]["overall"]["delivery_rate"],
+        Value::Null
+    );
+
+    let (status, body) = get(format!("/v1/campaigns/{id}/timeseries")).await;
+    assert_eq!(status, 200, "{body}");
+    let hours = json_of(&body)["hours"].as_array().unwrap().clone();
+    // +1h (sent, delivered), +2h (nothing: filled), +3h, +4h (replies).
+    let counts: Vec<(u64, u64, u64, u64)> = hours
+        .iter()
+        .map(|h| {
+            let n = |k: &str| h[k].as_u64().unwrap();
+            (n("sent"), n("delivered"), n("replies"), n("opt_outs"))
+        })
+        .collect();
+    assert_eq!(counts, [(7, 5, 0, 0), (0, 0, 0, 0), (0, 0, 2, 1), (0, 0, 1, 0)]);
+    assert_eq!(hours[0]["hour"], simfleet::store::rfc3339(T0 + HOUR));
+
+    let (status, body) = get(format!("/v1/campaigns/{id}/recipients.csv")).await;
+    assert_eq!(status, 200, "{body}");
+    let mut rd = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header[..3], ["seq", "phone", "variant"]);
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), all.len());
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let replied = rows.iter().filter(|r| &r[col("replied")] == "true").count() as u64;
+    let opted = rows.iter().filter(|r| &r[col("opted_out")] == "true").count() as u64;
+    assert_eq!((replied, opted), (overall.replies, overall.opt_outs));
+    let capped = rows.iter().find(|r| &r[col("reason")] == "capped").unwrap();
+    assert!(capped[col("reason_text")].starts_with("'="), "{capped:?}");
+    let voted = rows.iter().find(|r| &r[col("vote")] == "1").unwrap();
+    assert_eq!(&voted[col("segments")], "2");
+    assert_eq!(
+        &voted[col("phone")],
+        all.iter()
+            .filter(|r| r.state != "excluded")
+            .nth(15)
+            .unwrap()
+            .phone
+            .as_str()
+    );
+
+    let (status, body) = get("/metrics".to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let name = r#"name="Black \"Friday\" \\ sale""#;
+    for (what, n) in [
+        ("sent", overall.sent),
+        ("delivered", overall.delivered),
+        ("replied", overall.replies),
+        ("opted_out", overall.opt_outs),
+    ] {
+        let line = format!("simfleet_campaign_{what}_total{{campaign=\"{id}\",{name}}} {n}");
+        assert!(body.lines().any(|l| l == line), "{line} not in\n{body}");
+    }
 }
