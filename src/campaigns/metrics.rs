@@ -170,18 +170,32 @@ pub fn grouped(
         .collect())
 }
 
-/// The figures of campaign `id`, overall and per variant (two aggregate
-/// queries, whatever the audience's size). Recipients waiting for the A/B
+/// The figures of campaign `id`, overall and per variant: one aggregate
+/// query by variant (and one over the votes), the overall figures being
+/// their sums (every count is additive). Recipients waiting for the A/B
 /// winner count overall only.
 pub fn figures(store: &Store, id: i64, rules: &CampaignRules) -> Result<CampaignFigures, StoreError> {
-    let overall = grouped(store, id, &GroupBy::Overall, rules)?
-        .into_iter()
-        .next()
-        .map(|(_, f)| f)
-        .unwrap_or_else(|| Figures::empty(rules));
-    let variants = grouped(store, id, &GroupBy::Variant, rules)?
-        .into_iter()
-        .filter_map(|(g, f)| g.map(|g| (g, f)))
+    let rows = store.campaign_figure_rows(id, &GroupBy::Variant)?;
+    let mut total = FigureRow::default();
+    for r in &rows {
+        total.add(r);
+    }
+    let mut votes: BTreeMap<Option<String>, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut all_votes: BTreeMap<String, u64> = BTreeMap::new();
+    for (group, option, n) in store.campaign_votes(id, &GroupBy::Variant)? {
+        *all_votes.entry(option.clone()).or_default() += n;
+        votes.entry(group).or_default().insert(option, n);
+    }
+    let variants = rows
+        .iter()
+        .filter_map(|r| {
+            let name = r.group.clone()?;
+            let v = votes.remove(&r.group).unwrap_or_default();
+            Some((name, Figures::from_row(r, v, rules)))
+        })
         .collect();
-    Ok(CampaignFigures { overall, variants })
+    Ok(CampaignFigures {
+        overall: Figures::from_row(&total, all_votes, rules),
+        variants,
+    })
 }

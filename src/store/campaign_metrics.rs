@@ -77,6 +77,30 @@ pub struct FigureRow {
     pub segments: u64,
 }
 
+impl FigureRow {
+    /// Adds `other`'s counts to these (the group is kept).
+    pub fn add(&mut self, other: &FigureRow) {
+        self.audience += other.audience;
+        self.no_consent += other.no_consent;
+        self.opted_out += other.opted_out;
+        self.invalid += other.invalid;
+        self.capped += other.capped;
+        self.window_missed += other.window_missed;
+        self.render_failed += other.render_failed;
+        self.pending += other.pending;
+        self.queued += other.queued;
+        self.sent += other.sent;
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.unknown += other.unknown;
+        self.expired += other.expired;
+        self.cancelled += other.cancelled;
+        self.replies += other.replies;
+        self.opt_outs += other.opt_outs;
+        self.segments += other.segments;
+    }
+}
+
 /// One hour of a campaign.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HourRow {
