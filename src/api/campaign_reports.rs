@@ -64,7 +64,7 @@ pub struct BreakdownQuery {
 
 /// One group of a breakdown.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Group {
+pub struct BreakdownGroup {
     /// The group's value: the variant, zone, tag (folded) or attribute
     /// value as text; `null` for none (no tag, attribute not set, or a
     /// recipient still waiting for the A/B winner).
@@ -75,14 +75,14 @@ pub struct Group {
 
 /// A campaign's figures by group.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Breakdown {
+pub struct CampaignBreakdown {
     /// Campaign id.
     pub campaign_id: String,
     /// What it is grouped by, as asked.
     pub by: String,
     /// Groups in order of their value (`null` first). A contact in several
     /// tags counts in each; tags and attributes are the contacts' now.
-    pub groups: Vec<Group>,
+    pub groups: Vec<BreakdownGroup>,
 }
 
 fn group_by(by: &str, store: &Store) -> Result<Result<GroupBy, ApiError>, StoreError> {
@@ -113,7 +113,7 @@ fn group_by(by: &str, store: &Store) -> Result<Result<GroupBy, ApiError>, StoreE
 #[utoipa::path(get, path = "/v1/campaigns/{id}/breakdown", operation_id = "campaign_breakdown", tag = "campaigns",
     params(("id" = String, Path, description = "Campaign id", pattern = r"^[0-9]{1,18}$"), BreakdownQuery),
     responses(
-        (status = 200, description = "Figures per group", body = Breakdown),
+        (status = 200, description = "Figures per group", body = CampaignBreakdown),
         (status = 400, description = "`by` missing or not one of variant, time_zone, tag, attributes.NAME, or an unknown parameter (`bad_query`); an unreadable path (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),
@@ -136,18 +136,20 @@ pub async fn breakdown(
     let asked = by.clone();
     let groups = app
         .store
-        .run(move |s| -> Result<Result<Vec<Group>, ApiError>, StoreError> {
-            let grouping = match group_by(&asked, s)? {
-                Ok(g) => g,
-                Err(e) => return Ok(Err(e)),
-            };
-            Ok(Ok(metrics::grouped(s, id, &grouping, &rules)?
-                .into_iter()
-                .map(|(group, figures)| Group { group, figures })
-                .collect()))
-        })
+        .run(
+            move |s| -> Result<Result<Vec<BreakdownGroup>, ApiError>, StoreError> {
+                let grouping = match group_by(&asked, s)? {
+                    Ok(g) => g,
+                    Err(e) => return Ok(Err(e)),
+                };
+                Ok(Ok(metrics::grouped(s, id, &grouping, &rules)?
+                    .into_iter()
+                    .map(|(group, figures)| BreakdownGroup { group, figures })
+                    .collect()))
+            },
+        )
         .await??;
-    Ok(Json(Breakdown {
+    Ok(Json(CampaignBreakdown {
         campaign_id: id.to_string(),
         by,
         groups,
@@ -167,7 +169,7 @@ pub struct CompareQuery {
 
 /// One campaign in a comparison.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Compared {
+pub struct ComparedCampaign {
     /// Id.
     pub id: String,
     /// Name.
@@ -180,9 +182,9 @@ pub struct Compared {
 
 /// Campaigns side by side.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Comparison {
+pub struct CampaignComparison {
     /// In the order asked.
-    pub campaigns: Vec<Compared>,
+    pub campaigns: Vec<ComparedCampaign>,
 }
 
 fn compare_ids(ids: Option<&str>) -> Result<Vec<i64>, ApiError> {
@@ -210,7 +212,7 @@ fn compare_ids(ids: Option<&str>) -> Result<Vec<i64>, ApiError> {
 #[utoipa::path(get, path = "/v1/campaigns/compare", operation_id = "compare_campaigns", tag = "campaigns",
     params(CompareQuery),
     responses(
-        (status = 200, description = "The campaigns' figures, in the order asked (an id given twice once)", body = Comparison),
+        (status = 200, description = "The campaigns' figures, in the order asked (an id given twice once)", body = CampaignComparison),
         (status = 400, description = "`ids` missing, not comma-separated positive integers, or more than 20 (`bad_query`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "One of the campaigns does not exist (the message names it)", body = super::ErrorResponse),
@@ -226,28 +228,30 @@ pub async fn compare(
     let rules = app.campaigns.clone();
     let campaigns = app
         .store
-        .run(move |s| -> Result<Result<Vec<Compared>, ApiError>, StoreError> {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                let Some(row) = s.campaign(id)? else {
-                    return Ok(Err(no_campaign(id)));
-                };
-                out.push(Compared {
-                    id: id.to_string(),
-                    name: row.spec.name,
-                    status: row.status.as_str().to_string(),
-                    figures: metrics::figures(s, id, &rules)?,
-                });
-            }
-            Ok(Ok(out))
-        })
+        .run(
+            move |s| -> Result<Result<Vec<ComparedCampaign>, ApiError>, StoreError> {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let Some(row) = s.campaign(id)? else {
+                        return Ok(Err(no_campaign(id)));
+                    };
+                    out.push(ComparedCampaign {
+                        id: id.to_string(),
+                        name: row.spec.name,
+                        status: row.status.as_str().to_string(),
+                        figures: metrics::figures(s, id, &rules)?,
+                    });
+                }
+                Ok(Ok(out))
+            },
+        )
         .await??;
-    Ok(Json(Comparison { campaigns }).into_response())
+    Ok(Json(CampaignComparison { campaigns }).into_response())
 }
 
 /// One hour of a campaign.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Hour {
+pub struct CampaignHour {
     /// Start of the hour, RFC 3339 (UTC).
     pub hour: String,
     /// Messages the network accepted in it.
@@ -262,13 +266,13 @@ pub struct Hour {
 
 /// A campaign hour by hour.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TimeSeries {
+pub struct CampaignTimeSeries {
     /// Campaign id.
     pub campaign_id: String,
     /// From the first hour with anything to the last, hours with nothing in
     /// between included as zeros (only hours with something when they span
     /// more than 100 days).
-    pub hours: Vec<Hour>,
+    pub hours: Vec<CampaignHour>,
 }
 
 /// `GET /v1/campaigns/{id}/timeseries`: sent, delivered, replies and
@@ -276,7 +280,7 @@ pub struct TimeSeries {
 #[utoipa::path(get, path = "/v1/campaigns/{id}/timeseries", operation_id = "campaign_timeseries", tag = "campaigns",
     params(("id" = String, Path, description = "Campaign id", pattern = r"^[0-9]{1,18}$")),
     responses(
-        (status = 200, description = "Hourly counts (UTC hours)", body = TimeSeries),
+        (status = 200, description = "Hourly counts (UTC hours)", body = CampaignTimeSeries),
         (status = 400, description = "An unreadable path (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),
@@ -291,7 +295,7 @@ pub async fn timeseries(
     let id = campaign_id(&id)?;
     known(&app, id).await?;
     let rows = app.store.run(move |s| s.campaign_hours(id)).await?;
-    let hour = |r: &crate::store::HourRow| Hour {
+    let hour = |r: &crate::store::HourRow| CampaignHour {
         hour: rfc3339(r.hour),
         sent: r.sent,
         delivered: r.delivered,
@@ -308,7 +312,7 @@ pub async fn timeseries(
         if fill && let Some(p) = prev {
             let mut t = p + 3_600_000;
             while t < r.hour {
-                hours.push(Hour {
+                hours.push(CampaignHour {
                     hour: rfc3339(t),
                     sent: 0,
                     delivered: 0,
@@ -321,7 +325,7 @@ pub async fn timeseries(
         hours.push(hour(r));
         prev = Some(r.hour);
     }
-    Ok(Json(TimeSeries {
+    Ok(Json(CampaignTimeSeries {
         campaign_id: id.to_string(),
         hours,
     })
