@@ -6,7 +6,8 @@
 //! outcomes, replies and opt-outs, then times what the API and the
 //! dispatcher call: the figures (overall and per variant), a breakdown by
 //! time zone, the hourly series, the CSV export, the A/B round when nothing
-//! is due, and attributing one reply. Each is one aggregate query (or one
+//! is due, attributing one reply, and the segment `{"replied_to":
+//! {"campaign": ID}}` over 100,000 contacts. Each is one aggregate query (or one
 //! indexed lookup), so the figures take well under a second here.
 
 use std::time::Instant;
@@ -88,7 +89,14 @@ fn main() {
                      WHERE campaign_id = ?1 AND seq = ?2",
                 )
                 .unwrap();
+            let mut contact = tx
+                .prepare(
+                    "INSERT INTO contacts (phone, time_zone_source, consent_status, created_at, updated_at)
+                     VALUES (?1, 'default', 'opted_in', ?2, ?2)",
+                )
+                .unwrap();
             for i in 0..RECIPIENTS {
+                contact.execute(params![phone(i), T0]).unwrap();
                 if i % 50 == 0 || i % 10 == 9 {
                     continue;
                 }
@@ -151,6 +159,13 @@ fn main() {
     time("recipients.csv (to a sink)", || {
         simfleet::api::campaign_reports::write_recipients(&store, row.id, std::io::sink()).unwrap()
     });
+    let filter = store
+        .parse_filter(&json!({"replied_to": {"campaign": row.id}}))
+        .unwrap();
+    let ids = time("segment replied_to (100,000 contacts, one read)", || {
+        store.segment_contact_ids(&filter, T0, 0, RECIPIENTS + 1).unwrap()
+    });
+    println!("  {} contacts", ids.len());
     time("A/B round, nothing due", || {
         ab_test::decide_due(&store, T0).unwrap()
     });

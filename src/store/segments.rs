@@ -443,13 +443,15 @@ fn activity(
 /// campaign's message, see `store::campaign_attribution`). Matched by the
 /// contact's number, which the campaign kept for each recipient. Clicks
 /// and redemptions have no data yet (the attribution issue records them):
-/// they match nobody.
+/// they match nobody. By the recipients' number index
+/// (`campaign_recipients_by_phone`): `+cr.campaign_id` keeps SQLite from
+/// walking the campaign's whole audience once per contact by its primary key.
 fn campaign_activity(event: Event, campaign: i64, sql: &mut Sql) {
     match event {
         Event::Delivered => {
             sql.push(
                 "EXISTS (SELECT 1 FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
-                    WHERE cr.phone = c.phone AND cr.message_id IS NOT NULL AND cr.campaign_id = ?
+                    WHERE cr.phone = c.phone AND cr.message_id IS NOT NULL AND +cr.campaign_id = ?
                     AND m.status = 'delivered')",
             );
             sql.bind(campaign);
@@ -457,7 +459,7 @@ fn campaign_activity(event: Event, campaign: i64, sql: &mut Sql) {
         Event::RepliedTo => {
             sql.push(
                 "EXISTS (SELECT 1 FROM campaign_recipients cr WHERE cr.phone = c.phone
-                    AND cr.message_id IS NOT NULL AND cr.campaign_id = ? AND cr.reply_id IS NOT NULL)",
+                    AND cr.message_id IS NOT NULL AND +cr.campaign_id = ? AND cr.reply_id IS NOT NULL)",
             );
             sql.bind(campaign);
         }
