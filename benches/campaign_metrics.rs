@@ -178,6 +178,7 @@ fn main() {
                     sim_imsi: Some("250010000000001"),
                     opted_out: false,
                     window_ms: 7 * 86_400_000,
+                    received_at: T0 + 7_200_000,
                 })
             })
             .unwrap()

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use simfleet::campaigns::metrics::{self, Figures};
 use simfleet::campaigns::{CampaignInput, CampaignRules, CampaignStatus, ab_test, lifecycle};
 use simfleet::contacts::{AttrValue, Consent, ConsentStatus, ContactChanges};
-use simfleet::inbound::receive::{Pdu, Received, receive};
+use simfleet::inbound::receive::{Pdu, Received, flush_stale_attributing, receive};
 use simfleet::inbound::replies::ReplyRules;
 use simfleet::phone::Msisdn;
 use simfleet::sms::{self, Address, SplitOptions, StatusCategory};
@@ -796,6 +796,57 @@ fn a_reply_goes_to_the_latest_campaign_message_from_its_sim_within_the_window() 
     // Within the window on SIM B: campaign 2's.
     let r3 = reply(&w, &n, SIM_B, "hi", T0 + 2 * HOUR + 7 * DAY - 1);
     assert_eq!(first(c2), (Some(r3), Some(T0 + 2 * HOUR + 7 * DAY - 1), None));
+}
+
+#[test]
+fn a_reply_stored_incomplete_is_still_credited_at_the_time_it_arrived() {
+    let w = world();
+    let n = phone(778, 1);
+    contact(&w, &n, true, None, &[]);
+    let c = campaign(&w, "long reply", std::slice::from_ref(&n), json!({}));
+    let r = recipients(&w, c).remove(0);
+    let m = materialise(&w, c, &r, "offer", None, T0 + HOUR);
+    send(&w, m, SIM_A, 1, T0 + HOUR);
+    // The first of two parts arrives at +2h; the second never does.
+    let plan = sms::plan(&"w".repeat(300), &SplitOptions::default()).unwrap();
+    let address = Address::parse_number(&n).unwrap();
+    let pdus = sms::encode_deliver(None, &address, &plan, Utc::now().fixed_offset(), 9);
+    let hex = sms::hex::encode_hex(&pdus[0]);
+    let got = receive(
+        &w.store,
+        &ReplyRules::default(),
+        "RU".parse().unwrap(),
+        &Pdu {
+            hex: &hex,
+            imsi: Some(SIM_A),
+            imei: "356938035643809",
+        },
+        T0 + 2 * HOUR,
+    )
+    .unwrap();
+    assert_eq!(got, Received::Part);
+    // Flushed a day later: credited as a reply at +2h, never an opt-out.
+    let ids = flush_stale_attributing(
+        &w.store,
+        &Default::default(),
+        Some(7),
+        T0 + 2 * HOUR + 1,
+        T0 + 26 * HOUR,
+    )
+    .unwrap();
+    assert_eq!(ids.len(), 1);
+    let (reply_id, replied_at, opted): (Option<i64>, Option<i64>, Option<i64>) = w
+        .raw
+        .query_row(
+            "SELECT reply_id, replied_at, opted_out_at FROM campaign_recipients WHERE campaign_id = ?1",
+            [c],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (reply_id, replied_at, opted),
+        (Some(ids[0]), Some(T0 + 2 * HOUR), None)
+    );
 }
 
 /// Sends `n` test-share messages of variant `v` and gets `replies` replies.

@@ -246,6 +246,7 @@ fn whole(
         sim_imsi: pdu.imsi,
         opted_out: handled.kind == Some("optout"),
         window_ms: i64::from(rules.attribution_days) * 86_400_000,
+        received_at: tx.now,
     })?;
     emit_inbound(tx, inbox_id, &row, handled.kind)?;
     Ok(Received::Message { inbox_id, handled })
@@ -340,6 +341,19 @@ pub fn flush_stale(
     before: i64,
     now: i64,
 ) -> Result<Vec<i64>, StoreError> {
+    flush_stale_attributing(store, keywords, None, before, now)
+}
+
+/// [`flush_stale`], also crediting each message stored incomplete to the
+/// campaign message it answers as a reply (never as an opt-out: a fragment
+/// is not read), within `attribution_days` before it arrived.
+pub fn flush_stale_attributing(
+    store: &Store,
+    keywords: &Keywords,
+    attribution_days: Option<u32>,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     store.write(now, |tx| {
         let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
         let mut ids = Vec::with_capacity(groups.len());
@@ -358,6 +372,16 @@ pub fn flush_stale(
             };
             let id = tx.store_inbound(&row)?;
             let review = review_fragment(tx, keywords, id, &row)?;
+            if let Some(days) = attribution_days {
+                tx.attribute_campaign_reply(&CampaignReply {
+                    inbox_id: id,
+                    sender: &row.sender,
+                    sim_imsi: row.sim_imsi.as_deref(),
+                    opted_out: false,
+                    window_ms: i64::from(days) * 86_400_000,
+                    received_at: row.received_at,
+                })?;
+            }
             emit_inbound(tx, id, &row, review)?;
             ids.push(id);
         }

@@ -29,6 +29,9 @@ pub struct CampaignReply<'a> {
     pub opted_out: bool,
     /// How far back a campaign message may be (ms), `campaigns.attribution_days`.
     pub window_ms: i64,
+    /// When the reply arrived (unix ms): the window ends here, and it is
+    /// the reply's time (a message stored incomplete is stored later).
+    pub received_at: i64,
 }
 
 /// The recipient a reply was attributed to.
@@ -45,7 +48,7 @@ pub struct Attributed {
 }
 
 impl Tx<'_> {
-    /// Attributes reply `r` (received now) to the campaign message it
+    /// Attributes reply `r` to the campaign message it
     /// answers, if any: sets the recipient's first reply, its opt-out and
     /// its vote. Returns whom it was attributed to.
     pub fn attribute_campaign_reply(
@@ -68,9 +71,10 @@ impl Tx<'_> {
                    AND cr.message_id IS NOT NULL
                  ORDER BY coalesce(m.sent_at, m.updated_at) DESC, m.id DESC LIMIT 1",
             )?
-            .query_row(params![r.sender, imsi, self.now - r.window_ms, self.now], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
+            .query_row(
+                params![r.sender, imsi, r.received_at - r.window_ms, r.received_at],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
             .optional()?;
         let Some((campaign_id, seq, message_id)) = found else {
             return Ok(None);
@@ -106,7 +110,7 @@ impl Tx<'_> {
                 campaign_id,
                 seq,
                 r.inbox_id,
-                self.now,
+                r.received_at,
                 r.opted_out,
                 option,
                 last_counts
