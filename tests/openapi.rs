@@ -94,6 +94,10 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/contacts/{id}"),
         ("PATCH", "/v1/contacts/{id}"),
         ("DELETE", "/v1/contacts/{id}"),
+        ("GET", "/v1/campaigns/{id}/breakdown"),
+        ("GET", "/v1/campaigns/compare"),
+        ("GET", "/v1/campaigns/{id}/timeseries"),
+        ("GET", "/v1/campaigns/{id}/recipients.csv"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

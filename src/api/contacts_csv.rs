@@ -286,13 +286,13 @@ pub async fn export(_: Authorized, State(app): State<AppState>) -> Response {
 }
 
 /// Bytes an export hands on at a time.
-const CHUNK: usize = 16 * 1024;
+pub(crate) const CHUNK: usize = 16 * 1024;
 
 /// The export's writer: chunks sent to the response as they fill; a
 /// client that went away stops the export.
-struct Chunks {
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
+pub(crate) struct Chunks {
+    pub(crate) tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    pub(crate) buf: Vec<u8>,
 }
 
 impl Chunks {
@@ -322,8 +322,8 @@ impl Write for Chunks {
 }
 
 /// The response body: whatever the export sends.
-struct Stream {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+pub(crate) struct Stream {
+    pub(crate) rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
 }
 
 impl http_body::Body for Stream {

@@ -1,6 +1,8 @@
 //! `GET /metrics`: Prometheus text exposition — queue depth by status,
-//! segments sent and attempts failed per SIM, modem states, and how long
-//! sends take.
+//! segments sent and attempts failed per SIM, modem states, how long
+//! sends take, and per campaign (active ones and those finished in the
+//! last [`CAMPAIGN_METRICS_DAYS`] days, so the series stay bounded) its
+//! messages sent and delivered and its attributed replies and opt-outs.
 
 use std::fmt::Write;
 
@@ -12,6 +14,9 @@ use super::auth::Authorized;
 use super::error::ApiError;
 use super::state::AppState;
 
+/// Days a finished campaign stays in `/metrics`.
+pub const CAMPAIGN_METRICS_DAYS: i64 = 7;
+
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
@@ -19,7 +24,7 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
@@ -156,5 +161,56 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
         w,
         "# HELP simfleet_inbox_undecodable Received PDUs that could not be decoded, kept raw in the inbox.\n# TYPE simfleet_inbox_undecodable gauge\nsimfleet_inbox_undecodable {undecodable}"
     );
+    let since = app.clock.now_ms() - CAMPAIGN_METRICS_DAYS * 86_400_000;
+    let campaigns = app
+        .store
+        .run(move |s| {
+            let mut out = Vec::new();
+            for (id, name) in s.campaigns_for_metrics(since)? {
+                let row = s
+                    .campaign_figure_rows(id, &crate::store::GroupBy::Overall)?
+                    .pop()
+                    .unwrap_or_default();
+                out.push((id, name, row));
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    type Pick = fn(&crate::store::FigureRow) -> u64;
+    let series: [(&str, &str, Pick); 4] = [
+        (
+            "sent",
+            "Campaign messages the network accepted (delivered ones included).",
+            |r| r.sent,
+        ),
+        (
+            "delivered",
+            "Campaign messages delivered (delivery reports).",
+            |r| r.delivered,
+        ),
+        ("replied", "Campaign recipients with an attributed reply.", |r| {
+            r.replies
+        }),
+        (
+            "opted_out",
+            "Campaign recipients whose opt-out is attributed to the campaign.",
+            |r| r.opt_outs,
+        ),
+    ];
+    for (what, help, pick) in series {
+        let _ = writeln!(
+            w,
+            "# HELP simfleet_campaign_{what}_total {help}\n# TYPE simfleet_campaign_{what}_total counter"
+        );
+        for (id, name, row) in &campaigns {
+            let _ = writeln!(
+                w,
+                "simfleet_campaign_{what}_total{{campaign=\"{id}\",name=\"{}\"}} {}",
+                label(name),
+                pick(row)
+            );
+        }
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod batch_items;
 pub mod body;
 pub mod campaign_preview;
+pub mod campaign_reports;
 pub mod campaign_view;
 pub mod campaigns;
 pub mod contacts;
@@ -122,6 +123,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(templates::create, templates::list))
         .routes(routes!(templates::get, templates::update, templates::delete))
         .routes(routes!(templates::preview))
+        .routes(routes!(campaign_reports::breakdown))
+        .routes(routes!(campaign_reports::compare))
+        .routes(routes!(campaign_reports::timeseries))
+        .routes(routes!(campaign_reports::recipients_csv))
         .routes(routes!(healthz));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(single)

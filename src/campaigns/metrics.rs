@@ -4,13 +4,22 @@
 //! rate (opt-outs / delivered), votes, segments and cost, and the fields
 //! the attribution issue fills (clicks, CTR, conversions).
 //!
-//! TODO(issue 13, metrics): compute from the store.
+//! Counted by one aggregate query per campaign and grouping
+//! (`store/campaign_metrics.rs`); each recipient has exactly one outcome,
+//! so `excluded` + pending + queued + sent + failed before sending +
+//! unknown + expired + cancelled = audience (`sent` includes delivered and
+//! those failed after the network took them, which `failed` also counts).
+//! Rates are `null` when their denominator is 0. Replies, opt-outs and
+//! votes are the ones attributed to the campaign's messages
+//! (`store/campaign_attribution.rs`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::store::{Store, StoreError};
+use super::CampaignRules;
+use crate::store::{FigureRow, GroupBy, Store, StoreError};
+use crate::templates::preview::{cost, money};
 
 /// Recipients left out, by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -25,6 +34,8 @@ pub struct ExcludedByReason {
     pub capped: u64,
     /// Their window did not open again before the deadline.
     pub window_missed: u64,
+    /// Their text could not be rendered (a template error for their data).
+    pub render_failed: u64,
 }
 
 /// The figures of a campaign or of one variant (or breakdown group).
@@ -46,8 +57,11 @@ pub struct Figures {
     pub failed: u64,
     /// May or may not have reached the network.
     pub unknown: u64,
-    /// Not sent before the deadline.
+    /// Not sent before the deadline though their window was open (the
+    /// SIMs did not get to them), or their message's validity ran out.
     pub expired: u64,
+    /// Cancelled with the campaign before their message left.
+    pub cancelled: u64,
     /// delivered / sent (`null` before anything is sent).
     pub delivery_rate: Option<f64>,
     /// Recipients who replied (attributed replies).
@@ -85,11 +99,103 @@ pub struct CampaignFigures {
     pub variants: BTreeMap<String, Figures>,
 }
 
-/// The figures of campaign `id` at `now`.
-pub fn figures(
-    _store: &Store,
-    _id: i64,
-    _rules: &super::CampaignRules,
-) -> Result<CampaignFigures, StoreError> {
-    Ok(CampaignFigures::default())
+fn rate(n: u64, of: u64) -> Option<f64> {
+    (of > 0).then(|| n as f64 / of as f64)
+}
+
+impl Figures {
+    /// The figures of one group's counts, `votes` by option, priced at
+    /// `rules.per_segment`.
+    pub fn from_row(row: &FigureRow, votes: BTreeMap<String, u64>, rules: &CampaignRules) -> Figures {
+        Figures {
+            audience: row.audience,
+            excluded: ExcludedByReason {
+                no_consent: row.no_consent,
+                opted_out: row.opted_out,
+                invalid: row.invalid,
+                capped: row.capped,
+                window_missed: row.window_missed,
+                render_failed: row.render_failed,
+            },
+            pending: row.pending,
+            queued: row.queued,
+            sent: row.sent,
+            delivered: row.delivered,
+            failed: row.failed,
+            unknown: row.unknown,
+            expired: row.expired,
+            cancelled: row.cancelled,
+            delivery_rate: rate(row.delivered, row.sent),
+            replies: row.replies,
+            reply_rate: rate(row.replies, row.delivered),
+            opt_outs: row.opt_outs,
+            opt_out_rate: rate(row.opt_outs, row.delivered),
+            votes,
+            segments: row.segments,
+            cost: money(cost(rules.per_segment, row.segments)),
+            currency: rules.currency.clone(),
+            clicks: 0,
+            ctr: None,
+            conversions: 0,
+            conversion_rate: None,
+        }
+    }
+
+    /// Nothing yet (a campaign without recipients), priced in `rules`' currency.
+    pub fn empty(rules: &CampaignRules) -> Figures {
+        Figures::from_row(&FigureRow::default(), BTreeMap::new(), rules)
+    }
+}
+
+/// The figures of campaign `id`'s recipients grouped by `by`: `(group,
+/// figures)` in group order (`None`: no value, or a recipient still waiting
+/// for the A/B winner when grouped by variant).
+pub fn grouped(
+    store: &Store,
+    id: i64,
+    by: &GroupBy,
+    rules: &CampaignRules,
+) -> Result<Vec<(Option<String>, Figures)>, StoreError> {
+    let rows = store.campaign_figure_rows(id, by)?;
+    let mut votes: BTreeMap<Option<String>, BTreeMap<String, u64>> = BTreeMap::new();
+    for (group, option, n) in store.campaign_votes(id, by)? {
+        votes.entry(group).or_default().insert(option, n);
+    }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let v = votes.remove(&row.group).unwrap_or_default();
+            (row.group.clone(), Figures::from_row(row, v, rules))
+        })
+        .collect())
+}
+
+/// The figures of campaign `id`, overall and per variant: one aggregate
+/// query by variant (and one over the votes), the overall figures being
+/// their sums (every count is additive). Recipients waiting for the A/B
+/// winner count overall only.
+pub fn figures(store: &Store, id: i64, rules: &CampaignRules) -> Result<CampaignFigures, StoreError> {
+    let rows = store.campaign_figure_rows(id, &GroupBy::Variant)?;
+    let mut total = FigureRow::default();
+    for r in &rows {
+        total.add(r);
+    }
+    let mut votes: BTreeMap<Option<String>, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut all_votes: BTreeMap<String, u64> = BTreeMap::new();
+    for (group, option, n) in store.campaign_votes(id, &GroupBy::Variant)? {
+        *all_votes.entry(option.clone()).or_default() += n;
+        votes.entry(group).or_default().insert(option, n);
+    }
+    let variants = rows
+        .iter()
+        .filter_map(|r| {
+            let name = r.group.clone()?;
+            let v = votes.remove(&r.group).unwrap_or_default();
+            Some((name, Figures::from_row(r, v, rules)))
+        })
+        .collect();
+    Ok(CampaignFigures {
+        overall: Figures::from_row(&total, all_votes, rules),
+        variants,
+    })
 }

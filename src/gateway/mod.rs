@@ -346,6 +346,7 @@ fn inbound_config(checked: &Checked, split: SplitOptions, validity_minutes: Opti
                 validity_minutes,
             ),
             welcome: checked.config.contacts.welcome.clone(),
+            attribution_days: checked.config.campaigns.attribution_days,
             split,
             validity_minutes,
         },

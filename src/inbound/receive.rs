@@ -12,7 +12,8 @@ use crate::phone::{Msisdn, Region};
 use crate::sms::reassemble::{self, Part};
 use crate::sms::{self, AddressKind, Deliver, Tpdu};
 use crate::store::{
-    NewInbound, NewPart, PartAdded, ReportIn, ReportOutcome, StaleGroup, Store, StoreError, Tx, rfc3339,
+    CampaignReply, NewInbound, NewPart, PartAdded, ReportIn, ReportOutcome, StaleGroup, Store, StoreError,
+    Tx, rfc3339,
 };
 
 /// A PDU as a modem handed it over.
@@ -238,6 +239,15 @@ fn whole(
             text: row.text.as_deref(),
         },
     )?;
+    // Credited to the campaign message it answers, in this transaction.
+    tx.attribute_campaign_reply(&CampaignReply {
+        inbox_id,
+        sender,
+        sim_imsi: pdu.imsi,
+        opted_out: handled.kind == Some("optout"),
+        window_ms: i64::from(rules.attribution_days) * 86_400_000,
+        received_at: tx.now,
+    })?;
     emit_inbound(tx, inbox_id, &row, handled.kind)?;
     Ok(Received::Message { inbox_id, handled })
 }
@@ -331,6 +341,19 @@ pub fn flush_stale(
     before: i64,
     now: i64,
 ) -> Result<Vec<i64>, StoreError> {
+    flush_stale_attributing(store, keywords, None, before, now)
+}
+
+/// [`flush_stale`], also crediting each message stored incomplete to the
+/// campaign message it answers as a reply (never as an opt-out: a fragment
+/// is not read), within `attribution_days` before it arrived.
+pub fn flush_stale_attributing(
+    store: &Store,
+    keywords: &Keywords,
+    attribution_days: Option<u32>,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     store.write(now, |tx| {
         let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
         let mut ids = Vec::with_capacity(groups.len());
@@ -349,6 +372,16 @@ pub fn flush_stale(
             };
             let id = tx.store_inbound(&row)?;
             let review = review_fragment(tx, keywords, id, &row)?;
+            if let Some(days) = attribution_days {
+                tx.attribute_campaign_reply(&CampaignReply {
+                    inbox_id: id,
+                    sender: &row.sender,
+                    sim_imsi: row.sim_imsi.as_deref(),
+                    opted_out: false,
+                    window_ms: i64::from(days) * 86_400_000,
+                    received_at: row.received_at,
+                })?;
+            }
             emit_inbound(tx, id, &row, review)?;
             ids.push(id);
         }

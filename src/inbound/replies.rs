@@ -62,6 +62,9 @@ pub struct ReplyRules {
     /// Sent once a contact confirms, by language with `default`
     /// (`contacts.welcome`); empty: nothing.
     pub welcome: BTreeMap<String, String>,
+    /// Days a reply is credited to the campaign message before it
+    /// (`campaigns.attribution_days`).
+    pub attribution_days: u32,
 }
 
 impl Default for ReplyRules {
@@ -76,6 +79,7 @@ impl Default for ReplyRules {
             validity_minutes: Some(1440),
             contacts: ContactRules::defaults(crate::phone::Region::default()),
             welcome: crate::config::ContactsConfig::default().welcome,
+            attribution_days: crate::config::CampaignsConfig::default().attribution_days,
         }
     }
 }

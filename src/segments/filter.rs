@@ -190,7 +190,7 @@ impl Event {
 pub enum Target {
     /// A survey (`/v1/surveys`).
     Survey(i64),
-    /// A campaign (none exist yet: the store answers that there is no such campaign).
+    /// A campaign (`delivered`, `replied_to`; `clicked` and `redeemed` match nobody until clicks and redemptions are recorded).
     Campaign(i64),
 }
 

@@ -11,8 +11,11 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod campaign_attribution;
+mod campaign_decision;
 mod campaign_feed;
 mod campaign_lifecycle;
+mod campaign_metrics;
 mod campaigns;
 mod claim;
 mod consent;
@@ -50,7 +53,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use campaign_attribution::{Attributed, CampaignReply};
+pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
+pub use campaign_metrics::{FigureRow, GroupBy, HourRow, RecipientExportRow};
 pub use campaigns::{CampaignRow, CampaignStoreError, NewRecipient};
 pub use claim::{Candidate, ClaimRequest, Claimed as ClaimedMessage, SentRecord};
 pub use consent::ConfirmationRequest;

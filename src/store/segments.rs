@@ -388,11 +388,12 @@ fn activity(
     option: Option<&str>,
     sql: &mut Sql,
 ) -> Result<(), StoreError> {
-    let Target::Survey(survey) = target else {
-        // No campaigns yet: validation refuses them (see `check_references`);
-        // when they exist, their deliveries, clicks and redemptions go here.
-        sql.push("0");
-        return Ok(());
+    let survey = match target {
+        Target::Survey(survey) => survey,
+        Target::Campaign(campaign) => {
+            campaign_activity(event, campaign, sql);
+            return Ok(());
+        }
     };
     match (event, option) {
         (Event::Voted, None) => {
@@ -437,6 +438,38 @@ fn activity(
     Ok(())
 }
 
+/// What a contact did in campaign `campaign` (checked to exist): its
+/// message was delivered, or it replied (a reply attributed to the
+/// campaign's message, see `store::campaign_attribution`). Matched by the
+/// contact's number, which the campaign kept for each recipient. Clicks
+/// and redemptions have no data yet (the attribution issue records them):
+/// they match nobody. By the recipients' number index
+/// (`campaign_recipients_by_phone`): `+cr.campaign_id` keeps SQLite from
+/// walking the campaign's whole audience once per contact by its primary key.
+fn campaign_activity(event: Event, campaign: i64, sql: &mut Sql) {
+    match event {
+        Event::Delivered => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
+                    WHERE cr.phone = c.phone AND cr.message_id IS NOT NULL AND +cr.campaign_id = ?
+                    AND m.status = 'delivered')",
+            );
+            sql.bind(campaign);
+        }
+        Event::RepliedTo => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM campaign_recipients cr WHERE cr.phone = c.phone
+                    AND cr.message_id IS NOT NULL AND +cr.campaign_id = ? AND cr.reply_id IS NOT NULL)",
+            );
+            sql.bind(campaign);
+        }
+        // Refused by the parser (surveys only).
+        Event::Voted => sql.push("0"),
+        // No click or redemption data yet.
+        Event::Clicked | Event::Redeemed => sql.push("0"),
+    }
+}
+
 /// Checks the surveys (and their options) and campaigns a filter names.
 fn check_references(conn: &Connection, filter: &Filter) -> Result<(), SegmentError> {
     for (at, _event, target, option) in filter.references() {
@@ -468,12 +501,11 @@ fn check_references(conn: &Connection, filter: &Filter) -> Result<(), SegmentErr
                 }
             }
             Target::Campaign(id) => {
-                // Campaigns arrive with the next issue; until then none exists.
-                return Err(FilterError::new(
-                    format!("{at}.campaign"),
-                    format!("no campaign {id} (no campaigns exist yet)"),
-                )
-                .into());
+                if super::campaigns::read(conn, id)?.is_none() {
+                    return Err(
+                        FilterError::new(format!("{at}.campaign"), format!("no campaign {id}")).into(),
+                    );
+                }
             }
         }
     }
@@ -580,7 +612,7 @@ impl Tx<'_> {
 impl Store {
     /// Reads and validates a filter: attribute names and types against
     /// those known, surveys (and a `voted` option) against those stored,
-    /// campaigns (none exist yet). The error names the failing node.
+    /// campaigns against those stored. The error names the failing node.
     pub fn parse_filter(&self, json: &Value) -> Result<Filter, SegmentError> {
         parse(&self.reader(), json)
     }
@@ -1170,7 +1202,7 @@ mod tests {
         for ev in ["delivered", "clicked", "redeemed", "replied_to"] {
             let e = err(json!({"any": [{"tag": "x"}, {ev: {"campaign": 4}}]}));
             assert_eq!(e.path, format!("filter.any[1].{ev}.campaign"));
-            assert_eq!(e.message, "no campaign 4 (no campaigns exist yet)");
+            assert_eq!(e.message, "no campaign 4");
         }
     }
 

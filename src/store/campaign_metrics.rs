@@ -1,0 +1,358 @@
+//! A campaign's figures, counted in SQL: one aggregate query over its
+//! recipients (and their messages, by primary key) per campaign and
+//! grouping — overall, by variant, by time zone, by tag or by a contact
+//! attribute — never one query per recipient; the hourly time series; and
+//! the recipients, page by page, for the CSV export.
+//!
+//! Each recipient has one outcome (`o` below), so the counts partition the
+//! audience: excluded by reason (at start, skipped at feed time, or its
+//! message suppressed at dispatch — read from the suppression's words, which
+//! `store::optouts` and `store::consent` write), pending, queued, sent
+//! (delivered, failed after the network took it), failed before it, unknown,
+//! expired, cancelled. Recipients left after the deadline whose window never
+//! opened again are `window_missed` (excluded), the others `expired`.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, params, params_from_iter};
+
+use super::{Store, StoreError};
+
+/// How figures are grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One group: the whole campaign.
+    Overall,
+    /// By variant (`NULL`: a recipient still waiting for the A/B winner).
+    Variant,
+    /// By the zone each recipient's window was read in.
+    TimeZone,
+    /// By the contact's tags now (a contact in several tags counts in
+    /// each; `NULL`: no tag or no contact).
+    Tag,
+    /// By a contact attribute's value now (`NULL`: not set).
+    Attribute(String),
+}
+
+/// Raw counts of one group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FigureRow {
+    /// The group's key (text), `None` for overall or a missing value.
+    pub group: Option<String>,
+    /// Recipients.
+    pub audience: u64,
+    /// Excluded: no consent.
+    pub no_consent: u64,
+    /// Excluded: opted out (at start, at feed time or suppressed at dispatch).
+    pub opted_out: u64,
+    /// Excluded: invalid number.
+    pub invalid: u64,
+    /// Skipped: over the frequency cap until the deadline.
+    pub capped: u64,
+    /// Expired: their window never opened again before the deadline.
+    pub window_missed: u64,
+    /// Skipped: the template could not be rendered for them.
+    pub render_failed: u64,
+    /// Not yet a message.
+    pub pending: u64,
+    /// A message waiting or being sent.
+    pub queued: u64,
+    /// Accepted by the network (delivered, and failed by a report, included).
+    pub sent: u64,
+    /// Delivered.
+    pub delivered: u64,
+    /// Failed (before or after the network took it).
+    pub failed: u64,
+    /// May or may not have reached the network.
+    pub unknown: u64,
+    /// Not sent by the deadline (or the message's validity).
+    pub expired: u64,
+    /// Cancelled with the campaign.
+    pub cancelled: u64,
+    /// Recipients with an attributed reply.
+    pub replies: u64,
+    /// Recipients with an attributed opt-out.
+    pub opt_outs: u64,
+    /// Segments handed to the network (sent, delivered, failed after
+    /// sending, unknown).
+    pub segments: u64,
+}
+
+impl FigureRow {
+    /// Adds `other`'s counts to these (the group is kept).
+    pub fn add(&mut self, other: &FigureRow) {
+        self.audience += other.audience;
+        self.no_consent += other.no_consent;
+        self.opted_out += other.opted_out;
+        self.invalid += other.invalid;
+        self.capped += other.capped;
+        self.window_missed += other.window_missed;
+        self.render_failed += other.render_failed;
+        self.pending += other.pending;
+        self.queued += other.queued;
+        self.sent += other.sent;
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.unknown += other.unknown;
+        self.expired += other.expired;
+        self.cancelled += other.cancelled;
+        self.replies += other.replies;
+        self.opt_outs += other.opt_outs;
+        self.segments += other.segments;
+    }
+}
+
+/// One hour of a campaign.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HourRow {
+    /// Start of the hour, unix ms.
+    pub hour: i64,
+    /// Messages the network accepted in it.
+    pub sent: u64,
+    /// Delivery reports of success in it.
+    pub delivered: u64,
+    /// First replies in it.
+    pub replies: u64,
+    /// Attributed opt-outs in it.
+    pub opt_outs: u64,
+}
+
+/// One recipient, as the CSV export writes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientExportRow {
+    /// Place in the audience.
+    pub seq: i64,
+    /// Number.
+    pub phone: String,
+    /// Variant (none yet: waits for the A/B winner).
+    pub variant: Option<String>,
+    /// all | test | rest.
+    pub phase: String,
+    /// Recipient state.
+    pub state: String,
+    /// Its message's status, once queued.
+    pub status: Option<String>,
+    /// Reason code (exclusion, skip, expiry).
+    pub reason: Option<String>,
+    /// The reason in words (or the message's error).
+    pub reason_text: Option<String>,
+    /// Unix ms.
+    pub queued_at: Option<i64>,
+    /// Unix ms.
+    pub sent_at: Option<i64>,
+    /// Unix ms.
+    pub delivered_at: Option<i64>,
+    /// First attributed reply, unix ms.
+    pub replied_at: Option<i64>,
+    /// Attributed opt-out, unix ms.
+    pub opted_out_at: Option<i64>,
+    /// Survey option voted.
+    pub vote: Option<String>,
+    /// Segments of its message.
+    pub segments: Option<u64>,
+}
+
+/// Each recipient's outcome, its group and what the figures sum.
+const OUTCOMES: &str = "SELECT {group} AS g, cr.reply_id, cr.opted_out_at, m.segments AS segs,
+    CASE cr.state
+      WHEN 'pending' THEN 'pending'
+      WHEN 'cancelled' THEN 'cancelled'
+      WHEN 'expired' THEN CASE WHEN cr.reason = 'window_missed' THEN 'window_missed' ELSE 'expired' END
+      WHEN 'queued' THEN CASE m.status
+          WHEN 'sent' THEN 'sent'
+          WHEN 'delivered' THEN 'delivered'
+          WHEN 'failed' THEN CASE WHEN m.sent_at IS NULL THEN 'failed' ELSE 'failed_sent' END
+          WHEN 'unknown' THEN 'unknown'
+          WHEN 'expired' THEN 'expired'
+          WHEN 'cancelled' THEN 'cancelled'
+          WHEN 'suppressed' THEN CASE
+              WHEN m.error LIKE 'recipient opted out%' THEN 'opted_out'
+              WHEN m.error LIKE 'contact % is invalid%' THEN 'invalid'
+              ELSE 'no_consent' END
+          ELSE 'queued' END
+      ELSE coalesce(cr.reason, cr.state)
+    END AS o
+    FROM campaign_recipients cr LEFT JOIN messages m ON m.id = cr.message_id {join}
+    WHERE cr.campaign_id = ?1";
+
+const SUMS: &str = "SELECT g, count(*),
+    sum(o = 'no_consent'), sum(o = 'opted_out'), sum(o = 'invalid'), sum(o = 'capped'),
+    sum(o = 'window_missed'), sum(o = 'render_failed'), sum(o = 'pending'), sum(o = 'queued'),
+    sum(o IN ('sent', 'delivered', 'failed_sent')), sum(o = 'delivered'), sum(o IN ('failed', 'failed_sent')),
+    sum(o = 'unknown'), sum(o = 'expired'), sum(o = 'cancelled'),
+    count(reply_id), count(opted_out_at),
+    sum(CASE WHEN o IN ('sent', 'delivered', 'failed_sent', 'unknown') THEN ifnull(segs, 0) ELSE 0 END)
+    FROM outcomes GROUP BY g ORDER BY g";
+
+/// The SQL of a grouping: the group expression, a join, its parameter.
+fn grouping(by: &GroupBy) -> (&'static str, &'static str, Option<SqlValue>) {
+    match by {
+        GroupBy::Overall => ("NULL", "", None),
+        GroupBy::Variant => ("cr.variant", "", None),
+        GroupBy::TimeZone => ("cr.time_zone", "", None),
+        GroupBy::Tag => (
+            "t.tag_key",
+            "LEFT JOIN contact_tags t ON t.contact_id = cr.contact_id",
+            None,
+        ),
+        GroupBy::Attribute(name) => (
+            // As text, so 1 and 1.0 group alike with "1".
+            "CAST(json_extract(c.attributes, ?2) AS TEXT)",
+            "LEFT JOIN contacts c ON c.id = cr.contact_id",
+            Some(SqlValue::Text(format!("$.\"{}\"", name.replace('"', "")))),
+        ),
+    }
+}
+
+fn count(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
+}
+
+fn figure_rows(conn: &Connection, id: i64, by: &GroupBy) -> Result<Vec<FigureRow>, StoreError> {
+    let (group, join, param) = grouping(by);
+    let sql = format!(
+        "WITH outcomes AS ({}) {SUMS}",
+        OUTCOMES.replace("{group}", group).replace("{join}", join)
+    );
+    let mut params: Vec<SqlValue> = vec![SqlValue::Integer(id)];
+    params.extend(param);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |r| {
+        Ok(FigureRow {
+            group: r.get::<_, Option<String>>(0)?,
+            audience: count(r, 1)?,
+            no_consent: count(r, 2)?,
+            opted_out: count(r, 3)?,
+            invalid: count(r, 4)?,
+            capped: count(r, 5)?,
+            window_missed: count(r, 6)?,
+            render_failed: count(r, 7)?,
+            pending: count(r, 8)?,
+            queued: count(r, 9)?,
+            sent: count(r, 10)?,
+            delivered: count(r, 11)?,
+            failed: count(r, 12)?,
+            unknown: count(r, 13)?,
+            expired: count(r, 14)?,
+            cancelled: count(r, 15)?,
+            replies: count(r, 16)?,
+            opt_outs: count(r, 17)?,
+            segments: count(r, 18)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+impl Store {
+    /// The counts of campaign `id`, one row per group of `by` (one row for
+    /// [`GroupBy::Overall`], none for a campaign without recipients).
+    pub fn campaign_figure_rows(&self, id: i64, by: &GroupBy) -> Result<Vec<FigureRow>, StoreError> {
+        figure_rows(&self.reader(), id, by)
+    }
+
+    /// Survey votes attributed to campaign `id`'s recipients, by group of
+    /// `by` and option: `(group, option, count)`.
+    pub fn campaign_votes(
+        &self,
+        id: i64,
+        by: &GroupBy,
+    ) -> Result<Vec<(Option<String>, String, u64)>, StoreError> {
+        let (group, join, param) = grouping(by);
+        let sql = format!(
+            "SELECT {group}, cr.vote, count(*) FROM campaign_recipients cr {join}
+             WHERE cr.campaign_id = ?1 AND cr.vote IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
+        );
+        let mut params: Vec<SqlValue> = vec![SqlValue::Integer(id)];
+        params.extend(param);
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(params), |r| {
+            Ok((r.get(0)?, r.get(1)?, count(r, 2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Campaign `id` hour by hour (UTC hours, unix ms), only hours with
+    /// something in them, in order.
+    pub fn campaign_hours(&self, id: i64) -> Result<Vec<HourRow>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x) FROM (
+                SELECT m.sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x
+                  FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
+                  WHERE cr.campaign_id = ?1 AND m.sent_at IS NOT NULL AND m.status IN ('sent', 'delivered', 'failed')
+                UNION ALL
+                SELECT m.delivered_at / 3600000, 0, 1, 0, 0
+                  FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
+                  WHERE cr.campaign_id = ?1 AND m.status = 'delivered' AND m.delivered_at IS NOT NULL
+                UNION ALL
+                SELECT replied_at / 3600000, 0, 0, 1, 0 FROM campaign_recipients
+                  WHERE campaign_id = ?1 AND replied_at IS NOT NULL
+                UNION ALL
+                SELECT opted_out_at / 3600000, 0, 0, 0, 1 FROM campaign_recipients
+                  WHERE campaign_id = ?1 AND opted_out_at IS NOT NULL
+             ) GROUP BY h ORDER BY h",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(HourRow {
+                hour: r.get(0)?,
+                sent: count(r, 1)?,
+                delivered: count(r, 2)?,
+                replies: count(r, 3)?,
+                opt_outs: count(r, 4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Recipients of campaign `id` after `after_seq`, in audience order, at
+    /// most `limit` (a keyset page: pass the last `seq` back).
+    pub fn campaign_recipients_page(
+        &self,
+        id: i64,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<RecipientExportRow>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT cr.seq, cr.phone, cr.variant, cr.phase, cr.state, m.status, cr.reason,
+                    coalesce(cr.reason_text, CASE WHEN m.status IN ('failed', 'suppressed', 'unknown', 'expired') THEN m.error END),
+                    cr.queued_at, m.sent_at, m.delivered_at, cr.replied_at, cr.opted_out_at, cr.vote, m.segments
+             FROM campaign_recipients cr LEFT JOIN messages m ON m.id = cr.message_id
+             WHERE cr.campaign_id = ?1 AND cr.seq > ?2 ORDER BY cr.seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![id, after_seq, limit as i64], |r| {
+            Ok(RecipientExportRow {
+                seq: r.get(0)?,
+                phone: r.get(1)?,
+                variant: r.get(2)?,
+                phase: r.get(3)?,
+                state: r.get(4)?,
+                status: r.get(5)?,
+                reason: r.get(6)?,
+                reason_text: r.get(7)?,
+                queued_at: r.get(8)?,
+                sent_at: r.get(9)?,
+                delivered_at: r.get(10)?,
+                replied_at: r.get(11)?,
+                opted_out_at: r.get(12)?,
+                vote: r.get(13)?,
+                segments: r.get::<_, Option<i64>>(14)?.map(|n| n.max(0) as u64),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Ids of campaigns Prometheus shows: scheduled, running or paused, and
+    /// those finished since `since` (unix ms), by id, with their names.
+    pub fn campaigns_for_metrics(&self, since: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name FROM campaigns
+             WHERE status IN ('scheduled', 'running', 'paused')
+                OR (status IN ('completed', 'cancelled') AND finished_at >= ?1)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
