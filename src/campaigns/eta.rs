@@ -40,6 +40,11 @@ pub struct SimCapacity {
     pub unique_left: Option<u64>,
     /// Mean seconds per message so far (claim to verdict).
     pub mean_send_secs: Option<f64>,
+    /// `daily_limit` as configured: each later day's, once warmed up.
+    pub daily_limit: Option<u32>,
+    /// While warming up: the daily limits of the coming days (tomorrow
+    /// first), `warm_up` capped by `daily_limit`; then `daily_limit`.
+    pub warm_up_ahead: Vec<u32>,
 }
 
 /// The estimate for `campaign` at `now` with `sims`.

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_audience.sql"),
     include_str!("migrations/0010_audience_contacts.sql"),
     include_str!("migrations/0011_campaigns.sql"),
+    include_str!("migrations/0012_sim_quotas.sql"),
 ];
 
 /// Brings the schema up to date.

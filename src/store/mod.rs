@@ -65,7 +65,7 @@ pub use recover::Recovered;
 pub use report::{ReportIn, ReportOutcome};
 pub use review::{OptOutReview, Resolved, ReviewAction};
 pub use segments::{Excluded, Preview, SegmentError, SegmentRow};
-pub use sims::{SimRow, SimSeen};
+pub use sims::{SimRow, SimSeen, month_of};
 pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
 pub use templates::{TemplateRow, TemplateStoreError};
 pub use types::{Category, Event, MessageKind, Status};
