@@ -382,6 +382,8 @@ impl Dispatcher {
                     unique_left: m.quota.unique_left,
                     mean_send_secs: mean,
                     daily_limit: m.policy.daily_limit,
+                    monthly_limit: m.policy.monthly_limit,
+                    unique_limit: m.policy.unique_recipients_per_month,
                     warm_up_ahead: m
                         .quota
                         .warm_up_day

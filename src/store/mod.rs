@@ -11,6 +11,7 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod campaign_eta;
 mod campaigns;
 mod claim;
 mod consent;
