@@ -552,6 +552,7 @@ impl Dispatcher {
             let mut used = usage(sims_db.iter().find(|s| s.imsi == imsi), clock.as_ref(), now);
             used.sent_today += pending;
             used.sent_month += pending;
+            let stored_unique = policy.left(&used).unique_left;
             used.recipients_month += u64::from(pending > 0);
             let quota = policy.left(&used);
             let capacity = quota.segments();
@@ -566,7 +567,8 @@ impl Dispatcher {
             if at_month_limit || quota.unique_left == Some(0) {
                 soonest(clock.next_month_start(now));
                 let key = format!("{} {}", at_month_limit, month_of(&today));
-                if rt.and_then(|r| r.quota_logged.as_deref()) != Some(key.as_str()) {
+                let reached = at_month_limit || stored_unique == Some(0);
+                if reached && rt.and_then(|r| r.quota_logged.as_deref()) != Some(key.as_str()) {
                     reached_quota.push((imsi.clone(), key, at_month_limit));
                 }
             }
