@@ -41,6 +41,10 @@ struct Rig {
 }
 
 async fn modems(n: usize, ledger: &Arc<Ledger>) -> Vec<modem::ModemHandle> {
+    modems_with(n, ledger, Faults::default()).await
+}
+
+async fn modems_with(n: usize, ledger: &Arc<Ledger>, faults: Faults) -> Vec<modem::ModemHandle> {
     let mut handles = Vec::new();
     for i in 0..n {
         let sim = Arc::new(SimModem::new(
@@ -51,7 +55,7 @@ async fn modems(n: usize, ledger: &Arc<Ledger>) -> Vec<modem::ModemHandle> {
         ));
         sim.set_faults(Faults {
             noise: false,
-            ..Faults::default()
+            ..faults.clone()
         });
         let handle = modem::spawn(
             InProcessConnector::new(sim),
@@ -165,6 +169,20 @@ impl Rig {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 
+    /// Waits until nothing has been sending for half a second (bounded).
+    async fn idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < Duration::from_millis(500) {
+            let counts = self.store.status_counts().unwrap();
+            if counts.iter().any(|(k, n)| k.as_str() == "sending" && *n > 0) {
+                quiet_since = Instant::now();
+            }
+            assert!(Instant::now() < deadline, "still sending: {counts:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Moves the clock to `ms` and lets the dispatcher look.
     fn set_clock(&self, ms: i64) {
         self.clock.advance(ms - self.clock.now_ms());
@@ -251,7 +269,16 @@ async fn new_numbers_go_to_other_sims_at_the_recipient_limit_and_known_ones_stil
         .collect();
     assert_eq!(first.len(), 2, "the limited SIM texted {first:?}");
     assert_eq!(by_modem.get(&1).map_or(0, Vec::len), 6);
-    assert_eq!(r.dispatcher.modems()[0].quota.unique_left, Some(0));
+    let view = &r.dispatcher.modems()[0];
+    assert_eq!(view.quota.unique_left, Some(0));
+    assert_eq!(view.state, "ready", "it still texts numbers it knows");
+    assert!(
+        view.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("2 distinct recipients this month reached"),
+        "{view:?}"
+    );
     // Numbers it knows still go through it (they stick to it), again and again.
     let known: Vec<String> = first.iter().cloned().collect();
     let again: Vec<i64> = (0..4).map(|i| r.enqueue(&known[i % 2])).collect();
@@ -279,6 +306,60 @@ async fn new_numbers_go_to_other_sims_at_the_recipient_limit_and_known_ones_stil
 
 /// Texted through the limited SIM in November.
 const LAST_MONTH: &str = "+79164999999";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_quota_keeps_a_sim_from_its_operators_block() {
+    // The simulated operator blocks a SIM that texts a fourth number.
+    let faults = Faults {
+        block_after_recipients: Some(3),
+        ..Faults::default()
+    };
+    let at = local_noon("2026-12-10");
+    let run = |policy: SimPolicy| {
+        let faults = faults.clone();
+        async move {
+            let ledger = Arc::new(Ledger::default());
+            let handles = modems_with(1, &ledger, faults).await;
+            let r = rig_over(
+                Store::open_in_memory().unwrap(),
+                Arc::new(ManualClock::at(at)),
+                handles,
+                ledger,
+                &[policy],
+            )
+            .await;
+            let new: Vec<i64> = (0..5).map(|i| r.enqueue(&format!("+7916700{i:04}"))).collect();
+            r.quiet(3).await;
+            let known = r.enqueue("+79167000000");
+            r.idle().await;
+            (
+                r.status(known),
+                new.iter().map(|&id| r.status(id)).collect::<Vec<_>>(),
+            )
+        }
+    };
+    // Without the quota the fourth number gets the SIM blocked: even a
+    // number it knows is refused after that.
+    let (known, _) = run(SimPolicy::default()).await;
+    assert_ne!(known, Status::Sent);
+    // With it, the SIM stops at three new numbers and keeps texting them.
+    let (known, new) = run(SimPolicy {
+        unique_recipients_per_month: Some(3),
+        ..SimPolicy::default()
+    })
+    .await;
+    assert_eq!(known, Status::Sent);
+    assert_eq!(
+        new,
+        [
+            Status::Sent,
+            Status::Sent,
+            Status::Sent,
+            Status::Queued,
+            Status::Queued
+        ]
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn warm_up_ramps_a_new_sims_daily_limit_over_its_first_days() {

@@ -322,35 +322,34 @@ pub fn model(m: &Model<'_>) -> Eta {
         let supply: f64 = offers.iter().map(|o| o.0).sum();
         let rate_cap = rate.map_or(f64::INFINITY, |r| r * dt);
         let amount = supply.min(rate_cap).min(demand);
+        let idx = |b: Bound| BOUNDS.iter().position(|x| *x == b).unwrap_or(0);
+        // What holds the pace back, in SIM-time: each SIM's share of the
+        // step at its speed (send time or per-minute) and the rest at the
+        // budget it ran out of; the campaign's rate when that binds; closed
+        // windows when nobody can be texted.
         if amount <= 1e-9 {
             // Nothing moves until the next change.
+            let span = (change - t) as f64;
             if demand <= 1e-9 {
-                weight[0] += (change - t) as f64;
-            } else if let Some(b) = offers.iter().map(|o| o.1).next() {
-                weight[BOUNDS.iter().position(|x| *x == b).unwrap_or(0)] += (change - t) as f64;
+                weight[idx(Bound::Windows)] += span * sims.len() as f64;
+            } else {
+                for o in &offers {
+                    weight[idx(o.1)] += span;
+                }
             }
             t = change;
             continue;
         }
-        // What bound this step.
-        let bound = if demand <= amount + 1e-9 && demand < supply.min(rate_cap) {
-            None // ran out of recipients: no constraint held it back
-        } else if rate_cap < supply {
-            Some(Bound::Rate)
+        let busy = (amount / supply.min(rate_cap)).min(1.0) * dt;
+        if rate_cap < supply {
+            weight[idx(Bound::Rate)] += busy * sims.len() as f64;
         } else {
-            // The constraint binding the most SIMs' offers.
-            let mut count = [0usize; BOUNDS.len()];
-            for o in &offers {
-                count[BOUNDS.iter().position(|x| *x == o.1).unwrap_or(0)] += 1;
+            for (s, o) in sims.iter().zip(&offers) {
+                let full = s.speed * dt;
+                let f = if full > 0.0 { (o.0 / full).min(1.0) } else { 0.0 };
+                weight[idx(s.speed_bound)] += f * busy;
+                weight[idx(o.1)] += (1.0 - f) * busy;
             }
-            count
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, c)| **c)
-                .map(|(i, _)| BOUNDS[i])
-        };
-        if let Some(b) = bound {
-            weight[BOUNDS.iter().position(|x| *x == b).unwrap_or(0)] += dt;
         }
         // Take it from the open zones in proportion, from SIMs by their offers.
         for z in zones.iter_mut().filter(|z| z.open) {
@@ -597,6 +596,19 @@ mod tests {
             "6,600 of 10,000 can be sent before the deadline with 1 SIM; 3,400 would expire"
         );
         assert_eq!(e.finish_at, None);
+    }
+
+    #[test]
+    fn a_drain_shorter_than_a_step_still_names_what_binds() {
+        // Two SIMs at 1 s: 30 recipients take 15 s.
+        let e = run(
+            &[(Tz::UTC, 30)],
+            &[sim(1.0), sim(1.0)],
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T20:00:00Z",
+        );
+        assert_eq!(e.finish_at_ms, Some(ms("2026-12-01T09:00:15Z")));
+        assert_eq!(e.limited_by.as_deref(), Some("send_time"));
     }
 
     #[test]

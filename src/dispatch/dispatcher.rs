@@ -341,6 +341,15 @@ impl Dispatcher {
                             )
                         })
                     })
+                    .or_else(|| {
+                        (quota.unique_left == Some(0)).then(|| {
+                            format!(
+                                "{} distinct recipients this month reached: it texts only numbers it already texted until {}",
+                                slot.policy.unique_recipients_per_month.unwrap_or(0),
+                                local_day(clock.next_month_start(now))
+                            )
+                        })
+                    })
                     .or(status.last_error.clone());
                 ModemView {
                     id: slot.id,
