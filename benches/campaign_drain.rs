@@ -219,6 +219,35 @@ async fn run() {
         None => println!("  ETA predicted no finish: {}", eta.summary),
     }
     println!("  summary: {}", eta.summary);
+    // Where the time goes, per modem, over the campaign's sends: the
+    // gateway's turnaround (answer → next AT+CMGS) and the simulated
+    // modem's own time from AT+CMGS to accepting the PDU.
+    let latency = latency_ms as f64 / 1000.0;
+    let secs = |d: chrono::TimeDelta| d.num_microseconds().unwrap_or(0) as f64 / 1e6;
+    let (mut turnaround, mut at_time) = (Vec::new(), Vec::new());
+    for m in 0..MODEMS {
+        let mut mine: Vec<_> = entries
+            .iter()
+            .filter(|e| e.modem == m && e.command_at >= t0)
+            .collect();
+        mine.sort_by_key(|e| e.command_at);
+        for w in mine.windows(2) {
+            turnaround.push((secs(w[1].command_at - w[0].at) - latency) * 1000.0);
+        }
+        at_time.extend(mine.iter().map(|e| secs(e.at - e.command_at) * 1000.0));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    println!(
+        "  median gateway turnaround {:.2} ms (answer to next AT+CMGS), AT+CMGS to PDU accepted {:.2} ms; load average {}",
+        median(&mut turnaround),
+        median(&mut at_time),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
 }
 
 fn main() {

@@ -375,6 +375,14 @@ async fn warm_up_ramps_a_new_sims_daily_limit_over_its_first_days() {
     assert_eq!(r.ledger.entries().len(), 1, "day 1: 1");
     let v = &r.dispatcher.modems()[0];
     assert_eq!((v.quota.warm_up_day, v.quota.daily_limit), (Some(1), Some(1)));
+    // What the campaign estimate is told: none left today, 3 tomorrow, then 5.
+    let cap = &r.dispatcher.sim_capacities()[0];
+    assert!(cap.ready, "at its daily limit is still ready for tomorrow");
+    assert_eq!(
+        (cap.daily_left, cap.warm_up_ahead.as_slice(), cap.daily_limit),
+        (Some(0), &[3][..], Some(5))
+    );
+    assert!(cap.mean_send_secs.is_some_and(|s| s > 0.0));
     assert_eq!(
         r.dispatcher.dispatch_once().unwrap(),
         Some(r.clock.next_midnight(day1)),
