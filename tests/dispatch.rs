@@ -192,6 +192,7 @@ async fn daily_limit_is_honoured_and_the_rest_waits() {
         SimPolicy {
             daily_limit: Some(3),
             per_minute: None,
+            ..SimPolicy::default()
         },
         DispatchConfig::default(),
     )
@@ -220,6 +221,7 @@ async fn a_message_that_outlives_its_validity_expires_unsent() {
         SimPolicy {
             daily_limit: Some(2),
             per_minute: None,
+            ..SimPolicy::default()
         },
         DispatchConfig::default(),
     )
@@ -260,6 +262,7 @@ async fn per_minute_cap_holds() {
         SimPolicy {
             daily_limit: None,
             per_minute: Some(4),
+            ..SimPolicy::default()
         },
         DispatchConfig::default(),
     )
@@ -816,6 +819,7 @@ async fn a_queued_message_says_why_it_waits_once_per_change() {
         SimPolicy {
             daily_limit: Some(1),
             per_minute: None,
+            ..SimPolicy::default()
         },
         DispatchConfig::default(),
     )

@@ -24,7 +24,7 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
@@ -132,6 +132,44 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
             label(&imei),
             m.state
         );
+    }
+    // Quotas left per SIM (only those that are limited).
+    type Left = fn(&crate::dispatch::ModemView) -> Option<u64>;
+    let quotas: [(&str, &str, Left); 3] = [
+        (
+            "simfleet_sim_daily_left",
+            "Segments each SIM may still send today (daily_limit with warm_up).",
+            |m| m.quota.daily_left,
+        ),
+        (
+            "simfleet_sim_monthly_left",
+            "Segments each SIM may still send this month (monthly_limit).",
+            |m| m.quota.monthly_left,
+        ),
+        (
+            "simfleet_sim_unique_recipients_left",
+            "New recipients each SIM may still text this month (unique_recipients_per_month).",
+            |m| m.quota.unique_left,
+        ),
+    ];
+    for (name, help, value) in quotas {
+        let _ = writeln!(w, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for m in &modems {
+            let imsi = m.status.info.as_ref().and_then(|i| i.imsi.clone());
+            if let (Some(imsi), Some(v)) = (imsi, value(m)) {
+                let _ = writeln!(w, "{name}{{imsi=\"{}\"}} {v}", label(&imsi));
+            }
+        }
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_sim_warm_up_day Day of its warm-up each SIM is on (1 = first seen), while warming up.\n# TYPE simfleet_sim_warm_up_day gauge"
+    );
+    for m in &modems {
+        let imsi = m.status.info.as_ref().and_then(|i| i.imsi.clone());
+        if let (Some(imsi), Some(d)) = (imsi, m.quota.warm_up_day) {
+            let _ = writeln!(w, "simfleet_sim_warm_up_day{{imsi=\"{}\"}} {d}", label(&imsi));
+        }
     }
     let _ = writeln!(
         w,

@@ -44,6 +44,26 @@ pub struct ModemView<'a> {
     pub sent_today: u64,
     /// Configured daily limit (segments), or null.
     pub daily_limit: Option<u32>,
+    /// Today's daily limit with `warm_up` applied (segments), or null.
+    pub daily_limit_today: Option<u32>,
+    /// Segments its SIM may still send today, or null if unlimited.
+    pub daily_left: Option<u64>,
+    /// Segments sent this local month through its SIM.
+    pub sent_month: u64,
+    /// Configured monthly limit (segments), or null.
+    pub monthly_limit: Option<u32>,
+    /// Segments its SIM may still send this month, or null if unlimited.
+    pub monthly_left: Option<u64>,
+    /// Distinct recipients its SIM texted this local month.
+    pub recipients_month: u64,
+    /// Configured distinct recipients per month, or null.
+    pub unique_recipients_per_month: Option<u32>,
+    /// New recipients its SIM may still text this month (numbers it
+    /// already texted always may), or null if unlimited.
+    pub unique_recipients_left: Option<u64>,
+    /// Day of its `warm_up` (1 = the day the SIM was first seen) while
+    /// warming up, else null.
+    pub warm_up_day: Option<u32>,
     /// Last error in words (cool-down reason first).
     #[schema(value_type = Option<String>)]
     pub last_error: Option<&'a str>,
@@ -69,6 +89,15 @@ impl<'a> From<&'a Seen> for ModemView<'a> {
             signal_dbm: v.status.signal_dbm,
             sent_today: v.sent_today,
             daily_limit: v.daily_limit,
+            daily_limit_today: v.quota.daily_limit,
+            daily_left: v.quota.daily_left,
+            sent_month: v.sent_month,
+            monthly_limit: v.policy.monthly_limit,
+            monthly_left: v.quota.monthly_left,
+            recipients_month: v.recipients_month,
+            unique_recipients_per_month: v.policy.unique_recipients_per_month,
+            unique_recipients_left: v.quota.unique_left,
+            warm_up_day: v.quota.warm_up_day,
             last_error: v.last_error.as_deref(),
         }
     }

@@ -399,9 +399,32 @@ pub struct ModemEntry {
     pub daily_limit: Option<u32>,
     /// Segments per SIM per minute.
     pub per_minute: Option<u32>,
+    /// Segments per SIM per local calendar month.
+    pub monthly_limit: Option<u32>,
+    /// Distinct recipients per SIM per local calendar month (a SIM at the
+    /// limit still texts numbers it already texted that month).
+    pub unique_recipients_per_month: Option<u32>,
+    /// A new SIM's daily limits over its first days: `[50, 100, 200]` is 50
+    /// segments on the local day it is first seen, 100 the next, 200 the
+    /// third, then `daily_limit` (at most 31 days; none above `daily_limit`).
+    #[serde(default)]
+    pub warm_up: Vec<u32>,
     /// Baud rate for real UARTs.
     #[serde(default = "default_baud")]
     pub baud: u32,
+}
+
+impl ModemEntry {
+    /// Its SIM's limits (a checked entry: `warm_up` fits).
+    pub fn policy(&self) -> crate::dispatch::SimPolicy {
+        crate::dispatch::SimPolicy {
+            daily_limit: self.daily_limit,
+            per_minute: self.per_minute,
+            monthly_limit: self.monthly_limit,
+            unique_recipients_per_month: self.unique_recipients_per_month,
+            warm_up: crate::dispatch::limits::WarmUp::new(&self.warm_up).unwrap_or_default(),
+        }
+    }
 }
 
 fn default_baud() -> u32 {
@@ -415,6 +438,9 @@ impl std::fmt::Debug for ModemEntry {
             .field("pin", &self.pin.as_ref().map(|_| "****"))
             .field("daily_limit", &self.daily_limit)
             .field("per_minute", &self.per_minute)
+            .field("monthly_limit", &self.monthly_limit)
+            .field("unique_recipients_per_month", &self.unique_recipients_per_month)
+            .field("warm_up", &self.warm_up)
             .field("baud", &self.baud)
             .finish()
     }
@@ -559,6 +585,43 @@ impl Config {
                     &key("daily_limit/per_minute"),
                     "0 would never send; omit it for no limit".into(),
                 ));
+            }
+            for (k, v) in [
+                ("monthly_limit", m.monthly_limit),
+                ("unique_recipients_per_month", m.unique_recipients_per_month),
+            ] {
+                if v == Some(0) {
+                    return Err(invalid(
+                        &key(k),
+                        "0 would never send; omit it for no limit".into(),
+                    ));
+                }
+            }
+            if m.warm_up.len() > crate::dispatch::limits::MAX_WARM_UP_DAYS {
+                return Err(invalid(
+                    &key("warm_up"),
+                    format!(
+                        "{} days; a ramp has at most {} (then daily_limit applies)",
+                        m.warm_up.len(),
+                        crate::dispatch::limits::MAX_WARM_UP_DAYS
+                    ),
+                ));
+            }
+            for (d, &n) in m.warm_up.iter().enumerate() {
+                if n == 0 {
+                    return Err(invalid(
+                        &format!("modem[{i}].warm_up[{d}]"),
+                        "0 would never send on that day".into(),
+                    ));
+                }
+                if let Some(limit) = m.daily_limit
+                    && n > limit
+                {
+                    return Err(invalid(
+                        &format!("modem[{i}].warm_up[{d}]"),
+                        format!("{n} is above daily_limit = {limit}: a warm-up ramps up to the daily limit"),
+                    ));
+                }
             }
             if let Some(pin) = &m.pin
                 && !(4..=8).contains(&pin.len())
@@ -856,6 +919,41 @@ per_minute = 6
         assert!(e.contains("(syntax)"), "{e}");
         let e = parse("[[modem]]\nport = \"/dev/[\"\n").unwrap_err().to_string();
         assert!(e.contains("`modem[0].port`"), "{e}");
+    }
+
+    #[test]
+    fn sim_quotas_are_read_and_checked() {
+        let c = parse(
+            "[[modem]]\nport = \"/dev/ttyUSB0\"\ndaily_limit = 500\nmonthly_limit = 9000\nunique_recipients_per_month = 250\nwarm_up = [50, 100, 200]\n",
+        )
+        .unwrap();
+        let p = c.config.modems[0].policy();
+        assert_eq!(p.monthly_limit, Some(9000));
+        assert_eq!(p.unique_recipients_per_month, Some(250));
+        assert_eq!(p.warm_up.days(), [50, 100, 200]);
+        assert_eq!(p.daily_limit_on(2), Some(100));
+        assert_eq!(p.daily_limit_on(4), Some(500));
+        for (body, key) in [
+            ("monthly_limit = 0", "modem[0].monthly_limit"),
+            (
+                "unique_recipients_per_month = 0",
+                "modem[0].unique_recipients_per_month",
+            ),
+            ("warm_up = [10, 0]", "modem[0].warm_up[1]"),
+            ("daily_limit = 100\nwarm_up = [50, 150]", "modem[0].warm_up[1]"),
+            ("warm_up = [\"fifty\"]", "modem[0].warm_up[0]"),
+            ("monthly_limit = -5", "modem[0].monthly_limit"),
+        ] {
+            let e = parse(&format!("[[modem]]\nport = \"/dev/ttyUSB0\"\n{body}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{body}: {e}");
+        }
+        let long = format!("warm_up = [{}]", vec!["1"; 32].join(", "));
+        let e = parse(&format!("[[modem]]\nport = \"/dev/ttyUSB0\"\n{long}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("modem[0].warm_up") && e.contains("at most 31"), "{e}");
     }
 
     #[test]

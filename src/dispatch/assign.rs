@@ -4,6 +4,11 @@
 //! a message a SIM just failed goes to another SIM when there is one; the
 //! rest of a message whose first parts went waits for their SIM, whatever
 //! else could send it (the handset joins parts by sender and reference).
+//! A SIM at its distinct-recipients-per-month limit takes only numbers it
+//! already texted this month; a new number goes to another SIM, even past
+//! its sticky one.
+
+use std::collections::HashSet;
 
 use crate::store::Candidate;
 
@@ -16,13 +21,35 @@ pub struct SimView {
     pub usable: bool,
     /// Not busy with a message.
     pub idle: bool,
-    /// Segments it may still send now (per-minute and daily caps), if capped.
+    /// Segments it may still send now (per-minute, daily and monthly caps), if capped.
     pub capacity: Option<u64>,
+    /// New recipients it may still text this month, if limited.
+    pub unique_left: Option<u64>,
+    /// Of the round's recipients, those it already texted this month
+    /// (looked up only when `unique_left` is set).
+    pub known: HashSet<String>,
 }
 
 impl SimView {
     fn fits(&self, segments: usize) -> bool {
         self.capacity.is_none_or(|c| c >= segments as u64)
+    }
+
+    /// Room for `c`: its segments, and its recipient if new to the SIM.
+    fn takes(&self, c: &Candidate) -> bool {
+        self.fits(c.segments) && (self.unique_left.is_none_or(|u| u > 0) || self.known.contains(&c.recipient))
+    }
+
+    fn take(&mut self, c: &Candidate) {
+        self.idle = false;
+        if let Some(cap) = &mut self.capacity {
+            *cap = cap.saturating_sub(c.segments as u64);
+        }
+        if let Some(u) = &mut self.unique_left
+            && self.known.insert(c.recipient.clone())
+        {
+            *u = u.saturating_sub(1);
+        }
     }
 }
 
@@ -43,9 +70,10 @@ pub fn assign(candidates: &[Candidate], sims: &mut [SimView], cursor: &mut usize
                 .iter()
                 .position(|s| s.imsi == pin && s.usable && s.idle && s.fits(c.segments))
             {
+                // Its first parts went to this recipient: no quota on new ones applies.
                 sims[i].idle = false;
                 if let Some(cap) = &mut sims[i].capacity {
-                    *cap -= c.segments as u64;
+                    *cap = cap.saturating_sub(c.segments as u64);
                 }
                 out.push((c.id, i));
             }
@@ -56,10 +84,7 @@ pub fn assign(candidates: &[Candidate], sims: &mut [SimView], cursor: &mut usize
             .sticky_imsi
             .as_deref()
             .filter(|imsi| c.avoid_imsi.as_deref() != Some(*imsi))
-            .and_then(|imsi| {
-                sims.iter()
-                    .position(|s| s.imsi == imsi && s.usable && s.fits(c.segments))
-            });
+            .and_then(|imsi| sims.iter().position(|s| s.imsi == imsi && s.usable && s.takes(c)));
         let chosen = match sticky {
             Some(i) if sims[i].idle => Some(i),
             Some(_) => None,
@@ -71,16 +96,13 @@ pub fn assign(candidates: &[Candidate], sims: &mut [SimView], cursor: &mut usize
                     let s = &sims[i];
                     s.usable
                         && s.idle
-                        && s.fits(c.segments)
+                        && s.takes(c)
                         && (!others_exist || Some(s.imsi.as_str()) != c.avoid_imsi.as_deref())
                 })
             }
         };
         if let Some(i) = chosen {
-            sims[i].idle = false;
-            if let Some(cap) = &mut sims[i].capacity {
-                *cap -= c.segments as u64;
-            }
+            sims[i].take(c);
             if sticky.is_none() {
                 *cursor = (i + 1) % n;
             }
@@ -100,6 +122,8 @@ mod tests {
             usable: true,
             idle: true,
             capacity: None,
+            unique_left: None,
+            known: HashSet::new(),
         }
     }
 
@@ -177,6 +201,44 @@ mod tests {
         };
         assert!(assign(&[big], &mut sims, &mut cursor).is_empty());
         assert_eq!(assign(&[cand(2, None, None)], &mut sims, &mut cursor), [(2, 0)]);
+    }
+
+    #[test]
+    fn a_sim_at_its_recipient_limit_texts_only_numbers_it_knows() {
+        let mut cursor = 0;
+        // A has room for no new number this month but knows +1; B is free.
+        let limited = |known: &[&str]| SimView {
+            unique_left: Some(0),
+            known: known.iter().map(|k| k.to_string()).collect(),
+            ..sim("A")
+        };
+        // +2 is sticky to A (texted last month): it goes to B instead of waiting.
+        let mut sims = vec![limited(&["+1"]), sim("B")];
+        assert_eq!(
+            assign(&[cand(2, Some("A"), None)], &mut sims, &mut cursor),
+            [(2, 1)]
+        );
+        // +1 is known to A this month: it still goes through A.
+        let mut sims = vec![limited(&["+1"]), sim("B")];
+        assert_eq!(
+            assign(&[cand(1, Some("A"), None)], &mut sims, &mut cursor),
+            [(1, 0)]
+        );
+        // Round robin skips A for a new number, even when it is A's turn.
+        let mut cursor = 0;
+        let mut sims = vec![limited(&[]), sim("B")];
+        sims[1].idle = false;
+        assert!(assign(&[cand(3, None, None)], &mut sims, &mut cursor).is_empty());
+        // One new number left: the second new one in the round waits.
+        let mut sims = vec![SimView {
+            unique_left: Some(1),
+            ..sim("A")
+        }];
+        assert_eq!(assign(&[cand(4, None, None)], &mut sims, &mut cursor), [(4, 0)]);
+        assert_eq!(sims[0].unique_left, Some(0));
+        sims[0].idle = true;
+        assert!(assign(&[cand(5, None, None)], &mut sims, &mut cursor).is_empty());
+        assert_eq!(assign(&[cand(4, None, None)], &mut sims, &mut cursor), [(4, 0)]);
     }
 
     #[test]

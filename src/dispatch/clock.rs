@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use chrono::{DateTime, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 
 /// Where the dispatcher gets the time from.
 pub trait Clock: Send + Sync + 'static {
@@ -25,6 +25,22 @@ pub trait Clock: Send + Sync + 'static {
             .from_local_datetime(&tomorrow.and_hms_opt(0, 0, 0).unwrap_or_default())
             .earliest()
             .map_or(ms + 86_400_000, |t| t.timestamp_millis())
+    }
+
+    /// Unix milliseconds of the next local month's first midnight after
+    /// `ms` (monthly quotas reset then).
+    fn next_month_start(&self, ms: i64) -> i64 {
+        let d = self.local_date(ms);
+        let (y, m) = if d.month() == 12 {
+            (d.year() + 1, 1)
+        } else {
+            (d.year(), d.month() + 1)
+        };
+        let first = NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default();
+        Local
+            .from_local_datetime(&first.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map_or(ms + 31 * 86_400_000, |t| t.timestamp_millis())
     }
 }
 

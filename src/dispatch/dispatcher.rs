@@ -14,11 +14,13 @@ use tracing::{debug, info, warn};
 
 use super::assign::{SimView, assign};
 use super::clock::Clock;
-use super::limits::{ErrorRate, MinuteWindow, SimPolicy};
+use super::limits::{ErrorRate, MinuteWindow, QuotaLeft, SimPolicy, SimUsage, day_since};
 use crate::at::SendFailure;
 use crate::modem::{ModemHandle, ModemState, ModemStatus, SendError};
 use crate::sms::{self, Address, SplitOptions, SubmitOptions};
-use crate::store::{ClaimRequest, PartSent, SentRecord, SimSeen, Store, StoreError, describe_parts};
+use crate::store::{
+    ClaimRequest, PartSent, SentRecord, SimSeen, Store, StoreError, describe_parts, month_of,
+};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -79,6 +81,14 @@ pub struct ModemView {
     pub daily_limit: Option<u32>,
     /// Last error in words (cool-down reason first).
     pub last_error: Option<String>,
+    /// Its limits as configured.
+    pub policy: SimPolicy,
+    /// Segments sent this local month through its SIM.
+    pub sent_month: u64,
+    /// Distinct recipients its SIM texted this local month.
+    pub recipients_month: u64,
+    /// What is left of each quota now (warm-up applied).
+    pub quota: QuotaLeft,
 }
 
 struct Slot {
@@ -96,6 +106,8 @@ struct SimRuntime {
     cooldown_reason: Option<String>,
     /// The local date its reaching the daily limit was last logged.
     limit_logged_on: Option<String>,
+    /// Which monthly quota's reaching was last logged, and in which month.
+    quota_logged: Option<String>,
 }
 
 #[derive(Default)]
@@ -284,8 +296,8 @@ impl Dispatcher {
 
     /// What the API shows of every modem.
     pub fn modems(&self) -> Vec<ModemView> {
-        let now = self.shared.clock.now_ms();
-        let today = self.shared.clock.local_date(now).to_string();
+        let clock = self.shared.clock.as_ref();
+        let now = clock.now_ms();
         let sims = self.shared.store.sims().unwrap_or_default();
         let st = self.state();
         st.slots
@@ -299,17 +311,14 @@ impl Dispatcher {
                         .filter(|&u| u > now)
                         .map(|_| r.cooldown_reason.clone())
                 });
-                let sent_today = imsi
-                    .as_ref()
-                    .and_then(|i| sims.iter().find(|s| &s.imsi == i))
-                    .map_or(0, |s| s.sent_on(&today));
-                let daily_full = slot
-                    .policy
-                    .daily_limit
-                    .is_some_and(|l| sent_today >= u64::from(l));
+                let row = imsi.as_ref().and_then(|i| sims.iter().find(|s| &s.imsi == i));
+                let used = usage(row, clock, now);
+                let quota = slot.policy.left(&used);
+                let daily_full = quota.daily_left == Some(0);
+                let monthly_full = quota.monthly_left == Some(0);
                 let state = match (&status.state, &cooling) {
                     (ModemState::Ready | ModemState::Busy, Some(_)) => "cooling_down".to_string(),
-                    (ModemState::Ready, None) if daily_full => "cooling_down".to_string(),
+                    (ModemState::Ready, None) if daily_full || monthly_full => "cooling_down".to_string(),
                     (ModemState::Ready, None) if slot.busy => "busy".to_string(),
                     (s, _) => s.as_str().to_string(),
                 };
@@ -319,7 +328,25 @@ impl Dispatcher {
                         daily_full.then(|| {
                             format!(
                                 "daily limit of {} segments reached",
-                                slot.policy.daily_limit.unwrap_or(0)
+                                quota.daily_limit.unwrap_or(0)
+                            )
+                        })
+                    })
+                    .or_else(|| {
+                        monthly_full.then(|| {
+                            format!(
+                                "monthly limit of {} segments reached until {}",
+                                slot.policy.monthly_limit.unwrap_or(0),
+                                local_day(clock.next_month_start(now))
+                            )
+                        })
+                    })
+                    .or_else(|| {
+                        (quota.unique_left == Some(0)).then(|| {
+                            format!(
+                                "{} distinct recipients this month reached: it texts only numbers it already texted until {}",
+                                slot.policy.unique_recipients_per_month.unwrap_or(0),
+                                local_day(clock.next_month_start(now))
                             )
                         })
                     })
@@ -328,19 +355,56 @@ impl Dispatcher {
                     id: slot.id,
                     status,
                     state,
-                    sent_today,
+                    sent_today: used.sent_today,
                     daily_limit: slot.policy.daily_limit,
                     last_error,
+                    policy: slot.policy,
+                    sent_month: used.sent_month,
+                    recipients_month: used.recipients_month,
+                    quota,
                 }
             })
             .collect()
     }
 
-    /// What each SIM can still send, for campaign estimates.
-    ///
-    /// TODO(issue 13, capacity): fill from the slots, limits and durations.
+    /// What each SIM can still send, for campaign estimates: one per modem
+    /// with a SIM, its quotas as [`Dispatcher::modems`] shows them, and the
+    /// mean send time so far (all SIMs together).
     pub fn sim_capacities(&self) -> Vec<crate::campaigns::eta::SimCapacity> {
-        Vec::new()
+        let durations = self.send_durations();
+        let mean = (durations.count > 0).then(|| durations.sum / durations.count as f64);
+        self.modems()
+            .into_iter()
+            .filter_map(|m| {
+                let imsi = m.status.info.as_ref().and_then(|i| i.imsi.clone())?;
+                // At a quota is still ready (it sends again when the day
+                // or month turns); cooling down after errors is not.
+                let at_quota = m.quota.daily_left == Some(0) || m.quota.monthly_left == Some(0);
+                let ready = matches!(m.status.state, ModemState::Ready | ModemState::Busy)
+                    && (m.state != "cooling_down" || at_quota);
+                Some(crate::campaigns::eta::SimCapacity {
+                    imsi,
+                    ready,
+                    daily_left: m.quota.daily_left,
+                    per_minute: m.policy.per_minute,
+                    monthly_left: m.quota.monthly_left,
+                    unique_left: m.quota.unique_left,
+                    mean_send_secs: mean,
+                    daily_limit: m.policy.daily_limit,
+                    monthly_limit: m.policy.monthly_limit,
+                    unique_limit: m.policy.unique_recipients_per_month,
+                    warm_up_ahead: m
+                        .quota
+                        .warm_up_day
+                        .map(|d| {
+                            (d + 1..)
+                                .map_while(|k| m.policy.warm_up.limit_on(k).and(m.policy.daily_limit_on(k)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     /// Runs until `shutdown` resolves; then stops taking work and waits (at
@@ -513,6 +577,7 @@ impl Dispatcher {
         let mut held: Vec<String> = Vec::new();
         let mut any_able = false;
         let mut reached_limit: Vec<(String, u32)> = Vec::new();
+        let mut reached_quota: Vec<(String, String, bool)> = Vec::new();
         for (i, slot) in st.slots.iter().enumerate() {
             let status = slot.handle.status();
             let Some(imsi) = status.info.as_ref().and_then(|info| info.imsi.clone()) else {
@@ -525,29 +590,36 @@ impl Dispatcher {
                 .as_ref()
                 .filter(|f| f.imsi == imsi)
                 .map_or(0, |f| f.segments as u64);
-            let sent_today = pending
-                + sims_db
-                    .iter()
-                    .find(|s| s.imsi == imsi)
-                    .map_or(0, |s| s.sent_on(&today));
             let policy = slot.policy;
             let rt = st.sims.get(&imsi);
             let cooling = rt.and_then(|r| r.cooldown_until).filter(|&u| u > now);
             if let Some(u) = cooling {
                 soonest(u);
             }
-            let mut capacity: Option<u64> = None;
-            let mut at_limit = false;
-            if let Some(limit) = policy.daily_limit {
-                let left = u64::from(limit).saturating_sub(sent_today);
-                if left == 0 {
-                    soonest(clock.next_midnight(now));
-                    at_limit = true;
-                    if rt.and_then(|r| r.limit_logged_on.as_deref()) != Some(today.as_str()) {
-                        reached_limit.push((imsi.clone(), limit));
-                    }
+            // Quotas: the send being recorded counts, its recipient as new
+            // (at worst one round too careful; the next reads the store).
+            let mut used = usage(sims_db.iter().find(|s| s.imsi == imsi), clock.as_ref(), now);
+            used.sent_today += pending;
+            used.sent_month += pending;
+            let stored_unique = policy.left(&used).unique_left;
+            used.recipients_month += u64::from(pending > 0);
+            let quota = policy.left(&used);
+            let capacity = quota.segments();
+            let at_limit = quota.daily_left == Some(0);
+            let at_month_limit = quota.monthly_left == Some(0);
+            if at_limit {
+                soonest(clock.next_midnight(now));
+                if rt.and_then(|r| r.limit_logged_on.as_deref()) != Some(today.as_str()) {
+                    reached_limit.push((imsi.clone(), quota.daily_limit.unwrap_or(0)));
                 }
-                capacity = Some(left);
+            }
+            if at_month_limit || quota.unique_left == Some(0) {
+                soonest(clock.next_month_start(now));
+                let key = format!("{} {}", at_month_limit, month_of(&today));
+                let reached = at_month_limit || stored_unique == Some(0);
+                if reached && rt.and_then(|r| r.quota_logged.as_deref()) != Some(key.as_str()) {
+                    reached_quota.push((imsi.clone(), key, at_month_limit));
+                }
             }
             // Busy or at a per-minute cap is waiting one's turn; these are not.
             if !ready {
@@ -559,6 +631,11 @@ impl Dispatcher {
                     "at the daily limit until {}",
                     local_hhmm(clock.next_midnight(now))
                 ));
+            } else if at_month_limit {
+                held.push(format!(
+                    "at the monthly limit until {}",
+                    local_day(clock.next_month_start(now))
+                ));
             } else {
                 any_able = true;
             }
@@ -567,12 +644,23 @@ impl Dispatcher {
                 usable: ready && cooling.is_none(),
                 idle: !slot.busy || Some(slot.id) == finishing,
                 capacity,
+                unique_left: quota.unique_left,
+                known: Default::default(),
             });
             slot_of_view.push(i);
         }
         for (imsi, limit) in reached_limit {
             warn!(imsi = %imsi, limit, resumes = %local_hhmm(clock.next_midnight(now)), "SIM reached its daily limit; resting until midnight");
             st.sims.entry(imsi).or_default().limit_logged_on = Some(today.clone());
+        }
+        for (imsi, key, monthly) in reached_quota {
+            let resumes = local_day(clock.next_month_start(now));
+            if monthly {
+                warn!(imsi = %imsi, resumes = %resumes, "SIM reached its monthly limit; resting until the month turns");
+            } else {
+                warn!(imsi = %imsi, resumes = %resumes, "SIM reached its distinct recipients for the month; it texts only numbers it already texted until the month turns");
+            }
+            st.sims.entry(imsi).or_default().quota_logged = Some(key);
         }
         // Why the queue waits, written only when that changes.
         let waiting = (!any_able).then(|| waiting_reason(&held));
@@ -612,6 +700,19 @@ impl Dispatcher {
         let candidates = store.candidates((idle * 8).max(256))?;
         if candidates.is_empty() {
             return Ok((deadline, false));
+        }
+        // SIMs with a distinct-recipient quota: which of these numbers each
+        // already texted this month (those it may still text at the limit).
+        if views.iter().any(|v| v.unique_left.is_some()) {
+            let recipients: Vec<&str> = candidates.iter().map(|c| c.recipient.as_str()).collect();
+            for (imsi, recipient) in store.known_recipients(month_of(&today), &recipients)? {
+                if let Some(v) = views
+                    .iter_mut()
+                    .find(|v| v.imsi == imsi && v.unique_left.is_some())
+                {
+                    v.known.insert(recipient);
+                }
+            }
         }
         let mut cursor = st.cursor;
         let assignments = assign(&candidates, &mut views, &mut cursor);
@@ -1264,6 +1365,28 @@ fn waiting_reason(held: &[String]) -> String {
     }
     let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
     format!("no SIM ready: {}", parts.join(", "))
+}
+
+/// What the store counts of a SIM's use at `now` (local day and month).
+fn usage(row: Option<&crate::store::SimRow>, clock: &dyn Clock, now: i64) -> SimUsage {
+    let today = clock.local_date(now);
+    let day = today.to_string();
+    let month = month_of(&day);
+    SimUsage {
+        sent_today: row.map_or(0, |r| r.sent_on(&day)),
+        sent_month: row.map_or(0, |r| r.sent_in_month(month)),
+        recipients_month: row.map_or(0, |r| r.recipients_in_month(month)),
+        day: row.map_or(1, |r| day_since(clock.local_date(r.first_seen), today)),
+    }
+}
+
+/// `ms` as a local date, `1 Jan`.
+fn local_day(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&chrono::Local)
+        .format("%-d %b")
+        .to_string()
 }
 
 /// `ms` as local `HH:MM`.

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use crate::api::{self, Accepting, AppState, Token};
 use crate::config::Checked;
-use crate::dispatch::{Clock, DispatchConfig, Dispatcher, SimPolicy, SystemClock};
+use crate::dispatch::{Clock, DispatchConfig, Dispatcher, SystemClock};
 use crate::inbound::keywords::Keywords;
 use crate::inbound::{InboundConfig, ReplyRules};
 use crate::modem::{self, ModemConfig, SerialConnector};
@@ -247,13 +247,7 @@ pub async fn serve_locked(
                 Some(inbound_tx.clone()),
             );
             appeared.insert(path_key, handle.appeared_signal());
-            disc_dispatcher.add_modem(
-                handle,
-                SimPolicy {
-                    daily_limit: entry.daily_limit,
-                    per_minute: entry.per_minute,
-                },
-            );
+            disc_dispatcher.add_modem(handle, entry.policy());
         },
     ));
 

@@ -41,6 +41,11 @@ pub struct Faults {
     pub limit_after: Option<u32>,
     /// The `+CMS ERROR` of the operator limit (default 21, "transfer rejected").
     pub limit_code: u16,
+    /// The operator blocks the SIM when it texts more distinct recipients
+    /// than this (some "unlimited" plans allow ~250 a month): the send to
+    /// the first recipient beyond it, and every send after, is refused with
+    /// `limit_code`. What `unique_recipients_per_month` keeps a SIM from.
+    pub block_after_recipients: Option<u32>,
     /// Occasional vendor chatter, as the real modems send it by default:
     /// Huawei `^RSSI` until `AT^CURC=0`; Quectel `+QIND` once enabled.
     pub noise: bool,
@@ -142,6 +147,7 @@ impl Default for Faults {
             not_registered: false,
             limit_after: None,
             limit_code: 21,
+            block_after_recipients: None,
             noise: true,
             chatter_ms: None,
             latency_ms: None,
@@ -299,6 +305,10 @@ struct State {
     network_queue: VecDeque<String>,
     next_mr: u8,
     accepted: u32,
+    /// Distinct recipients accepted, for `block_after_recipients`.
+    recipients: std::collections::HashSet<String>,
+    /// Blocked by the operator for too many recipients.
+    blocked: bool,
     /// Notifications held while a send is in progress (`urcs_after_reply`).
     held: Option<Vec<String>>,
     counters: Counters,
@@ -354,6 +364,8 @@ impl SimModem {
                 network_queue: VecDeque::new(),
                 next_mr: 0,
                 accepted: 0,
+                recipients: Default::default(),
+                blocked: false,
                 held: None,
                 counters: Counters::default(),
                 rng: 0x9E37_79B9_7F4A_7C15 ^ index as u64,
@@ -674,6 +686,14 @@ impl SimModem {
             let code = st.faults.limit_code;
             return refuse(&mut st, code);
         }
+        let to = submit.recipient.to_string();
+        if let Some(n) = st.faults.block_after_recipients
+            && (st.blocked || (!st.recipients.contains(&to) && st.recipients.len() >= n as usize))
+        {
+            st.blocked = true;
+            let code = st.faults.limit_code;
+            return refuse(&mut st, code);
+        }
         let part = submit
             .user_data
             .header
@@ -706,6 +726,9 @@ impl SimModem {
         st.next_mr = st.next_mr.wrapping_add(1);
         st.accepted += 1;
         st.counters.sends_accepted += 1;
+        if st.faults.block_after_recipients.is_some() {
+            st.recipients.insert(to);
+        }
         let ud = &submit.user_data;
         self.ledger.push(LedgerEntry {
             seq: 0,

@@ -17,9 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_audience.sql"),
     include_str!("migrations/0010_audience_contacts.sql"),
     include_str!("migrations/0011_campaigns.sql"),
-    // 0012 (SIM quotas) and 0013 (campaign metrics) come from other branches;
-    // this one takes its place after them when they are merged.
-    include_str!("migrations/0014_campaign_engine.sql"),
+    include_str!("migrations/0012_sim_quotas.sql"),
+    include_str!("migrations/0013_campaign_engine.sql"),
 ];
 
 /// Brings the schema up to date.

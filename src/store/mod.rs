@@ -13,6 +13,7 @@
 
 mod campaign_attribution;
 mod campaign_decision;
+mod campaign_eta;
 mod campaign_feed;
 mod campaign_lifecycle;
 mod campaign_metrics;
@@ -74,7 +75,7 @@ pub use recover::Recovered;
 pub use report::{ReportIn, ReportOutcome};
 pub use review::{OptOutReview, Resolved, ReviewAction};
 pub use segments::{Excluded, Preview, SegmentError, SegmentRow};
-pub use sims::{SimRow, SimSeen};
+pub use sims::{SimRow, SimSeen, month_of};
 pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
 pub use templates::{TemplateRow, TemplateStoreError};
 pub use types::{Category, Event, MessageKind, Status};

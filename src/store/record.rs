@@ -181,6 +181,14 @@ pub(super) fn mark_sent_in(
          WHERE imsi = ?1",
     )?
     .execute(params![imsi, today, segments as i64])?;
+    // The operator's quotas count what reached it (or may have).
+    super::sims::count_send_in(
+        tx,
+        imsi,
+        &recipient,
+        segments as u64,
+        super::sims::month_of(today),
+    )?;
     tx.prepare_cached(
         "INSERT INTO recipients (recipient, sim_imsi, last_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (recipient) DO UPDATE SET sim_imsi = excluded.sim_imsi, last_at = excluded.last_at",
@@ -379,6 +387,22 @@ impl Store {
         if let Some(imsi) = imsi {
             tx.prepare_cached("UPDATE sims SET failed_total = failed_total + 1 WHERE imsi = ?1")?
                 .execute([imsi])?;
+            // An ambiguous send may have reached the recipient: the
+            // operator may count it among the SIM's distinct recipients.
+            if status == Status::Unknown {
+                let recipient: Option<String> = tx
+                    .prepare_cached("SELECT recipient FROM messages WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?;
+                if let Some(recipient) = recipient {
+                    let month = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now)
+                        .unwrap_or_default()
+                        .with_timezone(&chrono::Local)
+                        .format("%Y-%m")
+                        .to_string();
+                    super::sims::count_send_in(&tx, imsi, &recipient, 0, &month)?;
+                }
+            }
         }
         event(&tx, id, status, now, reason)?;
         tx.commit()?;

@@ -45,6 +45,14 @@ pub struct SimRow {
     pub cooldown_until: Option<i64>,
     /// Why.
     pub cooldown_reason: Option<String>,
+    /// When it was first seen (unix ms): day 1 of its `warm_up`.
+    pub first_seen: i64,
+    /// Local month (`YYYY-MM`) of `sent_month` and `recipients_month`.
+    pub month: Option<String>,
+    /// Segments sent in `month`.
+    pub sent_month: u64,
+    /// Distinct recipients texted in `month`.
+    pub recipients_month: u64,
 }
 
 impl SimRow {
@@ -56,6 +64,64 @@ impl SimRow {
             0
         }
     }
+
+    /// Segments sent in the local month `month` (`YYYY-MM`).
+    pub fn sent_in_month(&self, month: &str) -> u64 {
+        if self.month.as_deref() == Some(month) {
+            self.sent_month
+        } else {
+            0
+        }
+    }
+
+    /// Distinct recipients texted in the local month `month` (`YYYY-MM`).
+    pub fn recipients_in_month(&self, month: &str) -> u64 {
+        if self.month.as_deref() == Some(month) {
+            self.recipients_month
+        } else {
+            0
+        }
+    }
+}
+
+/// The local month (`YYYY-MM`) of a local date written `YYYY-MM-DD`.
+pub fn month_of(date: &str) -> &str {
+    date.get(..7).unwrap_or(date)
+}
+
+/// Counts a send through `imsi` to `recipient` against the SIM's month,
+/// inside the caller's transaction (the one recording the send): `segments`
+/// more this month, and `recipient` among this month's distinct ones if it
+/// is new. A SIM whose month turns starts both counts afresh and forgets
+/// its past months' recipients.
+pub(super) fn count_send_in(
+    tx: &rusqlite::Transaction<'_>,
+    imsi: &str,
+    recipient: &str,
+    segments: u64,
+    month: &str,
+) -> Result<(), StoreError> {
+    let turned = tx
+        .prepare_cached(
+            "UPDATE sims SET month = ?2, sent_month = 0, recipients_month = 0
+             WHERE imsi = ?1 AND month IS NOT ?2",
+        )?
+        .execute(params![imsi, month])?;
+    if turned > 0 {
+        tx.prepare_cached("DELETE FROM sim_month_recipients WHERE imsi = ?1 AND month <> ?2")?
+            .execute(params![imsi, month])?;
+    }
+    let new = tx
+        .prepare_cached(
+            "INSERT INTO sim_month_recipients (month, recipient, imsi) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![month, recipient, imsi])?;
+    tx.prepare_cached(
+        "UPDATE sims SET sent_month = sent_month + ?2, recipients_month = recipients_month + ?3 WHERE imsi = ?1",
+    )?
+    .execute(params![imsi, segments as i64, new as i64])?;
+    Ok(())
 }
 
 impl Store {
@@ -76,7 +142,7 @@ impl Store {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT imsi, iccid, imei, port, day, sent_today, sent_total, failed_total, cooldown_until, cooldown_reason,
-                    delivered_total, undelivered_total
+                    delivered_total, undelivered_total, first_seen, month, sent_month, recipients_month
              FROM sims ORDER BY imsi",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -93,8 +159,34 @@ impl Store {
                 cooldown_reason: r.get(9)?,
                 delivered_total: r.get::<_, i64>(10)? as u64,
                 undelivered_total: r.get::<_, i64>(11)? as u64,
+                first_seen: r.get(12)?,
+                month: r.get(13)?,
+                sent_month: r.get::<_, i64>(14)? as u64,
+                recipients_month: r.get::<_, i64>(15)? as u64,
             })
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Which of `recipients` each SIM already texted in the local month
+    /// `month` (`YYYY-MM`): `(imsi, recipient)` pairs. A SIM at its
+    /// distinct-recipient limit may still text these.
+    pub fn known_recipients(
+        &self,
+        month: &str,
+        recipients: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if recipients.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(recipients)
+            .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT imsi, recipient FROM sim_month_recipients
+             WHERE month = ?1 AND recipient IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![month, list], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
