@@ -214,3 +214,64 @@ fn the_figures_match_the_ledger_and_the_replies() {
         assert!((rate - 1.0 / delivered as f64).abs() < 1e-9, "{f}");
     }
 }
+
+#[test]
+fn a_survey_campaign_counts_the_votes_its_messages_receive() {
+    let s = Sim::start(1, 20);
+    let cfg = config(&s);
+    let g = Gateway::start(&cfg);
+    g.wait_ready_modems(1);
+    let phones = contacts(&g, 5, 0);
+    let (code, c) = g.call(
+        "POST",
+        "/v1/campaigns",
+        Some(json!({"name": "Open day", "audience": {"contacts": phones},
+                    "variants": [{"text": "Open day on Friday: will you come? Reply 1 for yes, 2 for no"}],
+                    "survey": {"options": {"1": "Yes", "2": "No"}}})),
+    );
+    assert_eq!(code, 201, "{c}");
+    assert_eq!(c["survey"]["options"]["1"], "Yes", "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (code, started) = g.call("POST", &format!("/v1/campaigns/{id}/start"), None);
+    assert_eq!(code, 200, "{started}");
+    let survey = started["survey_id"]
+        .as_str()
+        .expect("a started survey campaign has its survey")
+        .to_string();
+    wait_status(&g, &id, "completed", Duration::from_secs(60));
+    for (p, vote) in phones.iter().zip(["1", "2", "1", "maybe"]) {
+        s.post("/modems/0/sms", json!({"from": p, "text": vote}));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let f = loop {
+        let (_, c) = g.call("GET", &format!("/v1/campaigns/{id}"), None);
+        let f = c["figures"]["overall"].clone();
+        if f["replies"] == 4 {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "replies not attributed: {c}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(f["votes"], json!({"1": 2, "2": 1}), "{f}");
+    let (code, sv) = g.call("GET", &format!("/v1/surveys/{survey}"), None);
+    assert_eq!(code, 200, "{sv}");
+    assert_eq!(sv["results"]["1"]["votes"], 2, "{sv}");
+    assert_eq!(sv["results"]["2"]["votes"], 1, "{sv}");
+    // A survey that cannot work is refused before anything is stored.
+    let (code, e) = g.call(
+        "POST",
+        "/v1/campaigns",
+        Some(
+            json!({"name": "x", "audience": {"contacts": phones}, "variants": [{"text": "?"}],
+                    "survey": {"options": {"only one": "x"}}}),
+        ),
+    );
+    assert_eq!(code, 422, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("survey.options"),
+        "{e}"
+    );
+}

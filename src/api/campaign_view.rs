@@ -162,6 +162,10 @@ pub struct CampaignView {
     pub ab_test: Option<Value>,
     /// Delivery reports asked for.
     pub status_report: bool,
+    /// The survey the text asks, as given (options, count, invalid_reply).
+    pub survey: Option<crate::campaigns::spec::SurveyInput>,
+    /// Its survey's id once started (`/v1/surveys/{id}`).
+    pub survey_id: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -265,6 +269,8 @@ pub(super) fn build(
             .as_ref()
             .and_then(|a| serde_json::to_value(a).ok()),
         status_report: spec.status_report,
+        survey: spec.input.survey.clone(),
+        survey_id: row.survey_id.map(|id| id.to_string()),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
         started_at: row.started_at.map(rfc3339),

@@ -62,6 +62,89 @@ pub struct CampaignInput {
     /// Ask for delivery reports (default true: the delivery rate needs them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_report: Option<bool>,
+    /// The text is a survey question: replies that match an option are
+    /// counted as votes (in the campaign's figures and at
+    /// `/v1/surveys/{survey_id}`). The text itself should list the options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyInput>,
+}
+
+/// A campaign's survey, as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyInput {
+    /// Reply key → label, e.g. `{"1": "Yes", "2": "No"}`: at least two; a
+    /// key has 1 to 16 characters without spaces, a label is not empty.
+    pub options: std::collections::BTreeMap<String, String>,
+    /// Which vote of a voter counts: `first` (default) or `last`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// Sent once to a recipient whose reply is not a vote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reply: Option<String>,
+}
+
+/// A campaign's survey, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignSurvey {
+    /// `(key, label)`, keys as given, labels trimmed.
+    pub options: Vec<(String, String)>,
+    /// `first` or `last`.
+    pub count: String,
+    /// Clarification sent once to a reply that is not a vote.
+    pub invalid_reply: Option<String>,
+}
+
+/// Longest survey option key, in characters (as `/v1/surveys`).
+pub const MAX_OPTION_KEY: usize = 16;
+
+impl SurveyInput {
+    /// Checks it (the rules of `/v1/surveys`).
+    pub fn check(&self) -> Result<CampaignSurvey, SpecError> {
+        if self.options.len() < 2 || self.options.len() > 20 {
+            return Err(err("survey.options", "from 2 to 20 options"));
+        }
+        let mut options = Vec::with_capacity(self.options.len());
+        for (key, label) in &self.options {
+            if key.is_empty() || key.chars().count() > MAX_OPTION_KEY || key.chars().any(char::is_whitespace)
+            {
+                return Err(err(
+                    "survey.options",
+                    format!("option key {key:?} must be 1 to {MAX_OPTION_KEY} characters without spaces"),
+                ));
+            }
+            crate::sms::check_text(key)
+                .map_err(|e| err("survey.options", format!("option key {key:?}: {e}")))?;
+            if label.trim().is_empty() {
+                return Err(err("survey.options", format!("option {key:?} has no label")));
+            }
+            crate::sms::check_text(label)
+                .map_err(|e| err("survey.options", format!("option {key:?}: {e}")))?;
+            options.push((key.clone(), label.trim().to_string()));
+        }
+        let count = match self.count.as_deref() {
+            None | Some("first") => "first",
+            Some("last") => "last",
+            Some(other) => {
+                return Err(err(
+                    "survey.count",
+                    format!("{other:?} must be \"first\" or \"last\""),
+                ));
+            }
+        };
+        let invalid_reply = match self.invalid_reply.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => {
+                crate::sms::check_text(t).map_err(|e| err("survey.invalid_reply", e.to_string()))?;
+                Some(t.to_string())
+            }
+        };
+        Ok(CampaignSurvey {
+            options,
+            count: count.into(),
+            invalid_reply,
+        })
+    }
 }
 
 /// One variant as given.
@@ -194,6 +277,9 @@ pub struct Spec {
     pub ab_test: Option<AbTest>,
     /// Ask for delivery reports.
     pub status_report: bool,
+    /// The text is a survey question with these options.
+    #[serde(default)]
+    pub survey: Option<CampaignSurvey>,
     /// The request as given (what `GET` shows and `PATCH` merges into).
     pub input: CampaignInput,
 }
@@ -323,6 +409,7 @@ impl CampaignInput {
             frequency_cap: self.frequency_cap,
             ab_test,
             status_report: self.status_report.unwrap_or(true),
+            survey: self.survey.as_ref().map(SurveyInput::check).transpose()?,
             input: self.clone(),
         })
     }

@@ -125,7 +125,10 @@ pub fn start(store: &Store, id: i64, rules: &CampaignRules, now: i64) -> Result<
     if !recipients.iter().any(|r| r.excluded.is_none()) {
         return Err(StartError::EmptyAudience(summary(&recipients)));
     }
-    Ok(store.start_campaign(id, &recipients, start_at, deadline, now)?)
+    // A reply counts as a vote (and for the campaign) while it would be
+    // attributed to the campaign's message.
+    let survey_closes_at = deadline + i64::from(rules.attribution_days) * 86_400_000;
+    Ok(store.start_campaign_until(id, &recipients, start_at, deadline, survey_closes_at, now)?)
 }
 
 fn summary(recipients: &[NewRecipient]) -> String {

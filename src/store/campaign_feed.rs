@@ -485,6 +485,13 @@ fn materialise_one(tx: &Transaction<'_>, item: &FeedItem, now: i64) -> Result<Fe
                          WHERE campaign_id = ?1 AND seq = ?2",
                     )?
                     .execute(params![campaign_id, seq, o.id, now, window_closes_at])?;
+                    // A survey campaign's message asks its question: a reply is a vote.
+                    tx.prepare_cached(
+                        "INSERT INTO survey_recipients (survey_id, number, message_id)
+                         SELECT survey_id, ?2, ?3 FROM campaigns WHERE id = ?1 AND survey_id IS NOT NULL
+                         ON CONFLICT (survey_id, number) DO UPDATE SET message_id = excluded.message_id",
+                    )?
+                    .execute(params![campaign_id, number, o.id])?;
                     Ok(FeedOutcome::Queued { message_id: o.id })
                 }
                 Err(EnqueueError::NoConsent(words)) => {

@@ -35,6 +35,8 @@ pub struct CampaignRow {
     pub decision: Option<Value>,
     /// When it was decided.
     pub decided_at: Option<i64>,
+    /// Its survey (`/v1/surveys/{id}`), when the text is a survey question.
+    pub survey_id: Option<i64>,
 }
 
 /// Why a lifecycle change did not happen.
@@ -80,7 +82,7 @@ pub struct NewRecipient {
 }
 
 const SELECT: &str = "SELECT id, spec, status, status_reason, created_at, updated_at, started_at, start_at,
-        deadline, finished_at, decision, decided_at FROM campaigns";
+        deadline, finished_at, decision, decided_at, survey_id FROM campaigns";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignRow> {
     let bad = |i: usize, e: String| {
@@ -103,6 +105,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignRow> {
         finished_at: r.get(9)?,
         decision: decision.and_then(|d| serde_json::from_str(&d).ok()),
         decided_at: r.get(11)?,
+        survey_id: r.get(12)?,
     })
 }
 
@@ -212,6 +215,21 @@ impl Store {
         deadline: i64,
         now: i64,
     ) -> Result<CampaignRow, CampaignStoreError> {
+        self.start_campaign_until(id, recipients, start_at, deadline, deadline, now)
+    }
+
+    /// [`Store::start_campaign`], and when the campaign is a survey, its
+    /// survey created (open until `survey_closes_at`) in the same
+    /// transaction: every message it sends then asks the question.
+    pub fn start_campaign_until(
+        &self,
+        id: i64,
+        recipients: &[NewRecipient],
+        start_at: i64,
+        deadline: i64,
+        survey_closes_at: i64,
+        now: i64,
+    ) -> Result<CampaignRow, CampaignStoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let current = read(&tx, id)?.ok_or(CampaignStoreError::NotFound(id))?;
@@ -245,11 +263,31 @@ impl Store {
                 ])?;
             }
         }
+        let survey_id = match &current.spec.survey {
+            None => None,
+            Some(survey) => {
+                let options = serde_json::to_string(&survey.options)
+                    .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
+                tx.prepare_cached(
+                    "INSERT INTO surveys (question, options, count_mode, invalid_reply, closes_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    format!("campaign {id}: {}", current.spec.name),
+                    options,
+                    survey.count,
+                    survey.invalid_reply,
+                    survey_closes_at.max(deadline),
+                    now
+                ])?;
+                Some(tx.last_insert_rowid())
+            }
+        };
         tx.prepare_cached(
             "UPDATE campaigns SET status = 'scheduled', status_reason = NULL, started_at = ?2, start_at = ?3,
-                    deadline = ?4, updated_at = ?2 WHERE id = ?1",
+                    deadline = ?4, updated_at = ?2, survey_id = ?5 WHERE id = ?1",
         )?
-        .execute(params![id, now, start_at, deadline])?;
+        .execute(params![id, now, start_at, deadline, survey_id])?;
         let out = read(&tx, id)?.ok_or(CampaignStoreError::NotFound(id))?;
         tx.commit()?;
         Ok(out)

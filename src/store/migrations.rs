@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_campaigns.sql"),
     include_str!("migrations/0012_sim_quotas.sql"),
     include_str!("migrations/0013_campaign_engine.sql"),
+    include_str!("migrations/0014_campaign_surveys.sql"),
 ];
 
 /// Brings the schema up to date.
