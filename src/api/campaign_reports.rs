@@ -29,16 +29,7 @@ const PAGE: usize = 1000;
 /// Longest run of hours the time series fills with zeros (100 days).
 const MAX_FILLED_HOURS: i64 = 2400;
 
-fn campaign_id(id: &str) -> Result<i64, ApiError> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| ApiError::not_found(format!("no campaign {id:?}")))
-}
-
-fn no_campaign(id: i64) -> ApiError {
-    ApiError::not_found(format!("no campaign {id}"))
-}
+use super::campaigns::{campaign_id, no_campaign};
 
 fn bad_query(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message)
