@@ -5,8 +5,9 @@
 //! Half the SIMs have a daily limit (`DAILY`), half none; each simulated
 //! network takes `LATENCY_MS` to accept a send. After a warm-up of
 //! transactional sends (which measures the send time and uses some of the
-//! limited SIMs' day), `MESSAGES` campaign messages (lane 1, enqueued
-//! directly as the campaign engine does) are drained. Figures:
+//! limited SIMs' day), a campaign of `MESSAGES` recipients (window open
+//! all day) is started and drained: the engine feeds it round by round as
+//! SIMs free up, as the daemon does. Figures (from the start):
 //!
 //! 1. drain time against the ideal given the limits: every SIM sends one
 //!    message per `LATENCY_MS` until its daily budget is spent, the others
@@ -20,8 +21,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use simfleet::campaigns::Window;
 use simfleet::campaigns::eta::{Model, model};
+use simfleet::campaigns::{CampaignInput, CampaignRules, Window, lifecycle};
+use simfleet::contacts::{Consent, ConsentStatus, ContactChanges};
 use simfleet::dispatch::{DispatchConfig, Dispatcher, SimPolicy, SystemClock};
 use simfleet::modem::{self, ModemConfig, ModemState, actor::wait_for};
 use simfleet::phone::Msisdn;
@@ -174,19 +176,41 @@ async fn run() {
     });
     let mean = sims.first().and_then(|s| s.mean_send_secs).unwrap_or_default();
 
-    // The campaign's messages, lane 1, queued at once as the engine would.
-    let first = store.enqueue(&msg("+79140000000"), now()).expect("enqueue").id;
-    for i in 1..messages {
-        store
-            .enqueue(&msg(&format!("+7914{i:07}")), now())
-            .expect("enqueue");
-    }
-    {
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.execute("UPDATE messages SET lane = 1 WHERE id >= ?1", [first])
-            .expect("lane");
-    }
+    // The campaign: `messages` contacts who opted in, a window open all
+    // day and a cap one campaign cannot reach, started and fed by the
+    // engine round by round (as many as the SIMs free can take).
+    store
+        .write(now(), |tx| {
+            for i in 0..messages {
+                let ch = ContactChanges {
+                    time_zone: Some(Some("UTC".into())),
+                    tags: Some(vec!["drain".into()]),
+                    consent: Some(Consent {
+                        status: ConsentStatus::OptedIn,
+                        evidence: Some("bench".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                tx.upsert_contact(&format!("+7914{i:07}"), &ch, None)?;
+            }
+            Ok::<_, simfleet::store::ContactError>(())
+        })
+        .expect("contacts");
+    let input: CampaignInput = serde_json::from_value(serde_json::json!({
+        "name": "drain",
+        "audience": {"filter": {"tag": "drain"}},
+        "variants": [{"text": "Sale today: 20% off everything in store"}],
+        "window": {"start": "00:00", "end": "24:00"},
+        "frequency_cap": {"per_24h": 5, "per_7d": 10},
+        "status_report": false,
+    }))
+    .expect("request");
+    let spec = input.check().expect("checks");
+    let row = store.create_campaign(&spec, now()).expect("create");
+    let rules = CampaignRules::defaults(simfleet::phone::Region::default());
     let t0 = chrono::Utc::now();
+    lifecycle::start(&store, row.id, &rules, now()).expect("start");
     dispatcher.wake();
     let total = WARM_UP_SENDS + messages as usize;
     wait_sent(&ledger, total, Duration::from_secs(3600)).await;
@@ -196,7 +220,7 @@ async fn run() {
     let ideal = ideal_secs(&budgets_left, latency_ms as f64 / 1000.0, messages);
     let predicted = eta.finish_at_ms.map(|f| (f - from) as f64 / 1000.0);
     println!(
-        "campaign_drain: {messages} lane-1 messages over {MODEMS} simulated modems ({} with daily_limit {DAILY}, {latency_ms} ms a send)",
+        "campaign_drain: a campaign of {messages} recipients fed by the engine over {MODEMS} simulated modems ({} with daily_limit {DAILY}, {latency_ms} ms a send)",
         MODEMS / 2
     );
     println!(

@@ -439,9 +439,14 @@ async fn a_transactional_message_overtakes_a_running_campaign_on_a_busy_sim() {
     // One SIM, slow enough to be busy when the code arrives.
     let mut f = fleet(store, clock, 1, 300, SimPolicy::default()).await;
     f.round().await;
-    assert_eq!(f.busy(), (0, 1), "the SIM took the first campaign message");
-    // Fed only what the SIM could take: no campaign backlog in the queue.
-    assert_eq!(f.store.campaign_messages_queued().unwrap(), 0);
+    assert_eq!(
+        f.busy(),
+        (1, 1),
+        "the SIM took the first campaign message, the next waits"
+    );
+    // Fed only what the SIM could take and one more waiting for it: no
+    // campaign backlog in the queue.
+    assert_eq!(f.store.campaign_messages_queued().unwrap(), 1);
     // Two more campaign messages are already waiting (as when a SIM counted
     // free went away) before the code is accepted.
     assert_eq!(feed(&f.store, &rules(), 2, start).unwrap().queued, 2);

@@ -376,7 +376,7 @@ async fn act(app: AppState, id: &str, action: crate::campaigns::Action) -> Resul
         })
         .await?;
     tracing::info!(campaign = id, action = action.as_str(), status = %row.status, "campaign");
-    app.dispatcher.wake();
+    app.dispatcher.campaigns_changed();
     let sims = app.dispatcher.sim_capacities();
     let rules = app.campaigns.clone();
     let view = app.store.run(move |s| view(s, row, &rules, &sims, now)).await?;

@@ -123,6 +123,10 @@ struct State {
     next_slot: u64,
     stopping: bool,
     in_flight: usize,
+    /// When campaigns need looking at next, as the last feeding said
+    /// (`None`: not known, look now; `Some(None)`: not until something
+    /// changes). See [`Dispatcher::campaigns_changed`].
+    campaigns_next: Option<Option<i64>>,
     /// Slots whose modem has not read its storage since it appeared: when
     /// that hold began (unix ms). See [`DispatchConfig::storage_read_grace`].
     unread_since: HashMap<u64, i64>,
@@ -477,32 +481,48 @@ impl Dispatcher {
         result
     }
 
-    /// Feeds campaign messages for the SIMs in `views` free now: room is
-    /// the idle, usable SIMs with capacity left, less the campaign messages
-    /// already queued. Returns when to look again (A/B decision, feeding).
+    /// Feeds campaign messages for the SIMs in `views` free now: when the
+    /// idle, usable SIMs with capacity left outnumber the campaign messages
+    /// already queued, enough for them and one more per usable SIM.
+    /// Returns when to look again (A/B decision, a window, a cap, a rate
+    /// slot, a start or a deadline). With no room and nothing due since the
+    /// last look (and no campaign started, paused, resumed or cancelled
+    /// since: [`Dispatcher::campaigns_changed`]) it reads nothing: a round
+    /// that only records a send costs no campaign queries.
     /// A failure is logged and retried shortly: it must not stop
     /// transactional sending.
-    fn feed_campaigns(&self, views: &[SimView], now: i64) -> [Option<i64>; 2] {
+    fn feed_campaigns(&self, st: &mut State, views: &[SimView], now: i64) -> Option<i64> {
         let store = &self.shared.store;
+        let able = |v: &&SimView| v.usable && v.capacity != Some(0);
+        let free = views.iter().filter(able).filter(|v| v.idle).count() as u64;
+        let usable = views.iter().filter(able).count() as u64;
+        let nothing_due = st.campaigns_next.is_some_and(|next| next.is_none_or(|t| t > now));
+        if free == 0 && nothing_due {
+            return st.campaigns_next.flatten();
+        }
         let decide = crate::campaigns::ab_test::decide_due(store, now).unwrap_or_else(|e| {
             warn!(error = %e, "A/B decisions failed");
             Some(now + 5_000)
         });
-        let free = views
-            .iter()
-            .filter(|v| v.usable && v.idle && v.capacity != Some(0))
-            .count() as u64;
+        // Refilled in batches, one disk sync for many messages: when the
+        // SIMs free now would find too few waiting, enough for them and one
+        // more per SIM. Never more: the queue holds at most about two per
+        // SIM of a campaign, always behind transactional messages.
         let room = if free == 0 {
             0
         } else {
             match store.campaign_messages_queued() {
-                Ok(q) => free.saturating_sub(q) as usize,
+                Ok(q) if q >= free => 0,
+                Ok(q) => (free + usable).saturating_sub(q) as usize,
                 Err(e) => {
                     warn!(error = %e, "cannot count queued campaign messages");
                     0
                 }
             }
         };
+        if room == 0 && nothing_due {
+            return st.campaigns_next.flatten();
+        }
         let fed = crate::campaigns::feed::feed(store, &self.shared.config.campaigns, room, now)
             .map(|f| {
                 if f.queued > 0 {
@@ -514,7 +534,16 @@ impl Dispatcher {
                 warn!(error = %e, "feeding campaigns failed");
                 Some(now + 5_000)
             });
-        [decide, fed]
+        let next = [decide, fed].into_iter().flatten().min();
+        st.campaigns_next = Some(next);
+        next
+    }
+
+    /// A campaign was started, paused, resumed or cancelled: the next
+    /// round reads the campaigns again (whatever it knew of their times).
+    pub fn campaigns_changed(&self) {
+        self.state().campaigns_next = None;
+        self.wake();
     }
 
     fn round(
@@ -690,7 +719,7 @@ impl Dispatcher {
         // Campaigns: due A/B decisions, then as many campaign messages as
         // the SIMs can take now (never a backlog ahead of transactional
         // messages); sleep until the next window, cap, rate slot or deadline.
-        for t in self.feed_campaigns(&views, now).into_iter().flatten() {
+        if let Some(t) = self.feed_campaigns(&mut st, &views, now) {
             deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
         }
         if !views.iter().any(|v| v.usable && v.idle) {
