@@ -225,7 +225,18 @@ fn the_demo_prints_its_config_and_follows_the_users_own_sends_and_stops() {
         "status against the demo's config: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let create = until(&|l| l.contains("simfleet campaign create"), "campaign line");
     until(&|l| l.contains("All samples delivered"), "settled line");
+
+    // The sample campaign, as printed: created from its file and started
+    // over the demo's six contacts who opted in.
+    let file = create.split_whitespace().nth(3).unwrap_or_default().to_string();
+    let out = simfleet(&["campaign", "create", &file, "--config", &config]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = simfleet(&["campaign", "start", "1", "--config", &config]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, c) = http("GET", &format!("{base}/v1/campaigns/1"), Some(&token), None);
+    assert_eq!(c["figures"]["overall"]["audience"], 6, "{c}");
 
     // The user's own send, as curl would: shown queued, sending, sent…
     let (_, m) = http(

@@ -55,6 +55,47 @@ daily_limit = 500
     )
 }
 
+/// The sample campaign the demo offers to create: the demo contacts, two
+/// variants, the default window and caps.
+const CAMPAIGN: &str = r#"# A sample campaign: simfleet campaign create campaign.toml
+name = "Winter sale"
+audience = { filter = { tag = "demo" } }
+
+[[variants]]
+name = "A"
+text = "Hi {{ name }}, winter boots are 20% off this week. Reply STOP to opt out"
+
+[[variants]]
+name = "B"
+text = "{{ name }}, this week only: 20% off winter boots. Reply STOP to opt out"
+"#;
+
+/// Six contacts who opted in (at the demo's shop counter), tagged `demo`,
+/// in four time zones: the campaign reaches each inside their own window.
+async fn demo_contacts(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<()> {
+    let contacts = [
+        ("+79161234567", "Anna", "Europe/Moscow"),
+        ("+79031112233", "Boris", "Europe/Moscow"),
+        ("+74012555123", "Vera", "Europe/Kaliningrad"),
+        ("+74232555124", "Gleb", "Asia/Vladivostok"),
+        ("+5511955512345", "Lucia", "America/Sao_Paulo"),
+        ("+5521955512346", "Pedro", "America/Sao_Paulo"),
+    ];
+    for (phone, name, zone) in contacts {
+        client
+            .post(format!("{base}/v1/contacts"))
+            .bearer_auth(token)
+            .json(
+                &json!({"phone": phone, "name": name, "time_zone": zone, "tags": ["demo"],
+                          "consent": {"status": "opted_in", "source": "demo shop counter"}}),
+            )
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    Ok(())
+}
+
 /// Runs the demo until `shutdown`.
 pub async fn run(
     args: &DemoArgs,
@@ -83,6 +124,8 @@ pub async fn run(
         let _ = ready_tx.send(running.token.reveal().to_string());
     }));
     let token = ready_rx.await?;
+    let campaign_path = dir.path().join("campaign.toml");
+    std::fs::write(&campaign_path, CAMPAIGN)?;
     println!(
         r#"
 simfleet demo — the gateway with {n} simulated modems (nothing to install, nothing touches a real network)
@@ -112,6 +155,12 @@ Try it from another terminal:
        -d '{{"from": "+79161234567", "text": "СТОП"}}' {control_url}/modems/0/sms
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/optouts
 
+  # a campaign: six sample contacts who opted in, in four time zones, are
+  # tagged "demo"; each gets it inside 09:00-20:00 on their own clock
+  simfleet campaign create {campaign} --config {config}
+  simfleet campaign start 1 --config {config}
+  simfleet campaign status 1 --watch --config {config}
+
   # or with the command line (simfleet on the PATH: cargo install --path .)
   simfleet status --config {config}
   simfleet send --config {config} --to +79161234567 --text "Hi" --wait
@@ -123,9 +172,11 @@ yours included. Press Ctrl-C to stop.
         n = args.modems,
         dir = dir.path().display(),
         config = config_path.display(),
+        campaign = campaign_path.display(),
     );
 
     let client = crate::tls::http_client().build()?;
+    demo_contacts(&client, &base, &token).await?;
     let samples = [
         (
             "+79161234567",
