@@ -163,7 +163,7 @@ async fn run() {
         end: chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(chrono::NaiveTime::MIN),
         days: [true; 7],
     };
-    let zones = [(chrono_tz::Tz::UTC, messages)];
+    let zones = [(chrono_tz::Tz::UTC, messages, 0)];
     let eta = model(&Model {
         zones: &zones,
         sims: &sims,

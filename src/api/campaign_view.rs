@@ -237,7 +237,11 @@ pub(super) fn build(
 ) -> Result<CampaignView, StoreError> {
     let progress = Progress::from_states(&s.campaign_recipient_states(row.id)?);
     let figures = metrics::figures(s, row.id, rules)?;
-    let eta = eta::estimate(s, &row, sims, rules, now)?;
+    let eta = if with_draft_audience && row.status == CampaignStatus::Draft {
+        eta::estimate_draft(s, &row, sims, rules, now)?
+    } else {
+        eta::estimate(s, &row, sims, rules, now)?
+    };
     let draft_audience = if with_draft_audience && row.status == CampaignStatus::Draft {
         draft_audience(s, &row.spec, rules.region, now)?
     } else {

@@ -16,6 +16,14 @@
 //! gateway's local midnight (with the SIM's `warm_up` for the coming days),
 //! monthly ones at the month's start. Transactional traffic sharing the
 //! SIMs is not modelled: it only makes the estimate later.
+//!
+//! Recipients come in groups of (zone, count, available from): one held
+//! back — deferred by the frequency cap (`not_before`), over the cap by the
+//! marketing messages its number already had, or in the rest of an A/B
+//! test waiting for the decision — cannot go before its group is
+//! available, and expires if that is after the deadline. The SIMs counted
+//! are those that can send any of them before the deadline (a SIM at its
+//! distinct-recipient limit for the month cannot take new numbers).
 
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -41,14 +49,19 @@ pub struct Eta {
     pub sendable_before_deadline: u64,
     /// And how many would expire.
     pub would_expire: u64,
-    /// SIMs counted (ready to send).
+    /// SIMs that can send to these recipients before the deadline (ready,
+    /// and not held by a limit — distinct recipients, month, day — until
+    /// then).
     pub sims: u32,
+    /// SIMs ready to send (some may be at a limit: see `sims`).
+    pub sims_ready: u32,
     /// When the last would be sent (RFC 3339), if all can be.
     pub finish_at: Option<String>,
     /// In words: "18,400 of 20,000 can be sent before the deadline with 4 SIMs; 1,600 would expire".
     pub summary: String,
     /// What holds the pace back most of the time: `windows` (recipients'
-    /// windows closed), `rate_per_hour`, `send_time`, `per_minute`,
+    /// windows closed), `held` (recipients held back: by the frequency cap
+    /// or until the A/B decision), `rate_per_hour`, `send_time`, `per_minute`,
     /// `daily_limit`, `monthly_limit` or `unique_recipients`; null when
     /// nothing is left or no SIM is ready.
     pub limited_by: Option<String>,
@@ -90,8 +103,10 @@ pub struct SimCapacity {
 /// Everything the model needs, all counts and instants (unix ms).
 #[derive(Debug, Clone)]
 pub struct Model<'a> {
-    /// Recipients left per zone.
-    pub zones: &'a [(Tz, u64)],
+    /// Recipients left: (zone, count, available from — unix ms; earlier
+    /// than `from` for those that may go at once). A zone may come in
+    /// several groups.
+    pub zones: &'a [(Tz, u64, i64)],
     /// The SIMs (those not ready are ignored).
     pub sims: &'a [SimCapacity],
     /// The window, read in each zone.
@@ -113,6 +128,7 @@ pub struct Model<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Bound {
     Windows,
+    Held,
     Rate,
     SendTime,
     PerMinute,
@@ -125,6 +141,7 @@ impl Bound {
     fn name(self) -> &'static str {
         match self {
             Bound::Windows => "windows",
+            Bound::Held => "held",
             Bound::Rate => "rate_per_hour",
             Bound::SendTime => "send_time",
             Bound::PerMinute => "per_minute",
@@ -135,8 +152,9 @@ impl Bound {
     }
 }
 
-const BOUNDS: [Bound; 7] = [
+const BOUNDS: [Bound; 8] = [
     Bound::Windows,
+    Bound::Held,
     Bound::Rate,
     Bound::SendTime,
     Bound::PerMinute,
@@ -190,16 +208,24 @@ impl SimState<'_> {
     }
 }
 
-/// A zone's window state and when it next changes.
+/// A group's window state and when it next changes.
 struct ZoneState {
     tz: Tz,
     left: f64,
+    /// Available from (unix ms).
+    avail: i64,
     open: bool,
     until: i64,
 }
 
 impl ZoneState {
     fn refresh(&mut self, window: &Window, at: i64, horizon: i64) {
+        if at < self.avail {
+            // Held back until then, window or not.
+            self.open = false;
+            self.until = self.avail;
+            return;
+        }
         self.open = window.is_open(self.tz, at);
         self.until = if self.open {
             window.closes_at(self.tz, at).unwrap_or(horizon)
@@ -244,7 +270,7 @@ fn next_month(zone: Option<Tz>, at: i64) -> i64 {
 
 /// The estimate from counts: the pure model (see the module's docs).
 pub fn model(m: &Model<'_>) -> Eta {
-    let remaining: u64 = m.zones.iter().map(|(_, n)| n).sum();
+    let remaining: u64 = m.zones.iter().map(|(_, n, _)| n).sum();
     let deadline = m.deadline.min(m.from.saturating_add(MAX_HORIZON_MS));
     let segs = f64::from(m.segments_per_message.max(1));
     let mut sims: Vec<SimState<'_>> = m
@@ -278,10 +304,11 @@ pub fn model(m: &Model<'_>) -> Eta {
     let mut zones: Vec<ZoneState> = m
         .zones
         .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|&(tz, n)| ZoneState {
+        .filter(|(_, n, _)| *n > 0)
+        .map(|&(tz, n, avail)| ZoneState {
             tz,
             left: n as f64,
+            avail,
             open: false,
             until: m.from,
         })
@@ -294,6 +321,10 @@ pub fn model(m: &Model<'_>) -> Eta {
     let mut finish: Option<i64> = None;
     let mut t = m.from;
     let total = remaining as f64;
+    // Per SIM: could it send in some step, and if not, what stopped it.
+    let mut able = vec![false; sims.len()];
+    let mut stuck: Vec<Option<Bound>> = vec![None; sims.len()];
+    let mut stepped = false;
     while t < deadline && !sims.is_empty() && total - sent > 1e-6 {
         if t >= midnight {
             sims.iter_mut().for_each(SimState::next_day);
@@ -319,6 +350,14 @@ pub fn model(m: &Model<'_>) -> Eta {
         let dt_end = (t - t.rem_euclid(STEP_MS) + STEP_MS).min(change);
         let dt = (dt_end - t) as f64;
         let offers: Vec<(f64, Bound)> = sims.iter().map(|s| s.offer(dt, segs)).collect();
+        stepped = true;
+        for ((a, st), o) in able.iter_mut().zip(stuck.iter_mut()).zip(&offers) {
+            if o.0 > 1e-12 {
+                *a = true;
+            } else {
+                *st = Some(o.1);
+            }
+        }
         let supply: f64 = offers.iter().map(|o| o.0).sum();
         let rate_cap = rate.map_or(f64::INFINITY, |r| r * dt);
         let amount = supply.min(rate_cap).min(demand);
@@ -331,7 +370,10 @@ pub fn model(m: &Model<'_>) -> Eta {
             // Nothing moves until the next change.
             let span = (change - t) as f64;
             if demand <= 1e-9 {
-                weight[idx(Bound::Windows)] += span * sims.len() as f64;
+                // Closed windows, or recipients held back (open or not).
+                let held = zones.iter().any(|z| z.left > 1e-9 && t < z.avail);
+                let b = if held { Bound::Held } else { Bound::Windows };
+                weight[idx(b)] += span * sims.len() as f64;
             } else {
                 for o in &offers {
                     weight[idx(o.1)] += span;
@@ -390,12 +432,27 @@ pub fn model(m: &Model<'_>) -> Eta {
         .flatten();
     let would_expire = remaining - sendable;
     let finish_at = finish.map(crate::store::rfc3339);
-    let summary = summary(remaining, sendable, ready, finish_at.as_deref());
+    // Not simulated (nothing left, or already past the deadline): every
+    // ready SIM counts.
+    let can = if stepped {
+        able.iter().filter(|a| **a).count() as u32
+    } else {
+        ready
+    };
+    let stuck = able
+        .iter()
+        .zip(&stuck)
+        .find(|(a, _)| !**a)
+        .and_then(|(_, b)| *b)
+        .map(Bound::name)
+        .filter(|_| can < ready);
+    let summary = summary(remaining, sendable, (can, ready, stuck), finish_at.as_deref());
     Eta {
         remaining,
         sendable_before_deadline: sendable,
         would_expire,
-        sims: ready,
+        sims: can,
+        sims_ready: ready,
         finish_at,
         summary,
         limited_by,
@@ -417,16 +474,40 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn summary(remaining: u64, sendable: u64, sims: u32, finish: Option<&str>) -> String {
-    let with = if sims == 1 {
+fn sims_word(n: u32) -> String {
+    if n == 1 {
         "1 SIM".to_string()
     } else {
-        format!("{sims} SIMs")
-    };
+        format!("{n} SIMs")
+    }
+}
+
+/// In words; `sims` is (those that can send, those ready, what stops the
+/// others: a [`Bound`] name).
+fn summary(remaining: u64, sendable: u64, sims: (u32, u32, Option<&str>), finish: Option<&str>) -> String {
+    let (can, ready, stuck) = sims;
     if remaining == 0 {
         return "nothing left to send".into();
     }
-    if sims == 0 {
+    let why = stuck.unwrap_or("limits");
+    if ready > 0 && can == 0 {
+        return format!(
+            "none of {} can be sent before the deadline: the {} ready {} can send none of them ({why}); {} would expire",
+            thousands(remaining),
+            ready,
+            if ready == 1 { "SIM" } else { "SIMs" },
+            thousands(remaining)
+        );
+    }
+    let mut with = sims_word(can);
+    if ready > can {
+        let more = ready - can;
+        with.push_str(&format!(
+            " ({more} more {} ready but can send none of them before the deadline: {why})",
+            if more == 1 { "is" } else { "are" }
+        ));
+    }
+    if ready == 0 {
         return format!(
             "no SIM is ready: none of {} can be sent before the deadline; {} would expire unless a modem becomes ready",
             thousands(remaining),
@@ -459,23 +540,28 @@ fn segments_per_message(campaign: &CampaignRow, rules: &super::CampaignRules) ->
         .max(1)
 }
 
-/// The estimate for `campaign` at `now` with `sims`, given the recipients
-/// left per zone (IANA names; one that is not read as the rules' default
-/// zone). For a draft, `zones` may be the audience's count in the default
-/// zone (the API's preview); the window, start and deadline default as
-/// [`super::start`] would fix them.
-pub fn estimate_counts(
-    zones: &[(String, u64)],
-    campaign: &CampaignRow,
-    sims: &[SimCapacity],
-    rules: &super::CampaignRules,
-    now: i64,
-) -> Eta {
-    let default_tz: Tz = rules.default_time_zone.parse().unwrap_or(Tz::UTC);
-    let zones: Vec<(Tz, u64)> = zones
-        .iter()
-        .map(|(name, n)| (name.parse().unwrap_or(default_tz), *n))
-        .collect();
+/// Recipients left alike, as the store counts them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    /// IANA zone their window is read in (one that is not read as the
+    /// rules' default zone).
+    pub zone: String,
+    /// How many.
+    pub count: u64,
+    /// Held back until (unix ms, rounded up to the minute): deferred by the
+    /// frequency cap; `None` if they may go now.
+    pub not_before: Option<i64>,
+    /// In the rest of an A/B test: no variant until the decision.
+    pub waits_decision: bool,
+}
+
+/// Most groups handed to the model: beyond, times are rounded up further
+/// (10 min, 1 h, 6 h, a day) so a spread of deferrals stays cheap.
+const MAX_GROUPS: usize = 256;
+
+/// The window, start and deadline of `campaign` at `now`: as fixed at its
+/// start, or as [`super::start`] would fix them now for a draft.
+fn timing(campaign: &CampaignRow, rules: &super::CampaignRules, now: i64) -> (Window, i64, i64) {
     let window = campaign
         .spec
         .window
@@ -491,6 +577,63 @@ pub fn estimate_counts(
         .deadline
         .or(campaign.spec.deadline)
         .unwrap_or(from + i64::from(rules.deadline_hours) * 3_600_000);
+    (window, from, deadline)
+}
+
+/// `at` rounded up to a multiple of `step` ms (`i64::MAX` stays).
+fn ceil_to(at: i64, step: i64) -> i64 {
+    match at.checked_add(step - 1) {
+        Some(v) => v - v.rem_euclid(step),
+        None => i64::MAX,
+    }
+}
+
+/// The estimate for `campaign` at `now` with `sims`, given its recipients
+/// left in groups: those held (`not_before`) wait until then, the rest of
+/// an A/B test until the decision (start + `decide_after`).
+pub fn estimate_groups(
+    groups: &[Left],
+    campaign: &CampaignRow,
+    sims: &[SimCapacity],
+    rules: &super::CampaignRules,
+    now: i64,
+) -> Eta {
+    let default_tz: Tz = rules.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let (window, from, deadline) = timing(campaign, rules, now);
+    let decides_at = campaign
+        .spec
+        .ab_test
+        .as_ref()
+        .map(|ab| campaign.start_at.unwrap_or(from) + ab.decide_after_secs.saturating_mul(1000));
+    let avail = |g: &Left| {
+        let mut at = g.not_before.unwrap_or(i64::MIN);
+        if g.waits_decision {
+            at = at.max(decides_at.unwrap_or(i64::MIN));
+        }
+        at
+    };
+    let mut step = 60_000;
+    let zones = loop {
+        let mut merged: std::collections::BTreeMap<(&str, i64), (Tz, u64)> = Default::default();
+        for g in groups.iter().filter(|g| g.count > 0) {
+            let tz: Tz = g.zone.parse().unwrap_or(default_tz);
+            let at = avail(g);
+            let at = if at <= from { i64::MIN } else { ceil_to(at, step) };
+            merged.entry((tz.name(), at)).or_insert((tz, 0)).1 += g.count;
+        }
+        if merged.len() <= MAX_GROUPS || step >= 86_400_000 {
+            break merged
+                .into_iter()
+                .map(|((_, at), (tz, n))| (tz, n, at))
+                .collect::<Vec<_>>();
+        }
+        step = match step {
+            60_000 => 600_000,
+            600_000 => 3_600_000,
+            3_600_000 => 21_600_000,
+            _ => 86_400_000,
+        };
+    };
     model(&Model {
         zones: &zones,
         sims,
@@ -503,9 +646,111 @@ pub fn estimate_counts(
     })
 }
 
+/// The estimate for `campaign` at `now` with `sims`, given the recipients
+/// left per zone (IANA names; one that is not read as the rules' default
+/// zone), none held back. For a draft the window, start and deadline
+/// default as [`super::start`] would fix them.
+pub fn estimate_counts(
+    zones: &[(String, u64)],
+    campaign: &CampaignRow,
+    sims: &[SimCapacity],
+    rules: &super::CampaignRules,
+    now: i64,
+) -> Eta {
+    let groups: Vec<Left> = zones
+        .iter()
+        .map(|(zone, n)| Left {
+            zone: zone.clone(),
+            count: *n,
+            not_before: None,
+            waits_decision: false,
+        })
+        .collect();
+    estimate_groups(&groups, campaign, sims, rules, now)
+}
+
+/// The estimate for a draft `campaign` at `now` with `sims`, as if it
+/// started now (or at its `start_at`): its audience's reachable contacts
+/// (active, consent, not opted out) counted per resolved zone (the
+/// contact's, else the rules' default), the A/B test's rest (by
+/// `test_share`) waiting for the decision. Nothing to send if the
+/// audience cannot be read (its segment was deleted). Contacts capped by
+/// earlier marketing are not counted as held here (they are once started).
+pub fn estimate_draft(
+    store: &Store,
+    campaign: &CampaignRow,
+    sims: &[SimCapacity],
+    rules: &super::CampaignRules,
+    now: i64,
+) -> Result<Eta, StoreError> {
+    use super::spec::{Audience, ContactRef};
+    use crate::store::{ContactKey, SegmentError};
+    let filter = match &campaign.spec.audience {
+        Audience::Segment(id) => match store.segment_filter(*id) {
+            Ok(f) => f,
+            Err(SegmentError::Store(e)) => return Err(e),
+            Err(_) => None,
+        },
+        Audience::Filter(json) => match store.parse_filter(json) {
+            Ok(f) => Some(f),
+            Err(SegmentError::Store(e)) => return Err(e),
+            Err(_) => None,
+        },
+        Audience::Contacts(_) => None,
+    };
+    let mut zones: std::collections::BTreeMap<String, u64> = Default::default();
+    let default_zone = || rules.default_time_zone.clone();
+    if let Some(f) = filter {
+        for (zone, n) in store.reachable_by_zone(&f, now)? {
+            *zones.entry(zone.unwrap_or_else(default_zone)).or_default() += n;
+        }
+    } else if let Audience::Contacts(list) = &campaign.spec.audience {
+        let mut seen = std::collections::HashSet::new();
+        for entry in list {
+            let contact = match entry {
+                ContactRef::Id(id) => store.contact(&ContactKey::Id(*id))?,
+                ContactRef::Phone(p) => match crate::phone::Msisdn::parse(p, rules.region) {
+                    Ok(n) => store.contact(&ContactKey::Phone(n.as_str().to_string()))?,
+                    Err(_) => None,
+                },
+            };
+            let Some(c) = contact else { continue };
+            if !seen.insert(c.phone.clone()) || super::start::exclusion(&c).is_some() {
+                continue;
+            }
+            let zone = c
+                .time_zone
+                .filter(|z| z.parse::<Tz>().is_ok())
+                .unwrap_or_else(default_zone);
+            *zones.entry(zone).or_default() += 1;
+        }
+    }
+    let share = campaign.spec.ab_test.as_ref().map(|ab| ab.test_share);
+    let mut groups = Vec::new();
+    for (zone, n) in zones {
+        let test = share.map_or(n, |s| ((n as f64) * s).round() as u64).min(n);
+        groups.push(Left {
+            zone: zone.clone(),
+            count: test,
+            not_before: None,
+            waits_decision: false,
+        });
+        groups.push(Left {
+            zone,
+            count: n - test,
+            not_before: None,
+            waits_decision: true,
+        });
+    }
+    Ok(estimate_groups(&groups, campaign, sims, rules, now))
+}
+
 /// The estimate for `campaign` at `now` with `sims`: its recipients still
-/// to send (pending, or queued and not yet handed to a SIM) per zone, read
-/// from the store; see [`model`].
+/// to send (pending, or queued and not yet handed to a SIM) per zone and
+/// when they may go, read from the store; see [`model`]. A pending
+/// recipient not yet deferred whose number already had marketing messages
+/// inside the campaign's frequency cap waits until the cap frees it, as
+/// the feed would defer it; the summary says how many the cap holds.
 pub fn estimate(
     store: &Store,
     campaign: &CampaignRow,
@@ -513,8 +758,54 @@ pub fn estimate(
     rules: &super::CampaignRules,
     now: i64,
 ) -> Result<Eta, StoreError> {
-    let zones = store.campaign_left_by_zone(campaign.id)?;
-    Ok(estimate_counts(&zones, campaign, sims, rules, now))
+    const WEEK: i64 = 7 * 86_400_000;
+    let mut groups = store.campaign_left(campaign.id, now)?;
+    let mut held: u64 = groups
+        .iter()
+        .filter(|g| g.not_before.is_some())
+        .map(|g| g.count)
+        .sum();
+    // Numbers over the cap by earlier marketing: one fewer free, one more
+    // held until the cap frees it.
+    let cap = super::feed::cap_of(&campaign.spec, rules);
+    let mut times: std::collections::HashMap<String, (String, bool, Vec<i64>)> = Default::default();
+    for (zone, waits, phone, at) in store.campaign_left_marketing_history(campaign.id, now, now - WEEK)? {
+        times
+            .entry(phone)
+            .or_insert_with(|| (zone, waits, Vec::new()))
+            .2
+            .push(at);
+    }
+    let mut extra: Vec<Left> = Vec::new();
+    for (zone, waits, list) in times.into_values() {
+        let Some(until) = super::feed::cap_frees_at(&list, cap, now) else {
+            continue;
+        };
+        let Some(free) = groups
+            .iter_mut()
+            .find(|g| g.zone == zone && g.waits_decision == waits && g.not_before.is_none() && g.count > 0)
+        else {
+            continue;
+        };
+        free.count -= 1;
+        held += 1;
+        extra.push(Left {
+            zone,
+            count: 1,
+            not_before: Some(ceil_to(until, 60_000)),
+            waits_decision: waits,
+        });
+    }
+    groups.extend(extra);
+    let mut eta = estimate_groups(&groups, campaign, sims, rules, now);
+    if held > 0 && eta.remaining > 0 {
+        eta.summary.push_str(&format!(
+            "; {} {} held by the frequency cap",
+            thousands(held),
+            if held == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok(eta)
 }
 
 #[cfg(test)]
@@ -542,8 +833,9 @@ mod tests {
     }
 
     fn run(zones: &[(Tz, u64)], sims: &[SimCapacity], from: &str, deadline: &str) -> Eta {
+        let zones: Vec<(Tz, u64, i64)> = zones.iter().map(|&(z, n)| (z, n, 0)).collect();
         model(&Model {
-            zones,
+            zones: &zones,
             sims,
             window: Window::default(),
             from: ms(from),
@@ -693,7 +985,7 @@ mod tests {
             ..sim(1.0)
         };
         let e = model(&Model {
-            zones: &[(Tz::UTC, 1800)],
+            zones: &[(Tz::UTC, 1800, 0)],
             sims: &[s.clone(), s.clone(), s.clone(), s],
             window: Window::default(),
             from: ms("2026-12-01T09:00:00Z"),
@@ -714,7 +1006,7 @@ mod tests {
         // Two fast SIMs, but 1,000 an hour: from 19:00 to 20:00 UTC only
         // 1,000 of 1,500 go before the window closes.
         let e = model(&Model {
-            zones: &[(Tz::UTC, 1500)],
+            zones: &[(Tz::UTC, 1500, 0)],
             sims: &[sim(1.0), sim(1.0)],
             window: Window::default(),
             from: ms("2026-12-01T19:00:00Z"),
@@ -756,6 +1048,82 @@ mod tests {
             "2026-12-01T20:00:00Z",
         );
         assert_eq!(e.sendable_before_deadline, 1000, "no monthly limit next month");
+    }
+
+    #[test]
+    fn held_groups_wait_until_available_or_expire() {
+        // One SIM at 6 s (600 an hour), window 09:00–20:00 UTC. 600 may go
+        // at once (09:00–10:00), 300 only from 12:00 (12:00–12:30), 100
+        // only from 21:00, after the window and the deadline: they expire.
+        let groups = [
+            (Tz::UTC, 600, 0),
+            (Tz::UTC, 300, ms("2026-12-01T12:00:00Z")),
+            (Tz::UTC, 100, ms("2026-12-01T21:00:00Z")),
+        ];
+        let m = |groups: &[(Tz, u64, i64)]| {
+            model(&Model {
+                zones: groups,
+                sims: &[sim(6.0)],
+                window: Window::default(),
+                from: ms("2026-12-01T09:00:00Z"),
+                deadline: ms("2026-12-01T20:00:00Z"),
+                rate_per_hour: None,
+                segments_per_message: 1,
+                quota_zone: Some(Tz::UTC),
+            })
+        };
+        let e = m(&groups);
+        assert_eq!(
+            (e.remaining, e.sendable_before_deadline, e.would_expire),
+            (1000, 900, 100)
+        );
+        let e = m(&groups[..2]);
+        assert_eq!(e.finish_at_ms, Some(ms("2026-12-01T12:30:00Z")));
+        // Waiting 10:00–12:00 (2 h) held it back longer than sending (1.5 h).
+        assert_eq!(e.limited_by.as_deref(), Some("held"));
+        // Held until 19:50: 100 of the 300 go before the window closes.
+        let e = m(&[(Tz::UTC, 600, 0), (Tz::UTC, 300, ms("2026-12-01T19:50:00Z"))]);
+        assert_eq!((e.sendable_before_deadline, e.would_expire), (700, 200));
+        // A group held until a window that is closed then waits for both:
+        // São Paulo's opens at 12:00 UTC; held until 11:00, they go at 12:00.
+        let e = m(&[(tz("America/Sao_Paulo"), 60, ms("2026-12-01T11:00:00Z"))]);
+        assert_eq!(e.finish_at_ms, Some(ms("2026-12-01T12:06:00Z")));
+    }
+
+    #[test]
+    fn only_sims_that_can_take_new_recipients_are_counted() {
+        // Two ready SIMs at 1 s, but one has no new recipient left this
+        // month (the month does not turn before the deadline): 10 go in
+        // 10 s on the other one.
+        let full = SimCapacity {
+            unique_left: Some(0),
+            unique_limit: Some(250),
+            ..sim(1.0)
+        };
+        let e = run(
+            &[(Tz::UTC, 10)],
+            &[sim(1.0), full.clone()],
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T20:00:00Z",
+        );
+        assert_eq!(e.finish_at_ms, Some(ms("2026-12-01T09:00:10Z")));
+        assert_eq!(e.sims, 1);
+        assert_eq!(
+            e.summary,
+            "10 of 10 can be sent before the deadline with 1 SIM (1 more is ready but can send none of them before the deadline: unique_recipients); the last at 2026-12-01T09:00:10.000Z"
+        );
+        // Only that one: none can go.
+        let e = run(
+            &[(Tz::UTC, 10)],
+            &[full],
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T20:00:00Z",
+        );
+        assert_eq!((e.sendable_before_deadline, e.sims), (0, 0));
+        assert_eq!(
+            e.summary,
+            "none of 10 can be sent before the deadline: the 1 ready SIM can send none of them (unique_recipients); 10 would expire"
+        );
     }
 
     #[test]

@@ -92,9 +92,9 @@ pub struct Preview {
 
 /// A compiled condition and its parameters, in order (`?` placeholders).
 #[derive(Debug, Default)]
-struct Sql {
-    text: String,
-    params: Vec<SqlValue>,
+pub(super) struct Sql {
+    pub(super) text: String,
+    pub(super) params: Vec<SqlValue>,
     /// Keep tag tests from driving the query (`+c.id IN …`): when the
     /// outer loop is another table, SQLite would otherwise walk a tag's
     /// whole contact list once per outer row.
@@ -138,7 +138,12 @@ fn compile_paged(conn: &Connection, filter: &Filter, now: i64) -> Result<Sql, St
 }
 
 /// Compiles `filter` at time `now` (unix ms). `tags_follow`: see [`Sql`].
-fn compile(conn: &Connection, filter: &Filter, now: i64, tags_follow: bool) -> Result<Sql, StoreError> {
+pub(super) fn compile(
+    conn: &Connection,
+    filter: &Filter,
+    now: i64,
+    tags_follow: bool,
+) -> Result<Sql, StoreError> {
     let mut sql = Sql {
         tags_follow,
         ..Sql::default()
@@ -729,7 +734,7 @@ fn preview(conn: &Connection, filter: &Filter, now: i64, sample: usize) -> Resul
 
 /// The opt-out pass of a preview: the opt-out list outer, whatever the
 /// statistics.
-const OPTOUT_PASS: &str = "optouts o CROSS JOIN contacts c ON c.phone = o.number";
+pub(super) const OPTOUT_PASS: &str = "optouts o CROSS JOIN contacts c ON c.phone = o.number";
 
 /// Counts of the contacts of `from` matching `sql`: all, invalid, active
 /// without consent.
