@@ -244,7 +244,10 @@ pub fn report(c: &Value) -> String {
     {
         let list: Vec<String> = votes
             .iter()
-            .map(|(option, n)| format!("{} {}", shown(option), num(n)))
+            .map(|(option, n)| match c["survey"]["options"][option].as_str() {
+                Some(label) => format!("{} ({}): {}", shown(label), shown(option), num(n)),
+                None => format!("{}: {}", shown(option), num(n)),
+            })
             .collect();
         out.push_str(&format!("  votes     {}\n", list.join(", ")));
     }
@@ -541,6 +544,7 @@ mod tests {
             "id": "3", "name": "Sale", "status": "running",
             "progress": {"audience": 0},
             "figures": {"overall": {"votes": {"1": 4, "2": 7}}, "variants": {}},
+            "survey": {"options": {"1": "Pizza"}},
             "decision": {"metric": "reply", "winner": "B", "p_value": 0.0123,
                 "words": "B wins: 12.0% replied against 4.0% (p = 0.012)",
                 "variants": [{"name": "A", "sent": 100, "successes": 4, "rate": 0.04},
@@ -552,6 +556,6 @@ mod tests {
             "{r}"
         );
         assert!(!r.contains('{'), "no raw JSON: {r}");
-        assert!(r.contains("  votes     1 4, 2 7\n"), "{r}");
+        assert!(r.contains("  votes     Pizza (1): 4, 2: 7\n"), "{r}");
     }
 }
