@@ -1119,3 +1119,112 @@ async fn the_reports_over_http_breakdown_compare_timeseries_csv_and_prometheus()
         assert!(body.lines().any(|l| l == line), "{line} not in\n{body}");
     }
 }
+
+#[test]
+fn progress_and_figures_count_the_same_stages_in_the_same_words() {
+    let (w, id, overall, _, _) = built();
+    let row = w.store.campaign(id).unwrap().unwrap();
+    let v = simfleet::api::campaign_view::view(&w.store, row, &w.rules, &[], T0 + 2 * HOUR).unwrap();
+    let (p, o) = (&v.progress, &v.figures.overall);
+    // Queued is a message not yet sent; excluded covers every reason,
+    // whenever found (start, feed time, suppressed), window-missed
+    // included; expired is the deadline with no window problem.
+    assert_eq!(
+        (
+            p.audience,
+            p.pending,
+            p.queued,
+            p.done,
+            p.excluded,
+            p.expired,
+            p.cancelled
+        ),
+        (20, 1, 1, 9, 7, 2, 0),
+        "{p:?}"
+    );
+    assert_eq!(
+        (p.pending, p.queued, p.expired, p.cancelled),
+        (o.pending, o.queued, o.expired, o.cancelled)
+    );
+    assert_eq!(p.by_reason, o.excluded);
+    assert_eq!(p.done, o.done);
+    assert_eq!(
+        o.done,
+        overall.sent + 1 + overall.unknown,
+        "sent, failed before sending, unknown"
+    );
+    assert_eq!(
+        p.pending + p.queued + p.done + p.excluded + p.expired + p.cancelled,
+        p.audience
+    );
+    assert_eq!(p.percent_done, 90.0);
+}
+
+#[test]
+fn the_csv_state_is_the_messages_outcome_once_it_went() {
+    let (w, id, _, _, _) = built();
+    let rows = w.store.campaign_recipients_page(id, 0, 100).unwrap();
+    let mut states: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rows {
+        *states.entry(r.state.clone()).or_default() += 1;
+        if let Some(status) = &r.status
+            && status != "queued"
+            && status != "sending"
+        {
+            assert_eq!(&r.state, status, "{r:?}");
+        }
+    }
+    // One message still waits; every other queued recipient shows its outcome.
+    assert_eq!(states.get("queued"), Some(&1), "{states:?}");
+    assert_eq!(states.get("delivered"), Some(&5), "{states:?}");
+    assert_eq!(states.get("suppressed"), Some(&1), "{states:?}");
+}
+
+#[test]
+fn a_survey_campaigns_votes_are_its_surveys_counted_votes_whatever_the_sim() {
+    let w = world();
+    let phones: Vec<String> = (0..4).map(|i| phone(777, i)).collect();
+    for p in &phones {
+        contact(&w, p, true, None, &[]);
+    }
+    let id = campaign(
+        &w,
+        "Poll",
+        &phones,
+        json!({"variants": [{"name": "A", "text": "Pizza (1) or sushi (2)?"}],
+               "survey": {"options": {"1": "Pizza", "2": "Sushi"}}}),
+    );
+    let survey = w.store.campaign(id).unwrap().unwrap().survey_id.unwrap();
+    let t = T0 + HOUR;
+    for (k, r) in recipients(&w, id).iter().enumerate() {
+        let m = materialise(&w, id, r, "Pizza (1) or sushi (2)?", None, t);
+        w.store
+            .write(t, |tx| tx.add_survey_recipient(survey, &r.phone, m))
+            .unwrap();
+        send(&w, m, SIM_A, 50 + k as u8, t);
+        report(&w, &r.phone, SIM_A, 50 + k as u8, 1, true, t + 60_000);
+    }
+    // Two vote through the SIM that texted them, one through another SIM
+    // (the survey is per number: it counts), one votes twice (first counts).
+    reply(&w, &phones[0], SIM_A, "1", t + HOUR);
+    reply(&w, &phones[1], SIM_A, "2", t + HOUR);
+    reply(&w, &phones[2], SIM_B, "2", t + HOUR);
+    reply(&w, &phones[1], SIM_A, "1", t + 2 * HOUR);
+    let survey_counts: BTreeMap<String, u64> = w
+        .store
+        .survey_votes(survey)
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .fold(BTreeMap::new(), |mut m, v| {
+            *m.entry(v.option).or_default() += 1;
+            m
+        });
+    let expected: BTreeMap<String, u64> = [("1".to_string(), 1), ("2".to_string(), 2)].into();
+    assert_eq!(survey_counts, expected);
+    let f = metrics::figures(&w.store, id, &w.rules).unwrap();
+    assert_eq!(f.overall.votes, expected);
+    assert_eq!(f.variants["A"].votes, expected);
+    let by_variant = metrics::grouped(&w.store, id, &GroupBy::Variant, &w.rules).unwrap();
+    assert_eq!(by_variant[0].1.votes, expected);
+}

@@ -480,3 +480,102 @@ fn a_preview_renders_each_variant_for_its_share_with_the_cost() {
     let (code, _) = g.call("GET", "/v1/campaigns/999/preview", None);
     assert_eq!(code, 404);
 }
+
+#[test]
+fn a_partial_nested_patch_merges_over_the_window_and_cap_get_shows() {
+    let (_s, g) = start();
+    let seg = audience(&g);
+    let id = create(&g, campaign(seg));
+    let path = format!("/v1/campaigns/{id}");
+    // The window is the default: GET shows it whole, a patch of one key works.
+    let (code, p) = g.call("PATCH", &path, Some(json!({"window": {"start": "10:00"}})));
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["window"], json!({"start": "10:00", "end": "20:00"}));
+    let (code, p) = g.call("PATCH", &path, Some(json!({"frequency_cap": {"per_7d": 2}})));
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["frequency_cap"], json!({"per_24h": 1, "per_7d": 2}));
+    // Over a window already set: the other keys stay.
+    let (code, p) = g.call(
+        "PATCH",
+        &path,
+        Some(json!({"window": {"end": "18:00", "days": ["mon", "tue"]}})),
+    );
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(
+        p["window"],
+        json!({"start": "10:00", "end": "18:00", "days": ["mon", "tue"]})
+    );
+    // null inside removes a key: it is back to its default.
+    let (code, p) = g.call(
+        "PATCH",
+        &path,
+        Some(json!({"window": {"start": null, "days": null}, "frequency_cap": {"per_7d": null}})),
+    );
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["window"], json!({"start": "09:00", "end": "18:00"}));
+    assert_eq!(p["frequency_cap"], json!({"per_24h": 1, "per_7d": 4}));
+}
+
+#[test]
+fn errors_are_worded_for_a_shop_owner() {
+    let (_s, g) = start();
+    let seg = audience(&g);
+    let mut body = campaign(seg);
+    body["ab_test"] = json!({"test_share": 0.2, "decide_after": "4h", "metric": "likes"});
+    let (code, ecode, msg) = error(&g, "POST", "/v1/campaigns", Some(body));
+    assert_eq!((code, ecode.as_str()), (422, "invalid_campaign"), "{msg}");
+    assert_eq!(
+        msg,
+        "ab_test.metric: unknown value \"likes\": expected reply, click, redeem or delivered"
+    );
+    let id = create(&g, campaign(seg));
+    let path = |a: &str| format!("/v1/campaigns/{id}/{a}");
+    let (_, _, msg) = error(&g, "POST", &path("resume"), None);
+    assert_eq!(
+        msg,
+        format!("campaign {id} is draft: only a paused campaign can be resumed")
+    );
+    let (_, _, msg) = error(&g, "POST", &path("pause"), None);
+    assert_eq!(
+        msg,
+        format!("campaign {id} is draft: only a scheduled or running campaign can be paused")
+    );
+    assert_eq!(g.call("POST", &path("cancel"), None).0, 200);
+    let (_, _, msg) = error(&g, "POST", &path("cancel"), None);
+    assert!(
+        msg.ends_with("a completed or cancelled campaign cannot be cancelled"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_long_contacts_audience_is_shown_cut_with_its_count_and_kept_whole() {
+    let (_s, g) = start();
+    let phones: Vec<String> = (0..1500).map(|i| format!("+7916{:07}", 1_000_000 + i)).collect();
+    let body = json!({"name": "Many", "audience": {"contacts": phones}, "start_at": LATER,
+                      "variants": [{"name": "A", "text": "Sale"}]});
+    let (code, c) = g.call("POST", "/v1/campaigns", Some(body));
+    assert_eq!(code, 201, "{c}");
+    let shown = |c: &Value| {
+        (
+            c["audience"]["contacts"].as_array().map(Vec::len),
+            c["audience"]["contacts_count"].as_u64(),
+        )
+    };
+    assert_eq!(shown(&c), (Some(100), Some(1500)));
+    assert_eq!(c["audience"]["contacts"][0], "+79161000000");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (_, got) = g.call("GET", &format!("/v1/campaigns/{id}"), None);
+    assert_eq!(shown(&got), (Some(100), Some(1500)));
+    let (_, page) = g.call("GET", "/v1/campaigns", None);
+    assert_eq!(shown(&page["campaigns"][0]), (Some(100), Some(1500)));
+    // PATCH works on the stored request: the whole list is kept.
+    let (code, p) = g.call(
+        "PATCH",
+        &format!("/v1/campaigns/{id}"),
+        Some(json!({"name": "Many more"})),
+    );
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(shown(&p), (Some(100), Some(1500)));
+    assert_eq!(p["draft_audience"]["matched"], 1500, "{p}");
+}

@@ -177,3 +177,98 @@ fn bad_files_and_a_stopped_daemon_are_said_plainly() {
         text(&out.stderr)
     );
 }
+
+/// A started campaign (far in the future: nothing is sent) to the setup's segment.
+fn started(g: &Gateway, seg: i64) {
+    let (code, c) = g.call(
+        "POST",
+        "/v1/campaigns",
+        Some(
+            json!({"name": "Later", "audience": {"segment": seg}, "start_at": "2099-01-01T09:00:00Z",
+                    "variants": [{"name": "A", "text": "Sale"}]}),
+        ),
+    );
+    assert_eq!(code, 201, "{c}");
+    let (code, c) = g.call("POST", "/v1/campaigns/1/start", None);
+    assert_eq!(code, 200, "{c}");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_success() {
+    let (_s, g, seg) = setup();
+    started(&g, seg);
+    for args in [
+        &["campaign", "status", "1", "--json"][..],
+        &["campaign", "status", "1"][..],
+        &["campaign", "pause", "1"][..],
+        &["campaign", "status", "1", "--watch"][..],
+    ] {
+        // The reader is gone before the command writes (`… | head -c 0`).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(args)
+            .arg("--config")
+            .arg(&g.config)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+fn watch(g: &Gateway) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_simfleet"))
+        .args(["campaign", "status", "1", "--watch", "--config"])
+        .arg(&g.config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_end(mut child: std::process::Child, within: Duration) -> (std::process::ExitStatus, String, String) {
+    let deadline = Instant::now() + within;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("--watch did not end");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status, text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn watch_without_a_terminal_prints_progress_lines_and_rides_out_a_restart() {
+    let (_s, mut g, seg) = setup();
+    started(&g, seg);
+    let child = watch(&g);
+    std::thread::sleep(Duration::from_millis(1500));
+    // The daemon restarts (kill -9, then up again on the same database).
+    g.kill9();
+    std::thread::sleep(Duration::from_millis(2500));
+    let g = Gateway::start(&g.config);
+    std::thread::sleep(Duration::from_millis(1500));
+    let out = simfleet(&["campaign", "cancel", "1"], &g.config);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, stdout, stderr) = wait_end(child, Duration::from_secs(20));
+    assert!(status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains("reconnecting"), "{stderr}");
+    // A plain line while it ran, and the final report.
+    assert!(
+        stdout.contains("campaign 1 scheduled: 33.3% of 3: 2 pending, 0 queued, 0 done, 1 excluded"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"Later\": cancelled"), "{stdout}");
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::campaigns::eta::{self, Eta, SimCapacity};
-use crate::campaigns::metrics::{self, CampaignFigures};
+use crate::campaigns::metrics::{self, CampaignFigures, ExcludedByReason, Figures};
 use crate::campaigns::spec::{Audience, ContactRef, FrequencyCap};
 use crate::campaigns::start::exclusion;
 use crate::campaigns::window::WindowSpec;
@@ -18,95 +18,53 @@ use crate::campaigns::{CampaignRules, CampaignStatus, Spec};
 use crate::phone::{Msisdn, Region};
 use crate::store::{CampaignRow, ContactKey, SegmentError, Store, StoreError, rfc3339};
 
-/// Recipients left out, by reason (at start, or found at send time).
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct ExclusionCounts {
-    /// No recorded consent (or pending, or not a contact).
-    pub no_consent: u64,
-    /// Opted out.
-    pub opted_out: u64,
-    /// The number is invalid.
-    pub invalid: u64,
-    /// Over the frequency cap until the deadline.
-    pub capped: u64,
-    /// Their window did not open again before the deadline.
-    pub window_missed: u64,
-    /// Not sent by the deadline although their window was open.
-    pub deadline: u64,
-    /// The text could not be rendered for them.
-    pub render_failed: u64,
-    /// Any other reason.
-    pub other: u64,
-}
-
-impl ExclusionCounts {
-    fn add(&mut self, reason: Option<&str>, n: u64) {
-        let slot = match reason {
-            Some("no_consent") => &mut self.no_consent,
-            Some("opted_out") => &mut self.opted_out,
-            Some("invalid") => &mut self.invalid,
-            Some("capped") => &mut self.capped,
-            Some("window_missed") => &mut self.window_missed,
-            Some("deadline") => &mut self.deadline,
-            Some("render_failed") => &mut self.render_failed,
-            _ => &mut self.other,
-        };
-        *slot += n;
-    }
-}
-
-/// Where the recipients fixed at start are.
+/// Where the recipients fixed at start are, one stage each, in the same
+/// words and counts as `figures.overall`: `audience` = `pending` + `queued`
+/// + `done` + `excluded` + `expired` + `cancelled`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Progress {
     /// Recipients fixed at start (0 before).
     pub audience: u64,
     /// Not yet a message: waiting for their window, the cap, a SIM or the A/B decision.
     pub pending: u64,
-    /// A message exists for them (its status tells the rest; see `figures`).
+    /// Their message exists but has not been sent yet.
     pub queued: u64,
-    /// Left out at start, by reason.
+    /// Their message is final: sent (delivered included), failed or unknown.
+    pub done: u64,
+    /// Left out, whenever it was found (at start, at their turn, or their
+    /// message suppressed at dispatch): the sum of `by_reason`.
     pub excluded: u64,
-    /// Not sent before the deadline.
+    /// Not sent by the deadline though their window was open (the SIMs
+    /// did not get to them), or their message's validity ran out.
     pub expired: u64,
-    /// Skipped when their turn came (capped, opted out since, render failed).
-    pub skipped: u64,
-    /// Still pending when the campaign was cancelled.
+    /// Cancelled with the campaign before their message left.
     pub cancelled: u64,
-    /// Excluded, expired and skipped recipients by reason.
-    pub by_reason: ExclusionCounts,
-    /// Share of the audience no longer pending, 0 to 100 (one decimal).
+    /// `excluded` by reason (no consent, opted out, invalid, capped,
+    /// window missed, render failed).
+    pub by_reason: ExcludedByReason,
+    /// Share of the audience at a final stage (not pending or queued), 0 to 100 (one decimal).
     pub percent_done: f64,
 }
 
 impl Progress {
-    /// From `(state, reason, count)` rows.
-    pub fn from_states(rows: &[(String, Option<String>, u64)]) -> Progress {
-        let mut p = Progress::default();
-        for (state, reason, n) in rows {
-            let n = *n;
-            p.audience += n;
-            match state.as_str() {
-                "pending" => p.pending += n,
-                "queued" => p.queued += n,
-                "excluded" => {
-                    p.excluded += n;
-                    p.by_reason.add(reason.as_deref(), n);
-                }
-                "expired" => {
-                    p.expired += n;
-                    p.by_reason.add(reason.as_deref(), n);
-                }
-                "skipped" => {
-                    p.skipped += n;
-                    p.by_reason.add(reason.as_deref(), n);
-                }
-                "cancelled" => p.cancelled += n,
-                _ => p.by_reason.add(reason.as_deref(), n),
-            }
-        }
+    /// The stages of the campaign's overall figures.
+    pub fn from_figures(f: &Figures) -> Progress {
+        let r = f.excluded.clone();
+        let excluded = r.no_consent + r.opted_out + r.invalid + r.capped + r.window_missed + r.render_failed;
+        let mut p = Progress {
+            audience: f.audience,
+            pending: f.pending,
+            queued: f.queued,
+            done: f.done,
+            excluded,
+            expired: f.expired,
+            cancelled: f.cancelled,
+            by_reason: r,
+            percent_done: 0.0,
+        };
         if p.audience > 0 {
-            let done = (p.audience - p.pending) as f64 / p.audience as f64;
-            p.percent_done = (done * 1000.0).round() / 10.0;
+            let finished = p.audience.saturating_sub(p.pending + p.queued);
+            p.percent_done = (finished as f64 / p.audience as f64 * 1000.0).round() / 10.0;
         }
         p
     }
@@ -146,7 +104,9 @@ pub struct CampaignView {
     pub status: CampaignStatus,
     /// Why it is there, in words (paused by the user, completed, …).
     pub status_reason: Option<String>,
-    /// The audience as given.
+    /// The audience as given; a `contacts` list shows at most its first
+    /// [`AUDIENCE_SHOWN`] (100) entries, with `contacts_count` the whole
+    /// list's length (the stored request keeps them all).
     #[schema(value_type = Object)]
     pub audience: Value,
     /// The variants as checked: name, text, weight.
@@ -235,8 +195,8 @@ pub(super) fn build(
     now: i64,
     with_draft_audience: bool,
 ) -> Result<CampaignView, StoreError> {
-    let progress = Progress::from_states(&s.campaign_recipient_states(row.id)?);
     let figures = metrics::figures(s, row.id, rules)?;
+    let progress = Progress::from_figures(&figures.overall);
     let eta = if with_draft_audience && row.status == CampaignStatus::Draft {
         eta::estimate_draft(s, &row, sims, rules, now)?
     } else {
@@ -254,7 +214,7 @@ pub(super) fn build(
         name: spec.name,
         status: row.status,
         status_reason: row.status_reason,
-        audience: spec.input.audience.clone().unwrap_or(Value::Null),
+        audience: shown_audience(spec.input.audience.as_ref()),
         variants: spec
             .variants
             .into_iter()
@@ -288,6 +248,36 @@ pub(super) fn build(
         decision: row.decision,
         decided_at: row.decided_at.map(rfc3339),
     })
+}
+
+/// Most entries of a `contacts` audience a view shows.
+pub const AUDIENCE_SHOWN: usize = 100;
+
+/// The audience as a view shows it: a `contacts` list cut to its first
+/// [`AUDIENCE_SHOWN`] entries, plus `contacts_count`.
+fn shown_audience(audience: Option<&Value>) -> Value {
+    let Some(audience) = audience else {
+        return Value::Null;
+    };
+    match audience.get("contacts").and_then(Value::as_array) {
+        Some(list) => {
+            let mut shown = serde_json::Map::new();
+            if let Value::Object(o) = audience {
+                for (k, v) in o {
+                    if k != "contacts" {
+                        shown.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            shown.insert(
+                "contacts".to_string(),
+                Value::Array(list.iter().take(AUDIENCE_SHOWN).cloned().collect()),
+            );
+            shown.insert("contacts_count".to_string(), Value::from(list.len()));
+            Value::Object(shown)
+        }
+        None => audience.clone(),
+    }
 }
 
 /// Who a draft would reach now; `None` when its audience cannot be read
@@ -356,19 +346,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn progress_counts_states_and_reasons() {
-        let rows = vec![
-            ("pending".to_string(), None, 5),
-            ("queued".to_string(), None, 3),
-            ("excluded".to_string(), Some("no_consent".to_string()), 1),
-            ("expired".to_string(), Some("window_missed".to_string()), 1),
-        ];
-        let p = Progress::from_states(&rows);
+    fn progress_uses_the_figures_stages_and_reasons() {
+        let mut f = Figures {
+            audience: 10,
+            pending: 2,
+            queued: 1,
+            done: 3,
+            expired: 1,
+            cancelled: 0,
+            ..Figures::default()
+        };
+        f.excluded.no_consent = 1;
+        f.excluded.opted_out = 1;
+        f.excluded.window_missed = 1;
+        let p = Progress::from_figures(&f);
         assert_eq!(
-            (p.audience, p.pending, p.queued, p.excluded, p.expired),
-            (10, 5, 3, 1, 1)
+            (p.audience, p.pending, p.queued, p.done, p.excluded, p.expired),
+            (10, 2, 1, 3, 3, 1)
         );
-        assert_eq!((p.by_reason.no_consent, p.by_reason.window_missed), (1, 1));
-        assert_eq!(p.percent_done, 50.0);
+        assert_eq!(p.by_reason, f.excluded);
+        assert_eq!(p.percent_done, 70.0);
+    }
+
+    #[test]
+    fn a_long_contacts_audience_shows_its_first_hundred_and_the_count() {
+        let list: Vec<Value> = (0..250).map(|i| Value::from(format!("+7916{i:07}"))).collect();
+        let a = shown_audience(Some(&serde_json::json!({"contacts": list})));
+        assert_eq!(a["contacts"].as_array().map(Vec::len), Some(AUDIENCE_SHOWN));
+        assert_eq!(a["contacts"][0], "+79160000000");
+        assert_eq!(a["contacts_count"], 250);
+        let seg = serde_json::json!({"segment": 3});
+        assert_eq!(shown_audience(Some(&seg)), seg);
     }
 }

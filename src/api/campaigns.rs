@@ -87,6 +87,50 @@ impl From<StartError> for ApiError {
     }
 }
 
+/// What `action` needs, in words (the tail of its `wrong_status` message).
+fn allowed(action: crate::campaigns::Action) -> &'static str {
+    use crate::campaigns::Action;
+    match action {
+        Action::Start => "only a draft can be started",
+        Action::Pause => "only a scheduled or running campaign can be paused",
+        Action::Resume => "only a paused campaign can be resumed",
+        Action::Cancel => "a completed or cancelled campaign cannot be cancelled",
+    }
+}
+
+/// A serde message in words a shop owner reads: "unknown variant `likes`,
+/// expected one of `reply`, `click`" → `unknown value "likes": expected
+/// reply or click`; "missing field `per_7d`" → "missing: per_7d"; "unknown
+/// field `x`, expected …" likewise. Other messages are kept.
+pub fn plain_serde_message(message: &str) -> String {
+    fn ticked(s: &str) -> Vec<&str> {
+        s.split('`').skip(1).step_by(2).collect()
+    }
+    fn words(list: &[&str]) -> String {
+        match list {
+            [] => "nothing".to_string(),
+            [one] => (*one).to_string(),
+            [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        }
+    }
+    for (prefix, what) in [("unknown variant `", "value"), ("unknown field `", "field")] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let full = format!("`{rest}");
+            let names = ticked(&full);
+            if let Some((given, allowed)) = names.split_first() {
+                if allowed.is_empty() {
+                    return format!("unknown {what} \"{given}\": none is allowed here");
+                }
+                return format!("unknown {what} \"{given}\": expected {}", words(allowed));
+            }
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        return format!("missing: {}", rest.trim_end_matches('`'));
+    }
+    message.to_string()
+}
+
 fn wrong_status(id: i64, status: CampaignStatus, why: Option<&str>) -> ApiError {
     let message = match why {
         Some(why) => format!("campaign {id} is {status}: {why}"),
@@ -132,7 +176,7 @@ pub fn read_input(map: serde_json::Map<String, Value>) -> Result<CampaignInput, 
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "body".to_string() } else { path };
-        invalid(field, e.into_inner())
+        invalid(field, plain_serde_message(&e.into_inner().to_string()))
     })
 }
 
@@ -193,6 +237,27 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
             }
         }
         other => *target = other.clone(),
+    }
+}
+
+/// Merges `patch[key]`, when it is an object, over `effective` (the object
+/// as GET shows it) into `merged[key]`; a key the patch removes (`null`)
+/// takes its value from `default`.
+pub fn merge_nested(merged: &mut Value, patch: &Value, key: &str, effective: Value, default: &Value) {
+    let Some(p @ Value::Object(_)) = patch.get(key) else {
+        return;
+    };
+    let mut obj = effective;
+    merge_patch(&mut obj, p);
+    if let (Value::Object(o), Value::Object(d)) = (&mut obj, default) {
+        for (k, v) in d {
+            if !v.is_null() && !o.contains_key(k) {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Value::Object(m) = merged {
+        m.insert(key.to_string(), obj);
     }
 }
 
@@ -346,6 +411,25 @@ pub async fn update(
             }
             let mut merged = serde_json::to_value(&row.spec.input).map_err(ApiError::internal)?;
             merge_patch(&mut merged, &patch);
+            // `window` and `frequency_cap` patch the object GET shows
+            // (defaults filled), so `{"window": {"start": "10:00"}}` works.
+            let nested = [
+                (
+                    "window",
+                    serde_json::to_value(row.spec.window_or(rules.window).spec()),
+                    serde_json::to_value(rules.window.spec()),
+                ),
+                (
+                    "frequency_cap",
+                    serde_json::to_value(row.spec.frequency_cap.unwrap_or(rules.cap)),
+                    serde_json::to_value(rules.cap),
+                ),
+            ];
+            for (key, effective, default) in nested {
+                let effective = effective.map_err(ApiError::internal)?;
+                let default = default.map_err(ApiError::internal)?;
+                merge_nested(&mut merged, &patch, key, effective, &default);
+            }
             let map = match merged {
                 Value::Object(m) => m,
                 _ => return Err(invalid("body", "must be an object")),
@@ -367,11 +451,17 @@ async fn act(app: AppState, id: &str, action: crate::campaigns::Action) -> Resul
     let row = app
         .store
         .run(move |s| {
-            Ok::<_, ApiError>(match action {
-                Action::Start => lifecycle::start(s, id, &rules, now)?,
-                Action::Pause => lifecycle::pause(s, id, now)?,
-                Action::Resume => lifecycle::resume(s, id, now)?,
-                Action::Cancel => lifecycle::cancel(s, id, now)?,
+            let moved = match action {
+                Action::Start => return Ok::<_, ApiError>(lifecycle::start(s, id, &rules, now)?),
+                Action::Pause => lifecycle::pause(s, id, now),
+                Action::Resume => lifecycle::resume(s, id, now),
+                Action::Cancel => lifecycle::cancel(s, id, now),
+            };
+            moved.map_err(|e| match e {
+                CampaignStoreError::WrongStatus { id, status } => {
+                    wrong_status(id, status, Some(allowed(action)))
+                }
+                e => ApiError::from(e),
             })
         })
         .await?;
@@ -497,5 +587,72 @@ mod tests {
         }
         let e = read_input(m(json!({"name": "x", "audience": {"filter": deep}}))).unwrap_err();
         assert_eq!(e.code, "invalid_campaign");
+    }
+
+    #[test]
+    fn serde_wording_reads_like_a_person_wrote_it() {
+        let m = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let e = read_input(m(
+            json!({"name": "x", "ab_test": {"test_share": 0.2, "decide_after": "4h", "metric": "likes"}}),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "ab_test.metric: unknown value \"likes\": expected reply, click, redeem or delivered"
+        );
+        assert_eq!(plain_serde_message("missing field `per_7d`"), "missing: per_7d");
+        assert_eq!(
+            plain_serde_message("unknown field `colour`, expected `name` or `text`"),
+            "unknown field \"colour\": expected name or text"
+        );
+        assert_eq!(
+            plain_serde_message("unknown variant `x`, there are no variants"),
+            "unknown value \"x\": none is allowed here"
+        );
+        assert_eq!(
+            plain_serde_message("invalid type: string"),
+            "invalid type: string"
+        );
+    }
+
+    #[test]
+    fn a_nested_patch_merges_over_the_object_get_shows() {
+        let shown = json!({"start": "09:00", "end": "20:00"});
+        let default = json!({"start": "09:00", "end": "20:00", "days": null});
+        let mut merged = json!({"name": "x", "window": {"start": "10:00"}});
+        merge_nested(
+            &mut merged,
+            &json!({"window": {"start": "10:00"}}),
+            "window",
+            shown.clone(),
+            &default,
+        );
+        assert_eq!(merged["window"], json!({"start": "10:00", "end": "20:00"}));
+        // null removes the key: it takes its default.
+        let mut merged = json!({"window": {}});
+        merge_nested(
+            &mut merged,
+            &json!({"window": {"end": null, "start": "11:00"}}),
+            "window",
+            json!({"start": "09:00", "end": "18:00"}),
+            &default,
+        );
+        assert_eq!(merged["window"], json!({"start": "11:00", "end": "20:00"}));
+        // Not in the patch: untouched.
+        let mut merged = json!({"name": "y"});
+        merge_nested(&mut merged, &json!({"name": "y"}), "window", shown, &default);
+        assert_eq!(merged, json!({"name": "y"}));
+    }
+
+    #[test]
+    fn each_action_says_what_it_needs() {
+        use crate::campaigns::Action;
+        let e = wrong_status(8, CampaignStatus::Running, Some(allowed(Action::Resume)));
+        assert_eq!(
+            e.message,
+            "campaign 8 is running: only a paused campaign can be resumed"
+        );
+        assert!(allowed(Action::Pause).contains("scheduled or running"));
+        assert!(allowed(Action::Cancel).contains("cannot be cancelled"));
     }
 }

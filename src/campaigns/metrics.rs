@@ -62,6 +62,8 @@ pub struct Figures {
     pub expired: u64,
     /// Cancelled with the campaign before their message left.
     pub cancelled: u64,
+    /// Their message is final: sent (delivered included), failed or unknown.
+    pub done: u64,
     /// delivered / sent (`null` before anything is sent).
     pub delivery_rate: Option<f64>,
     /// Recipients who replied (attributed replies).
@@ -125,6 +127,7 @@ impl Figures {
             unknown: row.unknown,
             expired: row.expired,
             cancelled: row.cancelled,
+            done: row.done,
             delivery_rate: rate(row.delivered, row.sent),
             replies: row.replies,
             reply_rate: rate(row.replies, row.delivered),

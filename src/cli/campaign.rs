@@ -4,9 +4,15 @@
 //! progress bar (indicatif) until it completes, is cancelled, or Ctrl-C.
 //! A client of the local API like `simfleet send`; strings from outside
 //! are shown through [`shown`].
+//!
+//! Output that goes nowhere (`… | head`) ends the command quietly with
+//! exit 0; `--watch` with stdout not a terminal prints a plain line each
+//! time the progress changes (and the report at the end), and rides out a
+//! daemon restart for [`RECONNECT_FOR`] before giving up.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -17,6 +23,27 @@ use super::lists::shown;
 
 /// How often `status --watch` asks the gateway for progress.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// How long `status --watch` keeps trying to reach a gateway that went
+/// away (a restart) before it gives up.
+pub const RECONNECT_FOR: Duration = Duration::from_secs(30);
+
+/// Writes `text` to stdout; `Ok(false)` when stdout is closed (a reader
+/// like `head` went away), which callers treat as a quiet end.
+fn emit(text: &str) -> anyhow::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to stdout")),
+    }
+}
+
+/// Whether `e` is the gateway being unreachable (down, restarting, the
+/// connection dropped) rather than an answer refusing the request.
+fn unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<reqwest::Error>().is_some())
+}
 
 /// `simfleet campaign …`.
 #[derive(Debug, Clone, Subcommand)]
@@ -184,17 +211,7 @@ pub fn report(c: &Value) -> String {
     }
     let p = &c["progress"];
     if num(&p["audience"]) > 0 {
-        out.push_str(&format!(
-            "  progress  {}% of {}: {} pending, {} queued, {} excluded, {} expired, {} skipped, {} cancelled\n",
-            p["percent_done"].as_f64().unwrap_or(0.0),
-            num(&p["audience"]),
-            num(&p["pending"]),
-            num(&p["queued"]),
-            num(&p["excluded"]),
-            num(&p["expired"]),
-            num(&p["skipped"]),
-            num(&p["cancelled"])
-        ));
+        out.push_str(&format!("  progress  {}\n", progress_line(p)));
         let reasons: Vec<String> = p["by_reason"]
             .as_object()
             .map(|m| {
@@ -219,9 +236,70 @@ pub fn report(c: &Value) -> String {
         out.push_str(&format!("  eta       {}\n", shown(s)));
     }
     if !c["decision"].is_null() {
-        out.push_str(&format!("  decision  {}\n", shown(&c["decision"].to_string())));
+        out.push_str(&format!("  decision  {}\n", decision(&c["decision"])));
+    }
+    if let Some(votes) = c["figures"]["overall"]["votes"]
+        .as_object()
+        .filter(|v| !v.is_empty())
+    {
+        let list: Vec<String> = votes
+            .iter()
+            .map(|(option, n)| match c["survey"]["options"][option].as_str() {
+                Some(label) => format!("{} ({}): {}", shown(label), shown(option), num(n)),
+                None => format!("{}: {}", shown(option), num(n)),
+            })
+            .collect();
+        out.push_str(&format!("  votes     {}\n", list.join(", ")));
     }
     out
+}
+
+/// The A/B decision in words: what was decided, then each variant's rate
+/// by the metric and the p-value.
+pub fn decision(d: &Value) -> String {
+    let metric = d["metric"].as_str().unwrap_or("metric");
+    let mut out = match d["words"].as_str() {
+        Some(w) => shown(w),
+        None => format!("winner {}", text(&d["winner"])),
+    };
+    let arms: Vec<String> = d["variants"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| {
+                    format!(
+                        "{} {} of {} sent ({})",
+                        shown(v["name"].as_str().unwrap_or("?")),
+                        num(&v["successes"]),
+                        num(&v["sent"]),
+                        rate(&v["rate"])
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !arms.is_empty() {
+        out.push_str(&format!(" — by {}: {}", shown(metric), arms.join(", ")));
+    }
+    if let Some(p) = d["p_value"].as_f64() {
+        out.push_str(&format!("; p = {p:.3}"));
+    }
+    out
+}
+
+/// `50% of 4: 1 pending, 1 queued, 1 done, 1 excluded, 0 expired, 0 cancelled`.
+fn progress_line(p: &Value) -> String {
+    format!(
+        "{}% of {}: {} pending, {} queued, {} done, {} excluded, {} expired, {} cancelled",
+        p["percent_done"].as_f64().unwrap_or(0.0),
+        num(&p["audience"]),
+        num(&p["pending"]),
+        num(&p["queued"]),
+        num(&p["done"]),
+        num(&p["excluded"]),
+        num(&p["expired"]),
+        num(&p["cancelled"])
+    )
 }
 
 fn figures_line(label: &str, f: &Value) -> String {
@@ -243,11 +321,12 @@ fn figures_line(label: &str, f: &Value) -> String {
     )
 }
 
-fn print(value: &Value, json: bool) {
+/// Prints the answer; `Ok(false)` when stdout is closed.
+fn print(value: &Value, json: bool) -> anyhow::Result<bool> {
     if json {
-        println!("{value}");
+        emit(&format!("{value}\n"))
     } else {
-        print!("{}", report(value));
+        emit(&report(value))
     }
 }
 
@@ -259,12 +338,11 @@ pub async fn create(args: &CreateArgs) -> anyhow::Result<()> {
         .call(reqwest::Method::POST, "/v1/campaigns", Some(body))
         .await
         .with_context(|| format!("{} was not accepted", args.file.display()))?;
-    print(&c, args.json);
-    if !args.json {
-        println!(
-            "created as a draft; start it with: simfleet campaign start {}",
+    if print(&c, args.json)? && !args.json {
+        emit(&format!(
+            "created as a draft; start it with: simfleet campaign start {}\n",
             text(&c["id"])
-        );
+        ))?;
     }
     Ok(())
 }
@@ -279,8 +357,24 @@ pub async fn act(action: &str, args: &IdArgs) -> anyhow::Result<()> {
             None,
         )
         .await?;
-    print(&c, args.json);
+    print(&c, args.json)?;
     Ok(())
+}
+
+/// The line `--watch` prints (or shows beside the bar) for `c`.
+fn watch_line(c: &Value) -> String {
+    let o = &c["figures"]["overall"];
+    format!(
+        "campaign {} {}: {}; sent {}, delivered {}, failed {}, replies {}, opt-outs {}",
+        text(&c["id"]),
+        text(&c["status"]),
+        progress_line(&c["progress"]),
+        num(&o["sent"]),
+        num(&o["delivered"]),
+        num(&o["failed"]),
+        num(&o["replies"]),
+        num(&o["opt_outs"])
+    )
 }
 
 /// `simfleet campaign status ID [--watch]`.
@@ -289,44 +383,114 @@ pub async fn status(args: &StatusArgs) -> anyhow::Result<()> {
     let path = format!("/v1/campaigns/{}", args.id);
     let c = api.call(reqwest::Method::GET, &path, None).await?;
     if !args.watch {
-        print(&c, args.json);
+        print(&c, args.json)?;
         return Ok(());
     }
-    let bar = indicatif::ProgressBar::new(num(&c["progress"]["audience"]).max(1));
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} ({percent}%) {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    // A live bar on a terminal; plain lines (or JSON lines) otherwise.
+    let live = !args.json && std::io::stdout().is_terminal();
+    let bar = if live {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(num(&c["progress"]["audience"]).max(1)),
+            indicatif::ProgressDrawTarget::stdout(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} ({percent}%) {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Some(bar)
+    } else {
+        None
+    };
     let mut c = c;
+    let mut last = String::new();
     loop {
-        let p = &c["progress"];
-        let audience = num(&p["audience"]);
-        bar.set_length(audience.max(1));
-        bar.set_position(audience.saturating_sub(num(&p["pending"])));
-        bar.set_prefix(format!("campaign {} {}", text(&c["id"]), text(&c["status"])));
-        let o = &c["figures"]["overall"];
-        bar.set_message(format!(
-            "sent {} delivered {} failed {} replies {} opt-outs {}",
-            num(&o["sent"]),
-            num(&o["delivered"]),
-            num(&o["failed"]),
-            num(&o["replies"]),
-            num(&o["opt_outs"])
-        ));
-        if matches!(c["status"].as_str(), Some("completed" | "cancelled")) {
-            bar.finish();
-            print(&c, args.json);
+        let finished = matches!(c["status"].as_str(), Some("completed" | "cancelled"));
+        let line = watch_line(&c);
+        if let Some(bar) = &bar {
+            let p = &c["progress"];
+            let audience = num(&p["audience"]);
+            bar.set_length(audience.max(1));
+            bar.set_position(audience.saturating_sub(num(&p["pending"]) + num(&p["queued"])));
+            bar.set_prefix(format!("campaign {} {}", text(&c["id"]), text(&c["status"])));
+            let o = &c["figures"]["overall"];
+            bar.set_message(format!(
+                "sent {} delivered {} failed {} replies {} opt-outs {}",
+                num(&o["sent"]),
+                num(&o["delivered"]),
+                num(&o["failed"]),
+                num(&o["replies"]),
+                num(&o["opt_outs"])
+            ));
+        } else if line != last && !finished {
+            let shown = if args.json { c.to_string() } else { line.clone() };
+            if !emit(&format!("{shown}\n"))? {
+                return Ok(());
+            }
+        }
+        last = line;
+        if finished {
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+            print(&c, args.json)?;
             return Ok(());
         }
         tokio::time::sleep(WATCH_EVERY).await;
-        c = match api.call(reqwest::Method::GET, &path, None).await {
+        c = match next(&api, &path, bar.as_ref()).await {
             Ok(v) => v,
             Err(e) => {
-                bar.abandon();
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
                 return Err(e);
             }
         };
+    }
+}
+
+/// The next view for `--watch`: a gateway that cannot be reached is
+/// retried every [`WATCH_EVERY`] for [`RECONNECT_FOR`] (saying so on
+/// stderr) before the error is returned; an error answer is returned at once.
+async fn next(api: &Api, path: &str, bar: Option<&indicatif::ProgressBar>) -> anyhow::Result<Value> {
+    let mut since: Option<Instant> = None;
+    loop {
+        match api.call(reqwest::Method::GET, path, None).await {
+            Ok(v) => {
+                if since.is_some() {
+                    say(bar, "reconnected to the gateway");
+                }
+                return Ok(v);
+            }
+            Err(e) if unreachable(&e) => {
+                let first = *since.get_or_insert_with(Instant::now);
+                if first.elapsed() >= RECONNECT_FOR {
+                    return Err(e.context(format!(
+                        "gave up after trying to reconnect for {} s",
+                        RECONNECT_FOR.as_secs()
+                    )));
+                }
+                if first.elapsed() < WATCH_EVERY {
+                    say(
+                        bar,
+                        &format!(
+                            "lost the gateway ({e}); reconnecting for up to {} s…",
+                            RECONNECT_FOR.as_secs()
+                        ),
+                    );
+                }
+                tokio::time::sleep(WATCH_EVERY).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A note on stderr (above the bar when there is one).
+fn say(bar: Option<&indicatif::ProgressBar>, note: &str) {
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{note}")),
+        None => eprintln!("{note}"),
     }
 }
 
@@ -372,5 +536,26 @@ mod tests {
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("x".into()));
         let (_d, p) = file("campaign", "name = \"y\"\n");
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("y".into()));
+    }
+
+    #[test]
+    fn the_decision_and_votes_read_as_words() {
+        let c = serde_json::json!({
+            "id": "3", "name": "Sale", "status": "running",
+            "progress": {"audience": 0},
+            "figures": {"overall": {"votes": {"1": 4, "2": 7}}, "variants": {}},
+            "survey": {"options": {"1": "Pizza"}},
+            "decision": {"metric": "reply", "winner": "B", "p_value": 0.0123,
+                "words": "B wins: 12.0% replied against 4.0% (p = 0.012)",
+                "variants": [{"name": "A", "sent": 100, "successes": 4, "rate": 0.04},
+                             {"name": "B", "sent": 100, "successes": 12, "rate": 0.12}]}
+        });
+        let r = report(&c);
+        assert!(
+            r.contains("  decision  B wins: 12.0% replied against 4.0% (p = 0.012) — by reply: A 4 of 100 sent (4.0%), B 12 of 100 sent (12.0%); p = 0.012\n"),
+            "{r}"
+        );
+        assert!(!r.contains('{'), "no raw JSON: {r}");
+        assert!(r.contains("  votes     Pizza (1): 4, 2: 7\n"), "{r}");
     }
 }

@@ -80,6 +80,33 @@ pub fn check(args: &CheckArgs) -> Result<String, CheckError> {
     Ok(out)
 }
 
+/// A modem entry's limits in words, each one set:
+/// `  (limits: 300/day, 10/minute, 5000/month, 250 recipients/month, warm-up 50, 100, 200/day)`;
+/// empty when none is set.
+fn limits(m: &crate::config::ModemEntry) -> String {
+    let mut parts = Vec::new();
+    if m.daily_limit.is_some() || m.per_minute.is_some() {
+        let or_dash = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+        parts.push(format!("{}/day", or_dash(m.daily_limit)));
+        parts.push(format!("{}/minute", or_dash(m.per_minute)));
+    }
+    if let Some(n) = m.monthly_limit {
+        parts.push(format!("{n}/month"));
+    }
+    if let Some(n) = m.unique_recipients_per_month {
+        parts.push(format!("{n} recipients/month"));
+    }
+    if !m.warm_up.is_empty() {
+        let days: Vec<String> = m.warm_up.iter().map(u32::to_string).collect();
+        parts.push(format!("warm-up {}/day", days.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  (limits: {})", parts.join(", "))
+    }
+}
+
 fn summary(file: &std::path::Path, checked: &Checked) -> String {
     let c = &checked.config;
     let scheme = if c.api.tls() { "https" } else { "http" };
@@ -95,18 +122,33 @@ fn summary(file: &std::path::Path, checked: &Checked) -> String {
         out += "  modems    none configured: nothing will be sent\n";
     }
     for m in &c.modems {
-        let limits = match (m.daily_limit, m.per_minute) {
-            (None, None) => String::new(),
-            (d, p) => format!(
-                "  (limits: {}/day, {}/minute)",
-                d.map_or("-".into(), |v| v.to_string()),
-                p.map_or("-".into(), |v| v.to_string())
-            ),
-        };
-        out += &format!("  modem     {}{limits}\n", m.port);
+        out += &format!("  modem     {}{}\n", m.port, limits(m));
     }
     for w in &c.webhooks {
         out += &format!("  webhook   {}\n", crate::webhook::deliver::redacted(&w.url));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(toml_text: &str) -> crate::config::ModemEntry {
+        toml::from_str(toml_text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn limits_show_the_monthly_recipient_and_warm_up_quotas() {
+        let m = entry(
+            "port = \"/dev/ttyUSB0\"\ndaily_limit = 300\nper_minute = 10\nmonthly_limit = 5000\nunique_recipients_per_month = 250\nwarm_up = [50, 100, 200]\n",
+        );
+        assert_eq!(
+            limits(&m),
+            "  (limits: 300/day, 10/minute, 5000/month, 250 recipients/month, warm-up 50, 100, 200/day)"
+        );
+        let m = entry("port = \"/dev/ttyUSB0\"\nmonthly_limit = 900\n");
+        assert_eq!(limits(&m), "  (limits: 900/month)");
+        assert_eq!(limits(&entry("port = \"/dev/ttyUSB0\"\n")), "");
+    }
 }

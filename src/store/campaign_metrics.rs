@@ -13,7 +13,7 @@
 //! opened again are `window_missed` (excluded), the others `expired`.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{Store, StoreError};
 
@@ -68,6 +68,8 @@ pub struct FigureRow {
     pub expired: u64,
     /// Cancelled with the campaign.
     pub cancelled: u64,
+    /// Their message is final: sent, delivered, failed or unknown.
+    pub done: u64,
     /// Recipients with an attributed reply.
     pub replies: u64,
     /// Recipients with an attributed opt-out.
@@ -95,6 +97,7 @@ impl FigureRow {
         self.unknown += other.unknown;
         self.expired += other.expired;
         self.cancelled += other.cancelled;
+        self.done += other.done;
         self.replies += other.replies;
         self.opt_outs += other.opt_outs;
         self.segments += other.segments;
@@ -127,7 +130,10 @@ pub struct RecipientExportRow {
     pub variant: Option<String>,
     /// all | test | rest.
     pub phase: String,
-    /// Recipient state.
+    /// Where the recipient is: `pending`, `queued` (a message not yet
+    /// sent), its message's outcome once it went (`sent`, `delivered`,
+    /// `failed`, `unknown`, `expired`, `suppressed`, `cancelled`), or
+    /// `excluded`, `skipped`, `expired`, `cancelled` without a message.
     pub state: String,
     /// Its message's status, once queued.
     pub status: Option<String>,
@@ -180,7 +186,8 @@ const SUMS: &str = "SELECT g, count(*),
     sum(o IN ('sent', 'delivered', 'failed_sent')), sum(o = 'delivered'), sum(o IN ('failed', 'failed_sent')),
     sum(o = 'unknown'), sum(o = 'expired'), sum(o = 'cancelled'),
     count(reply_id), count(opted_out_at),
-    sum(CASE WHEN o IN ('sent', 'delivered', 'failed_sent', 'unknown') THEN ifnull(segs, 0) ELSE 0 END)
+    sum(CASE WHEN o IN ('sent', 'delivered', 'failed_sent', 'unknown') THEN ifnull(segs, 0) ELSE 0 END),
+    sum(o IN ('sent', 'delivered', 'failed', 'failed_sent', 'unknown'))
     FROM outcomes GROUP BY g ORDER BY g";
 
 /// The SQL of a grouping: the group expression, a join, its parameter.
@@ -237,6 +244,7 @@ fn figure_rows(conn: &Connection, id: i64, by: &GroupBy) -> Result<Vec<FigureRow
             replies: count(r, 16)?,
             opt_outs: count(r, 17)?,
             segments: count(r, 18)?,
+            done: count(r, 19)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -249,26 +257,72 @@ impl Store {
         figure_rows(&self.reader(), id, by)
     }
 
-    /// Survey votes attributed to campaign `id`'s recipients, by group of
-    /// `by` and option: `(group, option, count)`.
+    /// Survey votes of campaign `id`, by group of `by` and option:
+    /// `(group, option, count)`. A campaign that asks a survey question
+    /// (`campaigns.survey_id`) counts its survey's counted votes
+    /// ([`Store::survey_votes`]: one per voting number, by the survey's
+    /// rule, whichever SIM the reply came through), each in the group of
+    /// the recipient with that number; so the campaign's votes and
+    /// `/v1/surveys/{id}` agree. Without a survey: the votes attributed
+    /// to its recipients.
     pub fn campaign_votes(
         &self,
         id: i64,
         by: &GroupBy,
     ) -> Result<Vec<(Option<String>, String, u64)>, StoreError> {
         let (group, join, param) = grouping(by);
-        let sql = format!(
-            "SELECT {group}, cr.vote, count(*) FROM campaign_recipients cr {join}
-             WHERE cr.campaign_id = ?1 AND cr.vote IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
-        );
         let mut params: Vec<SqlValue> = vec![SqlValue::Integer(id)];
-        params.extend(param);
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(params), |r| {
-            Ok((r.get(0)?, r.get(1)?, count(r, 2)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        params.push(param.unwrap_or(SqlValue::Null));
+        let survey: Option<i64> = self
+            .reader()
+            .prepare_cached("SELECT survey_id FROM campaigns WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let Some(survey) = survey else {
+            let sql = format!(
+                "SELECT {group}, cr.vote, count(*) FROM campaign_recipients cr {join}
+                 WHERE cr.campaign_id = ?1 AND cr.vote IS NOT NULL AND ?2 IS ?2 GROUP BY 1, 2 ORDER BY 1, 2"
+            );
+            let conn = self.reader();
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(params), |r| {
+                Ok((r.get(0)?, r.get(1)?, count(r, 2)?))
+            })?;
+            return Ok(rows.collect::<Result<_, _>>()?);
+        };
+        let votes = self.survey_votes(survey)?.unwrap_or_default();
+        // Each voter's groups (several for tags), read for the voters only.
+        let mut groups: std::collections::HashMap<String, Vec<Option<String>>> = Default::default();
+        {
+            let sql = format!(
+                "SELECT cr.phone, {group} FROM campaign_recipients cr {join}
+                 WHERE cr.campaign_id = ?1 AND ?2 IS ?2 AND cr.phone IN
+                   (SELECT number FROM survey_responses WHERE survey_id = ?3 AND option IS NOT NULL)"
+            );
+            params.push(SqlValue::Integer(survey));
+            let conn = self.reader();
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(params), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })?;
+            for row in rows {
+                let (phone, g) = row?;
+                groups.entry(phone).or_default().push(g);
+            }
+        }
+        let mut counts: std::collections::BTreeMap<(Option<String>, String), u64> = Default::default();
+        for v in votes {
+            match groups.get(&v.number) {
+                Some(gs) => {
+                    for g in gs {
+                        *counts.entry((g.clone(), v.option.clone())).or_default() += 1;
+                    }
+                }
+                None => *counts.entry((None, v.option)).or_default() += 1,
+            }
+        }
+        Ok(counts.into_iter().map(|((g, o), n)| (g, o, n)).collect())
     }
 
     /// Campaign `id` hour by hour (UTC hours, unix ms), only hours with
@@ -314,7 +368,11 @@ impl Store {
     ) -> Result<Vec<RecipientExportRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT cr.seq, cr.phone, cr.variant, cr.phase, cr.state, m.status, cr.reason,
+            "SELECT cr.seq, cr.phone, cr.variant, cr.phase,
+                    CASE WHEN cr.state = 'queued' AND m.status IN
+                        ('sent', 'delivered', 'failed', 'unknown', 'expired', 'suppressed', 'cancelled')
+                      THEN m.status ELSE cr.state END,
+                    m.status, cr.reason,
                     coalesce(cr.reason_text, CASE WHEN m.status IN ('failed', 'suppressed', 'unknown', 'expired') THEN m.error END),
                     cr.queued_at, m.sent_at, m.delivered_at, cr.replied_at, cr.opted_out_at, cr.vote, m.segments
              FROM campaign_recipients cr LEFT JOIN messages m ON m.id = cr.message_id
