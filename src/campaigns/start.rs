@@ -22,6 +22,9 @@ use crate::store::{
 /// Contacts read per page.
 const PAGE: usize = 500;
 
+/// Furthest ahead a campaign may be scheduled: 366 days.
+const MAX_LEAD_MS: i64 = 366 * 86_400_000;
+
 /// Why a campaign did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -64,6 +67,12 @@ impl From<CampaignStoreError> for StartError {
 /// When a campaign started at `now` begins and ends (unix ms).
 pub fn timing(spec: &Spec, rules: &CampaignRules, now: i64) -> Result<(i64, i64), StartError> {
     let start_at = spec.start_at.unwrap_or(now).max(now);
+    if start_at - now > MAX_LEAD_MS {
+        return Err(StartError::Timing(format!(
+            "its start_at {} is more than 366 days away; start it closer to the send",
+            crate::store::rfc3339(start_at)
+        )));
+    }
     let deadline = spec
         .deadline
         .unwrap_or(start_at + i64::from(rules.deadline_hours) * 3_600_000);
