@@ -861,3 +861,133 @@ async fn a_recipient_deferred_by_the_cap_says_why_until_queued() {
     assert_eq!(rows[0].reason_text, None);
     let _ = a;
 }
+
+/// Creates `name` to `phones` with two 50/50 variants and `extra`, and
+/// starts it at `now`.
+fn ab_campaign(
+    store: &Store,
+    phones: &[&str],
+    extra: Value,
+    now: i64,
+) -> Result<i64, simfleet::campaigns::start::StartError> {
+    let mut req = json!({
+        "name": "ab",
+        "audience": {"contacts": phones},
+        "variants": [{"name": "A", "text": "Offer A"}, {"name": "B", "text": "Offer B"}],
+        "status_report": false,
+    });
+    if let (Some(r), Value::Object(e)) = (req.as_object_mut(), extra) {
+        r.extend(e);
+    }
+    let input: CampaignInput = serde_json::from_value(req).unwrap();
+    let row = store.create_campaign(&input.check().unwrap(), now).unwrap();
+    lifecycle::start(store, row.id, &rules(), now).map(|_| row.id)
+}
+
+#[tokio::test]
+async fn a_small_ab_test_share_splits_exactly_by_weight() {
+    // 30 recipients, test share 0.2: exactly 6 test the variants, 3 each,
+    // in every campaign (each draws differently); without an A/B test the
+    // whole audience splits 15/15.
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    let phones: Vec<String> = (1..=30).map(|i| format!("+49151234{i:05}")).collect();
+    for p in &phones {
+        contact(&store, p, "Ann", "UTC");
+    }
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    for round in 0..20 {
+        let ab = json!({"ab_test": {"test_share": 0.2, "decide_after": "1h", "metric": "reply"}});
+        let (extra, phase, each) = if round % 2 == 0 {
+            (ab, "test", 3)
+        } else {
+            (json!({}), "all", 15)
+        };
+        let id = ab_campaign(&store, &refs, extra, start).unwrap();
+        let rows = store.campaign_recipients_page(id, 0, 100).unwrap();
+        let count = |v: &str| {
+            rows.iter()
+                .filter(|r| r.phase == phase && r.variant.as_deref() == Some(v))
+                .count()
+        };
+        assert_eq!((count("A"), count("B")), (each, each), "campaign {id} ({phase})");
+    }
+}
+
+#[tokio::test]
+async fn a_test_share_smaller_than_the_variants_refuses_the_start() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    let phones: Vec<String> = (1..=10).map(|i| format!("+49151234{i:05}")).collect();
+    for p in &phones {
+        contact(&store, p, "Ann", "UTC");
+    }
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let e = ab_campaign(
+        &store,
+        &refs,
+        json!({"ab_test": {"test_share": 0.1, "decide_after": "1h", "metric": "reply"}}),
+        start,
+    )
+    .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        matches!(e, simfleet::campaigns::start::StartError::Audience(_))
+            && m.contains("test share of 1 recipient")
+            && m.contains("cannot test 2 variants")
+            && m.contains("raise ab_test.test_share or drop ab_test"),
+        "{m}"
+    );
+}
+
+/// A contact who opted in, with no name and no attributes.
+fn bare_contact(store: &Store, phone: &str) {
+    let ch = ContactChanges {
+        time_zone: Some(Some("UTC".into())),
+        consent: Some(Consent {
+            status: ConsentStatus::OptedIn,
+            evidence: Some("web form".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    store.write(1, |tx| tx.upsert_contact(phone, &ch, None)).unwrap();
+}
+
+#[tokio::test]
+async fn a_start_whose_variant_renders_for_nobody_is_refused_and_partial_failures_are_counted() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    contact(&store, "+4915123400002", "Bob", "UTC");
+    bare_contact(&store, "+4915123400003");
+    let phones = ["+4915123400001", "+4915123400002", "+4915123400003"];
+    let create = |text: &str| {
+        let input: CampaignInput = serde_json::from_value(json!({
+            "name": "shoes",
+            "audience": {"contacts": phones},
+            "variants": [{"name": "A", "text": text}],
+        }))
+        .unwrap();
+        store.create_campaign(&input.check().unwrap(), start).unwrap().id
+    };
+    let id = create("Your size {{ attributes.shoe_size }} is back");
+    let e = lifecycle::start(&store, id, &rules(), start).unwrap_err();
+    let m = e.to_string();
+    assert!(
+        matches!(e, simfleet::campaigns::start::StartError::RenderFailed { .. })
+            && m.contains("variant \"A\"")
+            && m.contains("attributes.shoe_size is missing"),
+        "{m}"
+    );
+    assert_eq!(status(&store, id), CampaignStatus::Draft);
+    // One of three has no name: it starts and says one will be skipped.
+    let id = create("Hi {{ name }}");
+    let row = lifecycle::start(&store, id, &rules(), start).unwrap();
+    let reason = row.status_reason.unwrap_or_default();
+    assert!(
+        reason.contains("1 recipient will be skipped") && reason.contains("name is missing"),
+        "{reason}"
+    );
+    assert_eq!(states(&store, id).get("pending"), Some(&3));
+}

@@ -166,7 +166,7 @@ impl Store {
         Ok(self
             .writer()
             .prepare_cached(
-                "UPDATE campaigns SET status = 'running', status_reason = NULL, updated_at = ?2
+                "UPDATE campaigns SET status = 'running', updated_at = ?2
                  WHERE id = ?1 AND status = 'scheduled'",
             )?
             .execute(params![id, now])?
