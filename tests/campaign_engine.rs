@@ -991,3 +991,18 @@ async fn a_start_whose_variant_renders_for_nobody_is_refused_and_partial_failure
     );
     assert_eq!(states(&store, id).get("pending"), Some(&3));
 }
+
+#[tokio::test]
+async fn a_campaign_cap_giving_only_per_24h_takes_the_weekly_default() {
+    // {"per_24h": 2}: two a day for this contact; the weekly 4 stays.
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    let cap = json!({"frequency_cap": {"per_24h": 2}, "deadline": "2026-12-04T12:00:00Z"});
+    for name in ["one", "two", "three"] {
+        campaign(&store, name, &["+4915123400001"], name, cap.clone(), start);
+    }
+    assert_eq!(feed(&store, &rules(), 10, start).unwrap().queued, 2);
+    let queued = store.candidates(10).unwrap();
+    assert_eq!(queued.len(), 2);
+}

@@ -355,7 +355,10 @@ fn refusals_name_the_field() {
             with("window", json!({"start": "25:00", "end": "20:00"})),
             "window",
         ),
-        (with("frequency_cap", json!({"per_24h": 1})), "frequency_cap"),
+        (
+            with("frequency_cap", json!({"per_24h": 3, "per_7d": 2})),
+            "frequency_cap",
+        ),
         (
             with(
                 "ab_test",

@@ -52,7 +52,7 @@ pub fn window_of(spec: &Spec, rules: &CampaignRules) -> Window {
 
 /// The frequency cap a campaign uses: its own, else the configured default.
 pub fn cap_of(spec: &Spec, rules: &CampaignRules) -> FrequencyCap {
-    spec.frequency_cap.unwrap_or(rules.cap)
+    spec.cap_or(rules.cap)
 }
 
 /// A recipient zone's clock (the default zone, then UTC, if it is not an
@@ -255,7 +255,7 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
             None => 0,
         };
         lanes.push(Lane {
-            cap: row.frequency_cap.unwrap_or(rules.cap),
+            cap: row.frequency_cap.map_or(rules.cap, |c| c.resolve(rules.cap)),
             order: (last, at_last, row.id),
             row,
             window,

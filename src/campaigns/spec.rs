@@ -52,10 +52,11 @@ pub struct CampaignInput {
     /// Most messages per hour for this campaign, across all SIMs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_per_hour: Option<u32>,
-    /// Most marketing messages a contact may get (default
-    /// `campaigns.cap_per_24h` and `cap_per_7d`).
+    /// Most marketing messages a contact may get; each field left out
+    /// takes `campaigns.cap_per_24h` / `cap_per_7d` when the campaign
+    /// starts and feeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_cap: Option<FrequencyCap>,
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// Test the variants on a share of the audience, then send the winner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab_test: Option<AbTestInput>,
@@ -172,6 +173,42 @@ pub struct FrequencyCap {
     pub per_7d: u32,
 }
 
+/// Per-contact caps as a campaign gives them: `{"per_24h": 2}` alone is
+/// fine, each field left out taking the `[campaigns]` default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCapInput {
+    /// Most in any 24 hours (default `campaigns.cap_per_24h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_24h: Option<u32>,
+    /// Most in any 7 days (default `campaigns.cap_per_7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_7d: Option<u32>,
+}
+
+impl FrequencyCapInput {
+    /// The cap in force: each field given, else `default`'s.
+    pub fn resolve(&self, default: FrequencyCap) -> FrequencyCap {
+        FrequencyCap {
+            per_24h: self.per_24h.unwrap_or(default.per_24h),
+            per_7d: self.per_7d.unwrap_or(default.per_7d),
+        }
+    }
+
+    /// Checks the fields given (each at least 1, per_24h at most 1000,
+    /// per_7d at most 7000 and not below per_24h when both are given).
+    pub fn check(&self) -> Result<(), String> {
+        if self.per_24h.is_none() && self.per_7d.is_none() {
+            return Err("give per_24h, per_7d or both (or leave frequency_cap out)".into());
+        }
+        // Stand-ins that pass for the fields not given.
+        check_cap(&FrequencyCap {
+            per_24h: self.per_24h.unwrap_or(1),
+            per_7d: self.per_7d.unwrap_or(self.per_24h.unwrap_or(1).max(1)),
+        })
+    }
+}
+
 /// A/B test-then-winner, as given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -271,8 +308,8 @@ pub struct Spec {
     pub window: Option<WindowSpec>,
     /// Messages per hour, if limited.
     pub rate_per_hour: Option<u32>,
-    /// Caps (default `[campaigns]`).
-    pub frequency_cap: Option<FrequencyCap>,
+    /// Caps as given (each missing field: `[campaigns]`).
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// A/B test-then-winner.
     pub ab_test: Option<AbTest>,
     /// Ask for delivery reports.
@@ -406,7 +443,7 @@ impl CampaignInput {
             return Err(err("rate_per_hour", "must be at least 1 (omit it for no limit)"));
         }
         if let Some(cap) = &self.frequency_cap {
-            check_cap(cap).map_err(|e| err("frequency_cap", e))?;
+            cap.check().map_err(|e| err("frequency_cap", e))?;
         }
         let ab_test = match &self.ab_test {
             None => None,
@@ -583,6 +620,11 @@ pub fn check_cap(cap: &FrequencyCap) -> Result<(), String> {
 }
 
 impl Spec {
+    /// The frequency cap in force, each field not given taking `default`'s.
+    pub fn cap_or(&self, default: FrequencyCap) -> FrequencyCap {
+        self.frequency_cap.map_or(default, |c| c.resolve(default))
+    }
+
     /// The window, or `default` when the campaign gives none.
     pub fn window_or(&self, default: Window) -> Window {
         self.window
@@ -789,5 +831,40 @@ mod tests {
         v["start_at"] = json!("9500-01-01T00:00:00Z");
         assert_eq!(input(v).check().unwrap_err().field, "start_at");
         assert!(parse_time("start_at", "8999-01-01T00:00:00Z").is_ok());
+    }
+
+    #[test]
+    fn a_frequency_cap_may_give_one_field_the_other_taking_the_default() {
+        let default = FrequencyCap {
+            per_24h: 1,
+            per_7d: 4,
+        };
+        let mut v = base();
+        v["frequency_cap"] = json!({"per_24h": 2});
+        let spec = input(v.clone()).check().unwrap();
+        assert_eq!(
+            spec.cap_or(default),
+            FrequencyCap {
+                per_24h: 2,
+                per_7d: 4
+            }
+        );
+        v["frequency_cap"] = json!({"per_7d": 9});
+        assert_eq!(
+            input(v.clone()).check().unwrap().cap_or(default),
+            FrequencyCap {
+                per_24h: 1,
+                per_7d: 9
+            }
+        );
+        v["frequency_cap"] = json!({});
+        assert_eq!(input(v.clone()).check().unwrap_err().field, "frequency_cap");
+        v["frequency_cap"] = json!({"per_24h": 0});
+        assert_eq!(input(v).check().unwrap_err().field, "frequency_cap");
+        assert_eq!(base_spec().cap_or(default), default);
+    }
+
+    fn base_spec() -> Spec {
+        input(base()).check().unwrap()
     }
 }

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::enqueue::{EnqueueError, NewMessage};
 use super::{Store, StoreError};
 use crate::campaigns::CampaignStatus;
-use crate::campaigns::spec::{FrequencyCap, Variant};
+use crate::campaigns::spec::{FrequencyCap, FrequencyCapInput, Variant};
 use crate::campaigns::window::WindowSpec;
 
 /// A week, in ms (the longest frequency cap window).
@@ -41,7 +41,7 @@ pub struct FeedCampaign {
     /// Its rate, if limited.
     pub rate_per_hour: Option<u32>,
     /// Its own frequency cap, if it set one.
-    pub frequency_cap: Option<FrequencyCap>,
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// Ask for delivery reports.
     pub status_report: bool,
 }
@@ -50,7 +50,7 @@ type SendParts = (
     Option<WindowSpec>,
     Vec<Variant>,
     Option<u32>,
-    Option<FrequencyCap>,
+    Option<FrequencyCapInput>,
     Option<bool>,
 );
 
