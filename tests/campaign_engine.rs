@@ -298,8 +298,9 @@ async fn each_zone_gets_the_campaign_inside_its_own_window_across_a_dst_change()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_its_deadline_a_campaign_expires_the_rest_instead_of_sending_next_morning() {
-    // 19:00 UTC; deadline 21:00 the same evening; 2 per hour. Five in UTC:
-    // two go at 19:00, the next slot (20:00) is after their window closes.
+    // 19:00 UTC; deadline 21:00 the same evening; 2 per hour (one every
+    // 30 minutes). Five in UTC: two go, at 19:00 and 19:30; the next slot
+    // (20:00) is when their window closes.
     // One in Vladivostok, whose window (23:00–10:00 UTC) never opens
     // before the deadline.
     let start = ms("2026-12-01T19:00:00Z");
@@ -328,7 +329,8 @@ async fn past_its_deadline_a_campaign_expires_the_rest_instead_of_sending_next_m
         "sent: {:?}",
         f.sent.iter().map(|(t, e)| (*t, &e.recipient)).collect::<Vec<_>>()
     );
-    assert!(f.sent.iter().all(|(t, _)| *t == start));
+    let times: Vec<i64> = f.sent.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, vec![start, start + HOUR / 2]);
     let s = states(&f.store, id);
     assert_eq!(s.get("queued"), Some(&2));
     assert_eq!(s.get("expired:deadline"), Some(&3), "{s:?}");
@@ -504,19 +506,11 @@ async fn rate_per_hour_holds_and_the_next_slot_wakes_the_dispatcher() {
     );
     let mut f = fleet(store, clock, 4, 5, SimPolicy::default()).await;
     f.run_until(start + 5 * HOUR).await;
+    // A pace, not a burst: 3 an hour is one every 20 minutes, each slot
+    // waking the dispatcher.
     let times: Vec<i64> = f.sent.iter().map(|(t, _)| *t).collect();
-    assert_eq!(
-        times,
-        vec![
-            start,
-            start,
-            start,
-            start + HOUR,
-            start + HOUR,
-            start + HOUR,
-            start + 2 * HOUR
-        ]
-    );
+    let expected: Vec<i64> = (0..7).map(|i| start + i * HOUR / 3).collect();
+    assert_eq!(times, expected);
 }
 
 #[tokio::test]
@@ -818,4 +812,197 @@ async fn a_paused_campaign_still_expires_at_its_deadline_and_resumed_sends_nothi
     assert_eq!(fed, Default::default());
     assert_eq!(status(&store, id), CampaignStatus::Completed);
     assert!(store.candidates(10).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_start_at_more_than_366_days_away_is_a_timing_error() {
+    let now = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    let input: CampaignInput = serde_json::from_value(json!({
+        "name": "far",
+        "audience": {"contacts": ["+4915123400001"]},
+        "variants": [{"text": "Hello"}],
+        "start_at": "2028-01-01T12:00:00Z",
+    }))
+    .unwrap();
+    let row = store.create_campaign(&input.check().unwrap(), now).unwrap();
+    let e = lifecycle::start(&store, row.id, &rules(), now).unwrap_err();
+    assert!(
+        matches!(&e, simfleet::campaigns::start::StartError::Timing(m) if m.contains("366 days")),
+        "{e:?}"
+    );
+    assert_eq!(status(&store, row.id), CampaignStatus::Draft);
+}
+
+#[tokio::test]
+async fn a_recipient_deferred_by_the_cap_says_why_until_queued() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    let long = json!({"deadline": "2026-12-04T12:00:00Z"});
+    let a = campaign(&store, "A", &["+4915123400001"], "First", long.clone(), start);
+    assert_eq!(feed(&store, &rules(), 10, start).unwrap().queued, 1);
+    let b = campaign(&store, "B", &["+4915123400001"], "Second", long, start);
+    assert_eq!(feed(&store, &rules(), 10, start).unwrap().queued, 0);
+    let rows = store.campaign_recipients_page(b, 0, 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, "pending");
+    assert_eq!(rows[0].reason, None, "a deferral is not an exclusion");
+    assert_eq!(
+        rows[0].reason_text.as_deref(),
+        Some("over the frequency cap (1 in 24 h, 4 in 7 days) until 2026-12-02 12:00 UTC")
+    );
+    // A day later the second is queued and the reason is gone.
+    let later = start + 24 * HOUR;
+    assert_eq!(feed(&store, &rules(), 10, later).unwrap().queued, 1);
+    let rows = store.campaign_recipients_page(b, 0, 10).unwrap();
+    assert_eq!(rows[0].state, "queued");
+    assert_eq!(rows[0].reason_text, None);
+    let _ = a;
+}
+
+/// Creates `name` to `phones` with two 50/50 variants and `extra`, and
+/// starts it at `now`.
+fn ab_campaign(
+    store: &Store,
+    phones: &[&str],
+    extra: Value,
+    now: i64,
+) -> Result<i64, simfleet::campaigns::start::StartError> {
+    let mut req = json!({
+        "name": "ab",
+        "audience": {"contacts": phones},
+        "variants": [{"name": "A", "text": "Offer A"}, {"name": "B", "text": "Offer B"}],
+        "status_report": false,
+    });
+    if let (Some(r), Value::Object(e)) = (req.as_object_mut(), extra) {
+        r.extend(e);
+    }
+    let input: CampaignInput = serde_json::from_value(req).unwrap();
+    let row = store.create_campaign(&input.check().unwrap(), now).unwrap();
+    lifecycle::start(store, row.id, &rules(), now).map(|_| row.id)
+}
+
+#[tokio::test]
+async fn a_small_ab_test_share_splits_exactly_by_weight() {
+    // 30 recipients, test share 0.2: exactly 6 test the variants, 3 each,
+    // in every campaign (each draws differently); without an A/B test the
+    // whole audience splits 15/15.
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    let phones: Vec<String> = (1..=30).map(|i| format!("+49151234{i:05}")).collect();
+    for p in &phones {
+        contact(&store, p, "Ann", "UTC");
+    }
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    for round in 0..20 {
+        let ab = json!({"ab_test": {"test_share": 0.2, "decide_after": "1h", "metric": "reply"}});
+        let (extra, phase, each) = if round % 2 == 0 {
+            (ab, "test", 3)
+        } else {
+            (json!({}), "all", 15)
+        };
+        let id = ab_campaign(&store, &refs, extra, start).unwrap();
+        let rows = store.campaign_recipients_page(id, 0, 100).unwrap();
+        let count = |v: &str| {
+            rows.iter()
+                .filter(|r| r.phase == phase && r.variant.as_deref() == Some(v))
+                .count()
+        };
+        assert_eq!((count("A"), count("B")), (each, each), "campaign {id} ({phase})");
+    }
+}
+
+#[tokio::test]
+async fn a_test_share_smaller_than_the_variants_refuses_the_start() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    let phones: Vec<String> = (1..=10).map(|i| format!("+49151234{i:05}")).collect();
+    for p in &phones {
+        contact(&store, p, "Ann", "UTC");
+    }
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let e = ab_campaign(
+        &store,
+        &refs,
+        json!({"ab_test": {"test_share": 0.1, "decide_after": "1h", "metric": "reply"}}),
+        start,
+    )
+    .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        matches!(e, simfleet::campaigns::start::StartError::Audience(_))
+            && m.contains("test share of 1 recipient")
+            && m.contains("cannot test 2 variants")
+            && m.contains("raise ab_test.test_share or drop ab_test"),
+        "{m}"
+    );
+}
+
+/// A contact who opted in, with no name and no attributes.
+fn bare_contact(store: &Store, phone: &str) {
+    let ch = ContactChanges {
+        time_zone: Some(Some("UTC".into())),
+        consent: Some(Consent {
+            status: ConsentStatus::OptedIn,
+            evidence: Some("web form".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    store.write(1, |tx| tx.upsert_contact(phone, &ch, None)).unwrap();
+}
+
+#[tokio::test]
+async fn a_start_whose_variant_renders_for_nobody_is_refused_and_partial_failures_are_counted() {
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    contact(&store, "+4915123400002", "Bob", "UTC");
+    bare_contact(&store, "+4915123400003");
+    let phones = ["+4915123400001", "+4915123400002", "+4915123400003"];
+    let create = |text: &str| {
+        let input: CampaignInput = serde_json::from_value(json!({
+            "name": "shoes",
+            "audience": {"contacts": phones},
+            "variants": [{"name": "A", "text": text}],
+        }))
+        .unwrap();
+        store.create_campaign(&input.check().unwrap(), start).unwrap().id
+    };
+    let id = create("Your size {{ attributes.shoe_size }} is back");
+    let e = lifecycle::start(&store, id, &rules(), start).unwrap_err();
+    let m = e.to_string();
+    assert!(
+        matches!(e, simfleet::campaigns::start::StartError::RenderFailed { .. })
+            && m.contains("variant \"A\"")
+            && m.contains("attributes.shoe_size is missing"),
+        "{m}"
+    );
+    assert_eq!(status(&store, id), CampaignStatus::Draft);
+    // One of three has no name: it starts and says one will be skipped.
+    let id = create("Hi {{ name }}");
+    let row = lifecycle::start(&store, id, &rules(), start).unwrap();
+    let reason = row.status_reason.unwrap_or_default();
+    assert!(
+        reason.contains("1 recipient will be skipped") && reason.contains("name is missing"),
+        "{reason}"
+    );
+    assert_eq!(states(&store, id).get("pending"), Some(&3));
+}
+
+#[tokio::test]
+async fn a_campaign_cap_giving_only_per_24h_takes_the_weekly_default() {
+    // {"per_24h": 2}: two a day for this contact; the weekly 4 stays.
+    let start = ms("2026-12-01T12:00:00Z");
+    let store = Store::open_in_memory().unwrap();
+    contact(&store, "+4915123400001", "Ann", "UTC");
+    let cap = json!({"frequency_cap": {"per_24h": 2}, "deadline": "2026-12-04T12:00:00Z"});
+    for name in ["one", "two", "three"] {
+        campaign(&store, name, &["+4915123400001"], name, cap.clone(), start);
+    }
+    assert_eq!(feed(&store, &rules(), 10, start).unwrap().queued, 2);
+    let queued = store.candidates(10).unwrap();
+    assert_eq!(queued.len(), 2);
 }

@@ -12,8 +12,19 @@ use common::gateway::{Gateway, free_port, write_config};
 use serde_json::{Value, json};
 
 /// Campaigns in these tests start in the future so that nothing is sent
-/// and their status stays where the lifecycle put it.
-const LATER: &str = "2099-01-01T09:00:00Z";
+/// and their status stays where the lifecycle put it: 09:00 UTC about 200
+/// days from now (a start may be at most 366 days away).
+fn later() -> chrono::DateTime<chrono::Utc> {
+    let day = (chrono::Utc::now() + chrono::Duration::days(200)).date_naive();
+    day.and_hms_opt(9, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// [`later`] as the API writes it, `hours` after.
+fn later_ms(hours: i64) -> String {
+    (later() + chrono::Duration::hours(hours))
+        .format("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string()
+}
 
 fn start() -> (Sim, Gateway) {
     let s = Sim::start(1, 20);
@@ -55,7 +66,7 @@ fn audience(g: &Gateway) -> i64 {
 }
 
 fn campaign(seg: i64) -> Value {
-    json!({"name": "Black Friday", "audience": {"segment": seg}, "start_at": LATER,
+    json!({"name": "Black Friday", "audience": {"segment": seg}, "start_at": later().to_rfc3339(),
            "variants": [{"name": "A", "text": "Hi {{ name | default('friend') }}, -20% today", "weight": 50},
                         {"name": "B", "text": "Sale: -20%", "weight": 50}]})
 }
@@ -89,7 +100,7 @@ fn a_draft_is_created_read_listed_and_patched_with_defaults_filled() {
     // The effective window and cap: `[campaigns]` defaults.
     assert_eq!(c["window"], json!({"start": "09:00", "end": "20:00"}));
     assert_eq!(c["frequency_cap"], json!({"per_24h": 1, "per_7d": 4}));
-    assert_eq!(c["start_at"], "2099-01-01T09:00:00.000Z");
+    assert_eq!(c["start_at"], later_ms(0));
     assert_eq!(c["status_report"], true);
     // Who a start now would reach: 3 of 5, one without consent, one opted out.
     assert_eq!(
@@ -193,9 +204,9 @@ fn the_lifecycle_moves_as_documented_and_answers_409_naming_the_status() {
     assert_eq!(code, 200, "{c}");
     assert_eq!(c["status"], "scheduled");
     assert!(c["started_at"].is_string());
-    assert_eq!(c["start_at"], "2099-01-01T09:00:00.000Z");
+    assert_eq!(c["start_at"], later_ms(0));
     // Default deadline: the start plus 24 hours.
-    assert_eq!(c["deadline"], "2099-01-02T09:00:00.000Z");
+    assert_eq!(c["deadline"], later_ms(24));
     let p = &c["progress"];
     assert_eq!(
         (
@@ -344,7 +355,10 @@ fn refusals_name_the_field() {
             with("window", json!({"start": "25:00", "end": "20:00"})),
             "window",
         ),
-        (with("frequency_cap", json!({"per_24h": 1})), "frequency_cap"),
+        (
+            with("frequency_cap", json!({"per_24h": 3, "per_7d": 2})),
+            "frequency_cap",
+        ),
         (
             with(
                 "ab_test",

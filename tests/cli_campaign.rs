@@ -53,13 +53,20 @@ fn setup() -> (Sim, Gateway, i64) {
 #[test]
 fn create_from_toml_then_start_and_read_status() {
     let (s, g, seg) = setup();
+    let later = (chrono::Utc::now() + chrono::Duration::days(200))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
+    let later_toml = later.format("%Y-%m-%dT%H:%M:%SZ");
     let file = s.dir.path().join("black-friday.toml");
     std::fs::write(
         &file,
         format!(
             r#"name = "Black Friday"
-# Far in the future: nothing is sent while the test looks.
-start_at = 2099-01-01T09:00:00Z
+# In the future (a start may be at most 366 days away): nothing is
+# sent while the test looks.
+start_at = {later_toml}
 audience = {{ segment = {seg} }}
 window = {{ start = "10:00", end = "19:00" }}
 
@@ -84,7 +91,7 @@ weight = 50
     assert!(stdout.contains("simfleet campaign start 1"), "{stdout}");
     let (_, c) = g.call("GET", "/v1/campaigns/1", None);
     assert_eq!(c["window"], json!({"start": "10:00", "end": "19:00"}));
-    assert_eq!(c["start_at"], "2099-01-01T09:00:00.000Z");
+    assert_eq!(c["start_at"], later.format("%Y-%m-%dT%H:%M:%S.000Z").to_string());
 
     let out = simfleet(&["campaign", "start", "1"], &g.config);
     let stdout = text(&out.stdout);

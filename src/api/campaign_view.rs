@@ -226,7 +226,7 @@ pub(super) fn build(
             .collect(),
         window,
         rate_per_hour: spec.rate_per_hour,
-        frequency_cap: spec.frequency_cap.unwrap_or(rules.cap),
+        frequency_cap: spec.frequency_cap.map_or(rules.cap, |c| c.resolve(rules.cap)),
         ab_test: spec
             .input
             .ab_test

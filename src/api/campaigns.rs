@@ -82,6 +82,7 @@ impl From<StartError> for ApiError {
             StartError::Audience(m) => ApiError::invalid("audience", format!("audience: {m}")),
             StartError::Timing(m) => ApiError::invalid("timing", m),
             e @ StartError::EmptyAudience(_) => ApiError::invalid("empty_audience", e.to_string()),
+            e @ StartError::RenderFailed { .. } => ApiError::invalid("render_failed", e.to_string()),
             StartError::Store(e) => ApiError::from(e),
         }
     }

@@ -8,7 +8,8 @@
 //! difference"). The best variant is compared with the runner-up (pooled
 //! two-proportion z-test, two-sided); at p < 0.05 the best wins, otherwise
 //! the first variant is kept ("no significant difference: kept A"). A tie
-//! for best goes to the earlier variant. The normal tail is `libm::erfc`.
+//! for best goes to the earlier variant. If any variant had no message
+//! sent, nothing is picked against it: "not enough data", kept A. The normal tail is `libm::erfc`.
 
 use serde::Serialize;
 use serde_json::json;
@@ -114,7 +115,13 @@ pub fn decide(metric: Metric, arms: Vec<Arm>) -> Decision {
         }
     };
     let t = two_proportion_z(best.successes, best.sent, second.successes, second.sent);
-    let significant = t.p_value < ALPHA && best.name != second.name;
+    // Never pick against a variant that was not tried.
+    let unsent: Vec<&str> = arms
+        .iter()
+        .filter(|a| a.sent == 0)
+        .map(|a| a.name.as_str())
+        .collect();
+    let significant = t.p_value < ALPHA && best.name != second.name && unsent.is_empty();
     let stats = format!(
         "{} {} rate {} ({}/{}) vs {} {} ({}/{}), z = {:.3}, p = {:.4}",
         best.name,
@@ -129,7 +136,15 @@ pub fn decide(metric: Metric, arms: Vec<Arm>) -> Decision {
         t.z,
         t.p_value
     );
-    let (winner, words) = if significant {
+    let (winner, words) = if !unsent.is_empty() && arms.len() > 1 {
+        (
+            first.clone(),
+            format!(
+                "not enough data: {} had no message sent; kept {first} ({stats})",
+                unsent.join(", ")
+            ),
+        )
+    } else if significant {
         (best.name.clone(), format!("{} wins: {stats}", best.name))
     } else {
         (
@@ -279,5 +294,29 @@ mod tests {
     fn nothing_sent_is_no_difference() {
         let d = decide(Metric::Click, vec![arm("A", 0, 0), arm("B", 0, 0)]);
         assert_eq!((d.winner.as_str(), d.significant, d.p_value), ("A", false, 1.0));
+    }
+
+    #[test]
+    fn a_variant_with_nothing_sent_is_never_picked_against() {
+        // B beats C clearly, but A was never tried: not enough data.
+        let d = decide(
+            Metric::Reply,
+            vec![arm("A", 0, 0), arm("B", 50, 100), arm("C", 5, 100)],
+        );
+        assert_eq!((d.winner.as_str(), d.significant), ("A", false), "{}", d.words);
+        assert!(
+            d.words
+                .starts_with("not enough data: A had no message sent; kept A"),
+            "{}",
+            d.words
+        );
+        // Two variants, all six test messages to A: B is untried.
+        let d = decide(Metric::Reply, vec![arm("A", 6, 6), arm("B", 0, 0)]);
+        assert_eq!((d.winner.as_str(), d.significant), ("A", false));
+        assert!(
+            d.words.starts_with("not enough data: B had no message sent"),
+            "{}",
+            d.words
+        );
     }
 }

@@ -52,7 +52,7 @@ pub fn window_of(spec: &Spec, rules: &CampaignRules) -> Window {
 
 /// The frequency cap a campaign uses: its own, else the configured default.
 pub fn cap_of(spec: &Spec, rules: &CampaignRules) -> FrequencyCap {
-    spec.frequency_cap.unwrap_or(rules.cap)
+    spec.cap_or(rules.cap)
 }
 
 /// A recipient zone's clock (the default zone, then UTC, if it is not an
@@ -103,12 +103,23 @@ pub fn round_robin(lens: &[usize], room: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// How many more messages a campaign with `rate_per_hour` may queue now,
-/// having queued `in_last_hour`.
-pub fn rate_allowance(rate_per_hour: Option<u32>, in_last_hour: u64) -> usize {
-    match rate_per_hour {
-        None => usize::MAX,
-        Some(r) => u64::from(r).saturating_sub(in_last_hour) as usize,
+/// `rate_per_hour` is a pace, not a burst: one message every
+/// 3600 / rate seconds, the next allowed at the last one's `queued_at`
+/// (unix ms, `None` if none yet) plus that interval. Returns how many may
+/// be queued at `now` (at most one; unlimited without a rate) and, when
+/// none may, when the next may.
+pub fn rate_allowance(
+    rate_per_hour: Option<u32>,
+    last_queued: Option<i64>,
+    now: i64,
+) -> (usize, Option<i64>) {
+    let Some(rate) = rate_per_hour.filter(|r| *r > 0) else {
+        return (usize::MAX, None);
+    };
+    let interval = (HOUR / i64::from(rate)).max(1);
+    match last_queued {
+        Some(last) if last.saturating_add(interval) > now => (0, Some(last + interval)),
+        _ => (1, None),
     }
 }
 
@@ -232,22 +243,19 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
         if let Some(t) = store.campaign_next_deferred(row.id, now)? {
             next.at(t);
         }
-        let (in_hour, _) = store.campaign_queued_since(row.id, now - HOUR)?;
-        let allowance = rate_allowance(row.rate_per_hour, in_hour);
-        if let Some(rate) = row.rate_per_hour
-            && allowance == 0
-            && !open.is_empty()
-            && let Some(t) = store.campaign_queued_nth_since(row.id, now - HOUR, in_hour - u64::from(rate))?
-        {
-            next.at(t + HOUR);
-        }
         let (_, last) = store.campaign_queued_since(row.id, now)?;
+        let (allowance, slot) = rate_allowance(row.rate_per_hour, last, now);
+        if let Some(t) = slot
+            && !open.is_empty()
+        {
+            next.at(t);
+        }
         let at_last = match last {
             Some(l) => store.campaign_queued_since(row.id, l - 1)?.0,
             None => 0,
         };
         lanes.push(Lane {
-            cap: row.frequency_cap.unwrap_or(rules.cap),
+            cap: row.frequency_cap.map_or(rules.cap, |c| c.resolve(rules.cap)),
             order: (last, at_last, row.id),
             row,
             window,
@@ -517,10 +525,17 @@ mod tests {
     }
 
     #[test]
-    fn the_rate_allows_what_is_left_of_the_hour() {
-        assert_eq!(rate_allowance(None, 1_000_000), usize::MAX);
-        assert_eq!(rate_allowance(Some(10), 4), 6);
-        assert_eq!(rate_allowance(Some(10), 12), 0);
+    fn the_rate_is_a_pace_of_one_message_every_interval() {
+        let t = 1_000_000_000;
+        assert_eq!(rate_allowance(None, Some(t), t), (usize::MAX, None));
+        assert_eq!(rate_allowance(Some(10), None, t), (1, None));
+        // 10 an hour: one every 6 minutes.
+        assert_eq!(
+            rate_allowance(Some(10), Some(t), t + 60_000),
+            (0, Some(t + 360_000))
+        );
+        assert_eq!(rate_allowance(Some(10), Some(t), t + 360_000), (1, None));
+        assert_eq!(rate_allowance(Some(10), Some(t - 5 * HOUR), t), (1, None));
     }
 
     #[test]

@@ -52,10 +52,11 @@ pub struct CampaignInput {
     /// Most messages per hour for this campaign, across all SIMs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_per_hour: Option<u32>,
-    /// Most marketing messages a contact may get (default
-    /// `campaigns.cap_per_24h` and `cap_per_7d`).
+    /// Most marketing messages a contact may get; each field left out
+    /// takes `campaigns.cap_per_24h` / `cap_per_7d` when the campaign
+    /// starts and feeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_cap: Option<FrequencyCap>,
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// Test the variants on a share of the audience, then send the winner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ab_test: Option<AbTestInput>,
@@ -172,6 +173,42 @@ pub struct FrequencyCap {
     pub per_7d: u32,
 }
 
+/// Per-contact caps as a campaign gives them: `{"per_24h": 2}` alone is
+/// fine, each field left out taking the `[campaigns]` default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCapInput {
+    /// Most in any 24 hours (default `campaigns.cap_per_24h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_24h: Option<u32>,
+    /// Most in any 7 days (default `campaigns.cap_per_7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_7d: Option<u32>,
+}
+
+impl FrequencyCapInput {
+    /// The cap in force: each field given, else `default`'s.
+    pub fn resolve(&self, default: FrequencyCap) -> FrequencyCap {
+        FrequencyCap {
+            per_24h: self.per_24h.unwrap_or(default.per_24h),
+            per_7d: self.per_7d.unwrap_or(default.per_7d),
+        }
+    }
+
+    /// Checks the fields given (each at least 1, per_24h at most 1000,
+    /// per_7d at most 7000 and not below per_24h when both are given).
+    pub fn check(&self) -> Result<(), String> {
+        if self.per_24h.is_none() && self.per_7d.is_none() {
+            return Err("give per_24h, per_7d or both (or leave frequency_cap out)".into());
+        }
+        // Stand-ins that pass for the fields not given.
+        check_cap(&FrequencyCap {
+            per_24h: self.per_24h.unwrap_or(1),
+            per_7d: self.per_7d.unwrap_or(self.per_24h.unwrap_or(1).max(1)),
+        })
+    }
+}
+
 /// A/B test-then-winner, as given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -271,8 +308,8 @@ pub struct Spec {
     pub window: Option<WindowSpec>,
     /// Messages per hour, if limited.
     pub rate_per_hour: Option<u32>,
-    /// Caps (default `[campaigns]`).
-    pub frequency_cap: Option<FrequencyCap>,
+    /// Caps as given (each missing field: `[campaigns]`).
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// A/B test-then-winner.
     pub ab_test: Option<AbTest>,
     /// Ask for delivery reports.
@@ -303,34 +340,64 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> SpecError {
 }
 
 /// Reads an RFC 3339 time into unix ms.
+/// Refuses times after the year 9000 (a deadline derived from them must
+/// stay writable in RFC 3339, whose years have four digits).
 pub fn parse_time(field: &str, s: &str) -> Result<i64, SpecError> {
-    chrono::DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| {
-            err(
-                field,
-                format!("{s:?} is not an RFC 3339 time (2026-12-01T09:00:00+03:00): {e}"),
-            )
-        })
+    let t = chrono::DateTime::parse_from_rfc3339(s.trim()).map_err(|e| {
+        err(
+            field,
+            format!("{s:?} is not an RFC 3339 time (2026-12-01T09:00:00+03:00): {e}"),
+        )
+    })?;
+    if chrono::Datelike::year(&t.naive_utc()) > MAX_YEAR {
+        return Err(err(
+            field,
+            format!("{s:?} is too far in the future: give a time before the year {MAX_YEAR}"),
+        ));
+    }
+    Ok(t.timestamp_millis())
 }
 
-/// Reads a duration written `90s`, `30m`, `4h`, `2d` (or a number of
-/// seconds) into seconds.
+/// Latest year a campaign time may fall in.
+const MAX_YEAR: i32 = 9000;
+
+/// Reads a duration written `90s`, `30m`, `4h`, `2d`, compound `1h30m`
+/// or `1d 12h` (units in any case), or a number of seconds, into seconds
+/// (1 s to 366 days).
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration such as 30m, 4h or 2d"))?;
-    let mult = match unit.trim() {
-        "" | "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{s:?} is not a duration such as 30m, 4h or 2d")),
-    };
-    n.checked_mul(mult)
+    let bad = || format!("{s:?} is not a duration such as 30m, 4h, 1h30m or 2d");
+    let t = s.trim().to_ascii_lowercase();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let mut rest = t.as_str();
+    let mut total: i64 = 0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (num, after) = rest.split_at(split);
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        let after = after.trim_start();
+        let unit_len = after
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let mult = match unit {
+            "" if parts == 0 && next.is_empty() => 1,
+            "s" | "sec" | "secs" => 1,
+            "m" | "min" | "mins" => 60,
+            "h" | "hr" | "hrs" => 3600,
+            "d" | "day" | "days" => 86_400,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(mult)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("{s:?} is out of range (1 s to 366 days)"))?;
+        parts += 1;
+        rest = next.trim_start();
+    }
+    Some(total)
         .filter(|v| *v > 0 && *v <= 366 * 86_400)
         .ok_or_else(|| format!("{s:?} is out of range (1 s to 366 days)"))
 }
@@ -376,7 +443,7 @@ impl CampaignInput {
             return Err(err("rate_per_hour", "must be at least 1 (omit it for no limit)"));
         }
         if let Some(cap) = &self.frequency_cap {
-            check_cap(cap).map_err(|e| err("frequency_cap", e))?;
+            cap.check().map_err(|e| err("frequency_cap", e))?;
         }
         let ab_test = match &self.ab_test {
             None => None,
@@ -519,6 +586,7 @@ impl CampaignInput {
             if crate::templates::blank(text) {
                 return Err(err(at("text"), "is blank"));
             }
+            crate::sms::check_text(text).map_err(|e| err(at("text"), e.to_string()))?;
             Template::compile(text).map_err(|e| err(at("text"), e.to_string()))?;
             let weight = v.weight.unwrap_or(1);
             if weight == 0 || weight > 1_000_000 {
@@ -542,10 +610,21 @@ pub fn check_cap(cap: &FrequencyCap) -> Result<(), String> {
     if cap.per_24h > 1000 || cap.per_7d > 7000 {
         return Err("per_24h at most 1000, per_7d at most 7000".into());
     }
+    if cap.per_7d < cap.per_24h {
+        return Err(format!(
+            "per_7d ({}) is below per_24h ({}): a week holds every day, so per_7d must be at least per_24h",
+            cap.per_7d, cap.per_24h
+        ));
+    }
     Ok(())
 }
 
 impl Spec {
+    /// The frequency cap in force, each field not given taking `default`'s.
+    pub fn cap_or(&self, default: FrequencyCap) -> FrequencyCap {
+        self.frequency_cap.map_or(default, |c| c.resolve(default))
+    }
+
     /// The window, or `default` when the campaign gives none.
     pub fn window_or(&self, default: Window) -> Window {
         self.window
@@ -701,5 +780,91 @@ mod tests {
         assert!(parse_duration("h").is_err());
         assert!(parse_duration("99999999999999999d").is_err());
         assert!(parse_duration("-4h").is_err());
+    }
+
+    #[test]
+    fn durations_take_upper_case_and_compound_units() {
+        assert_eq!(parse_duration("4H"), Ok(14_400));
+        assert_eq!(parse_duration("1h30m"), Ok(5_400));
+        assert_eq!(parse_duration("1D 12h"), Ok(129_600));
+        assert_eq!(parse_duration("3600"), Ok(3_600));
+        assert!(parse_duration("1h30").is_err());
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("200d200d").is_err());
+    }
+
+    #[test]
+    fn control_characters_in_a_variant_text_are_refused_naming_the_field() {
+        let mut v = base();
+        v["variants"] = json!([{"name": "A", "text": "Hi"}, {"name": "B", "text": "Sale\u{7} now"}]);
+        let e = input(v).check().unwrap_err();
+        assert_eq!(e.field, "variants[1].text", "{e:?}");
+        let mut v = base();
+        v["variants"] = json!([{"text": "a\u{0}b"}]);
+        assert_eq!(input(v).check().unwrap_err().field, "variants[0].text");
+    }
+
+    #[test]
+    fn a_weekly_cap_below_the_daily_cap_is_refused() {
+        let mut v = base();
+        v["frequency_cap"] = json!({"per_24h": 3, "per_7d": 2});
+        let e = input(v).check().unwrap_err();
+        assert_eq!(e.field, "frequency_cap");
+        assert!(e.message.contains("per_7d"), "{e:?}");
+        assert!(
+            check_cap(&FrequencyCap {
+                per_24h: 2,
+                per_7d: 2
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn times_after_the_year_9000_are_refused() {
+        let mut v = base();
+        v["deadline"] = json!("9999-12-31T23:00:00Z");
+        let e = input(v).check().unwrap_err();
+        assert_eq!(e.field, "deadline");
+        assert!(e.message.contains("9000"), "{e:?}");
+        let mut v = base();
+        v["start_at"] = json!("9500-01-01T00:00:00Z");
+        assert_eq!(input(v).check().unwrap_err().field, "start_at");
+        assert!(parse_time("start_at", "8999-01-01T00:00:00Z").is_ok());
+    }
+
+    #[test]
+    fn a_frequency_cap_may_give_one_field_the_other_taking_the_default() {
+        let default = FrequencyCap {
+            per_24h: 1,
+            per_7d: 4,
+        };
+        let mut v = base();
+        v["frequency_cap"] = json!({"per_24h": 2});
+        let spec = input(v.clone()).check().unwrap();
+        assert_eq!(
+            spec.cap_or(default),
+            FrequencyCap {
+                per_24h: 2,
+                per_7d: 4
+            }
+        );
+        v["frequency_cap"] = json!({"per_7d": 9});
+        assert_eq!(
+            input(v.clone()).check().unwrap().cap_or(default),
+            FrequencyCap {
+                per_24h: 1,
+                per_7d: 9
+            }
+        );
+        v["frequency_cap"] = json!({});
+        assert_eq!(input(v.clone()).check().unwrap_err().field, "frequency_cap");
+        v["frequency_cap"] = json!({"per_24h": 0});
+        assert_eq!(input(v).check().unwrap_err().field, "frequency_cap");
+        assert_eq!(base_spec().cap_or(default), default);
+    }
+
+    fn base_spec() -> Spec {
+        input(base()).check().unwrap()
     }
 }

@@ -1,11 +1,16 @@
 //! Starting a campaign: its start and deadline fixed, its audience read
 //! (segment, filter or listed numbers) page by page, each contact either
 //! pending (consent, active, not opted out) or excluded with the reason,
-//! its zone resolved and its variant (or A/B test share) drawn, then all
-//! stored in one transaction. Memory holds one page of contacts and a
-//! compact row per recipient, never the contacts themselves.
+//! its zone resolved and each variant rendered for it (a variant nobody
+//! it may go to can render refuses the start; recipients who will be
+//! skipped are counted in `status_reason`), then the variants split
+//! exactly by weight (the A/B test share, then each group, by
+//! [`variant::split`]) and all stored in one transaction. Memory holds one
+//! page of contacts and a compact row per recipient, never the contacts
+//! themselves.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
 
@@ -18,9 +23,17 @@ use crate::phone::Msisdn;
 use crate::store::{
     CampaignRow, CampaignStoreError, ContactKey, NewRecipient, SegmentError, Store, StoreError,
 };
+use crate::templates::Template;
 
 /// Contacts read per page.
 const PAGE: usize = 500;
+
+/// Longest the start spends rendering the variants for its audience; past
+/// it the rest are not checked (the feed still renders each message).
+const RENDER_BUDGET: Duration = Duration::from_secs(3);
+
+/// Furthest ahead a campaign may be scheduled: 366 days.
+const MAX_LEAD_MS: i64 = 366 * 86_400_000;
 
 /// Why a campaign did not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +59,19 @@ pub enum StartError {
     /// Nobody in the audience may get it.
     #[error("nobody in the audience may receive it: {0}")]
     EmptyAudience(String),
+    /// A variant renders for none of the recipients it may go to (API:
+    /// 422 `render_failed`).
+    #[error(
+        "variant {variant:?} cannot be rendered for any of its {recipients} recipients: {reason}; give those contacts the value, add a default (`{{{{ x | default('…') }}}}`) or change the text"
+    )]
+    RenderFailed {
+        /// The variant's name.
+        variant: String,
+        /// Recipients it may go to.
+        recipients: usize,
+        /// The first failure in words (`attributes.shoe_size is missing`).
+        reason: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -64,6 +90,12 @@ impl From<CampaignStoreError> for StartError {
 /// When a campaign started at `now` begins and ends (unix ms).
 pub fn timing(spec: &Spec, rules: &CampaignRules, now: i64) -> Result<(i64, i64), StartError> {
     let start_at = spec.start_at.unwrap_or(now).max(now);
+    if start_at - now > MAX_LEAD_MS {
+        return Err(StartError::Timing(format!(
+            "its start_at {} is more than 366 days away; start it closer to the send",
+            crate::store::rfc3339(start_at)
+        )));
+    }
     let deadline = spec
         .deadline
         .unwrap_or(start_at + i64::from(rules.deadline_hours) * 3_600_000);
@@ -121,14 +153,177 @@ pub fn start(store: &Store, id: i64, rules: &CampaignRules, now: i64) -> Result<
         });
     }
     let (start_at, deadline) = timing(&row.spec, rules, now)?;
-    let recipients = audience(store, &row, rules, now)?;
+    let (mut recipients, renders) = audience(store, &row, rules, now)?;
     if !recipients.iter().any(|r| r.excluded.is_none()) {
         return Err(StartError::EmptyAudience(summary(&recipients)));
     }
+    let chosen = assign(row.id, &row.spec, &mut recipients)?;
+    let note = renders.check(&row.spec, &recipients, &chosen)?;
     // A reply counts as a vote (and for the campaign) while it would be
     // attributed to the campaign's message.
     let survey_closes_at = deadline + i64::from(rules.attribution_days) * 86_400_000;
-    Ok(store.start_campaign_until(id, &recipients, start_at, deadline, survey_closes_at, now)?)
+    Ok(store.start_campaign_noted(
+        id,
+        &recipients,
+        start_at,
+        deadline,
+        survey_closes_at,
+        note.as_deref(),
+        now,
+    )?)
+}
+
+/// Gives each recipient its phase and variant: with an A/B test, exactly
+/// `round(test_share · n)` of the pending (and of the excluded) recipients
+/// form the test share, split exactly by weight with every variant at
+/// least one; the rest waits for the winner. Without, each group is split
+/// exactly by weight. Returns each recipient's variant index (`None`: the
+/// rest). Refuses a test share smaller than the number of variants.
+fn assign(id: i64, spec: &Spec, recipients: &mut [NewRecipient]) -> Result<Vec<Option<usize>>, StartError> {
+    let mut chosen: Vec<Option<usize>> = vec![None; recipients.len()];
+    for pending in [true, false] {
+        let idx: Vec<usize> = (0..recipients.len())
+            .filter(|&i| recipients[i].excluded.is_none() == pending)
+            .collect();
+        let phones: Vec<&str> = idx.iter().map(|&i| recipients[i].phone.as_str()).collect();
+        let (group, phase): (Vec<usize>, &'static str) = match &spec.ab_test {
+            None => (idx.clone(), "all"),
+            Some(ab) => {
+                let test = variant::test_share(id, &phones, ab.test_share);
+                let group: Vec<usize> = idx
+                    .iter()
+                    .zip(&test)
+                    .filter(|(_, t)| **t)
+                    .map(|(i, _)| *i)
+                    .collect();
+                if pending && group.len() < spec.variants.len() {
+                    return Err(StartError::Audience(format!(
+                        "the A/B test share of {} recipient{} ({} of {} who may receive it) cannot test {} variants: raise ab_test.test_share or drop ab_test",
+                        group.len(),
+                        if group.len() == 1 { "" } else { "s" },
+                        ab.test_share,
+                        idx.len(),
+                        spec.variants.len()
+                    )));
+                }
+                (group, "test")
+            }
+        };
+        let group_phones: Vec<&str> = group.iter().map(|&i| recipients[i].phone.as_str()).collect();
+        let split = variant::split(id, &group_phones, &spec.variants, pending && phase == "test");
+        let in_group: HashSet<usize> = group.iter().copied().collect();
+        for &i in &idx {
+            if !in_group.contains(&i) {
+                recipients[i].phase = "rest";
+                recipients[i].variant = None;
+            }
+        }
+        for (&i, v) in group.iter().zip(split) {
+            recipients[i].phase = phase;
+            recipients[i].variant = spec.variants.get(v).map(|v| v.name.clone());
+            chosen[i] = Some(v);
+        }
+    }
+    Ok(chosen)
+}
+
+/// Which variants fail to render for which pending recipients, as found
+/// during the audience pass.
+#[derive(Default)]
+struct Renders {
+    /// Per recipient (by index): bit `v` set if variant `v` fails for it.
+    failed: Vec<u16>,
+    /// Whether each recipient was checked (the time budget may run out).
+    checked: Vec<bool>,
+    /// Per variant: the first failure in words.
+    first: Vec<Option<String>>,
+}
+
+impl Renders {
+    /// Refuses a variant that fails for every checked pending recipient it
+    /// may go to (its own, and the rest of an A/B test); otherwise the
+    /// recipients who will (or, waiting for the winner, may) be skipped,
+    /// in words.
+    fn check(
+        &self,
+        spec: &Spec,
+        recipients: &[NewRecipient],
+        chosen: &[Option<usize>],
+    ) -> Result<Option<String>, StartError> {
+        let n = spec.variants.len();
+        let mut goes = vec![0usize; n];
+        let mut fails = vec![0usize; n];
+        let mut skipped = 0usize;
+        let mut rest_may = 0usize;
+        for (i, r) in recipients.iter().enumerate() {
+            if r.excluded.is_some() || !self.checked.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let mask = self.failed.get(i).copied().unwrap_or(0);
+            let fails_for = |v: usize| mask & (1 << v) != 0;
+            match chosen.get(i).copied().flatten() {
+                Some(v) => {
+                    goes[v] += 1;
+                    if fails_for(v) {
+                        fails[v] += 1;
+                        skipped += 1;
+                    }
+                }
+                None => {
+                    for v in 0..n {
+                        goes[v] += 1;
+                        if fails_for(v) {
+                            fails[v] += 1;
+                        }
+                    }
+                    if mask != 0 {
+                        rest_may += 1;
+                    }
+                }
+            }
+        }
+        for (v, variant) in spec.variants.iter().enumerate() {
+            if goes[v] > 0 && fails[v] == goes[v] {
+                return Err(StartError::RenderFailed {
+                    variant: variant.name.clone(),
+                    recipients: goes[v],
+                    reason: self
+                        .first
+                        .get(v)
+                        .cloned()
+                        .flatten()
+                        .unwrap_or_else(|| "it does not render".into()),
+                });
+            }
+        }
+        let mut words = Vec::new();
+        if skipped > 0 {
+            let detail: Vec<String> = spec
+                .variants
+                .iter()
+                .enumerate()
+                .filter(|(v, _)| fails[*v] > 0 && self.first.get(*v).is_some_and(Option::is_some))
+                .map(|(v, var)| {
+                    format!(
+                        "variant {:?}: {}",
+                        var.name,
+                        self.first[v].as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            words.push(format!(
+                "{skipped} recipient{} will be skipped: the text does not render for them ({})",
+                if skipped == 1 { "" } else { "s" },
+                detail.join("; ")
+            ));
+        }
+        if rest_may > 0 {
+            words.push(format!(
+                "{rest_may} of the rest may be skipped, depending on the A/B winner: some variant does not render for them"
+            ));
+        }
+        Ok((!words.is_empty()).then(|| words.join("; ")))
+    }
 }
 
 fn summary(recipients: &[NewRecipient]) -> String {
@@ -152,11 +347,15 @@ fn summary(recipients: &[NewRecipient]) -> String {
 }
 
 struct Builder<'a> {
-    id: i64,
-    spec: &'a Spec,
     rules: &'a CampaignRules,
     seen: HashSet<String>,
     out: Vec<NewRecipient>,
+    /// Each variant's template, if it has variables that may be missing
+    /// (`None`: renders alike for everyone, not checked per contact).
+    templates: Vec<Option<Template>>,
+    renders: Renders,
+    /// Rendering stops when this passes.
+    render_until: Instant,
 }
 
 impl Builder<'_> {
@@ -167,24 +366,59 @@ impl Builder<'_> {
             .to_string()
     }
 
+    /// Which variants fail for `c` (bit per variant), noting the first
+    /// failure of each.
+    fn render(&mut self, c: &Contact) -> u16 {
+        let mut mask = 0u16;
+        for (v, t) in self.templates.iter().enumerate() {
+            let Some(t) = t else { continue };
+            let failure = match t.render(c, &self.rules.default_time_zone) {
+                Err(e) => Some(match e.failure.variable() {
+                    Some(var) => format!(
+                        "{var} is {}",
+                        if e.failure.code() == "empty_variable" {
+                            "empty"
+                        } else {
+                            "missing"
+                        }
+                    ),
+                    None => e.failure.to_string(),
+                }),
+                Ok(text) if crate::templates::blank(&text) => Some("it renders an empty text".into()),
+                Ok(text) => crate::sms::check_text(&text)
+                    .err()
+                    .map(|e| format!("it renders a text that cannot be sent: {e}")),
+            };
+            if let Some(f) = failure {
+                mask |= 1 << v;
+                if let Some(slot) = self.renders.first.get_mut(v)
+                    && slot.is_none()
+                {
+                    *slot = Some(f);
+                }
+            }
+        }
+        mask
+    }
+
     fn add(&mut self, phone: String, contact: Option<&Contact>, excluded: Option<(&'static str, String)>) {
         if !self.seen.insert(phone.clone()) {
             return;
         }
-        let (phase, variant) = match &self.spec.ab_test {
-            Some(ab) if !variant::in_test(self.id, &phone, ab.test_share) => ("rest", None),
-            Some(_) => ("test", Some(variant::pick(self.id, &phone, &self.spec.variants))),
-            None => ("all", Some(variant::pick(self.id, &phone, &self.spec.variants))),
+        let (mask, checked) = match contact {
+            Some(c) if excluded.is_none() && Instant::now() < self.render_until => (self.render(c), true),
+            _ => (0, false),
         };
+        self.renders.failed.push(mask);
+        self.renders.checked.push(checked);
         let time_zone = self.zone(contact);
         self.out.push(NewRecipient {
             contact_id: contact.map(|c| c.id),
             phone,
             time_zone,
-            variant: variant
-                .and_then(|i| self.spec.variants.get(i))
-                .map(|v| v.name.clone()),
-            phase,
+            // Set by `assign` once the whole audience is known.
+            variant: None,
+            phase: "all",
             excluded,
         });
     }
@@ -200,13 +434,27 @@ fn audience(
     row: &CampaignRow,
     rules: &CampaignRules,
     now: i64,
-) -> Result<Vec<NewRecipient>, StartError> {
+) -> Result<(Vec<NewRecipient>, Renders), StartError> {
+    let templates = row
+        .spec
+        .variants
+        .iter()
+        .map(|v| {
+            Template::compile(&v.text)
+                .ok()
+                .filter(|t| !t.variables().is_empty())
+        })
+        .collect();
     let mut b = Builder {
-        id: row.id,
-        spec: &row.spec,
         rules,
         seen: HashSet::new(),
         out: Vec::new(),
+        templates,
+        renders: Renders {
+            first: vec![None; row.spec.variants.len()],
+            ..Renders::default()
+        },
+        render_until: Instant::now() + RENDER_BUDGET,
     };
     let filter = match &row.spec.audience {
         Audience::Segment(seg) => Some(
@@ -254,7 +502,7 @@ fn audience(
             }
         }
     }
-    Ok(b.out)
+    Ok((b.out, b.renders))
 }
 
 fn segment_error(e: SegmentError) -> StartError {

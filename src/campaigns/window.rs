@@ -33,12 +33,19 @@ pub const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun
 pub struct WindowSpec {
     /// Local time it opens, `HH:MM` (24-hour).
     pub start: String,
-    /// Local time it closes, `HH:MM`, after `start`.
+    /// Local time it closes, `HH:MM`, after `start`; `"24:00"` is the end
+    /// of the day (open until midnight) and reads back as `"24:00"`.
     pub end: String,
     /// Days it opens on (`mon` … `sun`); every day if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<String>>,
 }
+
+/// The end of a window written `"24:00"`.
+const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_opt(23, 59, 59) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
 
 impl Default for Window {
     /// 09:00–20:00 every day.
@@ -75,7 +82,7 @@ impl WindowSpec {
         let start = parse_hhmm(&self.start).map_err(|e| format!("start: {e}"))?;
         // "24:00" is the end of the day.
         let end = if self.end.trim() == "24:00" {
-            NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
+            END_OF_DAY
         } else {
             parse_hhmm(&self.end).map_err(|e| format!("end: {e}"))?
         };
@@ -134,7 +141,11 @@ impl Window {
         });
         WindowSpec {
             start: self.start.format("%H:%M").to_string(),
-            end: self.end.format("%H:%M").to_string(),
+            end: if self.end == END_OF_DAY {
+                "24:00".to_string()
+            } else {
+                self.end.format("%H:%M").to_string()
+            },
             days,
         }
     }
@@ -359,5 +370,17 @@ mod tests {
             w.open_ms_between(Tz::UTC, ms("2026-12-01T19:00:00Z"), to),
             12 * 3_600_000
         );
+    }
+
+    #[test]
+    fn an_end_of_24_00_reads_back_as_24_00() {
+        let w = WindowSpec {
+            start: "08:00".into(),
+            end: "24:00".into(),
+            days: None,
+        };
+        let back = w.parse().map(|w| w.spec());
+        assert_eq!(back.as_ref().map(|s| s.end.as_str()), Ok("24:00"));
+        assert_eq!(back.map(|s| s.parse()), Ok(w.parse()));
     }
 }

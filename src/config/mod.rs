@@ -988,4 +988,16 @@ per_minute = 6
             .to_string();
         assert!(e.contains("pricing.currency"), "{e}");
     }
+
+    #[test]
+    fn a_weekly_campaign_cap_below_the_daily_one_is_refused() {
+        let e = parse("[campaigns]\ncap_per_24h = 3\ncap_per_7d = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("campaigns.cap_per_24h/cap_per_7d") && e.contains("per_7d"),
+            "{e}"
+        );
+        assert!(parse("[campaigns]\ncap_per_24h = 2\ncap_per_7d = 2\n").is_ok());
+    }
 }

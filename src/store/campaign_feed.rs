@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::enqueue::{EnqueueError, NewMessage};
 use super::{Store, StoreError};
 use crate::campaigns::CampaignStatus;
-use crate::campaigns::spec::{FrequencyCap, Variant};
+use crate::campaigns::spec::{FrequencyCap, FrequencyCapInput, Variant};
 use crate::campaigns::window::WindowSpec;
 
 /// A week, in ms (the longest frequency cap window).
@@ -41,7 +41,7 @@ pub struct FeedCampaign {
     /// Its rate, if limited.
     pub rate_per_hour: Option<u32>,
     /// Its own frequency cap, if it set one.
-    pub frequency_cap: Option<FrequencyCap>,
+    pub frequency_cap: Option<FrequencyCapInput>,
     /// Ask for delivery reports.
     pub status_report: bool,
 }
@@ -50,7 +50,7 @@ type SendParts = (
     Option<WindowSpec>,
     Vec<Variant>,
     Option<u32>,
-    Option<FrequencyCap>,
+    Option<FrequencyCapInput>,
     Option<bool>,
 );
 
@@ -166,7 +166,7 @@ impl Store {
         Ok(self
             .writer()
             .prepare_cached(
-                "UPDATE campaigns SET status = 'running', status_reason = NULL, updated_at = ?2
+                "UPDATE campaigns SET status = 'running', updated_at = ?2
                  WHERE id = ?1 AND status = 'scheduled'",
             )?
             .execute(params![id, now])?
@@ -270,21 +270,6 @@ impl Store {
             )?
             .query_row([id], |r| r.get(0))?;
         Ok((count.max(0) as u64, last))
-    }
-
-    /// The `n`-th (0-based) oldest `queued_at` of campaign `id` after
-    /// `since`: with a rate of R and C queued in the hour, the slot frees
-    /// an hour after the (C − R)-th.
-    pub fn campaign_queued_nth_since(&self, id: i64, since: i64, n: u64) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .reader()
-            .prepare_cached(
-                "SELECT queued_at FROM campaign_recipients INDEXED BY campaign_recipients_by_queued
-                 WHERE campaign_id = ?1 AND message_id IS NOT NULL AND queued_at > ?2
-                 ORDER BY queued_at LIMIT 1 OFFSET ?3",
-            )?
-            .query_row(params![id, since, n as i64], |r| r.get(0))
-            .optional()?)
     }
 
     /// The soonest `not_before` after `now` of campaign `id`'s deferred
@@ -467,10 +452,21 @@ fn materialise_one(tx: &Transaction<'_>, item: &FeedItem, now: i64) -> Result<Fe
                     skip(tx, campaign_id, seq, "capped", &words)?;
                     return Ok(FeedOutcome::Skipped { reason: "capped" });
                 }
+                // The reason in words only: `reason` stays NULL, so the
+                // figures do not count a deferred recipient as excluded.
+                let words = format!(
+                    "over the frequency cap ({} in 24 h, {} in 7 days) until {}",
+                    cap.per_24h,
+                    cap.per_7d,
+                    chrono::DateTime::from_timestamp_millis(until)
+                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or_else(|| super::rfc3339(until))
+                );
                 tx.prepare_cached(
-                    "UPDATE campaign_recipients SET not_before = ?3 WHERE campaign_id = ?1 AND seq = ?2",
+                    "UPDATE campaign_recipients SET not_before = ?3, reason_text = ?4
+                     WHERE campaign_id = ?1 AND seq = ?2",
                 )?
-                .execute(params![campaign_id, seq, until])?;
+                .execute(params![campaign_id, seq, until, words])?;
                 return Ok(FeedOutcome::Deferred { until });
             }
             match super::enqueue::insert(tx, message, now) {
@@ -481,7 +477,7 @@ fn materialise_one(tx: &Transaction<'_>, item: &FeedItem, now: i64) -> Result<Fe
                     .execute(params![o.id, campaign_id, variant])?;
                     tx.prepare_cached(
                         "UPDATE campaign_recipients SET state = 'queued', message_id = ?3, queued_at = ?4,
-                                not_before = NULL, window_closes_at = ?5
+                                not_before = NULL, window_closes_at = ?5, reason_text = NULL
                          WHERE campaign_id = ?1 AND seq = ?2",
                     )?
                     .execute(params![campaign_id, seq, o.id, now, window_closes_at])?;

@@ -230,6 +230,22 @@ impl Store {
         survey_closes_at: i64,
         now: i64,
     ) -> Result<CampaignRow, CampaignStoreError> {
+        self.start_campaign_noted(id, recipients, start_at, deadline, survey_closes_at, None, now)
+    }
+
+    /// [`Store::start_campaign_until`] with `note` (what the start found,
+    /// in words: recipients who will be skipped) as its `status_reason`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_campaign_noted(
+        &self,
+        id: i64,
+        recipients: &[NewRecipient],
+        start_at: i64,
+        deadline: i64,
+        survey_closes_at: i64,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<CampaignRow, CampaignStoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let current = read(&tx, id)?.ok_or(CampaignStoreError::NotFound(id))?;
@@ -284,10 +300,10 @@ impl Store {
             }
         };
         tx.prepare_cached(
-            "UPDATE campaigns SET status = 'scheduled', status_reason = NULL, started_at = ?2, start_at = ?3,
+            "UPDATE campaigns SET status = 'scheduled', status_reason = ?6, started_at = ?2, start_at = ?3,
                     deadline = ?4, updated_at = ?2, survey_id = ?5 WHERE id = ?1",
         )?
-        .execute(params![id, now, start_at, deadline, survey_id])?;
+        .execute(params![id, now, start_at, deadline, survey_id, note])?;
         let out = read(&tx, id)?.ok_or(CampaignStoreError::NotFound(id))?;
         tx.commit()?;
         Ok(out)
