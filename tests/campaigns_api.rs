@@ -566,7 +566,7 @@ fn errors_are_worded_for_a_shop_owner() {
 fn a_long_contacts_audience_is_shown_cut_with_its_count_and_kept_whole() {
     let (_s, g) = start();
     let phones: Vec<String> = (0..1500).map(|i| format!("+7916{:07}", 1_000_000 + i)).collect();
-    let body = json!({"name": "Many", "audience": {"contacts": phones}, "start_at": LATER,
+    let body = json!({"name": "Many", "audience": {"contacts": phones}, "start_at": later().to_rfc3339(),
                       "variants": [{"name": "A", "text": "Sale"}]});
     let (code, c) = g.call("POST", "/v1/campaigns", Some(body));
     assert_eq!(code, 201, "{c}");

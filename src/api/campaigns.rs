@@ -422,7 +422,7 @@ pub async fn update(
                 ),
                 (
                     "frequency_cap",
-                    serde_json::to_value(row.spec.frequency_cap.unwrap_or(rules.cap)),
+                    serde_json::to_value(row.spec.cap_or(rules.cap)),
                     serde_json::to_value(rules.cap),
                 ),
             ];
