@@ -275,3 +275,52 @@ fn a_survey_campaign_counts_the_votes_its_messages_receive() {
         "{e}"
     );
 }
+
+#[test]
+fn the_preview_splits_the_variants_as_the_start_does() {
+    let s = Sim::start(1, 20);
+    let cfg = config(&s);
+    let g = Gateway::start(&cfg);
+    g.wait_ready_modems(1);
+    let phones = contacts(&g, 7, 2);
+    let (code, c) = g.call(
+        "POST",
+        "/v1/campaigns",
+        Some(
+            json!({"name": "Split", "audience": {"contacts": phones}, "start_at": "2099-01-01T09:00:00Z",
+                    "variants": [{"name": "A", "text": "Hi {{ name }} A", "weight": 3},
+                                 {"name": "B", "text": "Hi {{ name }} B", "weight": 4}]}),
+        ),
+    );
+    assert_eq!(code, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (code, p) = g.call("GET", &format!("/v1/campaigns/{id}/preview"), None);
+    assert_eq!(code, 200, "{p}");
+    // Exactly by weight: 3 and 4 of the 7 who may receive it.
+    assert_eq!(p["variants"]["A"]["count"], 3, "{p}");
+    assert_eq!(p["variants"]["B"]["count"], 4, "{p}");
+    let db = s.dir.path().join("db.sqlite");
+    let (code, started) = g.call(
+        "PATCH",
+        &format!("/v1/campaigns/{id}"),
+        Some(json!({"start_at": null})),
+    );
+    assert_eq!(code, 200, "{started}");
+    let (code, started) = g.call("POST", &format!("/v1/campaigns/{id}/start"), None);
+    assert_eq!(code, 200, "{started}");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let pending_by_variant: BTreeMap<String, i64> = conn
+        .prepare(
+            "SELECT variant, count(*) FROM campaign_recipients WHERE campaign_id = ?1 AND reason IS NULL GROUP BY variant",
+        )
+        .unwrap()
+        .query_map([id.parse::<i64>().unwrap()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        pending_by_variant,
+        BTreeMap::from([("A".into(), 3), ("B".into(), 4)])
+    );
+}

@@ -63,49 +63,37 @@ fn preview_campaign(
         .iter()
         .map(|t| Preview::new(t, &rules.split, &rules.default_time_zone))
         .collect();
-    let mut add = |c: &crate::contacts::Contact| {
-        let i = crate::campaigns::variant::pick(row.id, &c.phone, &spec.variants);
+    // The variants split as the start splits them (exactly by weight, the
+    // A/B test share first): the audience read once for who may receive
+    // it, then again to render each contact with its variant.
+    let mut rows: Vec<crate::store::NewRecipient> = Vec::new();
+    walk_audience(s, spec, rules, now, &mut |c| {
+        rows.push(crate::store::NewRecipient {
+            contact_id: Some(c.id),
+            phone: c.phone.clone(),
+            time_zone: String::new(),
+            variant: None,
+            phase: "all",
+            excluded: crate::campaigns::start::exclusion(c),
+        })
+    })?;
+    let chosen = crate::campaigns::start::plan_variants(row.id, spec, &mut rows)
+        .map_err(|e| ApiError::invalid("audience", format!("audience: {e}")))?;
+    let variant_of: std::collections::HashMap<String, usize> = rows
+        .into_iter()
+        .zip(chosen)
+        .map(|(r, v)| {
+            // The rest of an A/B test: the variant each would draw.
+            let v = v.unwrap_or_else(|| crate::campaigns::variant::pick(row.id, &r.phone, &spec.variants));
+            (r.phone, v)
+        })
+        .collect();
+    walk_audience(s, spec, rules, now, &mut |c| {
+        let i = variant_of.get(&c.phone).copied().unwrap_or(0);
         if let Some(p) = previews.get_mut(i) {
             p.add(c);
         }
-    };
-    let audience_error = |m: String| ApiError::invalid("audience", format!("audience: {m}"));
-    match &spec.audience {
-        Audience::Segment(id) => {
-            let filter = match s.segment_filter(*id) {
-                Ok(Some(f)) => f,
-                Ok(None) => return Err(audience_error(format!("segment {id} no longer exists"))),
-                Err(SegmentError::Store(e)) => return Err(e.into()),
-                Err(e) => return Err(audience_error(e.to_string())),
-            };
-            each_contact(s, &filter, now, &mut add)?;
-        }
-        Audience::Filter(json) => {
-            let filter = match s.parse_filter(json) {
-                Ok(f) => f,
-                Err(SegmentError::Store(e)) => return Err(e.into()),
-                Err(e) => return Err(audience_error(e.to_string())),
-            };
-            each_contact(s, &filter, now, &mut add)?;
-        }
-        Audience::Contacts(list) => {
-            let mut seen = std::collections::HashSet::new();
-            for entry in list {
-                let contact = match entry {
-                    ContactRef::Id(id) => s.contact(&ContactKey::Id(*id))?,
-                    ContactRef::Phone(p) => match Msisdn::parse(p, rules.region) {
-                        Ok(n) => s.contact(&ContactKey::Phone(n.as_str().to_string()))?,
-                        Err(e) => return Err(audience_error(format!("{p:?}: {e}"))),
-                    },
-                };
-                if let Some(c) = contact
-                    && seen.insert(c.id)
-                {
-                    add(&c);
-                }
-            }
-        }
-    }
+    })?;
     let mut out = CampaignPreview {
         id: row.id.to_string(),
         count: 0,
@@ -141,12 +129,60 @@ fn preview_campaign(
     Ok(out)
 }
 
+/// Every contact of the campaign's audience as it is now, once each.
+fn walk_audience(
+    s: &Store,
+    spec: &crate::campaigns::Spec,
+    rules: &CampaignRules,
+    now: i64,
+    f: &mut dyn FnMut(&crate::contacts::Contact),
+) -> Result<(), ApiError> {
+    let audience_error = |m: String| ApiError::invalid("audience", format!("audience: {m}"));
+    match &spec.audience {
+        Audience::Segment(id) => {
+            let filter = match s.segment_filter(*id) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Err(audience_error(format!("segment {id} no longer exists"))),
+                Err(SegmentError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(audience_error(e.to_string())),
+            };
+            each_contact(s, &filter, now, f)?;
+        }
+        Audience::Filter(json) => {
+            let filter = match s.parse_filter(json) {
+                Ok(f) => f,
+                Err(SegmentError::Store(e)) => return Err(e.into()),
+                Err(e) => return Err(audience_error(e.to_string())),
+            };
+            each_contact(s, &filter, now, f)?;
+        }
+        Audience::Contacts(list) => {
+            let mut seen = std::collections::HashSet::new();
+            for entry in list {
+                let contact = match entry {
+                    ContactRef::Id(id) => s.contact(&ContactKey::Id(*id))?,
+                    ContactRef::Phone(p) => match Msisdn::parse(p, rules.region) {
+                        Ok(n) => s.contact(&ContactKey::Phone(n.as_str().to_string()))?,
+                        Err(e) => return Err(audience_error(format!("{p:?}: {e}"))),
+                    },
+                };
+                if let Some(c) = contact
+                    && seen.insert(c.id)
+                {
+                    f(&c);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every contact `filter` matches, a page at a time.
 fn each_contact(
     s: &Store,
     filter: &crate::segments::Filter,
     now: i64,
-    f: &mut impl FnMut(&crate::contacts::Contact),
+    f: &mut dyn FnMut(&crate::contacts::Contact),
 ) -> Result<(), StoreError> {
     let page_size = crate::templates::audience::PAGE;
     let mut after = 0;

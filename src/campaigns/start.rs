@@ -157,7 +157,7 @@ pub fn start(store: &Store, id: i64, rules: &CampaignRules, now: i64) -> Result<
     if !recipients.iter().any(|r| r.excluded.is_none()) {
         return Err(StartError::EmptyAudience(summary(&recipients)));
     }
-    let chosen = assign(row.id, &row.spec, &mut recipients)?;
+    let chosen = plan_variants(row.id, &row.spec, &mut recipients)?;
     let note = renders.check(&row.spec, &recipients, &chosen)?;
     // A reply counts as a vote (and for the campaign) while it would be
     // attributed to the campaign's message.
@@ -179,7 +179,11 @@ pub fn start(store: &Store, id: i64, rules: &CampaignRules, now: i64) -> Result<
 /// least one; the rest waits for the winner. Without, each group is split
 /// exactly by weight. Returns each recipient's variant index (`None`: the
 /// rest). Refuses a test share smaller than the number of variants.
-fn assign(id: i64, spec: &Spec, recipients: &mut [NewRecipient]) -> Result<Vec<Option<usize>>, StartError> {
+pub fn plan_variants(
+    id: i64,
+    spec: &Spec,
+    recipients: &mut [NewRecipient],
+) -> Result<Vec<Option<usize>>, StartError> {
     let mut chosen: Vec<Option<usize>> = vec![None; recipients.len()];
     for pending in [true, false] {
         let idx: Vec<usize> = (0..recipients.len())
