@@ -1026,9 +1026,13 @@ async fn the_reports_over_http_breakdown_compare_timeseries_csv_and_prometheus()
         .map(|g| g["group"].clone())
         .collect();
     assert_eq!(groups, [Value::Null, json!("Kazan"), json!("Moscow")]);
+    // Without `by`, the breakdown is by variant.
+    let (status, plain) = get(format!("/v1/campaigns/{id}/breakdown")).await;
+    assert_eq!(status, 200, "{plain}");
+    let (_, by_variant) = get(format!("/v1/campaigns/{id}/breakdown?by=variant")).await;
+    assert_eq!(json_of(&plain)["groups"], json_of(&by_variant)["groups"]);
     for (path, want, code) in [
         (format!("/v1/campaigns/{id}/breakdown?by=city"), 400, "bad_query"),
-        (format!("/v1/campaigns/{id}/breakdown"), 400, "bad_query"),
         (
             format!("/v1/campaigns/{id}/breakdown?by=attributes.shoe_size"),
             422,

@@ -47,8 +47,8 @@ async fn known(app: &AppState, id: i64) -> Result<(String, String), ApiError> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct BreakdownQuery {
-    /// `variant`, `time_zone`, `tag` or `attributes.NAME` (a contact
-    /// attribute, e.g. `attributes.city`).
+    /// `variant` (the default), `time_zone`, `tag` or `attributes.NAME` (a
+    /// contact attribute, e.g. `attributes.city`).
     #[param(max_length = 200, example = "attributes.city")]
     by: Option<String>,
 }
@@ -120,8 +120,7 @@ pub async fn breakdown(
     let Path(id) = path?;
     let id = campaign_id(&id)?;
     let Query(q) = query?;
-    let by =
-        q.by.ok_or_else(|| bad_query("by is required: variant, time_zone, tag or attributes.NAME"))?;
+    let by = q.by.unwrap_or_else(|| "variant".to_string());
     known(&app, id).await?;
     let rules = app.campaigns.clone();
     let asked = by.clone();
@@ -154,7 +153,11 @@ pub async fn breakdown(
 #[into_params(parameter_in = Query)]
 pub struct CompareQuery {
     /// Campaign ids, comma-separated (1 to 20).
-    #[param(max_length = 400, example = "1,2,3")]
+    #[param(
+        max_length = 400,
+        example = "1,2,3",
+        pattern = r"^[0-9]{1,18}(,[0-9]{1,18}){0,19}$"
+    )]
     ids: Option<String>,
 }
 
