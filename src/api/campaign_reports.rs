@@ -158,7 +158,7 @@ pub struct CompareQuery {
         example = "1,2,3",
         pattern = r"^[0-9]{1,18}(,[0-9]{1,18}){0,19}$"
     )]
-    ids: Option<String>,
+    ids: String,
 }
 
 /// One campaign in a comparison.
@@ -218,7 +218,7 @@ pub async fn compare(
     query: Result<Query<CompareQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
-    let ids = compare_ids(q.ids.as_deref())?;
+    let ids = compare_ids(Some(&q.ids))?;
     let rules = app.campaigns.clone();
     let campaigns = app
         .store
