@@ -1048,6 +1048,7 @@ async fn the_reports_over_http_breakdown_compare_timeseries_csv_and_prometheus()
         ("/v1/campaigns/compare?ids=".to_string(), 400, "bad_query"),
         ("/v1/campaigns/compare".to_string(), 400, "bad_query"),
         (format!("/v1/campaigns/compare?ids={id},999"), 404, "not_found"),
+        ("/v1/campaigns/compare?ids=0".to_string(), 404, "not_found"),
         ("/v1/campaigns/999/recipients.csv".to_string(), 404, "not_found"),
     ] {
         let (status, body) = get(path.clone()).await;

@@ -181,16 +181,25 @@ pub struct CampaignComparison {
     pub campaigns: Vec<ComparedCampaign>,
 }
 
+fn no_campaign_named(id: &str) -> ApiError {
+    ApiError::not_found(format!("no campaign {id}"))
+}
+
 fn compare_ids(ids: Option<&str>) -> Result<Vec<i64>, ApiError> {
     let ids = ids.ok_or_else(|| bad_query("ids is required: campaign ids, comma-separated (1,2,3)"))?;
     let mut out: Vec<i64> = Vec::new();
     for part in ids.split(',') {
         let p = part.trim();
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad_query(format!("ids: {p:?} is not a campaign id")));
+        }
+        // Digits that name no campaign (0, or past any id) are unknown
+        // campaigns, as in a path: 404 like any other.
         let id = p
             .parse::<i64>()
             .ok()
-            .filter(|id| *id > 0 && p.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| bad_query(format!("ids: {p:?} is not a campaign id")))?;
+            .filter(|id| *id > 0)
+            .ok_or_else(|| no_campaign_named(p))?;
         if !out.contains(&id) {
             out.push(id);
         }
