@@ -181,10 +181,6 @@ pub struct CampaignComparison {
     pub campaigns: Vec<ComparedCampaign>,
 }
 
-fn no_campaign_named(id: &str) -> ApiError {
-    ApiError::not_found(format!("no campaign {id}"))
-}
-
 fn compare_ids(ids: Option<&str>) -> Result<Vec<i64>, ApiError> {
     let ids = ids.ok_or_else(|| bad_query("ids is required: campaign ids, comma-separated (1,2,3)"))?;
     let mut out: Vec<i64> = Vec::new();
@@ -194,12 +190,8 @@ fn compare_ids(ids: Option<&str>) -> Result<Vec<i64>, ApiError> {
             return Err(bad_query(format!("ids: {p:?} is not a campaign id")));
         }
         // Digits that name no campaign (0, or past any id) are unknown
-        // campaigns, as in a path: 404 like any other.
-        let id = p
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| no_campaign_named(p))?;
+        // campaigns, read as in a path: 404 like any other.
+        let id = campaign_id(p)?;
         if !out.contains(&id) {
             out.push(id);
         }

@@ -65,15 +65,16 @@ impl Store {
         since: i64,
     ) -> Result<Vec<(String, bool, String, i64)>, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT r.time_zone, r.variant IS NULL, r.phone, m.created_at
              FROM campaign_recipients r INDEXED BY campaign_recipients_pending
                   JOIN messages m INDEXED BY messages_marketing_by_recipient
                     ON m.recipient = r.phone AND m.category = 'marketing' AND m.created_at > ?3
              WHERE r.campaign_id = ?1 AND r.state = 'pending'
                AND (r.not_before IS NULL OR r.not_before <= ?2)
-               AND m.status IN ('queued', 'sending', 'sent', 'delivered', 'unknown')",
-        )?;
+               AND m.status IN {}",
+            super::campaign_feed::CAP_COUNTED
+        ))?;
         let rows = stmt.query_map(params![id, now, since], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;

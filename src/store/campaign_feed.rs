@@ -377,14 +377,19 @@ fn skip(
     Ok(())
 }
 
+/// The statuses of a marketing message that count against its number's
+/// frequency cap: every one that went or may go (the feeding and the ETA
+/// count the same ones).
+pub(super) const CAP_COUNTED: &str = "('queued', 'sending', 'sent', 'delivered', 'unknown')";
+
 /// The marketing messages to `number` that count against its cap, created
 /// after `since`.
 fn counted_marketing(conn: &Connection, number: &str, since: i64) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT created_at FROM messages INDEXED BY messages_marketing_by_recipient
          WHERE recipient = ?1 AND category = 'marketing' AND created_at > ?2
-           AND status IN ('queued', 'sending', 'sent', 'delivered', 'unknown')",
-    )?;
+           AND status IN {CAP_COUNTED}"
+    ))?;
     let rows = stmt.query_map(params![number, since], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
