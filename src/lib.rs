@@ -23,6 +23,9 @@
 //!
 //! Sending to it:
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
+//!
+//! Facing the world:
+//! - [`public`]: the public listener — tracked links and the subscribe form.
 
 pub mod api;
 pub mod at;
@@ -36,6 +39,7 @@ pub mod gateway;
 pub mod inbound;
 pub mod modem;
 pub mod phone;
+pub mod public;
 pub mod segments;
 pub mod sim;
 pub mod sms;

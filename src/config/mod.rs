@@ -300,6 +300,22 @@ impl CampaignsConfig {
     }
 }
 
+/// `[public]`: the listener for routes people reach from their phones and
+/// a shop's website (tracked links `/l/{slug}`, the subscribe form),
+/// without the API token and apart from the API. Off unless `listen` is
+/// set.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicConfig {
+    /// Address of the public listener, e.g. `127.0.0.1:8081` behind a
+    /// reverse proxy; `None`: no public routes.
+    pub listen: Option<SocketAddr>,
+    /// The URL people reach the public listener at, e.g.
+    /// `https://sms.shop.example`; when set, `{{ link(…) }}` writes short
+    /// links `{base_url}/l/{slug}`.
+    pub base_url: Option<String>,
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -469,6 +485,8 @@ pub struct Config {
     pub pricing: PricingConfig,
     /// `[campaigns]`.
     pub campaigns: CampaignsConfig,
+    /// `[public]`.
+    pub public: PublicConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,

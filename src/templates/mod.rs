@@ -122,6 +122,85 @@ pub struct RenderError {
 pub struct Template {
     env: Environment<'static>,
     source: String,
+    /// Whether the source calls `link(…)`.
+    calls_link: bool,
+}
+
+/// What one message adds to its contact's context, each `None` unless
+/// the sender has it:
+/// - `{{ promo_code }}`: this message's unique code (issue 14, `attribution`);
+/// - `{{ tracking_number }}`: the number of the campaign's call-tracking SIM;
+/// - `{{ event.order_id }}`: the data of the event that triggered an automation;
+/// - `{{ link("https://…") }}`: how a URL is written into this message
+///   (UTM parameters, a short link); without a [`LinkMaker`] the URL is
+///   written as given, after checking it is an absolute http(s) URL.
+///
+/// A template that reads a value its message was not given fails to
+/// render, naming it, like a missing contact field.
+#[derive(Default, Clone)]
+pub struct Extras<'a> {
+    /// The message's promo code.
+    pub promo_code: Option<&'a str>,
+    /// The call-tracking SIM's number, as it should be dialled.
+    pub tracking_number: Option<&'a str>,
+    /// The triggering event's data (a JSON object).
+    pub event: Option<&'a serde_json::Value>,
+    /// Writes `link(url)` for this message.
+    pub links: Option<Arc<dyn LinkMaker>>,
+}
+
+/// Turns the URL a template passes to `link(…)` into the text written in
+/// the message (with UTM parameters; a short link on the public
+/// listener). Called once per `link(…)` call while rendering; an
+/// implementation may record what it made (interior mutability), the
+/// renderer calls it from one thread.
+pub trait LinkMaker: Send + Sync {
+    /// The text for `url`, or why it cannot be linked (shown as the
+    /// render failure, e.g. "link: ftp://x is not an http(s) URL").
+    fn link(&self, url: &str) -> Result<String, String>;
+}
+
+/// The context key the `link` function finds its maker under; not a name
+/// a template can write (it starts with two underscores and minijinja
+/// reads such names as private).
+const LINKS_KEY: &str = "__links";
+
+struct LinksValue(Arc<dyn LinkMaker>);
+
+impl std::fmt::Debug for LinksValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkMaker")
+    }
+}
+
+impl Object for LinksValue {}
+
+/// Checks `url` is an absolute http(s) URL a phone can open.
+pub fn check_link_url(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("link: {url:?} is not an http(s) URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("link: {url:?} is not an absolute URL"));
+    }
+    Ok(())
+}
+
+/// `{{ link("https://…") }}`: the URL as this message's [`LinkMaker`]
+/// writes it.
+fn link_function(state: &State, url: String) -> Result<String, minijinja::Error> {
+    let fail = |m: String| minijinja::Error::new(ErrorKind::InvalidOperation, m);
+    check_link_url(&url).map_err(fail)?;
+    match state.lookup(LINKS_KEY) {
+        Some(v) => match v.downcast_object_ref::<LinksValue>() {
+            Some(maker) => maker.0.link(&url).map_err(fail),
+            None => Ok(url),
+        },
+        None => Ok(url),
+    }
 }
 
 impl std::fmt::Debug for Template {
@@ -141,6 +220,7 @@ fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_debug(false);
     env.add_filter("date", date_filter);
+    env.add_function("link", link_function);
     // `debug()` would print the engine's state (every global, filter and
     // the contact) into a text message.
     env.remove_global("debug");
@@ -178,9 +258,14 @@ impl Template {
         let mut env = environment();
         env.add_template_owned(NAME, source.to_string())
             .map_err(|e| syntax_error(source, &e))?;
+        let calls_link = env
+            .get_template(NAME)
+            .map(|t| t.undeclared_variables(false).contains("link"))
+            .unwrap_or(false);
         Ok(Template {
             env,
             source: source.to_string(),
+            calls_link,
         })
     }
 
@@ -189,12 +274,18 @@ impl Template {
         &self.source
     }
 
-    /// The variables the template reads (`name`, `attributes.city`), sorted.
+    /// The variables the template reads (`name`, `attributes.city`),
+    /// sorted; the `link` function is not one.
     pub fn variables(&self) -> Vec<String> {
         let mut v: Vec<String> = self
             .env
             .get_template(NAME)
-            .map(|t| t.undeclared_variables(true).into_iter().collect())
+            .map(|t| {
+                t.undeclared_variables(true)
+                    .into_iter()
+                    .filter(|v| v != "link")
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -203,7 +294,19 @@ impl Template {
     /// Renders the text for `contact`; `default_zone` stands for a contact
     /// without a zone of its own.
     pub fn render(&self, contact: &Contact, default_zone: &str) -> Result<String, RenderError> {
-        self.render_inner(contact, default_zone)
+        self.render_with(contact, default_zone, &Extras::default())
+    }
+
+    /// Renders the text for `contact` with what one message adds
+    /// ([`Extras`]: its promo code, tracked links, the tracking number,
+    /// the event that triggered it).
+    pub fn render_with(
+        &self,
+        contact: &Contact,
+        default_zone: &str,
+        extras: &Extras,
+    ) -> Result<String, RenderError> {
+        self.render_inner(contact, default_zone, extras)
             .map_err(|failure| RenderError {
                 contact_id: contact.id,
                 phone: contact.phone.clone(),
@@ -211,15 +314,32 @@ impl Template {
             })
     }
 
-    fn render_inner(&self, contact: &Contact, default_zone: &str) -> Result<String, RenderFailure> {
+    /// Whether the template reads the top-level variable `name`
+    /// (`promo_code`, `tracking_number`, `event`) or calls `link(…)`
+    /// (`name` = `"link"`): what a message must be given before rendering.
+    pub fn uses(&self, name: &str) -> bool {
+        if name == "link" {
+            return self.calls_link;
+        }
+        self.variables()
+            .iter()
+            .any(|v| v == name || v.strip_prefix(name).is_some_and(|rest| rest.starts_with('.')))
+    }
+
+    fn render_inner(
+        &self,
+        contact: &Contact,
+        default_zone: &str,
+        extras: &Extras,
+    ) -> Result<String, RenderFailure> {
         let tmpl = self
             .env
             .get_template(NAME)
             .map_err(|e| RenderFailure::Failed(e.to_string()))?;
         let mut out = CappedWriter::default();
-        match tmpl.render_captured_to(context_of(contact, default_zone), &mut out) {
+        match tmpl.render_captured_to(context_of(contact, default_zone, extras), &mut out) {
             Ok(_) => {}
-            Err(e) => return Err(self.failure(&e, out.over, contact)),
+            Err(e) => return Err(self.failure(&e, out.over, contact, extras)),
         }
         String::from_utf8(out.buf).map_err(|e| RenderFailure::Failed(e.to_string()))
     }
@@ -227,12 +347,12 @@ impl Template {
     /// The variable an undefined error is about: of the template's
     /// variables that `contact` lacks, the one written nearest before the
     /// error's span (the span itself may be a filter applied to it).
-    fn missing_variable(&self, e: &minijinja::Error, contact: &Contact) -> Option<String> {
+    fn missing_variable(&self, e: &minijinja::Error, contact: &Contact, extras: &Extras) -> Option<String> {
         let at = e.range().map(|r| r.end).unwrap_or(self.source.len());
         let lacking: Vec<String> = self
             .variables()
             .into_iter()
-            .filter(|v| !resolves(contact, v))
+            .filter(|v| !resolves(contact, extras, v))
             .collect();
         lacking
             .iter()
@@ -246,7 +366,7 @@ impl Template {
     }
 
     /// Names what failed: the variable, or the expression at the error's span.
-    fn failure(&self, e: &minijinja::Error, over: bool, contact: &Contact) -> RenderFailure {
+    fn failure(&self, e: &minijinja::Error, over: bool, contact: &Contact, extras: &Extras) -> RenderFailure {
         if over {
             return RenderFailure::Failed(format!("the text is longer than {MAX_OUTPUT_BYTES} bytes"));
         }
@@ -257,7 +377,7 @@ impl Template {
         match e.kind() {
             ErrorKind::UndefinedError => RenderFailure::Missing {
                 variable: self
-                    .missing_variable(e, contact)
+                    .missing_variable(e, contact, extras)
                     .or(expr)
                     .unwrap_or_else(|| "a variable".into()),
             },
@@ -277,10 +397,18 @@ impl Template {
 
 /// Whether the contact has a value for a variable path of the context
 /// (`name`, `attributes.city`, `attributes.birthday.year`).
-fn resolves(contact: &Contact, path: &str) -> bool {
+fn resolves(contact: &Contact, extras: &Extras, path: &str) -> bool {
     let mut parts = path.split('.');
     match parts.next() {
         Some("phone" | "time_zone" | "tags") => true,
+        Some("link") => true,
+        Some("promo_code") => extras.promo_code.is_some(),
+        Some("tracking_number") => extras.tracking_number.is_some(),
+        Some("event") => match (parts.next(), extras.event) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(k), Some(data)) => data.get(k).is_some_and(|v| !v.is_null()),
+        },
         Some("name") => contact.name.is_some(),
         Some("language") => contact.language.is_some(),
         Some("attributes") => match parts.next() {
@@ -310,8 +438,20 @@ fn syntax_error(source: &str, e: &minijinja::Error) -> TemplateError {
 
 /// The context of one contact: absent fields are left out (so they are
 /// undefined and strict), dates become [`DateValue`]s.
-fn context_of(contact: &Contact, default_zone: &str) -> Value {
+fn context_of(contact: &Contact, default_zone: &str, extras: &Extras) -> Value {
     let mut m: BTreeMap<&str, Value> = BTreeMap::new();
+    if let Some(code) = extras.promo_code {
+        m.insert("promo_code", Value::from(code));
+    }
+    if let Some(number) = extras.tracking_number {
+        m.insert("tracking_number", Value::from(number));
+    }
+    if let Some(data) = extras.event {
+        m.insert("event", json_value(data));
+    }
+    if let Some(links) = &extras.links {
+        m.insert(LINKS_KEY, Value::from_object(LinksValue(links.clone())));
+    }
     m.insert("phone", Value::from(contact.phone.as_str()));
     if let Some(name) = &contact.name {
         m.insert("name", Value::from(name.as_str()));
@@ -344,6 +484,27 @@ fn context_of(contact: &Contact, default_zone: &str) -> Value {
             .map(|(k, v)| (k.to_string(), v))
             .collect::<BTreeMap<_, _>>(),
     )
+}
+
+/// Event data as template values: objects and arrays nest, numbers stay
+/// integers when whole.
+fn json_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(f)) => Value::from(f),
+            (None, None) => Value::from(n.to_string()),
+        },
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(a) => Value::from(a.iter().map(json_value).collect::<Vec<_>>()),
+        serde_json::Value::Object(o) => Value::from_object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), json_value(v)))
+                .collect::<BTreeMap<String, Value>>(),
+        ),
+    }
 }
 
 fn attr_value(v: &AttrValue) -> Value {

@@ -240,3 +240,62 @@ fn none_invisible_values_and_debug_never_reach_a_text() {
     );
     assert!(render("{{ debug() }}", &contact(1, Some("Ann"), None)).is_err());
 }
+
+struct Utm;
+
+impl LinkMaker for Utm {
+    fn link(&self, url: &str) -> Result<String, String> {
+        Ok(format!("{url}?utm_source=sms"))
+    }
+}
+
+#[test]
+fn extras_give_promo_code_tracking_number_event_data_and_links() {
+    let c = contact(1, Some("Ann"), None);
+    let t = Template::compile(
+        "{{ name }}: {{ promo_code }} {{ tracking_number }} {{ event.order_id }} {{ link(\"https://shop.example/sale\") }}",
+    )
+    .unwrap();
+    assert!(t.uses("promo_code") && t.uses("tracking_number") && t.uses("event") && t.uses("link"));
+    assert!(!t.variables().iter().any(|v| v == "link"), "{:?}", t.variables());
+    let data = serde_json::json!({"order_id": "A-17"});
+    let extras = Extras {
+        promo_code: Some("K7QX2M"),
+        tracking_number: Some("+79161234567"),
+        event: Some(&data),
+        links: Some(std::sync::Arc::new(Utm)),
+    };
+    assert_eq!(
+        t.render_with(&c, "UTC", &extras).unwrap(),
+        "Ann: K7QX2M +79161234567 A-17 https://shop.example/sale?utm_source=sms"
+    );
+    // Each extra missing is named like a missing contact field.
+    let no_code = Extras {
+        promo_code: None,
+        ..extras.clone()
+    };
+    let e = t.render_with(&c, "UTC", &no_code).unwrap_err();
+    assert_eq!(e.failure.variable(), Some("promo_code"), "{e}");
+    let e = t
+        .render_with(
+            &c,
+            "UTC",
+            &Extras {
+                event: None,
+                ..extras.clone()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.failure.variable(), Some("event.order_id"), "{e}");
+    // Without a maker the URL is written as given; a bad one is refused.
+    let plain = Template::compile("{{ link(\"https://shop.example/x\") }}").unwrap();
+    assert!(!plain.uses("promo_code"));
+    assert_eq!(plain.render(&c, "UTC").unwrap(), "https://shop.example/x");
+    let bad = Template::compile("{{ link(\"javascript:alert(1)\") }}").unwrap();
+    assert!(
+        bad.render(&c, "UTC")
+            .unwrap_err()
+            .to_string()
+            .contains("not an http(s) URL")
+    );
+}
