@@ -29,6 +29,7 @@
 
 pub mod api;
 pub mod at;
+pub mod automations;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

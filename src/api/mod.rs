@@ -5,6 +5,7 @@
 //! router, so the two cannot drift apart.
 
 pub mod auth;
+pub mod automations;
 pub mod batch_items;
 pub mod body;
 pub mod campaign_preview;
@@ -102,7 +103,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::max(campaigns::CAMPAIGN_BODY_LIMIT));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
-        .routes(routes!(events::list))
+        .routes(routes!(events::list, automations::record_event))
+        .routes(routes!(automations::create, automations::list))
+        .routes(routes!(automations::get, automations::update))
+        .routes(routes!(automations::pause))
+        .routes(routes!(automations::resume))
         .routes(routes!(modems::list))
         .routes(routes!(optouts::list, optouts::create))
         .routes(routes!(optouts::get, optouts::delete))

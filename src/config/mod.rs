@@ -249,6 +249,23 @@ impl Default for ContactsConfig {
     }
 }
 
+/// `[automations]`: how automation messages are sent.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AutomationsConfig {
+    /// Service automations (order status) go at any hour, ignoring the
+    /// default window (an automation's own `window` still applies).
+    pub service_skips_window: bool,
+}
+
+impl Default for AutomationsConfig {
+    fn default() -> Self {
+        Self {
+            service_skips_window: true,
+        }
+    }
+}
+
 /// `[campaigns]`: defaults for campaigns that do not set their own.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -485,6 +502,8 @@ pub struct Config {
     pub pricing: PricingConfig,
     /// `[campaigns]`.
     pub campaigns: CampaignsConfig,
+    /// `[automations]`.
+    pub automations: AutomationsConfig,
     /// `[public]`.
     pub public: PublicConfig,
     /// `[[webhook]]`.

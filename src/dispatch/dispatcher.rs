@@ -48,6 +48,8 @@ pub struct DispatchConfig {
     pub storage_read_grace: Duration,
     /// Campaign defaults (`[campaigns]`): windows, caps, deadlines.
     pub campaigns: crate::campaigns::CampaignRules,
+    /// Automation rules (`[automations]`).
+    pub automations: crate::automations::AutomationRules,
 }
 
 impl Default for DispatchConfig {
@@ -62,6 +64,7 @@ impl Default for DispatchConfig {
             part_retry_backoff: (Duration::from_secs(2), Duration::from_secs(60)),
             storage_read_grace: Duration::from_secs(30),
             campaigns: crate::campaigns::CampaignRules::defaults(crate::phone::Region::default()),
+            automations: crate::automations::AutomationRules::default(),
         }
     }
 }
@@ -127,6 +130,9 @@ struct State {
     /// (`None`: not known, look now; `Some(None)`: not until something
     /// changes). See [`Dispatcher::campaigns_changed`].
     campaigns_next: Option<Option<i64>>,
+    /// When automations need looking at next, as the last feeding said
+    /// (same meaning as `campaigns_next`). See [`Dispatcher::automations_changed`].
+    automations_next: Option<Option<i64>>,
     /// Slots whose modem has not read its storage since it appeared: when
     /// that hold began (unix ms). See [`DispatchConfig::storage_read_grace`].
     unread_since: HashMap<u64, i64>,
@@ -539,6 +545,35 @@ impl Dispatcher {
         next
     }
 
+    /// Turns automation runs due now into messages (date triggers planned
+    /// first); returns when a run is due next. Reads nothing while the
+    /// last feeding's next time is ahead and nothing changed since
+    /// ([`Dispatcher::automations_changed`]). A failure is logged and
+    /// retried shortly.
+    fn feed_automations(&self, st: &mut State, now: i64) -> Option<i64> {
+        if let Some(next) = st.automations_next
+            && next.is_none_or(|t| t > now)
+        {
+            return next;
+        }
+        let config = &self.shared.config;
+        let next =
+            crate::automations::feed::feed(&self.shared.store, &config.campaigns, &config.automations, now)
+                .unwrap_or_else(|e| {
+                    warn!(error = %e, "feeding automations failed");
+                    Some(now + 5_000)
+                });
+        st.automations_next = Some(next);
+        next
+    }
+
+    /// An event was recorded or an automation created, changed, paused or
+    /// resumed: the next round looks at the automations again.
+    pub fn automations_changed(&self) {
+        self.state().automations_next = None;
+        self.wake();
+    }
+
     /// A campaign was started, paused, resumed or cancelled: the next
     /// round reads the campaigns again (whatever it knew of their times).
     pub fn campaigns_changed(&self) {
@@ -720,6 +755,11 @@ impl Dispatcher {
         // the SIMs can take now (never a backlog ahead of transactional
         // messages); sleep until the next window, cap, rate slot or deadline.
         if let Some(t) = self.feed_campaigns(&mut st, &views, now) {
+            deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
+        }
+        // Automations: runs due now become messages (their windows, caps
+        // and consent checked); sleep until the next is due.
+        if let Some(t) = self.feed_automations(&mut st, now) {
             deadline = Some(deadline.map_or(t, |d: i64| d.min(t)));
         }
         if !views.iter().any(|v| v.usable && v.idle) {

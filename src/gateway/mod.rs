@@ -159,6 +159,9 @@ pub async fn serve_locked(
         clock.clone(),
         DispatchConfig {
             campaigns: campaign_rules.clone(),
+            automations: crate::automations::AutomationRules {
+                service_skips_window: config.automations.service_skips_window,
+            },
             max_attempts: config.sending.max_attempts,
             validity_minutes: (config.sending.validity_minutes > 0)
                 .then_some(config.sending.validity_minutes),

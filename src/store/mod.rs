@@ -11,6 +11,9 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod automation_figures;
+mod automation_runs;
+mod automations;
 mod campaign_attribution;
 mod campaign_decision;
 mod campaign_eta;
@@ -54,6 +57,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use automation_runs::{DueRun, PlannedRun, RunItem, RunOutcome};
+pub use automations::{AutomationRow, AutomationStoreError, EventError, NewEvent};
 pub use campaign_attribution::{Attributed, CampaignReply};
 pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
