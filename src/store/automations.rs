@@ -301,7 +301,7 @@ impl Store {
                     let inside: bool = tx
                         .prepare_cached(
                             "SELECT 1 FROM automation_runs INDEXED BY automation_runs_by_phone
-                             WHERE phone = ?1 AND automation_id = ?2 AND state IN ('scheduled', 'queued') LIMIT 1",
+                             WHERE phone = ?1 AND automation_id = ?2 AND state = 'scheduled' LIMIT 1",
                         )?
                         .query_row(params![ev.phone, a.id], |_| Ok(()))
                         .optional()?
