@@ -352,12 +352,13 @@ async fn a_birthday_greeting_is_sent_once_on_the_day_at_10_local_across_a_restar
     {
         let store = Store::open(&db).unwrap();
         contact(&store, "+79141234567", zone, &[("birthday", "1992-02-29")]);
-        automation(
+        let id = automation(
             &store,
             json!({"name": "birthday", "on_date": "attributes.birthday", "offset_days": 0, "at": "10:00",
                    "repeat": "yearly", "text": "Happy birthday, {{ name }}!", "status_report": false}),
             start,
         );
+        assert_eq!(id, 1);
         let mut f = fleet(store, clock.clone(), ledger.clone(), AutomationRules::default()).await;
         f.run_until(ms("2027-02-28T01:00:00Z")).await;
         assert_eq!(
@@ -382,6 +383,10 @@ async fn a_birthday_greeting_is_sent_once_on_the_day_at_10_local_across_a_restar
         .filter(|e| e.recipient == "+79141234567")
         .collect();
     assert_eq!(all.len(), 1, "{all:?}");
+    // Planned once: the occurrence (its date) is the run's key, so the
+    // sweeps after the restart found it already there.
+    let figures = store.automation_figures(1, 7).unwrap();
+    assert_eq!((figures.scheduled, figures.sent), (1, 1), "{figures:?}");
     let queued = store.status_counts().unwrap();
     assert!(
         queued.iter().all(|(s, n)| *s != Status::Queued || *n == 0),
