@@ -37,8 +37,8 @@ const MAX_KEY: usize = 200;
 /// `kind`, `on`, …), its status, trigger and figures.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AutomationView {
-    /// Id.
-    pub id: i64,
+    /// Id (a decimal string, like a campaign's).
+    pub id: String,
     /// `active` or `paused`.
     pub status: String,
     /// `event`, `date` or `sequence`.
@@ -148,7 +148,7 @@ pub fn read_input(
 fn view(s: &Store, row: AutomationRow, attribution_days: u32) -> Result<AutomationView, StoreError> {
     let figures = s.automation_figures(row.id, attribution_days)?;
     Ok(AutomationView {
-        id: row.id,
+        id: row.id.to_string(),
         status: row.status,
         trigger: row.spec.trigger,
         spec: row.spec.input,

@@ -1,0 +1,125 @@
+//! Automations end to end through the real daemon and simulator: an
+//! automation created over the API, an event posted (idempotent per key)
+//! becomes a message in the simulator's ledger with the event's data, and
+//! the automation's figures count it.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Sim;
+use common::gateway::{Gateway, free_port, write_config};
+use serde_json::{Value, json};
+
+fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> Option<Value>) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn an_event_posted_to_the_api_becomes_a_message_in_the_simulator() {
+    let s = Sim::start(1, 20);
+    // Windows open all day: the test must not depend on the hour it runs at.
+    let cfg = write_config(
+        s.dir.path(),
+        free_port(),
+        "[campaigns]\nwindow_start = \"00:00\"\nwindow_end = \"24:00\"\n",
+    );
+    let g = Gateway::start(&cfg);
+    g.wait_ready_modems(1);
+    let (code, r) = g.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": "+79165550001", "name": "Ana", "consent": {"status": "opted_in", "source": "shop"}})),
+    );
+    assert!(code == 200 || code == 201, "{code} {r}");
+
+    // A template that does not compile is refused naming the field, line and column.
+    let (code, e) = g.call(
+        "POST",
+        "/v1/automations",
+        Some(json!({"name": "cart", "on": "cart_abandoned", "text": "Hi {{ name"})),
+    );
+    assert_eq!(code, 422, "{e}");
+    assert_eq!(e["error"]["code"], "invalid_automation");
+    let m = e["error"]["message"].as_str().unwrap_or("");
+    assert!(m.starts_with("text: ") && m.contains("line 1"), "{m}");
+
+    let (code, a) = g.call(
+        "POST",
+        "/v1/automations",
+        Some(
+            json!({"name": "cart", "on": "cart_abandoned", "delay": "0s", "kind": "marketing",
+                    "text": "{{ name }}, your {{ event.item }} is waiting", "cancel_on": ["order_placed"]}),
+        ),
+    );
+    assert_eq!(code, 201, "{a}");
+    assert_eq!(a["status"], "active");
+    assert_eq!(a["trigger"], "event");
+    let id = a["id"].as_str().unwrap().to_string();
+    let (code, e) = g.call("POST", &format!("/v1/automations/{id}/resume"), None);
+    assert_eq!(
+        (code, e["error"]["code"].clone()),
+        (409, json!("wrong_status")),
+        "{e}"
+    );
+
+    let body = json!({"contact": "8 916 555-00-01", "event": "cart_abandoned", "data": {"item": "kettle"},
+                      "idempotency_key": "cart-1"});
+    let (code, first) = g.call("POST", "/v1/events", Some(body.clone()));
+    assert_eq!(code, 200, "{first}");
+    assert_eq!(first["contact"], "+79165550001");
+    assert_eq!(first["scheduled"].as_array().map(Vec::len), Some(1), "{first}");
+    let (code, again) = g.call("POST", "/v1/events", Some(body));
+    assert_eq!((code, &again), (200, &first));
+    let (code, e) = g.call(
+        "POST",
+        "/v1/events",
+        Some(
+            json!({"contact": "+79165550001", "event": "cart_abandoned", "data": {"item": "lamp"},
+                    "idempotency_key": "cart-1"}),
+        ),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].clone()),
+        (409, json!("idempotency_conflict")),
+        "{e}"
+    );
+    let (code, e) = g.call(
+        "POST",
+        "/v1/events",
+        Some(json!({"contact": "+79165550001", "event": "Cart Abandoned"})),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].clone()),
+        (422, json!("invalid_event")),
+        "{e}"
+    );
+
+    let entry = wait_for("the reminder in the ledger", Duration::from_secs(30), || {
+        s.ledger().into_iter().find(|e| e["recipient"] == "+79165550001")
+    });
+    assert_eq!(entry["text"], "Ana, your kettle is waiting");
+    let view = wait_for("the figures", Duration::from_secs(30), || {
+        let (_, v) = g.call("GET", &format!("/v1/automations/{id}"), None);
+        (v["figures"]["sent"] == 1).then_some(v)
+    });
+    assert_eq!(view["figures"]["scheduled"], 1);
+    // Exactly one message: the repeated post scheduled nothing more.
+    std::thread::sleep(Duration::from_millis(500));
+    let n = s
+        .ledger()
+        .into_iter()
+        .filter(|e| e["recipient"] == "+79165550001")
+        .count();
+    assert_eq!(n, 1);
+    let (code, list) = g.call("GET", "/v1/automations", None);
+    assert_eq!(code, 200);
+    assert_eq!(list["automations"].as_array().map(Vec::len), Some(1));
+}
