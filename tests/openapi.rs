@@ -98,6 +98,13 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/campaigns/compare"),
         ("GET", "/v1/campaigns/{id}/timeseries"),
         ("GET", "/v1/campaigns/{id}/recipients.csv"),
+        ("POST", "/v1/events"),
+        ("GET", "/v1/automations"),
+        ("POST", "/v1/automations"),
+        ("GET", "/v1/automations/{id}"),
+        ("PATCH", "/v1/automations/{id}"),
+        ("POST", "/v1/automations/{id}/pause"),
+        ("POST", "/v1/automations/{id}/resume"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -48,10 +48,8 @@ pub enum Repeat {
 #[serde(deny_unknown_fields)]
 pub struct StepInput {
     /// After the step before (the first: after the event), e.g. `0s`, `2d`.
-    #[schema(max_length = 40)]
     pub delay: String,
     /// The text (a template; `{{ event.x }}` reads the event's data).
-    #[schema(max_length = 4000)]
     pub text: String,
 }
 
@@ -69,22 +67,19 @@ pub struct AutomationInput {
     pub kind: AutomationKind,
     /// The event that starts it (event triggers and sequences).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 64, pattern = r"^[a-z0-9_.-]{1,64}$")]
+    #[schema(pattern = r"^[a-z0-9_.-]{1,64}$")]
     pub on: Option<String>,
     /// Event triggers: how long after the event (default `0s`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 40)]
     pub delay: Option<String>,
     /// Event and date triggers: the text (a template).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 4000)]
     pub text: Option<String>,
     /// Events that cancel what is scheduled for the contact and not yet sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_on: Option<Vec<String>>,
     /// Date triggers: the contact's date attribute, `attributes.birthday`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 80)]
     pub on_date: Option<String>,
     /// Date triggers: days after (negative: before) the date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,7 +87,6 @@ pub struct AutomationInput {
     pub offset_days: Option<i32>,
     /// Date triggers: local time of day, `HH:MM` (default `10:00`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5)]
     pub at: Option<String>,
     /// Date triggers: `yearly` (default) or `once`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,7 +108,6 @@ pub struct AutomationInput {
     /// A run not queued this long after it was due expires (default `2d`;
     /// date triggers: the end of the local day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 40)]
     pub expire_after: Option<String>,
     /// Ask for delivery reports (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,7 +255,7 @@ impl AutomationInput {
     /// Checks it.
     pub fn check(&self) -> Result<AutomationSpec, SpecError> {
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if name.is_empty() || self.name.chars().count() > 200 {
             return Err(err("name", "1 to 200 characters"));
         }
         let trigger = match (&self.on, &self.on_date, &self.steps, &self.text) {
