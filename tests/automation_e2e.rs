@@ -122,4 +122,30 @@ fn an_event_posted_to_the_api_becomes_a_message_in_the_simulator() {
     let (code, list) = g.call("GET", "/v1/automations", None);
     assert_eq!(code, 200);
     assert_eq!(list["automations"].as_array().map(Vec::len), Some(1));
+
+    // A patch merges over the request; one that no longer checks names the field.
+    let path = format!("/v1/automations/{id}");
+    let (code, p) = g.call("PATCH", &path, Some(json!({"delay": "1h"})));
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["spec"]["delay"], "1h");
+    assert_eq!(p["spec"]["text"], "{{ name }}, your {{ event.item }} is waiting");
+    let (code, e) = g.call("PATCH", &path, Some(json!({"delay": "soon"})));
+    assert_eq!(code, 422, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("delay: "),
+        "{e}"
+    );
+    let (code, p) = g.call("POST", &format!("{path}/pause"), None);
+    assert_eq!((code, p["status"].clone()), (200, json!("paused")), "{p}");
+    let (code, e) = g.call("POST", &format!("{path}/pause"), None);
+    assert_eq!(
+        (code, e["error"]["code"].clone()),
+        (409, json!("wrong_status")),
+        "{e}"
+    );
+    let (code, e) = g.call("GET", "/v1/automations/77", None);
+    assert_eq!(code, 404, "{e}");
 }
