@@ -704,3 +704,85 @@ fn the_same_event_posted_twice_with_its_key_schedules_once() {
     .unwrap();
     assert_eq!(newer.cancelled[0].reason, "superseded");
 }
+
+/// One feeding round without SIMs: what the dispatcher does before a SIM takes the message.
+fn feed_once(store: &Store, now: i64) -> Option<i64> {
+    let campaigns = simfleet::campaigns::CampaignRules::defaults(simfleet::phone::Region::default());
+    simfleet::automations::feed::feed(store, &campaigns, &AutomationRules::default(), now).unwrap()
+}
+
+#[test]
+fn an_order_placed_after_the_reminder_was_queued_but_before_a_sim_took_it_cancels_the_message() {
+    let store = Store::open_in_memory().unwrap();
+    let start = ms("2026-12-01T09:00:00Z");
+    contact(&store, "+4915123400001", BERLIN, &[]);
+    let mut req = cart();
+    req["delay"] = json!("0s");
+    let id = automation(&store, req, start);
+    event(
+        &store,
+        "+4915123400001",
+        "cart_abandoned",
+        json!({"item": "kettle"}),
+        None,
+        start,
+    )
+    .unwrap();
+    feed_once(&store, start);
+    assert_eq!(store.automation_figures(id, 7).unwrap().queued, 1);
+    let o = event(
+        &store,
+        "+4915123400001",
+        "order_placed",
+        json!({}),
+        None,
+        start + 1000,
+    )
+    .unwrap();
+    assert_eq!(o.cancelled[0].runs, 1, "{o:?}");
+    let counts = store.status_counts().unwrap();
+    assert!(counts.contains(&(Status::Cancelled, 1)), "{counts:?}");
+    assert!(
+        !counts.iter().any(|(s, n)| *s == Status::Queued && *n > 0),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn a_capped_marketing_send_waits_until_the_cap_frees() {
+    let store = Store::open_in_memory().unwrap();
+    // 10:00 in Berlin; a campaign-style marketing message went at 09:30.
+    let start = ms("2026-12-01T09:00:00Z");
+    contact(&store, "+4915123400001", BERLIN, &[]);
+    let earlier = simfleet::store::NewMessage {
+        recipient: simfleet::phone::Msisdn::from_canonical("+4915123400001"),
+        text: "Sale".into(),
+        encoding: simfleet::sms::Encoding::Gsm7,
+        segments: 1,
+        status_report: false,
+        send_at: None,
+        expires_at: None,
+        kind: None,
+        category: simfleet::store::Category::Marketing,
+        idempotency_key: None,
+        request_hash: String::new(),
+    };
+    store.enqueue(&earlier, start - HOUR / 2).unwrap();
+    let mut req = cart();
+    req["delay"] = json!("0s");
+    let id = automation(&store, req, start);
+    event(
+        &store,
+        "+4915123400001",
+        "cart_abandoned",
+        json!({"item": "kettle"}),
+        None,
+        start,
+    )
+    .unwrap();
+    // The default cap (1 in 24 h) holds it until 24 h after the earlier one.
+    let next = feed_once(&store, start);
+    assert_eq!(next, Some(start - HOUR / 2 + 24 * HOUR));
+    let f = store.automation_figures(id, 7).unwrap();
+    assert_eq!((f.waiting, f.queued), (1, 0), "{f:?}");
+}
