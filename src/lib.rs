@@ -23,6 +23,7 @@
 //!
 //! Sending to it:
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
+//! - [`automations`]: messages triggered by a contact's events and dates, and sequences.
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.

@@ -36,7 +36,7 @@ pub struct CancelledRuns {
 pub struct NotScheduled {
     /// The automation.
     pub automation_id: i64,
-    /// Why: `already_in_sequence`.
+    /// Why: `paused`, or `already_in_sequence` (the contact has steps still to come).
     pub reason: String,
 }
 

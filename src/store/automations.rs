@@ -282,7 +282,14 @@ impl Store {
             }
         }
         for a in &autos {
-            if a.status != "active" || a.spec.on.as_deref() != Some(ev.event.as_str()) {
+            if a.spec.on.as_deref() != Some(ev.event.as_str()) {
+                continue;
+            }
+            if a.status != "active" {
+                answer.not_scheduled.push(NotScheduled {
+                    automation_id: a.id,
+                    reason: "paused".into(),
+                });
                 continue;
             }
             match a.spec.trigger {
