@@ -635,6 +635,17 @@ async fn a_marketing_automation_needs_consent_and_a_paused_one_sends_nothing_unt
     store
         .set_automation_status(id, "active", "paused", start)
         .unwrap();
+    // While paused, events do not start it, and say so.
+    let p = event(
+        &store,
+        "+4915123400002",
+        "cart_abandoned",
+        json!({"item": "y"}),
+        None,
+        start,
+    )
+    .unwrap();
+    assert_eq!(p.not_scheduled[0].reason, "paused", "{p:?}");
     f.dispatcher.automations_changed();
     f.run_until(start + 5 * HOUR).await;
     assert!(f.sent.is_empty());
