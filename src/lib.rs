@@ -23,12 +23,14 @@
 //!
 //! Sending to it:
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
+//! - [`calls`]: call tracking — incoming calls to the SIMs recorded, attributed, thanked.
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.
 
 pub mod api;
 pub mod at;
+pub mod calls;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

@@ -83,6 +83,7 @@ impl From<StartError> for ApiError {
             StartError::Timing(m) => ApiError::invalid("timing", m),
             e @ StartError::EmptyAudience(_) => ApiError::invalid("empty_audience", e.to_string()),
             e @ StartError::RenderFailed { .. } => ApiError::invalid("render_failed", e.to_string()),
+            StartError::CallTracking(m) => ApiError::invalid("call_tracking", m),
             StartError::Store(e) => ApiError::from(e),
         }
     }

@@ -316,6 +316,22 @@ pub struct PublicConfig {
     pub base_url: Option<String>,
 }
 
+/// `[calls]`: incoming voice calls to the SIMs (call tracking).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// `reject` (default: hang up at once once the caller's number is
+    /// read, so the caller is not left ringing and the thank-you SMS
+    /// follows at once) or `ring` (left ringing until the caller gives
+    /// up). A call is never answered.
+    pub action: crate::modem::CallAction,
+    /// The thank-you SMS to a caller, by language like
+    /// `contacts.confirmation` (`default` for any other language or an
+    /// unknown caller); plain text. Empty (the default): none. Sent at
+    /// most once per caller in 24 hours, never to an opted-out number.
+    pub thanks: std::collections::BTreeMap<String, String>,
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -428,6 +444,11 @@ pub struct ModemEntry {
     /// Baud rate for real UARTs.
     #[serde(default = "default_baud")]
     pub baud: u32,
+    /// The SIM's own number in international form (`+79161234567`), for
+    /// `{{ tracking_number }}`; without it the number the SIM stores
+    /// (`AT+CNUM`) is used, when it stores one.
+    #[serde(default)]
+    pub number: Option<String>,
 }
 
 impl ModemEntry {
@@ -458,6 +479,7 @@ impl std::fmt::Debug for ModemEntry {
             .field("unique_recipients_per_month", &self.unique_recipients_per_month)
             .field("warm_up", &self.warm_up)
             .field("baud", &self.baud)
+            .field("number", &self.number)
             .finish()
     }
 }
@@ -487,6 +509,8 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     /// `[public]`.
     pub public: PublicConfig,
+    /// `[calls]`.
+    pub calls: CallsConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -641,6 +665,15 @@ impl Config {
                     ));
                 }
             }
+            if let Some(number) = &m.number {
+                let digits = number.strip_prefix('+').unwrap_or("");
+                if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(
+                        &key("number"),
+                        format!("{number:?}: the SIM's number in international form, + and 7 to 15 digits"),
+                    ));
+                }
+            }
             if let Some(pin) = &m.pin
                 && !(4..=8).contains(&pin.len())
             {
@@ -676,6 +709,17 @@ impl Config {
                     return Err(invalid(&format!("{key}.{lang}"), e.to_string()));
                 }
             }
+        }
+        for (lang, text) in &self.calls.thanks {
+            if let Err(e) = crate::sms::check_text(text) {
+                return Err(invalid(&format!("calls.thanks.{lang}"), e.to_string()));
+            }
+        }
+        if !self.calls.thanks.is_empty() && !self.calls.thanks.contains_key("default") {
+            return Err(invalid(
+                "calls.thanks.default",
+                "missing: the thank-you for callers whose language has none of its own (or who are no contact)".into(),
+            ));
         }
         if !self.contacts.confirmation.contains_key("default") {
             return Err(invalid(
