@@ -208,7 +208,91 @@ pub async fn consume(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::modem::CallEnd;
+    use crate::store::{NewOptOut, OptOutSource};
+
+    fn rules() -> CallRules {
+        CallRules {
+            thanks: [("default", "Thanks for calling"), ("ru", "Спасибо за звонок")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            region: "RU".parse().unwrap(),
+            attribution_days: 7,
+            split: SplitOptions::default(),
+            validity_minutes: None,
+        }
+    }
+
+    fn event(caller: Option<&str>) -> CallEvent {
+        CallEvent {
+            imsi: Some("250011000001".into()),
+            imei: "867223020000001".into(),
+            caller: caller.map(str::to_string),
+            duration: Duration::from_millis(1500),
+            rings: 1,
+            end: CallEnd::Rejected,
+        }
+    }
+
+    fn text_of(s: &Store, id: Option<i64>) -> Option<String> {
+        s.message(id?).unwrap().map(|(m, _)| m.text)
+    }
+
+    #[test]
+    fn a_caller_is_thanked_once_a_day_in_their_language_and_never_when_opted_out_or_withheld() {
+        let s = Store::open_in_memory().unwrap();
+        let r = rules();
+        let day = 86_400_000;
+        let t0 = 10 * day;
+        // National form, normalised; started 1.5 s before its end.
+        let first = record(&s, &r, &event(Some("89161234567")), t0).unwrap();
+        assert_eq!(first.caller.as_deref(), Some("+79161234567"));
+        assert_eq!(first.started_at, t0 - 1500);
+        assert_eq!(
+            text_of(&s, first.thanks_message_id).as_deref(),
+            Some("Thanks for calling")
+        );
+        // Again within 24 hours: recorded, not thanked.
+        let again = record(&s, &r, &event(Some("+79161234567")), t0 + day - 10_000).unwrap();
+        assert_eq!(again.thanks_message_id, None);
+        // The next day: thanked again.
+        let next = record(&s, &r, &event(Some("+79161234567")), t0 + day + 10_000).unwrap();
+        assert!(next.thanks_message_id.is_some());
+        // Withheld: no one to thank.
+        assert_eq!(record(&s, &r, &event(None), t0).unwrap().thanks_message_id, None);
+        // Opted out: nothing at all.
+        s.write(t0, |tx| {
+            tx.add_optout(&NewOptOut {
+                number: "+79160000002",
+                source: OptOutSource::Api,
+                keyword: None,
+                note: None,
+                inbox_id: None,
+            })
+        })
+        .unwrap();
+        assert_eq!(
+            record(&s, &r, &event(Some("+79160000002")), t0)
+                .unwrap()
+                .thanks_message_id,
+            None
+        );
+        // No thanks configured: none.
+        let quiet = CallRules {
+            thanks: BTreeMap::new(),
+            ..rules()
+        };
+        assert_eq!(
+            record(&s, &quiet, &event(Some("+79160000003")), t0)
+                .unwrap()
+                .thanks_message_id,
+            None
+        );
+    }
 
     #[test]
     fn callers_are_normalised_and_withheld_ones_are_none() {

@@ -277,3 +277,94 @@ impl Store {
             .flatten())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+    const NOW: i64 = 100 * DAY;
+
+    /// A campaign on SIM `imsi` started at `started`, whose one message to
+    /// `phone` (variant `variant`) was sent at `sent`.
+    fn campaign(
+        s: &Store,
+        status: &str,
+        imsi: &str,
+        started: i64,
+        sent: i64,
+        phone: &str,
+        variant: &str,
+    ) -> i64 {
+        let conn = s.writer();
+        conn.execute(
+            "INSERT INTO campaigns (name, spec, status, created_at, updated_at, started_at, call_tracking_imsi)
+             VALUES ('c', '{}', ?1, ?2, ?2, ?2, ?3)",
+            params![status, started, imsi],
+        )
+        .unwrap();
+        let id = conn.last_insert_rowid();
+        conn.execute(
+            "INSERT INTO messages (recipient, text, encoding, segments, status, status_report, created_at, updated_at, sent_at, campaign_id, variant)
+             VALUES (?1, 't', 'gsm7', 1, 'sent', 0, ?2, ?2, ?2, ?3, ?4)",
+            params![phone, sent, id, variant],
+        )
+        .unwrap();
+        let m = conn.last_insert_rowid();
+        conn.execute(
+            "INSERT INTO campaign_recipients (campaign_id, seq, phone, time_zone, variant, phase, state, message_id)
+             VALUES (?1, 1, ?2, 'UTC', ?3, 'all', 'queued', ?4)",
+            params![id, phone, variant, m],
+        )
+        .unwrap();
+        id
+    }
+
+    fn call(s: &Store, imsi: &str, caller: Option<&str>) -> CallRow {
+        s.write(NOW, |tx| {
+            tx.record_call(&NewCall {
+                imsi: Some(imsi),
+                imei: "86",
+                caller,
+                started_at: NOW,
+                ended_at: NOW,
+                rings: 1,
+                action: "rejected",
+                window_ms: 7 * DAY,
+            })
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_call_counts_for_the_latest_campaign_on_that_sim_within_the_attribution_window() {
+        let s = Store::open_in_memory().unwrap();
+        let old = campaign(&s, "completed", "S", DAY, 2 * DAY, "+1", "A");
+        let recent = campaign(&s, "cancelled", "S", 90 * DAY, NOW - DAY, "+79160000001", "B");
+        campaign(&s, "running", "T", 95 * DAY, NOW - DAY, "+79160000001", "A");
+        let c = call(&s, "S", Some("+79160000001"));
+        assert_eq!((c.campaign_id, c.variant.as_deref()), (Some(recent), Some("B")));
+        // Not a recipient: the campaign's, without a variant.
+        let c = call(&s, "S", Some("+79160000009"));
+        assert_eq!((c.campaign_id, c.variant), (Some(recent), None));
+        // A SIM no campaign tracks.
+        assert_eq!(call(&s, "U", Some("+79160000001")).campaign_id, None);
+        // A running campaign started later wins, sent or not.
+        let running = campaign(&s, "running", "S", 99 * DAY, NOW + DAY, "+2", "A");
+        assert_eq!(call(&s, "S", Some("+79160000001")).campaign_id, Some(running));
+        let _ = old;
+        let counts = s.campaign_calls(recent).unwrap();
+        assert_eq!((counts.calls, counts.unique_callers), (2, 2));
+        assert_eq!(counts.by_variant, vec![("B".to_string(), 1, 1)]);
+    }
+
+    #[test]
+    fn a_finished_campaign_whose_last_message_is_older_than_the_window_gets_no_call() {
+        let s = Store::open_in_memory().unwrap();
+        campaign(&s, "completed", "S", DAY, NOW - 8 * DAY, "+79160000001", "A");
+        campaign(&s, "paused", "S", DAY, NOW - 9 * DAY, "+79160000001", "A");
+        assert_eq!(call(&s, "S", Some("+79160000001")).campaign_id, None);
+        let within = campaign(&s, "paused", "S", 2 * DAY, NOW - 6 * DAY, "+79160000001", "A");
+        assert_eq!(call(&s, "S", Some("+79160000001")).campaign_id, Some(within));
+    }
+}
