@@ -96,6 +96,61 @@ fn a_call_to_a_tracking_sim_is_rejected_counted_for_its_campaign_and_variant_and
         "{e}"
     );
 
+    // A SIM whose number is unknown: preview and start say so; PATCH of
+    // the draft's call_tracking to the SIM whose number is known fixes it
+    // (the draft is left a draft: it counts no call).
+    let (code, d) = g.call(
+        "POST",
+        "/v1/campaigns",
+        Some(
+            json!({"name": "Unknown number", "audience": {"contacts": phones}, "variants": variants,
+                    "call_tracking": {"sim": "250019999999"}}),
+        ),
+    );
+    assert_eq!(code, 201, "{d}");
+    let draft = d["id"].as_str().unwrap().to_string();
+    for (method, path) in [
+        ("GET", format!("/v1/campaigns/{draft}/preview")),
+        ("POST", format!("/v1/campaigns/{draft}/start")),
+    ] {
+        let (code, e) = g.call(method, &path, None);
+        assert_eq!(
+            (code, e["error"]["code"].as_str()),
+            (422, Some("call_tracking")),
+            "{path}: {e}"
+        );
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("250019999999"),
+            "{e}"
+        );
+    }
+    let (code, e) = g.call(
+        "PATCH",
+        &format!("/v1/campaigns/{draft}"),
+        Some(json!({"call_tracking": {"sim": "12x"}})),
+    );
+    assert_eq!(code, 422, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("call_tracking.sim"),
+        "{e}"
+    );
+    let (code, p) = g.call(
+        "PATCH",
+        &format!("/v1/campaigns/{draft}"),
+        Some(json!({"call_tracking": {"sim": imsi}})),
+    );
+    assert_eq!(code, 200, "{p}");
+    assert_eq!(p["call_tracking"]["sim"], imsi.as_str(), "{p}");
+    let preview = wait_for(Duration::from_secs(10), "a preview with the number", || {
+        let (code, p) = g.call("GET", &format!("/v1/campaigns/{draft}/preview"), None);
+        (code == 200).then_some(p)
+    });
+    let sample = &preview["variants"]["A"]["recipients"][0]["text"];
+    assert!(sample.as_str().unwrap_or("").ends_with(&msisdn), "{preview}");
+
     let (code, c) = g.call(
         "POST",
         "/v1/campaigns",

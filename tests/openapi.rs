@@ -98,6 +98,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/campaigns/compare"),
         ("GET", "/v1/campaigns/{id}/timeseries"),
         ("GET", "/v1/campaigns/{id}/recipients.csv"),
+        ("GET", "/v1/calls"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
