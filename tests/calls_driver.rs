@@ -189,3 +189,120 @@ async fn the_sims_number_comes_from_cnum_or_the_configuration() {
         Some("+79260000001")
     );
 }
+
+/// The simulator's side alone, line by line: what a real modem prints.
+mod simulator_lines {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    fn sim(faults: Faults) -> (Arc<SimModem>, DuplexStream, tokio::sync::watch::Sender<bool>) {
+        let sim = Arc::new(SimModem::new(
+            0,
+            SimProfile::for_index(0),
+            Duration::from_millis(5),
+            Arc::new(Ledger::default()),
+        ));
+        sim.set_faults(Faults {
+            noise: false,
+            ..faults
+        });
+        let (ours, theirs) = tokio::io::duplex(4096);
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(sim.clone().serve(theirs, stop_rx));
+        (sim, ours, stop)
+    }
+
+    /// Reads until `until` appears (or 3 s pass); returns what was read.
+    async fn read_until(io: &mut DuplexStream, until: &str) -> String {
+        let mut out = String::new();
+        let mut buf = [0u8; 512];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        while !out.contains(until) {
+            match tokio::time::timeout_at(deadline, io.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => out.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    async fn command(io: &mut DuplexStream, text: &str) -> String {
+        io.write_all(format!("{text}\r").as_bytes()).await.unwrap();
+        read_until(io, "OK\r\n").await
+    }
+
+    #[tokio::test]
+    async fn rings_with_clip_until_the_caller_gives_up_with_no_carrier() {
+        let (sim, mut io, _stop) = sim(Faults::default());
+        assert!(command(&mut io, "ATE0").await.contains("OK"));
+        assert!(command(&mut io, "AT+CLIP=1").await.contains("OK"));
+        sim.incoming_call(Some("+79161234567"), 2, Duration::from_millis(100))
+            .unwrap();
+        let lines = read_until(&mut io, "NO CARRIER").await;
+        assert_eq!(lines.matches("RING").count(), 2, "{lines:?}");
+        assert_eq!(
+            lines.matches("+CLIP: \"+79161234567\",145,,,,0").count(),
+            2,
+            "{lines:?}"
+        );
+        let c = &sim.calls()[0];
+        assert_eq!(
+            (c.outcome.as_str(), c.rings, c.caller_id_shown),
+            ("caller_gave_up", 2, true)
+        );
+        // Another call may come now; none while one rings.
+        sim.incoming_call(None, 3, Duration::from_millis(500)).unwrap();
+        assert!(sim.incoming_call(None, 3, Duration::from_millis(500)).is_err());
+        let lines = read_until(&mut io, "+CLIP").await + &read_until(&mut io, "\r\n").await;
+        assert!(lines.contains("+CLIP: \"\",128,,,,1"), "withheld: {lines:?}");
+    }
+
+    #[tokio::test]
+    async fn a_hang_up_ends_the_call_and_nothing_more_is_written() {
+        let (sim, mut io, _stop) = sim(Faults::default());
+        assert!(command(&mut io, "ATE0").await.contains("OK"));
+        sim.incoming_call(Some("+79161234567"), 5, Duration::from_millis(150))
+            .unwrap();
+        let first = read_until(&mut io, "RING").await;
+        assert!(!first.contains("+CLIP"), "no +CLIP without AT+CLIP=1: {first:?}");
+        assert!(command(&mut io, "ATH").await.contains("OK"));
+        let after = read_until(&mut io, "RING").await;
+        assert!(
+            after.is_empty() || !after.contains("RING"),
+            "rang after ATH: {after:?}"
+        );
+        let c = &sim.calls()[0];
+        assert_eq!(
+            (c.outcome.as_str(), c.hangup_command.as_deref()),
+            ("hung_up", Some("ATH"))
+        );
+        assert!(c.ended_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_modem_without_caller_id_refuses_clip_and_a_sim_without_its_number_answers_cnum_empty() {
+        let (_sim, mut io, _stop) = sim(Faults {
+            no_caller_id: true,
+            no_own_number: true,
+            no_chup: true,
+            ..Faults::default()
+        });
+        assert!(command(&mut io, "ATE0").await.contains("OK"));
+        io.write_all(b"AT+CLIP=1\r").await.unwrap();
+        assert!(read_until(&mut io, "ERROR").await.contains("ERROR"));
+        io.write_all(b"AT+CHUP\r").await.unwrap();
+        assert!(read_until(&mut io, "ERROR").await.contains("ERROR"));
+        let cnum = command(&mut io, "AT+CNUM").await;
+        assert!(!cnum.contains("+CNUM"), "{cnum:?}");
+        let (_sim, mut io, _stop) = sim(Faults::default());
+        assert!(command(&mut io, "ATE0").await.contains("OK"));
+        let cnum = command(&mut io, "AT+CNUM").await;
+        assert!(
+            cnum.contains(&format!(
+                "+CNUM: \"\",\"{}\",145",
+                SimProfile::for_index(0).msisdn
+            )),
+            "{cnum:?}"
+        );
+    }
+}
