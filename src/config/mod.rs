@@ -840,6 +840,36 @@ mod tests {
     }
 
     #[test]
+    fn calls_and_the_sims_number_are_read_and_checked() {
+        let base = "[sending]\ndefault_region = \"RU\"\n[[modem]]\nport = \"/dev/x\"\n";
+        let c = parse(&format!(
+            "{base}number = \"+79161234567\"\n[calls]\naction = \"ring\"\n[calls.thanks]\ndefault = \"Thanks\"\n"
+        ))
+        .unwrap()
+        .config;
+        assert_eq!(c.modems[0].number.as_deref(), Some("+79161234567"));
+        assert_eq!(c.calls.action, crate::modem::CallAction::Ring);
+        assert_eq!(c.calls.thanks["default"], "Thanks");
+        assert_eq!(
+            parse(base).unwrap().config.calls.action,
+            crate::modem::CallAction::Reject
+        );
+        let key = |text: String| match parse(&text) {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            key(format!("{base}number = \"89161234567\"\n")),
+            "modem[0].number"
+        );
+        assert_eq!(
+            key(format!("{base}[calls.thanks]\nru = \"Спасибо\"\n")),
+            "calls.thanks.default"
+        );
+        assert!(parse(&format!("{base}[calls]\naction = \"answer\"\n")).is_err());
+    }
+
+    #[test]
     fn the_issue_example_parses() {
         let c = parse(
             r#"
