@@ -82,6 +82,7 @@ pub struct CallTrackingInput {
     /// IMSI of the SIM whose calls are counted (6 to 15 digits, as
     /// `GET /v1/modems` shows it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[0-9]{6,15}$")]
     pub sim: Option<String>,
 }
 

@@ -46,6 +46,11 @@ pub const CLIP_WAIT: Duration = Duration::from_secs(2);
 /// gives up).
 pub const SILENT_END: Duration = Duration::from_secs(10);
 
+/// After we hang up, a `RING` or `+CLIP` already on its way (printed before
+/// the modem took `AT+CHUP`) belongs to the call just rejected: ignored for
+/// this long rather than counted as a new call.
+pub const AFTER_HANG_UP: Duration = Duration::from_secs(2);
+
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallEnd {
@@ -112,6 +117,8 @@ pub struct CallTracker {
     call: Option<Ringing>,
     /// `AT+CLIP=1` was accepted: a `+CLIP` follows each `RING`.
     caller_id: bool,
+    /// When we last hung up (see [`AFTER_HANG_UP`]).
+    hung_up_at: Option<Instant>,
 }
 
 impl CallTracker {
@@ -121,6 +128,7 @@ impl CallTracker {
         Self {
             call: None,
             caller_id,
+            hung_up_at: None,
         }
     }
 
@@ -139,8 +147,16 @@ impl CallTracker {
         })
     }
 
+    /// Whether `now` is just after our hang-up, with no call in progress.
+    fn echo_of_hang_up(&self, now: Instant) -> bool {
+        self.call.is_none() && self.hung_up_at.is_some_and(|t| now < t + AFTER_HANG_UP)
+    }
+
     /// A `RING`: starts a call or continues the one ringing.
     pub fn ring(&mut self, now: Instant) {
+        if self.echo_of_hang_up(now) {
+            return;
+        }
         let call = self.start(now);
         call.rings += 1;
         call.last_ring = now;
@@ -149,6 +165,9 @@ impl CallTracker {
     /// A `+CLIP`: the caller's number (empty when withheld). Some modems
     /// print it before the first `RING`: it starts the call then.
     pub fn caller(&mut self, number: &str, now: Instant) {
+        if self.echo_of_hang_up(now) {
+            return;
+        }
         let call = self.start(now);
         call.last_ring = call.last_ring.max(now);
         if call.caller.is_none() {
@@ -203,6 +222,9 @@ impl CallTracker {
     /// The call is over: its event, if a call was in progress.
     pub fn end(&mut self, now: Instant, end: CallEnd, imsi: Option<String>, imei: &str) -> Option<CallEvent> {
         let call = self.call.take()?;
+        if matches!(end, CallEnd::Rejected) {
+            self.hung_up_at = Some(now);
+        }
         Some(CallEvent {
             imsi,
             imei: imei.to_string(),
@@ -244,6 +266,21 @@ mod tests {
             t.end(t1, CallEnd::CallerHungUp, None, "86").is_none(),
             "one event per call"
         );
+    }
+
+    #[test]
+    fn a_ring_already_on_its_way_when_we_hung_up_is_no_new_call() {
+        let t0 = Instant::now();
+        let mut t = CallTracker::new(true);
+        t.ring(t0);
+        t.caller("+79161234567", t0);
+        t.decided();
+        assert!(t.end(t0, CallEnd::Rejected, None, "86").is_some());
+        t.ring(t0 + Duration::from_millis(300));
+        t.caller("+79161234567", t0 + Duration::from_millis(300));
+        assert!(!t.active(), "the rejected call's last ring");
+        t.ring(t0 + AFTER_HANG_UP);
+        assert!(t.active(), "a new call after the pause");
     }
 
     #[test]
