@@ -28,6 +28,12 @@
 //! rather than dropped when a notification is seen again: a modem that
 //! loses some notifications would flap, and each lapse back to the 10 s
 //! check could lose reports. A reconnect starts trusting it again.
+//!
+//! Incoming calls: `RING`/`+CLIP` feed the session's [`CallTracker`]; the
+//! call is rejected (`AT+CHUP`, else `ATH`) or left ringing per
+//! [`ModemConfig::call_action`], never answered, and one [`CallEvent`] per
+//! call goes to [`ModemConfig::calls`] when it is over (a timer wakes the
+//! loop for the `+CLIP` wait and the silence that ends a ringing call).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
