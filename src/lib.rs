@@ -24,6 +24,7 @@
 //! Sending to it:
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
 //! - [`automations`]: messages triggered by a contact's events and dates, and sequences.
+//! - [`calls`]: call tracking — incoming calls to the SIMs recorded, attributed, thanked.
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.
@@ -31,6 +32,7 @@
 pub mod api;
 pub mod at;
 pub mod automations;
+pub mod calls;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

@@ -379,6 +379,7 @@ fn every_response_body_has_a_typed_schema() {
                 "imei",
                 "imsi",
                 "iccid",
+                "number",
                 "operator",
                 "signal_dbm",
                 "sent_today",

@@ -31,6 +31,7 @@ fn config() -> ModemConfig {
         quiet_probe: Duration::from_millis(500),
         backoff: (Duration::from_millis(50), Duration::from_millis(200)),
         ack_timeout: Duration::from_secs(2),
+        ..ModemConfig::default()
     }
 }
 

@@ -105,6 +105,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("PATCH", "/v1/automations/{id}"),
         ("POST", "/v1/automations/{id}/pause"),
         ("POST", "/v1/automations/{id}/resume"),
+        ("GET", "/v1/calls"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

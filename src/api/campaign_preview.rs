@@ -59,9 +59,16 @@ fn preview_campaign(
         .enumerate()
         .map(|(i, v)| Template::compile(&v.text).map_err(|e| invalid(format!("variants[{i}].text"), e)))
         .collect::<Result<Vec<_>, _>>()?;
+    let tracking_number = crate::calls::tracking_number(s, spec).map_err(|e| match e {
+        crate::calls::TrackingError::NoTracking(m) => ApiError::invalid("call_tracking", m),
+        crate::calls::TrackingError::Store(e) => ApiError::from(e),
+    })?;
     let mut previews: Vec<Preview<'_>> = templates
         .iter()
-        .map(|t| Preview::new(t, &rules.split, &rules.default_time_zone))
+        .map(|t| {
+            Preview::new(t, &rules.split, &rules.default_time_zone)
+                .with_tracking_number(tracking_number.as_deref())
+        })
         .collect();
     // The variants split as the start splits them (exactly by weight, the
     // A/B test share first): the audience read once for who may receive
@@ -207,7 +214,7 @@ fn each_contact(
         (status = 400, description = "The path is not readable (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),
-        (status = 422, description = "Its audience cannot be read now (`audience`: a deleted segment, a filter naming something gone)", body = super::ErrorResponse),
+        (status = 422, description = "Its audience cannot be read now (`audience`: a deleted segment, a filter naming something gone), or its `{{ tracking_number }}` cannot be filled (`call_tracking`: no call_tracking, or that SIM's number unknown)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn preview(

@@ -124,6 +124,8 @@ pub struct CampaignView {
     pub status_report: bool,
     /// The survey the text asks, as given (options, count, invalid_reply).
     pub survey: Option<crate::campaigns::spec::SurveyInput>,
+    /// Call tracking as given: the SIM whose calls count for it.
+    pub call_tracking: Option<crate::campaigns::spec::CallTrackingInput>,
     /// Its survey's id once started (`/v1/surveys/{id}`).
     pub survey_id: Option<String>,
     /// RFC 3339.
@@ -234,6 +236,7 @@ pub(super) fn build(
             .and_then(|a| serde_json::to_value(a).ok()),
         status_report: spec.status_report,
         survey: spec.input.survey.clone(),
+        call_tracking: spec.input.call_tracking.clone(),
         survey_id: row.survey_id.map(|id| id.to_string()),
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),

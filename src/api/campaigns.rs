@@ -83,6 +83,7 @@ impl From<StartError> for ApiError {
             StartError::Timing(m) => ApiError::invalid("timing", m),
             e @ StartError::EmptyAudience(_) => ApiError::invalid("empty_audience", e.to_string()),
             e @ StartError::RenderFailed { .. } => ApiError::invalid("render_failed", e.to_string()),
+            StartError::CallTracking(m) => ApiError::invalid("call_tracking", m),
             StartError::Store(e) => ApiError::from(e),
         }
     }
@@ -484,7 +485,7 @@ async fn act(app: AppState, id: &str, action: crate::campaigns::Action) -> Resul
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),
         (status = 409, description = "Not a draft (`wrong_status`, naming its status)", body = super::ErrorResponse),
-        (status = 422, description = "Cannot start: its audience cannot be read (`audience`: a deleted segment, a contact gone), its times do not work now (`timing`: the deadline has passed, no time for the A/B test), or nobody in it may be messaged (`empty_audience`, with the exclusions by reason)", body = super::ErrorResponse),
+        (status = 422, description = "Cannot start: its audience cannot be read (`audience`: a deleted segment, a contact gone), its times do not work now (`timing`: the deadline has passed, no time for the A/B test), or nobody in it may be messaged (`empty_audience`, with the exclusions by reason), or its `{{ tracking_number }}` cannot be filled (`call_tracking`: no call_tracking, or that SIM's number unknown)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn start(

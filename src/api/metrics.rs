@@ -24,7 +24,7 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out,calls}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
@@ -249,6 +249,26 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
                 pick(row)
             );
         }
+    }
+    // Calls to each campaign's call-tracking SIM counted for it.
+    let calls: std::collections::HashMap<i64, u64> = app
+        .store
+        .run(|s| s.calls_per_campaign())
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .collect();
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_campaign_calls_total Incoming calls to the campaign's call-tracking SIM counted for it.\n# TYPE simfleet_campaign_calls_total counter"
+    );
+    for (id, name, _) in &campaigns {
+        let _ = writeln!(
+            w,
+            "simfleet_campaign_calls_total{{campaign=\"{id}\",name=\"{}\"}} {}",
+            label(name),
+            calls.get(id).copied().unwrap_or(0)
+        );
     }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

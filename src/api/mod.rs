@@ -8,6 +8,7 @@ pub mod auth;
 pub mod automations;
 pub mod batch_items;
 pub mod body;
+pub mod calls;
 pub mod campaign_preview;
 pub mod campaign_reports;
 pub mod campaign_view;
@@ -118,6 +119,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
+        .routes(routes!(calls::list))
         .routes(routes!(contacts::upsert, contacts::list))
         .routes(routes!(contacts::get, contacts::patch, contacts::delete))
         .routes(routes!(segments::create, segments::list))

@@ -35,6 +35,11 @@ pub struct ModemView<'a> {
     /// The SIM's serial.
     #[schema(value_type = Option<String>)]
     pub iccid: Option<&'a str>,
+    /// The SIM's own number (`[[modem]] number`, else `AT+CNUM` when the
+    /// SIM stores it): what `{{ tracking_number }}` stands for when a
+    /// campaign's `call_tracking` names this SIM.
+    #[schema(value_type = Option<String>)]
+    pub number: Option<&'a str>,
     /// Operator name.
     #[schema(value_type = Option<String>)]
     pub operator: Option<&'a str>,
@@ -85,6 +90,7 @@ impl<'a> From<&'a Seen> for ModemView<'a> {
             imei: info.and_then(|i| non_empty(&i.imei)),
             imsi: info.and_then(|i| i.imsi.as_deref()),
             iccid: info.and_then(|i| i.iccid.as_deref()),
+            number: info.and_then(|i| i.number.as_deref()),
             operator: v.status.operator.as_deref(),
             signal_dbm: v.status.signal_dbm,
             sent_today: v.sent_today,

@@ -98,6 +98,46 @@ simple_command!(
     Reset, "AT+CFUN=1,1", 15
 );
 
+simple_command!(
+    /// `AT+CLIP=1`: show the caller's number with each `RING` (`+CLIP:`,
+    /// TS 27.007 §7.6). Some modems refuse it: their calls have no caller id.
+    EnableCallerId, "AT+CLIP=1"
+);
+simple_command!(
+    /// `AT+CHUP`: hang up the current call (TS 27.007 §6.5), rejecting an
+    /// incoming one without answering it.
+    HangUp, "AT+CHUP", 10
+);
+simple_command!(
+    /// `ATH`: hang up (V.250 §6.3.6), for modems that refuse `AT+CHUP`.
+    HangUpV250, "ATH", 10
+);
+
+/// `AT+CNUM`: the subscriber numbers stored on the SIM (TS 27.007 §7.1),
+/// `+CNUM: [<alpha>],<number>,<type>` per line. Most SIMs store none (an
+/// empty `OK`); the first voice number given is the SIM's own.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnNumber;
+
+impl Command for OwnNumber {
+    type Output = Option<String>;
+    fn text(&self) -> String {
+        "AT+CNUM".into()
+    }
+    fn prefixes(&self) -> &'static [&'static str] {
+        &["+CNUM:"]
+    }
+    fn parse(&self, lines: &[String]) -> Result<Option<String>, ReplyError> {
+        Ok(lines.iter().find_map(|l| {
+            let p = params::after(l, "+CNUM:")?;
+            let number = decode_maybe_ucs2(p.get(1)?.trim());
+            let plausible =
+                number.len() >= 3 && number.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit());
+            plausible.then_some(number)
+        }))
+    }
+}
+
 /// A command given as text, for quirks tables and probing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raw(pub String);
@@ -866,6 +906,31 @@ mod tests {
 
     fn lines(s: &[&str]) -> Vec<String> {
         s.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn own_number_reads_the_first_stored_number() {
+        assert_eq!(
+            OwnNumber
+                .parse(&lines(&[r#"+CNUM: "Own","+79161000001",145"#]))
+                .unwrap()
+                .as_deref(),
+            Some("+79161000001")
+        );
+        assert_eq!(
+            OwnNumber
+                .parse(&lines(&[r#"+CNUM: ,"89161000001",129"#]))
+                .unwrap()
+                .as_deref(),
+            Some("89161000001")
+        );
+        // Nothing stored, or rubbish: no number.
+        assert_eq!(OwnNumber.parse(&lines(&[])).unwrap(), None);
+        assert_eq!(OwnNumber.parse(&lines(&[r#"+CNUM: "","",129"#])).unwrap(), None);
+        assert_eq!(
+            (EnableCallerId.text(), HangUp.text(), HangUpV250.text()),
+            ("AT+CLIP=1".to_string(), "AT+CHUP".to_string(), "ATH".to_string())
+        );
     }
 
     #[test]

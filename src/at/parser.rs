@@ -29,6 +29,15 @@ struct InFlight {
     echo: Option<String>,
     /// Prefixes of the command's information lines.
     prefixes: Vec<String>,
+    /// A dial or answer command (`ATD…`, `ATA`), whose final result may be
+    /// `NO CARRIER`, `BUSY` or `NO ANSWER`.
+    call: bool,
+}
+
+impl InFlight {
+    fn is_call(&self) -> bool {
+        self.call
+    }
 }
 
 /// Turns bytes from a modem into events.
@@ -71,7 +80,9 @@ impl Parser {
     /// Records that `command` (without its CR) was written and that its
     /// information lines start with one of `prefixes`.
     pub fn command_sent(&mut self, command: &str, prefixes: &[&str]) {
+        let upper = command.trim().to_ascii_uppercase();
         self.in_flight = Some(InFlight {
+            call: upper.starts_with("ATD") || upper == "ATA",
             echo: Some(command.to_string()),
             prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
         });
@@ -175,6 +186,15 @@ impl Parser {
             return;
         }
         if let Some(result) = FinalResult::parse(&text) {
+            if let FinalResult::Call(line) = &result
+                && !self.in_flight.as_ref().is_some_and(InFlight::is_call)
+            {
+                // simfleet never dials: a call result with no dial or
+                // answer command in flight is an incoming call ending (the
+                // caller hung up), not the end of the command in flight.
+                self.events.push_back(Event::Urc(Urc::CallEnded(line.clone())));
+                return;
+            }
             self.in_flight = None;
             self.events.push_back(Event::Final(result));
             return;
@@ -289,6 +309,33 @@ mod tests {
             transcript_events(&before, &after),
             expected_transcript(),
             "byte by byte"
+        );
+    }
+
+    #[test]
+    fn no_carrier_outside_a_dial_is_a_call_ending_not_the_command_result() {
+        // The caller gave up while a send was waiting for its result: the
+        // send's own OK still ends it.
+        let events = run(&[b"\r\nNO CARRIER\r\n\r\n+CMGS: 7\r\n\r\nOK\r\n"], |p| {
+            p.command_sent("AT+CMGS=23", &["+CMGS:"])
+        });
+        assert_eq!(
+            events,
+            [
+                Event::Urc(Urc::CallEnded("NO CARRIER".into())),
+                Event::Line("+CMGS: 7".into()),
+                Event::Final(FinalResult::Ok)
+            ]
+        );
+        // Idle: a URC.
+        assert_eq!(
+            run(&[b"\r\nNO CARRIER\r\n"], |_| {}),
+            [Event::Urc(Urc::CallEnded("NO CARRIER".into()))]
+        );
+        // A dial's result stays its final result.
+        assert_eq!(
+            run(&[b"\r\nBUSY\r\n"], |p| p.command_sent("ATD+491701234567;", &[])),
+            [Event::Final(FinalResult::Call("BUSY".into()))]
         );
     }
 

@@ -105,9 +105,15 @@ pub enum Urc {
     Ring,
     /// `+CLIP: <number>,…`: the caller's number.
     CallerId {
-        /// The number as the modem gave it.
+        /// The number as the modem gave it (empty when withheld or not
+        /// available: TS 27.007 §7.6 `<CLI validity>` 1 or 2).
         number: String,
     },
+    /// The incoming call ended on the caller's side or the network's:
+    /// `NO CARRIER` (or `BUSY`, `NO ANSWER`) with no dial or answer
+    /// command in flight (TS 27.007 §6, V.250 §6.3), Huawei `^CEND:`,
+    /// SIMCom/Quectel `+CEND`. Holds the line as the modem printed it.
+    CallEnded(String),
     /// `+CUSD: <m>[,<str>,<dcs>]`: a USSD answer.
     Ussd {
         /// The `<m>` field (0 done, 1 more expected, 2 terminated…).
@@ -138,7 +144,6 @@ const VENDOR_PREFIXES: &[&str] = &[
     "^ORIG:",
     "^CONF:",
     "^CONN:",
-    "^CEND:",
     "^NWTIME:",
     "^RSSILVL:",
     "^ACTIVEBAND:",
@@ -196,8 +201,12 @@ impl Urc {
                 });
             }
         }
-        if line == "RING" {
+        // `+CRING: VOICE` is RING with `AT+CRC=1` (TS 27.007 §6.11).
+        if line == "RING" || line.starts_with("+CRING:") {
             return Some(Urc::Ring);
+        }
+        if line.starts_with("^CEND:") || line.starts_with("+CEND") {
+            return Some(Urc::CallEnded(line.to_string()));
         }
         if let Some(p) = params::after(line, "+CLIP:") {
             return Some(Urc::CallerId {
@@ -292,6 +301,15 @@ mod tests {
             })
         );
         assert_eq!(Urc::parse("RING"), Some(Urc::Ring));
+        assert_eq!(Urc::parse("+CRING: VOICE"), Some(Urc::Ring));
+        assert_eq!(
+            Urc::parse(r#"+CLIP: "",128,,,,1"#),
+            Some(Urc::CallerId { number: "".into() })
+        );
+        assert_eq!(
+            Urc::parse("^CEND:1,0,104,16"),
+            Some(Urc::CallEnded("^CEND:1,0,104,16".into()))
+        );
         assert_eq!(
             Urc::parse(r#"+CLIP: "+79161234567",145,,,,0"#),
             Some(Urc::CallerId {

@@ -168,6 +168,8 @@ struct Lane {
     allowance: usize,
     /// Turn order: least recently fed first.
     order: (Option<i64>, u64, i64),
+    /// Its call-tracking SIM's number, for `{{ tracking_number }}`.
+    tracking_number: Option<String>,
     exhausted: bool,
 }
 
@@ -254,7 +256,9 @@ pub fn feed(store: &Store, rules: &CampaignRules, room: usize, now: i64) -> Resu
             Some(l) => store.campaign_queued_since(row.id, l - 1)?.0,
             None => 0,
         };
+        let tracking_number = store.campaign_tracking_number(row.id)?;
         lanes.push(Lane {
+            tracking_number,
             cap: row.frequency_cap.map_or(rules.cap, |c| c.resolve(rules.cap)),
             order: (last, at_last, row.id),
             row,
@@ -369,7 +373,11 @@ fn item(
         Ok(t) => t,
         Err(e) => return Ok(skip("render_failed", e.clone())),
     };
-    let text = match template.render(&contact, &rules.default_time_zone) {
+    let extras = crate::templates::Extras {
+        tracking_number: lane.tracking_number.as_deref(),
+        ..Default::default()
+    };
+    let text = match template.render_with(&contact, &rules.default_time_zone, &extras) {
         Ok(t) => t,
         Err(e) => return Ok(skip("render_failed", e.to_string())),
     };

@@ -90,6 +90,12 @@ pub struct Figures {
     pub conversions: u64,
     /// conversions / delivered.
     pub conversion_rate: Option<f64>,
+    /// Incoming calls to the campaign's call-tracking SIM counted for it
+    /// (per variant: calls from recipients sent that variant; overall also
+    /// callers who were no recipient, and withheld callers).
+    pub calls: u64,
+    /// Distinct callers among `calls` (withheld ones not counted).
+    pub unique_callers: u64,
 }
 
 /// Overall and per variant.
@@ -141,6 +147,8 @@ impl Figures {
             ctr: None,
             conversions: 0,
             conversion_rate: None,
+            calls: 0,
+            unique_callers: 0,
         }
     }
 
@@ -164,13 +172,34 @@ pub fn grouped(
     for (group, option, n) in store.campaign_votes(id, by)? {
         votes.entry(group).or_default().insert(option, n);
     }
-    Ok(rows
+    let mut out: Vec<(Option<String>, Figures)> = rows
         .iter()
         .map(|row| {
             let v = votes.remove(&row.group).unwrap_or_default();
             (row.group.clone(), Figures::from_row(row, v, rules))
         })
-        .collect())
+        .collect();
+    // Calls are known overall and by variant (a call is from a number, not
+    // from a recipient's zone or tags): other breakdowns show none.
+    if matches!(by, GroupBy::Overall | GroupBy::Variant) {
+        let counts = store.campaign_calls(id)?;
+        for (group, f) in &mut out {
+            let found = match (by, group.as_deref()) {
+                (GroupBy::Overall, _) => Some((counts.calls, counts.unique_callers)),
+                (_, Some(g)) => counts
+                    .by_variant
+                    .iter()
+                    .find(|(v, ..)| v == g)
+                    .map(|(_, c, u)| (*c, *u)),
+                (_, None) => None,
+            };
+            if let Some((calls, unique)) = found {
+                f.calls = calls;
+                f.unique_callers = unique;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The figures of campaign `id`, overall and per variant: one aggregate
@@ -197,8 +226,26 @@ pub fn figures(store: &Store, id: i64, rules: &CampaignRules) -> Result<Campaign
             Some((name, Figures::from_row(r, v, rules)))
         })
         .collect();
-    Ok(CampaignFigures {
+    let mut out = CampaignFigures {
         overall: Figures::from_row(&total, all_votes, rules),
         variants,
-    })
+    };
+    add_calls(store, id, &mut out)?;
+    Ok(out)
+}
+
+/// Fills `calls` and `unique_callers` from the calls attributed to campaign `id`.
+pub fn add_calls(store: &Store, id: i64, figures: &mut CampaignFigures) -> Result<(), StoreError> {
+    let counts = store.campaign_calls(id)?;
+    figures.overall.calls = counts.calls;
+    figures.overall.unique_callers = counts.unique_callers;
+    for (variant, calls, unique) in counts.by_variant {
+        let f = figures.variants.entry(variant).or_insert_with(|| Figures {
+            currency: figures.overall.currency.clone(),
+            ..Figures::default()
+        });
+        f.calls = calls;
+        f.unique_callers = unique;
+    }
+    Ok(())
 }

@@ -68,6 +68,29 @@ pub struct CampaignInput {
     /// `/v1/surveys/{survey_id}`). The text itself should list the options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<SurveyInput>,
+    /// Call tracking: incoming calls to this SIM count for the campaign
+    /// (overall and per variant), and its number is `{{ tracking_number }}`
+    /// in the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_tracking: Option<CallTrackingInput>,
+}
+
+/// `call_tracking`, as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallTrackingInput {
+    /// IMSI of the SIM whose calls are counted (6 to 15 digits, as
+    /// `GET /v1/modems` shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^[0-9]{6,15}$")]
+    pub sim: Option<String>,
+}
+
+/// A campaign's call tracking, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallTracking {
+    /// IMSI of the SIM called.
+    pub sim: String,
 }
 
 /// A campaign's survey, as given.
@@ -317,6 +340,9 @@ pub struct Spec {
     /// The text is a survey question with these options.
     #[serde(default)]
     pub survey: Option<CampaignSurvey>,
+    /// Calls to this SIM count for the campaign.
+    #[serde(default)]
+    pub call_tracking: Option<CallTracking>,
     /// The request as given (what `GET` shows and `PATCH` merges into).
     pub input: CampaignInput,
 }
@@ -477,8 +503,51 @@ impl CampaignInput {
             ab_test,
             status_report: self.status_report.unwrap_or(true),
             survey: self.survey.as_ref().map(SurveyInput::check).transpose()?,
+            call_tracking: self.check_call_tracking()?,
             input: self.clone(),
         })
+    }
+
+    /// `call_tracking.sim` is an IMSI; a text using `{{ tracking_number }}`
+    /// needs call tracking (whether that SIM's number is known is checked
+    /// at preview and start: it may be configured later).
+    fn check_call_tracking(&self) -> Result<Option<CallTracking>, SpecError> {
+        let Some(ct) = &self.call_tracking else {
+            for (i, v) in self.variants.iter().flatten().enumerate() {
+                let uses = v
+                    .text
+                    .as_deref()
+                    .and_then(|t| crate::templates::Template::compile(t).ok())
+                    .is_some_and(|t| t.uses("tracking_number"));
+                if uses {
+                    return Err(err(
+                        "call_tracking",
+                        format!(
+                            "variants[{i}].text uses {{{{ tracking_number }}}}: name the SIM whose number it is with \"call_tracking\": {{\"sim\": IMSI}}"
+                        ),
+                    ));
+                }
+            }
+            return Ok(None);
+        };
+        let sim = ct
+            .sim
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                err(
+                    "call_tracking.sim",
+                    "missing: the IMSI of the SIM whose calls count",
+                )
+            })?;
+        if !(6..=15).contains(&sim.len()) || !sim.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(err(
+                "call_tracking.sim",
+                "an IMSI: 6 to 15 digits, as GET /v1/modems shows it",
+            ));
+        }
+        Ok(Some(CallTracking { sim: sim.to_string() }))
     }
 
     fn check_audience(&self) -> Result<Audience, SpecError> {
@@ -862,6 +931,34 @@ mod tests {
         v["frequency_cap"] = json!({"per_24h": 0});
         assert_eq!(input(v).check().unwrap_err().field, "frequency_cap");
         assert_eq!(base_spec().cap_or(default), default);
+    }
+
+    #[test]
+    fn call_tracking_names_an_imsi_and_is_needed_by_the_tracking_number() {
+        let mut v = base();
+        v["call_tracking"] = json!({"sim": "250011000002"});
+        let spec = input(v.clone()).check().unwrap();
+        assert_eq!(spec.call_tracking.unwrap().sim, "250011000002");
+        for (bad, field) in [
+            (json!({}), "call_tracking.sim"),
+            (json!({"sim": "12ab"}), "call_tracking.sim"),
+            (json!({"sim": "1234567890123456"}), "call_tracking.sim"),
+        ] {
+            v["call_tracking"] = bad.clone();
+            assert_eq!(input(v.clone()).check().unwrap_err().field, field, "{bad}");
+        }
+        v["call_tracking"] = json!({"imsi": "250011000002"});
+        assert!(
+            serde_json::from_value::<CampaignInput>(v).is_err(),
+            "unknown field"
+        );
+        let mut v = base();
+        v["variants"] = json!([{"text": "Call {{ tracking_number }} today"}]);
+        let e = input(v.clone()).check().unwrap_err();
+        assert_eq!(e.field, "call_tracking");
+        assert!(e.message.contains("variants[0].text"), "{e}");
+        v["call_tracking"] = json!({"sim": "250011000002"});
+        assert!(input(v).check().is_ok());
     }
 
     fn base_spec() -> Spec {

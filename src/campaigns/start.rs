@@ -72,9 +72,22 @@ pub enum StartError {
         /// The first failure in words (`attributes.shoe_size is missing`).
         reason: String,
     },
+    /// `{{ tracking_number }}` cannot be filled: no `call_tracking`, or
+    /// its SIM's number is unknown (API: 422 `call_tracking`).
+    #[error("{0}")]
+    CallTracking(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::calls::TrackingError> for StartError {
+    fn from(e: crate::calls::TrackingError) -> Self {
+        match e {
+            crate::calls::TrackingError::NoTracking(m) => StartError::CallTracking(m),
+            crate::calls::TrackingError::Store(e) => StartError::Store(e),
+        }
+    }
 }
 
 impl From<CampaignStoreError> for StartError {
@@ -357,6 +370,8 @@ struct Builder<'a> {
     /// Each variant's template, if it has variables that may be missing
     /// (`None`: renders alike for everyone, not checked per contact).
     templates: Vec<Option<Template>>,
+    /// The campaign's `{{ tracking_number }}`, if it uses one.
+    tracking_number: Option<String>,
     renders: Renders,
     /// Rendering stops when this passes.
     render_until: Instant,
@@ -376,7 +391,11 @@ impl Builder<'_> {
         let mut mask = 0u16;
         for (v, t) in self.templates.iter().enumerate() {
             let Some(t) = t else { continue };
-            let failure = match t.render(c, &self.rules.default_time_zone) {
+            let extras = crate::templates::Extras {
+                tracking_number: self.tracking_number.as_deref(),
+                ..Default::default()
+            };
+            let failure = match t.render_with(c, &self.rules.default_time_zone, &extras) {
                 Err(e) => Some(match e.failure.variable() {
                     Some(var) => format!(
                         "{var} is {}",
@@ -449,11 +468,13 @@ fn audience(
                 .filter(|t| !t.variables().is_empty())
         })
         .collect();
+    let tracking_number = crate::calls::tracking_number(store, &row.spec)?;
     let mut b = Builder {
         rules,
         seen: HashSet::new(),
         out: Vec::new(),
         templates,
+        tracking_number,
         renders: Renders {
             first: vec![None; row.spec.variants.len()],
             ..Renders::default()

@@ -333,6 +333,22 @@ pub struct PublicConfig {
     pub base_url: Option<String>,
 }
 
+/// `[calls]`: incoming voice calls to the SIMs (call tracking).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// `reject` (default: hang up at once once the caller's number is
+    /// read, so the caller is not left ringing and the thank-you SMS
+    /// follows at once) or `ring` (left ringing until the caller gives
+    /// up). A call is never answered.
+    pub action: crate::modem::CallAction,
+    /// The thank-you SMS to a caller, by language like
+    /// `contacts.confirmation` (`default` for any other language or an
+    /// unknown caller); plain text. Empty (the default): none. Sent at
+    /// most once per caller in 24 hours, never to an opted-out number.
+    pub thanks: std::collections::BTreeMap<String, String>,
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -445,6 +461,11 @@ pub struct ModemEntry {
     /// Baud rate for real UARTs.
     #[serde(default = "default_baud")]
     pub baud: u32,
+    /// The SIM's own number in international form (`+79161234567`), for
+    /// `{{ tracking_number }}`; without it the number the SIM stores
+    /// (`AT+CNUM`) is used, when it stores one.
+    #[serde(default)]
+    pub number: Option<String>,
 }
 
 impl ModemEntry {
@@ -475,6 +496,7 @@ impl std::fmt::Debug for ModemEntry {
             .field("unique_recipients_per_month", &self.unique_recipients_per_month)
             .field("warm_up", &self.warm_up)
             .field("baud", &self.baud)
+            .field("number", &self.number)
             .finish()
     }
 }
@@ -506,6 +528,8 @@ pub struct Config {
     pub automations: AutomationsConfig,
     /// `[public]`.
     pub public: PublicConfig,
+    /// `[calls]`.
+    pub calls: CallsConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -660,6 +684,15 @@ impl Config {
                     ));
                 }
             }
+            if let Some(number) = &m.number {
+                let digits = number.strip_prefix('+').unwrap_or("");
+                if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid(
+                        &key("number"),
+                        format!("{number:?}: the SIM's number in international form, + and 7 to 15 digits"),
+                    ));
+                }
+            }
             if let Some(pin) = &m.pin
                 && !(4..=8).contains(&pin.len())
             {
@@ -695,6 +728,17 @@ impl Config {
                     return Err(invalid(&format!("{key}.{lang}"), e.to_string()));
                 }
             }
+        }
+        for (lang, text) in &self.calls.thanks {
+            if let Err(e) = crate::sms::check_text(text) {
+                return Err(invalid(&format!("calls.thanks.{lang}"), e.to_string()));
+            }
+        }
+        if !self.calls.thanks.is_empty() && !self.calls.thanks.contains_key("default") {
+            return Err(invalid(
+                "calls.thanks.default",
+                "missing: the thank-you for callers whose language has none of its own (or who are no contact)".into(),
+            ));
         }
         if !self.contacts.confirmation.contains_key("default") {
             return Err(invalid(
@@ -812,6 +856,36 @@ mod tests {
 
     fn parse(text: &str) -> Result<Checked, ConfigError> {
         Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn calls_and_the_sims_number_are_read_and_checked() {
+        let base = "[sending]\ndefault_region = \"RU\"\n[[modem]]\nport = \"/dev/x\"\n";
+        let c = parse(&format!(
+            "{base}number = \"+79161234567\"\n[calls]\naction = \"ring\"\n[calls.thanks]\ndefault = \"Thanks\"\n"
+        ))
+        .unwrap()
+        .config;
+        assert_eq!(c.modems[0].number.as_deref(), Some("+79161234567"));
+        assert_eq!(c.calls.action, crate::modem::CallAction::Ring);
+        assert_eq!(c.calls.thanks["default"], "Thanks");
+        assert_eq!(
+            parse(base).unwrap().config.calls.action,
+            crate::modem::CallAction::Reject
+        );
+        let key = |text: String| match parse(&text) {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            key(format!("{base}number = \"89161234567\"\n")),
+            "modem[0].number"
+        );
+        assert_eq!(
+            key(format!("{base}[calls.thanks]\nru = \"Спасибо\"\n")),
+            "calls.thanks.default"
+        );
+        assert!(parse(&format!("{base}[calls]\naction = \"answer\"\n")).is_err());
     }
 
     #[test]

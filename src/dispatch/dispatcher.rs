@@ -260,7 +260,19 @@ impl Dispatcher {
                         port: status.port.display().to_string(),
                     };
                     let now = me.shared.clock.now_ms();
-                    if let Err(e) = me.shared.store.run(move |s| s.sim_seen(&sim, now)).await {
+                    let number = info.number.clone();
+                    if let Err(e) = me
+                        .shared
+                        .store
+                        .run(move |s| {
+                            s.sim_seen(&sim, now)?;
+                            match &number {
+                                Some(n) => s.set_sim_number(&sim.imsi, n),
+                                None => Ok(()),
+                            }
+                        })
+                        .await
+                    {
                         warn!(error = %e, "cannot record SIM");
                     }
                     me.forget_duplicates(id, &info.imei);

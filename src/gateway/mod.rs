@@ -185,6 +185,23 @@ pub async fn serve_locked(
         move || wake.wake(),
         inbound_rx,
     ));
+    // Incoming calls: one event per call from the modem actors.
+    let (calls_tx, calls_rx) = mpsc::channel(64);
+    let wake = dispatcher.clone();
+    tokio::spawn(crate::calls::consume(
+        store.clone(),
+        clock.clone(),
+        crate::calls::CallRules {
+            thanks: config.calls.thanks.clone(),
+            region: checked.region,
+            attribution_days: config.campaigns.attribution_days,
+            split: split.clone(),
+            validity_minutes: validity,
+        },
+        move || wake.wake(),
+        calls_rx,
+    ));
+    let call_action = config.calls.action;
     let hooks: Vec<(String, Vec<String>)> = config
         .webhooks
         .iter()
@@ -245,6 +262,9 @@ pub async fn serve_locked(
                 ModemConfig {
                     pin: entry.pin.clone(),
                     send_timeout,
+                    number: entry.number.clone(),
+                    call_action,
+                    calls: Some(calls_tx.clone()),
                     ..ModemConfig::default()
                 },
                 Some(inbound_tx.clone()),

@@ -28,6 +28,12 @@
 //! rather than dropped when a notification is seen again: a modem that
 //! loses some notifications would flap, and each lapse back to the 10 s
 //! check could lose reports. A reconnect starts trusting it again.
+//!
+//! Incoming calls: `RING`/`+CLIP` feed the session's [`CallTracker`]; the
+//! call is rejected (`AT+CHUP`, else `ATH`) or left ringing per
+//! [`ModemConfig::call_action`], never answered, and one [`CallEvent`] per
+//! call goes to [`ModemConfig::calls`] when it is over (a timer wakes the
+//! loop for the `+CLIP` wait and the silence that ends a ringing call).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,14 +43,15 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until, timeout};
 use tracing::{debug, info, warn};
 
+use super::calls::{CallAction, CallDue, CallEnd, CallEvent, CallTracker};
 use super::connect::{BoxedIo, Connector};
 use super::error::{AtError, SendError};
 use super::init::{InitError, Initialised, initialise};
 use super::port::AtPort;
 use super::state::{ModemState, ModemStatus};
 use crate::at::command::{
-    AckMessage, Attention, DeleteMessage, ListMessages, QueryMemories, QueryRegistration, ReadMessage, Reset,
-    SelectReadStorage, SignalQuality, Storage,
+    AckMessage, Attention, DeleteMessage, HangUp, HangUpV250, ListMessages, QueryMemories, QueryRegistration,
+    ReadMessage, Reset, SelectReadStorage, SignalQuality, Storage,
 };
 use crate::at::{RegStatus, SendFailure, Urc};
 use crate::sms::EncodedPdu;
@@ -72,6 +79,14 @@ pub struct ModemConfig {
     pub backoff: (Duration, Duration),
     /// How long the inbound consumer may take to confirm it stored a message.
     pub ack_timeout: Duration,
+    /// The SIM's own number (`[[modem]] number`), shown instead of what
+    /// `AT+CNUM` says.
+    pub number: Option<String>,
+    /// What to do with incoming calls (`[calls] action`).
+    pub call_action: CallAction,
+    /// Where one [`CallEvent`] per incoming call goes; without it calls are
+    /// still rejected (or left ringing) and logged.
+    pub calls: Option<mpsc::Sender<CallEvent>>,
 }
 
 impl Default for ModemConfig {
@@ -84,6 +99,9 @@ impl Default for ModemConfig {
             quiet_probe: Duration::from_secs(5),
             backoff: (Duration::from_secs(1), Duration::from_secs(30)),
             ack_timeout: Duration::from_secs(30),
+            number: None,
+            call_action: CallAction::Reject,
+            calls: None,
         }
     }
 }
@@ -197,6 +215,7 @@ pub fn spawn(
         pin_rejected: false,
         appeared: appeared.clone(),
         left_logged: BTreeSet::new(),
+        caller_id_refused_logged: false,
     };
     tokio::spawn(actor.run());
     ModemHandle {
@@ -234,6 +253,8 @@ struct Actor {
     /// (memory, index): logged once per slot per daemon run, not at every
     /// reconnect.
     left_logged: BTreeSet<(String, u32)>,
+    /// `AT+CLIP=1` refused: said once per daemon run, not per reconnect.
+    caller_id_refused_logged: bool,
 }
 
 /// Why a session with an initialised modem ended.
@@ -278,6 +299,8 @@ struct Session {
     /// A storage check found messages or reports never announced: every
     /// memory is checked before each send, for the rest of the session.
     unannounced: bool,
+    /// The incoming call in progress, if any.
+    call: CallTracker,
 }
 
 impl Session {
@@ -456,7 +479,16 @@ impl Actor {
             next_probe: Instant::now(),
             taken: 0,
             unannounced: false,
+            call: CallTracker::default(),
         };
+        s.call = CallTracker::new(s.init.caller_id);
+        if !s.init.caller_id && !self.caller_id_refused_logged {
+            self.caller_id_refused_logged = true;
+            warn!(imei = %s.init.info.imei, "modem refuses AT+CLIP=1: its incoming calls have no caller number");
+        }
+        if self.config.number.is_some() {
+            s.init.info.number = self.config.number.clone();
+        }
         self.status.send_modify(|st| {
             // What kept it from being ready before (cannot open, not
             // answering) is over: a ready modem shows no stale error.
@@ -495,8 +527,10 @@ impl Actor {
                 Health,
                 StorageCheck,
                 Probe,
+                Call,
             }
             let stalled = s.stalled_since.is_some();
+            let call_deadline = s.call.deadline();
             // What the modem said comes before new work: a `+CMTI` already
             // on the line is read before the next send.
             let next = tokio::select! {
@@ -506,6 +540,7 @@ impl Actor {
                 _ = sleep_until(s.next_probe), if stalled => Next::Probe,
                 _ = health.tick(), if !stalled => Next::Health,
                 _ = storage_check.tick(), if !stalled => Next::StorageCheck,
+                _ = sleep_until(call_deadline.unwrap_or_else(Instant::now)), if call_deadline.is_some() => Next::Call,
             };
             let step = match next {
                 Next::Request(None) => return SessionEnd::Shutdown,
@@ -522,6 +557,7 @@ impl Actor {
                     step
                 }
                 Next::Probe => self.probe(&mut s).await,
+                Next::Call => self.call_step(&mut s).await,
             };
             if let Err(end) = self.settle(&mut s, step).await {
                 return end;
@@ -738,6 +774,18 @@ impl Actor {
             Urc::Rssi(rssi) => self.status.send_modify(|st| {
                 st.signal_dbm = crate::at::command::SignalQuality::dbm(rssi);
             }),
+            Urc::Ring => {
+                s.call.ring(Instant::now());
+                self.call_step(s).await?;
+            }
+            Urc::CallerId { number } => {
+                s.call.caller(&number, Instant::now());
+                self.call_step(s).await?;
+            }
+            Urc::CallEnded(line) => {
+                debug!(imei = %s.init.info.imei, line, "call ended");
+                self.call_over(s, CallEnd::CallerHungUp);
+            }
             Urc::SimState(0 | 255) => return Err(SessionEnd::SimLost),
             Urc::Vendor(line) if line.contains("MEMFULL") || line.contains("SMSFULL") => {
                 s.sweep_due = true;
@@ -748,6 +796,71 @@ impl Actor {
             other => debug!(imei = %s.init.info.imei, urc = ?other, "urc"),
         }
         Ok(())
+    }
+
+    /// Whatever the call in progress needs now: the decision (reject with
+    /// `AT+CHUP`, falling back to `ATH`; or let it ring), or its end after
+    /// [`super::calls::SILENT_END`] without a `RING`.
+    async fn call_step(&mut self, s: &mut Session) -> Result<(), SessionEnd> {
+        match s.call.due(Instant::now()) {
+            CallDue::Wait => Ok(()),
+            CallDue::Silent => {
+                self.call_over(s, CallEnd::CallerHungUp);
+                Ok(())
+            }
+            CallDue::Decide => {
+                s.call.decided();
+                if self.config.call_action == CallAction::Ring {
+                    info!(imei = %s.init.info.imei, imsi = s.init.info.imsi.as_deref(), "incoming call: left ringing");
+                    return Ok(());
+                }
+                let end = match exec_or_end(&mut s.port, &HangUp).await? {
+                    Ok(()) => CallEnd::Rejected,
+                    Err(e) => {
+                        debug!(imei = %s.init.info.imei, error = %e, "AT+CHUP refused: trying ATH");
+                        match exec_or_end(&mut s.port, &HangUpV250).await? {
+                            Ok(()) => CallEnd::Rejected,
+                            Err(e) => {
+                                warn!(imei = %s.init.info.imei, error = %e, "cannot reject the incoming call: it rings out");
+                                return Ok(());
+                            }
+                        }
+                    }
+                };
+                self.call_over(s, end);
+                Ok(())
+            }
+        }
+    }
+
+    /// The call is over: its one event goes to the consumer.
+    fn call_over(&mut self, s: &mut Session, end: CallEnd) {
+        let decided_reject = self.config.call_action == CallAction::Reject && end == CallEnd::CallerHungUp;
+        let end = if decided_reject && s.call.is_decided() {
+            // It was to be rejected and the hang-up failed: it rang out.
+            CallEnd::RejectFailed
+        } else {
+            end
+        };
+        let Some(event) = s
+            .call
+            .end(Instant::now(), end, s.init.info.imsi.clone(), &s.init.info.imei)
+        else {
+            return;
+        };
+        info!(
+            imei = %event.imei,
+            imsi = event.imsi.as_deref(),
+            rings = event.rings,
+            outcome = event.end.as_str(),
+            caller_id = event.caller.is_some(),
+            "incoming call"
+        );
+        if let Some(tx) = &self.config.calls
+            && let Err(e) = tx.try_send(event)
+        {
+            warn!(imei = %s.init.info.imei, error = %e, "call not recorded: the consumer is not keeping up");
+        }
     }
 
     fn set_registration(&self, status: RegStatus) {

@@ -12,9 +12,9 @@ use super::port::AtPort;
 use super::quirks::{self, Quirks};
 use super::state::ModemInfo;
 use crate::at::command::{
-    Attention, EchoOff, EnterPin, Identity, NumericErrors, OperatorName, PduMode, PinState, QueryOperator,
-    QueryPin, QueryRegistration, QuerySmsc, QueryStorage, QueryStorageSupport, Raw, SetIndications,
-    SetOperatorFormat, SetStorage, SignalQuality, Storage, StorageSupport,
+    Attention, EchoOff, EnableCallerId, EnterPin, Identity, NumericErrors, OperatorName, OwnNumber, PduMode,
+    PinState, QueryOperator, QueryPin, QueryRegistration, QuerySmsc, QueryStorage, QueryStorageSupport, Raw,
+    SetIndications, SetOperatorFormat, SetStorage, SignalQuality, Storage, StorageSupport,
 };
 use crate::at::{FinalResult, RegStatus};
 
@@ -44,6 +44,8 @@ pub struct Initialised {
     pub signal_dbm: Option<i32>,
     /// The SIM's service centre.
     pub smsc: Option<String>,
+    /// `AT+CLIP=1` was accepted: calls come with the caller's number.
+    pub caller_id: bool,
 }
 
 /// Why a modem could not be made ready.
@@ -197,6 +199,22 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
     let registration = port.exec(&QueryRegistration).await.unwrap_or(RegStatus::Unknown);
     let signal_dbm = port.exec(&SignalQuality).await.ok().flatten();
     let smsc = port.exec(&QuerySmsc).await.ok().flatten();
+    // Calls (TS 27.007 §7.6, §7.1): the caller's number with each RING, and
+    // the SIM's own number where the SIM stores it. Neither is required.
+    let caller_id = match port.exec(&EnableCallerId).await {
+        Ok(()) => true,
+        Err(e) => {
+            check_disconnect(e, "AT+CLIP=1")?;
+            false
+        }
+    };
+    let number = match port.exec(&OwnNumber).await {
+        Ok(n) => n,
+        Err(e) => {
+            check_disconnect(e, "AT+CNUM")?;
+            None
+        }
+    };
 
     let info = ModemInfo {
         manufacturer,
@@ -206,6 +224,7 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
         imsi,
         iccid,
         family: quirks.family.to_string(),
+        number,
     };
     info!(imei = %info.imei, imsi = info.imsi.as_deref(), model = %info.model, "modem initialised");
     Ok(Initialised {
@@ -219,6 +238,7 @@ pub async fn initialise<T: AsyncRead + AsyncWrite + Unpin>(
         mcc_mnc,
         signal_dbm,
         smsc,
+        caller_id,
     })
 }
 

@@ -5,10 +5,12 @@
 //! - [`init`]: the initialisation sequence and its fallbacks.
 //! - [`quirks`]: per-vendor differences.
 //! - [`actor`]: the task, its handle, inbound delivery with acknowledgement.
+//! - [`calls`]: incoming voice calls (a burst of `RING`s is one call).
 //! - [`connect`]: opening the line (serial port, or anything in tests).
 //! - [`state`]: what others can observe.
 
 pub mod actor;
+pub mod calls;
 pub mod connect;
 pub mod discover;
 pub mod error;
@@ -20,6 +22,7 @@ pub mod state;
 pub mod sysfs;
 
 pub use actor::{Inbound, InboundSource, ModemConfig, ModemHandle, spawn};
+pub use calls::{CallAction, CallEnd, CallEvent};
 pub use connect::{Connector, SerialConnector};
 pub use error::{AtError, SendError};
 pub use state::{ModemInfo, ModemState, ModemStatus};

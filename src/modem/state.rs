@@ -62,6 +62,9 @@ pub struct ModemInfo {
     pub iccid: Option<String>,
     /// Vendor family used for quirks.
     pub family: String,
+    /// The SIM's own number: `[[modem]] number`, else `AT+CNUM` when the
+    /// SIM stores it.
+    pub number: Option<String>,
 }
 
 /// Everything published about one modem.

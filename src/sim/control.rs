@@ -26,6 +26,9 @@ pub fn router(fleet: Arc<Fleet>) -> Router {
         .route("/modems/{index}/unplug", post(unplug))
         .route("/modems/{index}/replug", post(replug))
         .route("/ledger", get(ledger))
+        .route("/call", post(call))
+        .route("/calls", get(all_calls))
+        .route("/modems/{index}/calls", get(modem_calls))
         .with_state(fleet)
 }
 
@@ -204,6 +207,113 @@ async fn replug(State(fleet): State<Arc<Fleet>>, Path(index): Path<usize>) -> Re
         .replug(index)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "pty", e.to_string()))?;
     Ok(Json(json!({"pts": pts})))
+}
+
+/// `POST /call`: an incoming voice call to a modem.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Call {
+    /// The modem's index (a number or a string of digits), or its SIM's
+    /// IMSI (default: modem 0).
+    #[serde(default)]
+    modem: Option<Value>,
+    /// The caller; absent, null or empty: withheld.
+    #[serde(default)]
+    from: Option<String>,
+    /// How many times it rings before the caller gives up (1–50, default 5).
+    #[serde(default = "default_rings")]
+    rings: u32,
+    /// Between rings, ms (50–30000, default 2500).
+    #[serde(default = "default_ring_interval")]
+    interval_ms: u64,
+}
+
+fn default_rings() -> u32 {
+    5
+}
+
+fn default_ring_interval() -> u64 {
+    2500
+}
+
+/// The modem a control request names: its index, or its SIM's IMSI.
+fn named_modem(fleet: &Fleet, modem: Option<&Value>) -> Result<usize, ApiError> {
+    let bad = |what: String| ApiError(StatusCode::NOT_FOUND, "no_such_modem", what);
+    match modem {
+        None | Some(Value::Null) => fleet.modem(0).map(|_| 0).ok_or_else(|| bad("no modem 0".into())),
+        Some(Value::Number(n)) => {
+            let i = n.as_u64().ok_or_else(|| bad(format!("no modem {n}")))? as usize;
+            fleet
+                .modem(i)
+                .map(|_| i)
+                .ok_or_else(|| bad(format!("no modem {i}")))
+        }
+        Some(Value::String(s)) => {
+            if let Some(i) =
+                (0..fleet.len()).find(|&i| fleet.modem(i).is_some_and(|m| m.profile().imsi == *s))
+            {
+                return Ok(i);
+            }
+            match s.parse::<usize>() {
+                Ok(i) if fleet.modem(i).is_some() => Ok(i),
+                _ => Err(bad(format!("no modem with index or IMSI {s:?}"))),
+            }
+        }
+        Some(other) => Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_modem",
+            format!("modem is an index or an IMSI, not {other}"),
+        )),
+    }
+}
+
+async fn call(
+    State(fleet): State<Arc<Fleet>>,
+    body: Result<Json<Call>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    if !(1..=50).contains(&body.rings) {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_rings",
+            "rings is from 1 to 50".into(),
+        ));
+    }
+    if !(50..=30_000).contains(&body.interval_ms) {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_interval",
+            "interval_ms is from 50 to 30000".into(),
+        ));
+    }
+    let index = named_modem(&fleet, body.modem.as_ref())?;
+    let modem = fleet.modem(index).ok_or_else(|| not_found(index))?;
+    let id = modem
+        .incoming_call(
+            body.from.as_deref(),
+            body.rings,
+            std::time::Duration::from_millis(body.interval_ms),
+        )
+        .map_err(|e| ApiError(StatusCode::CONFLICT, "call_refused", e))?;
+    Ok(Json(json!({"modem": index, "call": id})))
+}
+
+/// `GET /modems/{i}/calls`: the calls put through to one modem.
+async fn modem_calls(
+    State(fleet): State<Arc<Fleet>>,
+    Path(index): Path<usize>,
+) -> Result<Json<Value>, ApiError> {
+    let modem = fleet.modem(index).ok_or_else(|| not_found(index))?;
+    Ok(Json(json!(modem.calls())))
+}
+
+/// `GET /calls`: every modem's calls.
+async fn all_calls(State(fleet): State<Arc<Fleet>>) -> Json<Value> {
+    let calls: Vec<_> = (0..fleet.len())
+        .filter_map(|i| fleet.modem(i))
+        .flat_map(|m| m.calls())
+        .collect();
+    Json(json!(calls))
 }
 
 #[derive(Debug, Deserialize)]

@@ -104,6 +104,13 @@ pub struct Faults {
     /// buffering of `AT+CNMI` `<mode>` 2, TS 27.005 §3.4.1, as many
     /// modems do it).
     pub urcs_after_reply: bool,
+    /// `AT+CLIP=1` is refused (`ERROR`): calls ring without the caller's
+    /// number, as on modems or networks without caller id.
+    pub no_caller_id: bool,
+    /// The SIM stores no own number: `AT+CNUM` answers a bare `OK`.
+    pub no_own_number: bool,
+    /// `AT+CHUP` is refused (`ERROR`), as on firmware that only knows `ATH`.
+    pub no_chup: bool,
 }
 
 /// A fault on the `part`-th part of concatenated messages, the next `times`
@@ -165,6 +172,9 @@ impl Default for Faults {
             drop_notifications: false,
             cops_format_ignored: false,
             urcs_after_reply: false,
+            no_caller_id: false,
+            no_own_number: false,
+            no_chup: false,
         }
     }
 }
@@ -220,6 +230,32 @@ impl Ledger {
     }
 }
 
+/// One incoming call the simulated network put through to a modem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    /// 1.. per modem.
+    pub id: u64,
+    /// Simulated modem index.
+    pub modem: usize,
+    /// Its SIM's IMSI.
+    pub imsi: String,
+    /// The caller (`None`: withheld).
+    pub from: Option<String>,
+    /// `RING`s written.
+    pub rings: u32,
+    /// Whether `+CLIP` went with them (`AT+CLIP=1` was on).
+    pub caller_id_shown: bool,
+    /// `ringing`, `hung_up` (the modem's client hung up: `ATH`/`AT+CHUP`),
+    /// or `caller_gave_up` (every ring went unanswered: `NO CARRIER`).
+    pub outcome: String,
+    /// The command that hung up, if any (`AT+CHUP` or `ATH`).
+    pub hangup_command: Option<String>,
+    /// When the first `RING` was due.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
 /// Counters of one simulated modem.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {
@@ -258,6 +294,8 @@ struct Session {
     cops_format: u8,
     curc: bool,
     qind_csq: bool,
+    /// `AT+CLIP=1`: `+CLIP` after each `RING`.
+    clip: bool,
     /// `AT+CPMS` `<mem1>` (read, list, delete), `<mem2>` (write, send),
     /// `<mem3>` (received messages), as indices into [`MEMORIES`].
     cpms: [usize; 3],
@@ -274,6 +312,7 @@ impl Default for Session {
             cops_format: 0,
             curc: true,
             qind_csq: false,
+            clip: false,
             cpms: [0, 0, 0],
         }
     }
@@ -313,6 +352,8 @@ struct State {
     held: Option<Vec<String>>,
     counters: Counters,
     rng: u64,
+    /// Every call put through, oldest first; the last may be ringing.
+    calls: Vec<CallRecord>,
 }
 
 /// One simulated modem. Cheap to share; the line task and the control API
@@ -369,6 +410,7 @@ impl SimModem {
                 held: None,
                 counters: Counters::default(),
                 rng: 0x9E37_79B9_7F4A_7C15 ^ index as u64,
+                calls: Vec::new(),
             }),
             ledger,
             out: Mutex::new(None),
@@ -395,6 +437,98 @@ impl SimModem {
     /// Counters so far.
     pub fn counters(&self) -> Counters {
         lock(&self.state).counters.clone()
+    }
+
+    /// Every call put through to this modem, oldest first.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.state).calls.clone()
+    }
+
+    /// An incoming call from `from` (`None`: number withheld): `RING`
+    /// (with `+CLIP: "<from>",145,,,,0` once `AT+CLIP=1` is on; a withheld
+    /// caller's is `+CLIP: "",128,,,,1`) every `interval`, `rings` times,
+    /// until the line hangs up (`ATH`/`AT+CHUP` answer `OK`, nothing
+    /// more is written) or the caller gives up after the last ring
+    /// (`NO CARRIER`). Returns the call's id; refused while another call
+    /// rings on this modem.
+    pub fn incoming_call(
+        self: &Arc<Self>,
+        from: Option<&str>,
+        rings: u32,
+        interval: Duration,
+    ) -> Result<u64, String> {
+        let from = match from.map(str::trim).filter(|f| !f.is_empty()) {
+            None => None,
+            Some(f) => Some(Address::parse_number(f).map_err(|e| e.to_string())?.to_string()),
+        };
+        let id = {
+            let mut st = lock(&self.state);
+            if st.calls.last().is_some_and(|c| c.ended_at.is_none()) {
+                return Err("a call is already ringing on this modem".into());
+            }
+            let id = st.calls.len() as u64 + 1;
+            let record = CallRecord {
+                id,
+                modem: self.index,
+                imsi: st.profile.imsi.clone(),
+                from,
+                rings: 0,
+                caller_id_shown: st.session.clip,
+                outcome: "ringing".into(),
+                hangup_command: None,
+                started_at: Utc::now(),
+                ended_at: None,
+            };
+            st.calls.push(record);
+            id
+        };
+        let me = self.clone();
+        tokio::spawn(async move {
+            for _ in 0..rings {
+                let urc = {
+                    let mut st = lock(&me.state);
+                    let clip = st.session.clip;
+                    let hung = st.faults.hang;
+                    let Some(call) = st.calls.last_mut().filter(|c| c.id == id && c.ended_at.is_none())
+                    else {
+                        return;
+                    };
+                    call.rings += 1;
+                    call.caller_id_shown |= clip;
+                    let mut out = String::from("\r\nRING\r\n");
+                    if clip {
+                        match &call.from {
+                            Some(f) => {
+                                let toa = if f.starts_with('+') { 145 } else { 129 };
+                                out.push_str(&format!("\r\n+CLIP: \"{f}\",{toa},,,,0\r\n"));
+                            }
+                            None => out.push_str("\r\n+CLIP: \"\",128,,,,1\r\n"),
+                        }
+                    }
+                    (!hung).then_some(out)
+                };
+                if let Some(urc) = urc {
+                    me.write_urc(urc);
+                }
+                tokio::time::sleep(interval).await;
+            }
+            let gave_up = {
+                let mut st = lock(&me.state);
+                let hung = st.faults.hang;
+                match st.calls.last_mut().filter(|c| c.id == id && c.ended_at.is_none()) {
+                    Some(call) => {
+                        call.outcome = "caller_gave_up".into();
+                        call.ended_at = Some(Utc::now());
+                        !hung
+                    }
+                    None => false,
+                }
+            };
+            if gave_up {
+                me.write_urc("\r\nNO CARRIER\r\n".into());
+            }
+        });
+        Ok(id)
     }
 
     /// Messages in every memory (SIM, modem, status reports): (index, PDU hex).
@@ -1001,7 +1135,6 @@ impl State {
             | "&F"
             | "V1"
             | "Q0"
-            | "+CLIP=1"
             | "+CRC=1"
             | "+CGEREP=0"
             | "+CSCS=\"GSM\""
@@ -1029,6 +1162,30 @@ impl State {
                 "+GCAP: +CGSM,+DS,+ES".into(),
             ]),
             "+GCAP" => ok(&["+GCAP: +CGSM,+DS,+ES".into()]),
+            "+CLIP=1" | "+CLIP=0" => {
+                if self.faults.no_caller_id {
+                    return Action::Reply("\r\nERROR\r\n".into());
+                }
+                self.session.clip = cmd.ends_with('1');
+                ok(&[])
+            }
+            "+CLIP?" => ok(&[format!("+CLIP: {},1", u8::from(self.session.clip))]),
+            "+CNUM" => match self.sim_usable() {
+                Err(code) => Action::Reply(self.cme(code)),
+                Ok(()) if self.faults.no_own_number => ok(&[]),
+                Ok(()) => ok(&[format!("+CNUM: \"\",\"{}\",145", p.msisdn)]),
+            },
+            "H" | "H0" | "+CHUP" => {
+                if cmd == "+CHUP" && self.faults.no_chup {
+                    return Action::Reply("\r\nERROR\r\n".into());
+                }
+                if let Some(call) = self.calls.last_mut().filter(|c| c.ended_at.is_none()) {
+                    call.outcome = "hung_up".into();
+                    call.hangup_command = Some(format!("AT{cmd}"));
+                    call.ended_at = Some(Utc::now());
+                }
+                ok(&[])
+            }
             "+CGMI" | "+GMI" => ok(&[p.manufacturer]),
             "+CGMM" | "+GMM" => ok(&[p.model]),
             "+CGMR" | "+GMR" => ok(&[p.revision]),

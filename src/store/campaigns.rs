@@ -121,14 +121,20 @@ fn spec_json(spec: &Spec) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))
 }
 
+/// The SIM whose calls count for the campaign (`call_tracking.sim`).
+fn tracking_imsi(spec: &Spec) -> Option<&str> {
+    spec.call_tracking.as_ref().map(|c| c.sim.as_str())
+}
+
 impl Store {
     /// Stores a new draft.
     pub fn create_campaign(&self, spec: &Spec, now: i64) -> Result<CampaignRow, StoreError> {
         let conn = self.writer();
         conn.prepare_cached(
-            "INSERT INTO campaigns (name, spec, status, created_at, updated_at) VALUES (?1, ?2, 'draft', ?3, ?3)",
+            "INSERT INTO campaigns (name, spec, status, created_at, updated_at, call_tracking_imsi)
+             VALUES (?1, ?2, 'draft', ?3, ?3, ?4)",
         )?
-        .execute(params![spec.name, spec_json(spec)?, now])?;
+        .execute(params![spec.name, spec_json(spec)?, now, tracking_imsi(spec)])?;
         let id = conn.last_insert_rowid();
         read(&conn, id)?.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
@@ -174,9 +180,10 @@ impl Store {
         let conn = self.writer();
         let changed = conn
             .prepare_cached(
-                "UPDATE campaigns SET name = ?2, spec = ?3, updated_at = ?4 WHERE id = ?1 AND status = 'draft'",
+                "UPDATE campaigns SET name = ?2, spec = ?3, updated_at = ?4, call_tracking_imsi = ?5
+                 WHERE id = ?1 AND status = 'draft'",
             )?
-            .execute(params![id, spec.name, spec_json(spec)?, now])?;
+            .execute(params![id, spec.name, spec_json(spec)?, now, tracking_imsi(spec)])?;
         let found = read(&conn, id)?.ok_or(CampaignStoreError::NotFound(id))?;
         if changed == 0 {
             return Err(CampaignStoreError::WrongStatus {

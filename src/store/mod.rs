@@ -14,6 +14,7 @@
 mod automation_figures;
 mod automation_runs;
 mod automations;
+mod calls;
 mod campaign_attribution;
 mod campaign_decision;
 mod campaign_eta;
@@ -59,6 +60,7 @@ use thiserror::Error;
 
 pub use automation_runs::{DueRun, PlannedRun, RunItem, RunOutcome};
 pub use automations::{AutomationRow, AutomationStoreError, EventError, NewEvent};
+pub use calls::{CallCounts, CallRow, NewCall};
 pub use campaign_attribution::{Attributed, CampaignReply};
 pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};

@@ -115,6 +115,8 @@ pub enum MessageKind {
     Survey,
     /// The double opt-in request to a pending contact ("Reply YES to …").
     ConsentRequest,
+    /// The thank-you SMS after a call to a tracking SIM (`[calls] thanks`).
+    CallThanks,
 }
 
 impl MessageKind {
@@ -125,6 +127,7 @@ impl MessageKind {
             MessageKind::OptOutConfirmation => "optout_confirmation",
             MessageKind::Survey => "survey",
             MessageKind::ConsentRequest => "consent_request",
+            MessageKind::CallThanks => "call_thanks",
         }
     }
 }

@@ -242,6 +242,7 @@ pub struct Preview<'a> {
     missing: BTreeMap<String, FailureSeen>,
     empty: BTreeMap<String, FailureSeen>,
     other: FailureSeen,
+    tracking_number: Option<&'a str>,
 }
 
 impl<'a> Preview<'a> {
@@ -267,7 +268,14 @@ impl<'a> Preview<'a> {
             missing: BTreeMap::new(),
             empty: BTreeMap::new(),
             other: FailureSeen::default(),
+            tracking_number: None,
         }
+    }
+
+    /// Renders `{{ tracking_number }}` as `number` (a campaign's call-tracking SIM's).
+    pub fn with_tracking_number(mut self, number: Option<&'a str>) -> Self {
+        self.tracking_number = number;
+        self
     }
 
     /// Adds one contact: left out (counted by reason) if a marketing send
@@ -288,7 +296,11 @@ impl<'a> Preview<'a> {
 
     /// Adds one contact whatever its consent (transactional texts).
     pub fn add_reachable(&mut self, contact: &Contact) {
-        let rendered = self.template.render(contact, self.default_zone);
+        let extras = super::Extras {
+            tracking_number: self.tracking_number,
+            ..Default::default()
+        };
+        let rendered = self.template.render_with(contact, self.default_zone, &extras);
         let (text, failure) = match rendered {
             Ok(text) => (Some(text), None),
             Err(e) => (None, Some(e.failure)),
