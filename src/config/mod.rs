@@ -501,7 +501,7 @@ impl EmailConfig {
             return Err((
                 key("security"),
                 format!(
-                    "\"none\" sends the password and every reply in clear, so it is only allowed to a relay on this machine (127.0.0.1, ::1, localhost); {host} is not: use \"starttls\" or \"tls\""
+                    "\"none\" sends the password and every reply in clear, so it is only allowed to a relay on this machine (a loopback host: 127.0.0.1, ::1, localhost); {host} is not: use \"starttls\" or \"tls\""
                 ),
             ));
         }
@@ -1227,6 +1227,118 @@ per_minute = 6
             .unwrap_err()
             .to_string();
         assert!(e.contains("modem[0].warm_up") && e.contains("at most 31"), "{e}");
+    }
+
+    #[test]
+    fn email_is_off_unless_set_and_every_key_is_checked() {
+        assert!(parse("").unwrap().config.email.is_none());
+        let base = "host = \"smtp.shop.example\"\nfrom = \"simfleet <sms@shop.example>\"\nto = [\"ops@shop.example\"]\n";
+        let e = parse(&format!("[email]\n{base}")).unwrap().config.email.unwrap();
+        assert_eq!(
+            (e.port(), e.security, e.replies, e.mode),
+            (
+                587,
+                EmailSecurity::Starttls,
+                EmailReplies::All,
+                EmailMode::Immediate
+            )
+        );
+        let e = parse(&format!(
+            "[email]\n{base}security = \"tls\"\nreplies = \"non_keyword\"\nmode = \"hourly\"\n"
+        ))
+        .unwrap()
+        .config
+        .email
+        .unwrap();
+        assert_eq!(
+            (e.port(), e.replies, e.mode),
+            (465, EmailReplies::NonKeyword, EmailMode::Hourly)
+        );
+        for (extra, key, says) in [
+            ("security = \"none\"\n", "email.security", "loopback"),
+            ("security = \"ssl\"\n", "email.security", "unknown variant"),
+            ("replies = \"some\"\n", "email.replies", "unknown variant"),
+            ("mode = \"daily\"\n", "email.mode", "unknown variant"),
+            ("port = 0\n", "email.port", "1 to 65535"),
+            ("username = \"u\"\n", "email.password_file", "missing"),
+            (
+                "password_file = \"/nonexistent/pw\"\n",
+                "email.username",
+                "missing",
+            ),
+            (
+                "username = \"u\"\npassword_file = \"/nonexistent/pw\"\n",
+                "email.password_file",
+                "/nonexistent/pw",
+            ),
+            ("timeout_secs = 0\n", "email.timeout_secs", "from 1"),
+            ("time_zone = \"Mars/Base\"\n", "email.time_zone", "IANA"),
+            ("give_up_days = 0\n", "email.give_up_days", "from 1"),
+            (
+                "ca_file = \"/nonexistent/ca.pem\"\n",
+                "email.ca_file",
+                "/nonexistent/ca.pem",
+            ),
+            ("tls = true\n", "email", "unknown field"),
+        ] {
+            let e = parse(&format!("[email]\n{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
+        }
+        for (body, key) in [
+            (
+                "host = \"\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n",
+                "email.host",
+            ),
+            (
+                "host = \"h\"\nfrom = \"not an address\"\nto = [\"c@d.example\"]\n",
+                "email.from",
+            ),
+            ("host = \"h\"\nfrom = \"a@b.example\"\nto = []\n", "email.to"),
+            (
+                "host = \"h\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\", \"oops\"]\n",
+                "email.to[1]",
+            ),
+            ("host = \"h\"\nfrom = \"a@b.example\"\n", "email"),
+        ] {
+            let e = parse(&format!("[email]\n{body}")).unwrap_err().to_string();
+            assert!(e.contains(key), "{body}: {e}");
+        }
+        // Plain SMTP only to this machine.
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]"] {
+            let text = format!(
+                "[email]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n"
+            );
+            assert_eq!(parse(&text).unwrap().config.email.unwrap().port(), 25, "{host}");
+        }
+    }
+
+    #[test]
+    fn the_smtp_password_file_is_read_at_start_refused_if_anyone_can_read_it_and_never_shown() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "hunter2-секрет\nignored\n").unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!(
+            "[email]\nhost = \"smtp.shop.example\"\nusername = \"me\"\npassword_file = \"{}\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n",
+            pw.display()
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("email.password_file") && e.contains("chmod 600"),
+            "{e}"
+        );
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let c = parse(&text).unwrap().config;
+        let email = c.email.as_ref().unwrap();
+        assert_eq!(email.password.as_deref(), Some("hunter2-секрет"));
+        assert!(
+            !format!("{c:?}").contains("hunter2"),
+            "the password leaked into Debug"
+        );
+        std::fs::write(&pw, "\n").unwrap();
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("email.password_file") && e.contains("empty"), "{e}");
     }
 
     #[test]

@@ -135,11 +135,11 @@ impl Smtp {
                 .await
                 .map_err(|e| later("STARTTLS", e))?;
         }
-        if let Some(c) = &self.credentials {
-            if let Err(e) = conn.auth(&[Mechanism::Plain, Mechanism::Login], c).await {
-                conn.abort().await;
-                return Err(later("login (check email.username and email.password_file)", e));
-            }
+        if let Some(c) = &self.credentials
+            && let Err(e) = conn.auth(&[Mechanism::Plain, Mechanism::Login], c).await
+        {
+            conn.abort().await;
+            return Err(later("login (check email.username and email.password_file)", e));
         }
         let raw = message.formatted();
         match conn.send(message.envelope(), &raw).await {

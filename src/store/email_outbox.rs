@@ -23,6 +23,17 @@ pub struct PendingEmail {
     pub attempts: u32,
 }
 
+/// Where one reply's email stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailState {
+    /// When the server accepted it.
+    pub sent_at: Option<i64>,
+    /// When it was given up on.
+    pub failed_at: Option<i64>,
+    /// The last attempt's error (the reason, when failed).
+    pub last_error: Option<String>,
+}
+
 /// Outbox rows by state (for `/metrics`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EmailCounts {
@@ -175,16 +186,18 @@ impl Store {
             })?)
     }
 
-    /// The last error of the reply from inbox message `inbox_id`, and
-    /// whether it was sent, failed (for tests and support).
-    pub fn email_state(
-        &self,
-        inbox_id: i64,
-    ) -> Result<Option<(Option<i64>, Option<i64>, Option<String>)>, StoreError> {
+    /// Where the email of inbox message `inbox_id` stands, if it was queued.
+    pub fn email_state(&self, inbox_id: i64) -> Result<Option<EmailState>, StoreError> {
         Ok(self
             .reader()
             .prepare_cached("SELECT sent_at, failed_at, last_error FROM email_outbox WHERE inbox_id = ?1")?
-            .query_row([inbox_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([inbox_id], |r| {
+                Ok(EmailState {
+                    sent_at: r.get(0)?,
+                    failed_at: r.get(1)?,
+                    last_error: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 }
