@@ -130,6 +130,49 @@ fn a_reply_is_emailed_exactly_once_through_a_server_that_was_down_for_a_while() 
     assert!(mail.body.contains("SIM: "), "{}", mail.body);
 }
 
+#[test]
+fn a_reply_queued_before_a_crash_is_emailed_once_after_the_restart_and_never_again() {
+    let sim = Sim::start(1, 20);
+    let dir = sim.dir.path();
+    let smtp_port = free_port();
+    let config = write_config(dir, free_port(), "");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "[email]\nhost = \"localhost\"\nport = {smtp_port}\nsecurity = \"none\"\nfrom = \"sms@shop.example\"\nto = [\"ops@shop.example\"]\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    let mut gw = Gateway::start(&config);
+    gw.wait_ready_modems(1);
+    sim.post(
+        "/modems/0/sms",
+        json!({"from": "+79161234567", "text": "до сбоя"}),
+    );
+    wait_until("a failed attempt", Duration::from_secs(30), || {
+        metric(&gw, "retrying") == 1
+    });
+    // Power cut while the server is down; the server comes back meanwhile.
+    gw.kill9();
+    let server = SmtpServer::start(smtp_port, SmtpOptions::default());
+    let gw = Gateway::start(&config);
+    assert_eq!(server.wait_for(1, Duration::from_secs(30)).len(), 1);
+    wait_until("the row marked sent", Duration::from_secs(10), || {
+        metric(&gw, "sent") == 1
+    });
+    // Killed again after sending: nothing is sent a second time.
+    let mut gw = gw;
+    gw.kill9();
+    let gw = Gateway::start(&config);
+    gw.wait_ready_modems(1);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(metric(&gw, "sent"), 1);
+    assert!(
+        Mail::parse(&server.messages()[0].data)
+            .body
+            .starts_with("до сбоя")
+    );
+}
+
 // ---- the library's worker over an in-process store ----
 
 fn email_config(extra: &str) -> EmailConfig {
