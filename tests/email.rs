@@ -26,7 +26,7 @@ use simfleet::store::{Category, NewMessage, PartSent, Store};
 
 use common::Sim;
 use common::gateway::{Gateway, free_port, write_config};
-use common::smtp::{Mail, SmtpOptions, SmtpServer};
+use common::smtp::{Mail, ServerTls, SmtpOptions, SmtpServer};
 
 /// 2026-12-01T09:00:00Z.
 const T0: i64 = 1_796_115_600_000;
@@ -411,6 +411,76 @@ fn a_recipient_the_server_refuses_for_good_marks_the_reply_failed_with_the_reaso
     assert!(state.failed_at.is_some());
     let error = state.last_error.unwrap();
     assert!(error.contains("550") && error.contains("No such user"), "{error}");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn starttls_and_implicit_tls_check_the_server_against_ca_file_and_never_fall_back_to_clear_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = common::tls::ca_and_cert(dir.path());
+    let server_cfg = simfleet::tls::server_config(&pki.cert, &pki.key).unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "pa55\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let tls_cfg = |port: u16, security: &str, ca: bool| {
+        let ca = if ca {
+            format!("ca_file = \"{}\"\n", pki.ca.display())
+        } else {
+            String::new()
+        };
+        email_config(&format!(
+            "host = \"localhost\"\nport = {port}\nsecurity = \"{security}\"\nusername = \"u\"\npassword_file = \"{}\"\nfrom = \"sms@shop.example\"\nto = [\"ops@shop.example\"]\n{ca}",
+            pw.display()
+        ))
+    };
+    for (security, tls) in [
+        ("starttls", ServerTls::StartTls(server_cfg.clone())),
+        ("tls", ServerTls::Implicit(server_cfg.clone())),
+    ] {
+        let server = SmtpServer::start(
+            0,
+            SmtpOptions {
+                credentials: Some(("u".into(), "pa55".into())),
+                tls: Some(tls.clone()),
+                ..Default::default()
+            },
+        );
+        let cfg = tls_cfg(server.port, security, true);
+        let w = Worker::start(&cfg, T0);
+        reply(&w.store, &rules_of(&cfg), "+79161234567", SIM_A, "по TLS", T0);
+        let got = server.wait_for(1, Duration::from_secs(20));
+        assert_eq!(got.len(), 1, "{security}");
+        assert!(got[0].encrypted, "{security}: the message went over TLS");
+        assert_eq!(got[0].user.as_deref(), Some("u"));
+
+        // A server certificate no CA vouches for: not sent, kept for later.
+        let cfg = tls_cfg(server.port, security, false);
+        let w = Worker::start(&cfg, T0);
+        let id = reply(&w.store, &rules_of(&cfg), "+79161234567", SIM_A, "по TLS", T0);
+        wait_until("a refused certificate", Duration::from_secs(20), || {
+            w.store.email_counts().unwrap().retrying == 1
+        });
+        let state = w.store.email_state(id).unwrap().unwrap();
+        assert!(state.failed_at.is_none(), "{state:?}");
+        assert_eq!(server.messages().len(), 1, "{security}: {state:?}");
+    }
+    // A server that does not offer STARTTLS gets nothing in clear.
+    let server = SmtpServer::start(
+        0,
+        SmtpOptions {
+            credentials: Some(("u".into(), "pa55".into())),
+            ..Default::default()
+        },
+    );
+    let cfg = tls_cfg(server.port, "starttls", true);
+    let w = Worker::start(&cfg, T0);
+    let id = reply(&w.store, &rules_of(&cfg), "+79161234567", SIM_A, "секрет", T0);
+    wait_until("a refused plain server", Duration::from_secs(20), || {
+        w.store.email_counts().unwrap().retrying == 1
+    });
+    let error = w.store.email_state(id).unwrap().unwrap().last_error.unwrap();
+    assert!(error.contains("STARTTLS"), "{error}");
     assert!(server.messages().is_empty());
 }
 

@@ -1,6 +1,7 @@
 //! A small SMTP server on loopback for tests (RFC 5321 as far as a mail
 //! client needs: EHLO/HELO, AUTH PLAIN and LOGIN, MAIL, RCPT, DATA with
-//! dot-unstuffing, RSET, NOOP, QUIT; no STARTTLS), recording every message
+//! dot-unstuffing, RSET, NOOP, QUIT; STARTTLS or implicit TLS with a given
+//! rustls certificate, or neither), recording every message
 //! it accepts; and a reader of the messages it got (RFC 2047 headers,
 //! quoted-printable and base64 bodies).
 
@@ -10,16 +11,27 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// TLS the server speaks.
+#[derive(Clone)]
+pub enum ServerTls {
+    /// Offers STARTTLS (RFC 3207) and upgrades when asked.
+    StartTls(Arc<rustls::ServerConfig>),
+    /// TLS from the first byte (port 465 style).
+    Implicit(Arc<rustls::ServerConfig>),
+}
 
 /// How the server behaves.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SmtpOptions {
     /// Require AUTH with this user and password before MAIL.
     pub credentials: Option<(String, String)>,
     /// Recipients answered `550` at RCPT.
     pub reject: Vec<String>,
+    /// TLS, if any.
+    pub tls: Option<ServerTls>,
 }
 
 /// One accepted message.
@@ -33,6 +45,8 @@ pub struct Got {
     pub user: Option<String>,
     /// The message as received (CRLF lines, unstuffed).
     pub data: String,
+    /// It came over TLS.
+    pub encrypted: bool,
 }
 
 /// A running server, stopped on drop.
@@ -67,7 +81,7 @@ impl SmtpServer {
                         loop {
                             let Ok((s, _)) = listener.accept().await else { continue };
                             let (g, o) = (g.clone(), opts.clone());
-                            tokio::spawn(async move { let _ = session(s, &o, &g).await; });
+                            tokio::spawn(async move { let _ = serve(s, &o, &g).await; });
                         }
                     } => {}
                 }
@@ -107,17 +121,47 @@ impl Drop for SmtpServer {
     }
 }
 
-async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std::io::Result<()> {
-    let (r, mut w) = s.into_split();
-    let mut r = BufReader::new(r);
-    w.write_all(b"220 127.0.0.1 ESMTP test server\r\n").await?;
+/// One connection: plain (upgraded on STARTTLS) or TLS from the start.
+async fn serve(s: tokio::net::TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std::io::Result<()> {
+    match &opts.tls {
+        Some(ServerTls::Implicit(cfg)) => {
+            let tls = tokio_rustls::TlsAcceptor::from(cfg.clone()).accept(s).await?;
+            session(tls, opts, got, true, true).await?;
+        }
+        Some(ServerTls::StartTls(cfg)) => {
+            if let Some(plain) = session(s, opts, got, true, false).await? {
+                let tls = tokio_rustls::TlsAcceptor::from(cfg.clone()).accept(plain).await?;
+                session(tls, opts, got, false, true).await?;
+            }
+        }
+        None => {
+            session(s, opts, got, true, false).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Speaks SMTP on `s` until QUIT or the end; returns the stream when the
+/// client asked for STARTTLS (offered only when not `encrypted`).
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    s: S,
+    opts: &SmtpOptions,
+    got: &Mutex<Vec<Got>>,
+    greet: bool,
+    encrypted: bool,
+) -> std::io::Result<Option<S>> {
+    let mut r = BufReader::new(s);
+    if greet {
+        put(r.get_mut(), b"220 127.0.0.1 ESMTP test server\r\n").await?;
+    }
+    let offer_starttls = !encrypted && matches!(opts.tls, Some(ServerTls::StartTls(_)));
     let (mut user, mut from, mut to): (Option<String>, Option<String>, Vec<String>) =
         (None, None, Vec::new());
     let mut line = String::new();
     loop {
         line.clear();
         if r.read_line(&mut line).await? == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let cmd = line.trim_end().to_string();
         let upper = cmd.to_ascii_uppercase();
@@ -127,14 +171,18 @@ async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std
             } else {
                 ""
             };
-            format!("250-127.0.0.1\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{auth}250 SIZE 10000000\r\n")
+            let starttls = if offer_starttls { "250-STARTTLS\r\n" } else { "" };
+            format!("250-127.0.0.1\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}{auth}250 SIZE 10000000\r\n")
+        } else if upper == "STARTTLS" && offer_starttls {
+            put(r.get_mut(), b"220 Ready to start TLS\r\n").await?;
+            return Ok(Some(r.into_inner()));
         } else if upper.starts_with("HELO") {
             "250 127.0.0.1\r\n".into()
         } else if upper.starts_with("AUTH PLAIN") {
             let b64 = match cmd.split_whitespace().nth(2) {
                 Some(b) => b.to_string(),
                 None => {
-                    w.write_all(b"334 \r\n").await?;
+                    put(r.get_mut(), b"334 \r\n").await?;
                     let mut l = String::new();
                     r.read_line(&mut l).await?;
                     l.trim().to_string()
@@ -148,7 +196,7 @@ async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std
             check(opts, parts.get(1), parts.get(2), &mut user)
         } else if upper.starts_with("AUTH LOGIN") {
             let mut read = async |prompt: &[u8]| -> std::io::Result<String> {
-                w.write_all(prompt).await?;
+                put(r.get_mut(), prompt).await?;
                 let mut l = String::new();
                 r.read_line(&mut l).await?;
                 Ok(String::from_utf8_lossy(&B64.decode(l.trim()).unwrap_or_default()).into_owned())
@@ -178,12 +226,12 @@ async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std
             if to.is_empty() {
                 "503 RCPT first\r\n".into()
             } else {
-                w.write_all(b"354 End with <CRLF>.<CRLF>\r\n").await?;
+                put(r.get_mut(), b"354 End with <CRLF>.<CRLF>\r\n").await?;
                 let mut data = String::new();
                 loop {
                     let mut l = String::new();
                     if r.read_line(&mut l).await? == 0 {
-                        return Ok(());
+                        return Ok(None);
                     }
                     if l == ".\r\n" || l == ".\n" {
                         break;
@@ -195,6 +243,7 @@ async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std
                     to: std::mem::take(&mut to),
                     user: user.clone(),
                     data,
+                    encrypted,
                 });
                 "250 OK queued\r\n".into()
             }
@@ -205,13 +254,19 @@ async fn session(s: TcpStream, opts: &SmtpOptions, got: &Mutex<Vec<Got>>) -> std
         } else if upper == "NOOP" {
             "250 OK\r\n".into()
         } else if upper == "QUIT" {
-            w.write_all(b"221 Bye\r\n").await?;
-            return Ok(());
+            put(r.get_mut(), b"221 Bye\r\n").await?;
+            return Ok(None);
         } else {
             "502 Command not implemented\r\n".into()
         };
-        w.write_all(reply.as_bytes()).await?;
+        put(r.get_mut(), reply.as_bytes()).await?;
     }
+}
+
+/// Writes and flushes (TLS keeps what is written until flushed).
+async fn put<W: AsyncWrite + Unpin>(w: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    w.write_all(bytes).await?;
+    w.flush().await
 }
 
 fn check(opts: &SmtpOptions, u: Option<&String>, p: Option<&String>, user: &mut Option<String>) -> String {
