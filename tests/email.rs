@@ -81,6 +81,20 @@ fn a_reply_is_emailed_exactly_once_through_a_server_that_was_down_for_a_while() 
         metric(&gw, "retrying") == 1
     });
     assert_eq!(metric(&gw, "sent"), 0);
+    let (status, outbox) = gw.call("GET", "/v1/email", None);
+    assert_eq!(status, 200, "{outbox}");
+    assert_eq!(
+        (outbox["retrying"].as_i64(), outbox["sent"].as_i64()),
+        (Some(1), Some(0)),
+        "{outbox}"
+    );
+    let waiting = &outbox["waiting"][0];
+    assert_eq!(waiting["state"], "retrying", "{outbox}");
+    assert!(
+        waiting["last_error"].as_str().unwrap().contains("connect"),
+        "{outbox}"
+    );
+    assert!(waiting["next_attempt_at"].is_string(), "{outbox}");
 
     let server = SmtpServer::start(smtp_port, SmtpOptions::default());
     let got = server.wait_for(1, Duration::from_secs(60));
@@ -100,6 +114,9 @@ fn a_reply_is_emailed_exactly_once_through_a_server_that_was_down_for_a_while() 
         ),
         (0, 0, 0)
     );
+    let (_, outbox) = gw.call("GET", "/v1/email", None);
+    assert_eq!(outbox["sent"], 1, "{outbox}");
+    assert_eq!(outbox["waiting"], json!([]), "{outbox}");
 
     let g = &got[0];
     assert_eq!(g.from, "sms@shop.example");

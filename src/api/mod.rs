@@ -13,6 +13,7 @@ pub mod campaign_view;
 pub mod campaigns;
 pub mod contacts;
 pub mod contacts_csv;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod inbox;
@@ -113,6 +114,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
+        .routes(routes!(email::outbox))
         .routes(routes!(contacts::upsert, contacts::list))
         .routes(routes!(contacts::get, contacts::patch, contacts::delete))
         .routes(routes!(segments::create, segments::list))

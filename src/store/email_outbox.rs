@@ -34,6 +34,23 @@ pub struct EmailState {
     pub last_error: Option<String>,
 }
 
+/// A reply whose email has not gone (waiting, retrying or failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailWaiting {
+    /// The received message.
+    pub inbox_id: i64,
+    /// When it was queued (unix ms).
+    pub created_at: i64,
+    /// When it is tried next (unix ms); for a failed one, its last due time.
+    pub next_at: i64,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The last attempt's error, or why it failed.
+    pub last_error: Option<String>,
+    /// When it was given up on.
+    pub failed_at: Option<i64>,
+}
+
 /// Outbox rows by state (for `/metrics`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EmailCounts {
@@ -184,6 +201,26 @@ impl Store {
                     failed: r.get(3)?,
                 })
             })?)
+    }
+
+    /// Up to `limit` replies not emailed (waiting, retrying, failed), newest first.
+    pub fn emails_waiting(&self, limit: usize) -> Result<Vec<EmailWaiting>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT inbox_id, created_at, next_at, attempts, last_error, failed_at FROM email_outbox
+             WHERE sent_at IS NULL ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(EmailWaiting {
+                inbox_id: r.get(0)?,
+                created_at: r.get(1)?,
+                next_at: r.get(2)?,
+                attempts: r.get(3)?,
+                last_error: r.get(4)?,
+                failed_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Where the email of inbox message `inbox_id` stands, if it was queued.

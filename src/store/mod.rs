@@ -65,7 +65,7 @@ pub use consent::ConfirmationRequest;
 pub use contact_import::ImportError as ContactImportError;
 pub use contact_list::ContactFilter;
 pub use contacts::{ContactError, ContactKey, Upserted};
-pub use email_outbox::{EmailCounts, EmailState, PendingEmail};
+pub use email_outbox::{EmailCounts, EmailState, EmailWaiting, PendingEmail};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
 pub use inbox::{InboxRow, NewInbound};
