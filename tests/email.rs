@@ -501,6 +501,20 @@ fn starttls_and_implicit_tls_check_the_server_against_ca_file_and_never_fall_bac
     assert!(server.messages().is_empty());
 }
 
+#[test]
+fn a_reply_the_server_never_took_is_marked_failed_after_give_up_days() {
+    let closed = free_port();
+    let cfg = plain(closed, "give_up_days = 1\n");
+    // Two days after the reply arrived the server is still down.
+    let w = Worker::start(&cfg, T0 + 2 * 86_400_000);
+    let id = reply(&w.store, &rules_of(&cfg), "+79161234567", SIM_A, "hello", T0);
+    wait_until("the reply given up on", Duration::from_secs(20), || {
+        w.store.email_counts().unwrap().failed == 1
+    });
+    let error = w.store.email_state(id).unwrap().unwrap().last_error.unwrap();
+    assert!(error.starts_with("not sent in 1 days: connect"), "{error}");
+}
+
 // ---- which replies are queued ----
 
 /// A running campaign (variants A and B) to `phone`, its message sent through SIM_A at `T0`.

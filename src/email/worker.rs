@@ -119,10 +119,12 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, cfg: EmailConfig, mut stop
                             warn!(error = %e, "cannot record failed emails");
                         }
                         warn!(server = %smtp.server(), inbox_ids = ?inbox_ids, error = %why, "gave up emailing replies");
-                    } else if let Err(e) = store.run(move |s| s.emails_retry(&r, &w, next)).await {
-                        warn!(error = %e, "cannot record a failed email attempt");
+                    } else {
+                        if let Err(e) = store.run(move |s| s.emails_retry(&r, &w, next)).await {
+                            warn!(error = %e, "cannot record a failed email attempt");
+                        }
+                        warn!(server = %smtp.server(), replies = rows.len(), error = %why, retry_in_s = wait.as_secs(), "email not sent; will retry");
                     }
-                    warn!(server = %smtp.server(), replies = rows.len(), error = %why, retry_in_s = wait.as_secs(), "email not sent; will retry");
                     paused = Some(wait);
                     break;
                 }
