@@ -8,6 +8,7 @@
 //! - [`dispatch`]: which SIM sends what and when.
 //! - [`inbound`]: reassembly, keywords and opt-outs, surveys, delivery reports.
 //! - [`webhook`]: signed delivery of events from the durable outbox.
+//! - [`email`]: replies forwarded by email (SMTP) from a durable outbox.
 //! - [`api`]: the HTTP API (axum), thin over the others.
 //! - [`gateway`]: the daemon assembled, and its systemd notifications.
 //! - [`config`], [`phone`]: the configuration file; phone numbers.
@@ -38,6 +39,7 @@ pub mod cli;
 pub mod config;
 pub mod contacts;
 pub mod dispatch;
+pub mod email;
 pub mod export;
 pub mod gateway;
 pub mod inbound;

@@ -51,6 +51,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/contacts/export"),
         ("GET", "/v1/events"),
         ("GET", "/v1/inbox"),
+        ("GET", "/v1/email"),
         ("GET", "/v1/messages"),
         ("POST", "/v1/messages"),
         ("POST", "/v1/messages/batch"),

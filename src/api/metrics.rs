@@ -24,14 +24,21 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out,calls}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_email_outbox{state} (replies forwarded by email: pending, retrying, sent in the last 7 days, failed), simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out,calls}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    let (counts, sims, backlog) = app
+    let (counts, sims, backlog, email) = app
         .store
-        .run(|s| Ok::<_, crate::store::StoreError>((s.status_counts()?, s.sims()?, s.webhook_backlog()?)))
+        .run(|s| {
+            Ok::<_, crate::store::StoreError>((
+                s.status_counts()?,
+                s.sims()?,
+                s.webhook_backlog()?,
+                s.email_counts()?,
+            ))
+        })
         .await
         .map_err(ApiError::internal)?;
     let dispatcher = app.dispatcher.clone();
@@ -120,6 +127,18 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
     for (url, n) in &backlog {
         let url = crate::webhook::deliver::redacted(url);
         let _ = writeln!(w, "simfleet_webhook_pending{{url=\"{}\"}} {n}", label(&url));
+    }
+    let _ = writeln!(
+        w,
+        "# HELP simfleet_email_outbox Replies forwarded by email, by state (sent: kept a week).\n# TYPE simfleet_email_outbox gauge"
+    );
+    for (state, n) in [
+        ("pending", email.pending),
+        ("retrying", email.retrying),
+        ("sent", email.sent),
+        ("failed", email.failed),
+    ] {
+        let _ = writeln!(w, "simfleet_email_outbox{{state=\"{state}\"}} {n}");
     }
     let _ = writeln!(w, "# HELP simfleet_modem_state 1 for the state each modem is in.");
     let _ = writeln!(w, "# TYPE simfleet_modem_state gauge");

@@ -15,6 +15,7 @@ pub mod campaign_view;
 pub mod campaigns;
 pub mod contacts;
 pub mod contacts_csv;
+pub mod email;
 pub mod error;
 pub mod events;
 pub mod inbox;
@@ -120,6 +121,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(surveys::close))
         .routes(routes!(inbox::list))
         .routes(routes!(calls::list))
+        .routes(routes!(email::outbox))
         .routes(routes!(contacts::upsert, contacts::list))
         .routes(routes!(contacts::get, contacts::patch, contacts::delete))
         .routes(routes!(segments::create, segments::list))

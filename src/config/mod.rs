@@ -401,6 +401,254 @@ fn decimal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<rust_decimal::Decim
     d.deserialize_any(V)
 }
 
+/// How the connection to the SMTP server is secured (`email.security`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailSecurity {
+    /// Plain TCP upgraded with STARTTLS (RFC 3207), port 587 by default;
+    /// a server that does not offer it is not sent to.
+    Starttls,
+    /// TLS from the first byte (RFC 8314 "implicit TLS"), port 465 by default.
+    Tls,
+    /// No encryption: only to a relay on this machine (a loopback host).
+    None,
+}
+
+/// Which replies are forwarded by email (`email.replies`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailReplies {
+    /// Every received message.
+    All,
+    /// Replies credited to a campaign message (see `campaigns.attribution_days`).
+    Campaign,
+    /// Replies that are not keywords the gateway handles itself (STOP,
+    /// START, HELP, JOIN, a double opt-in YES) nor survey votes.
+    NonKeyword,
+}
+
+/// When forwarded replies are sent (`email.mode`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailMode {
+    /// One email per reply, as it arrives.
+    Immediate,
+    /// One email per hour, at the top of the hour (in `email.time_zone`),
+    /// with the replies received since the last one.
+    Hourly,
+}
+
+/// `[email]`: replies forwarded by email through an SMTP server. Off
+/// unless the table is present.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// SMTP server name (or address).
+    pub host: String,
+    /// Its port; by default 587 (starttls), 465 (tls) or 25 (none).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` or `none` (loopback hosts only).
+    #[serde(default = "default_security")]
+    pub security: EmailSecurity,
+    /// SMTP user name (AUTH PLAIN or LOGIN); needs `password_file`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// File holding the SMTP password (read at start, never logged; refused
+    /// if others can read it).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The sender, `"simfleet <sms@shop.example>"` or a bare address.
+    pub from: String,
+    /// Where replies go: one or more addresses.
+    pub to: Vec<String>,
+    /// `all` (default), `campaign` or `non_keyword`.
+    #[serde(default = "default_email_replies")]
+    pub replies: EmailReplies,
+    /// `immediate` (default) or `hourly`.
+    #[serde(default = "default_email_mode")]
+    pub mode: EmailMode,
+    /// A PEM file of CA certificates to trust for the server besides the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Seconds to connect, and bound (times four) on one whole SMTP conversation.
+    #[serde(default = "default_email_timeout")]
+    pub timeout_secs: u64,
+    /// IANA zone the email shows times in and whose hours the digest
+    /// follows; by default the machine's own zone.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Days a reply is retried while the server is down or refuses it for
+    /// now, before it is marked failed.
+    #[serde(default = "default_email_give_up_days")]
+    pub give_up_days: u32,
+    /// The password, read from `password_file` by validation.
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+fn default_security() -> EmailSecurity {
+    EmailSecurity::Starttls
+}
+fn default_email_replies() -> EmailReplies {
+    EmailReplies::All
+}
+fn default_email_mode() -> EmailMode {
+    EmailMode::Immediate
+}
+fn default_email_timeout() -> u64 {
+    30
+}
+fn default_email_give_up_days() -> u32 {
+    7
+}
+
+impl EmailConfig {
+    /// The port, given or the security's default.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.security {
+            EmailSecurity::Starttls => 587,
+            EmailSecurity::Tls => 465,
+            EmailSecurity::None => 25,
+        })
+    }
+
+    /// Checks every key; reads the password. `key` makes `email.<name>`.
+    fn check(&mut self) -> Result<(), (String, String)> {
+        let key = |k: &str| format!("email.{k}");
+        let host = self.host.trim();
+        if host.is_empty()
+            || host
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            return Err((
+                key("host"),
+                format!("{:?} is not a host name or address", self.host),
+            ));
+        }
+        if self.port == Some(0) {
+            return Err((key("port"), "must be from 1 to 65535".into()));
+        }
+        if self.security == EmailSecurity::None && !is_loopback_host(host) {
+            return Err((
+                key("security"),
+                format!(
+                    "\"none\" sends the password and every reply in clear, so it is only allowed to a relay on this machine (a loopback host: 127.0.0.1, ::1, localhost); {host} is not: use \"starttls\" or \"tls\""
+                ),
+            ));
+        }
+        match (&self.username, &self.password_file) {
+            (Some(u), Some(p)) => {
+                if u.is_empty() || u.chars().any(char::is_control) {
+                    return Err((key("username"), "empty or with control characters".into()));
+                }
+                self.password = Some(read_password(p).map_err(|e| (key("password_file"), e))?);
+            }
+            (Some(_), None) => return Err((key("password_file"), "missing: username needs it".into())),
+            (None, Some(_)) => return Err((key("username"), "missing: password_file needs it".into())),
+            (None, None) => {}
+        }
+        if let Err(e) = self.from.parse::<lettre::message::Mailbox>() {
+            return Err((
+                key("from"),
+                format!("{:?} is not an email address: {e}", self.from),
+            ));
+        }
+        if self.to.is_empty() {
+            return Err((key("to"), "empty: name at least one address".into()));
+        }
+        for (i, to) in self.to.iter().enumerate() {
+            if let Err(e) = to.parse::<lettre::message::Mailbox>() {
+                return Err((
+                    format!("email.to[{i}]"),
+                    format!("{to:?} is not an email address: {e}"),
+                ));
+            }
+        }
+        if let Some(ca) = &self.ca_file {
+            if self.security == EmailSecurity::None {
+                return Err((
+                    key("ca_file"),
+                    "only with security = \"starttls\" or \"tls\"".into(),
+                ));
+            }
+            if let Err(e) = crate::tls::client_config(&[("ca_file", ca.as_path())]) {
+                return Err((key("ca_file"), e.to_string()));
+            }
+        }
+        if self.timeout_secs == 0 || self.timeout_secs > 600 {
+            return Err((key("timeout_secs"), "must be from 1 to 600".into()));
+        }
+        if let Some(zone) = &self.time_zone
+            && zone.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err((
+                key("time_zone"),
+                format!("{zone:?} is not an IANA time zone (such as \"Europe/Moscow\")"),
+            ));
+        }
+        if self.give_up_days == 0 || self.give_up_days > 90 {
+            return Err((key("give_up_days"), "must be from 1 to 90".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `host` names this machine: a loopback address or `localhost`.
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Reads a password file: its first line, refused if others may read the
+/// file (it holds a secret) or if it is empty.
+fn read_password(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o004 != 0 {
+            return Err(format!(
+                "{} can be read by anyone on this machine; chmod 600 it (or 640 with simfleet's group)",
+                path.display()
+            ));
+        }
+    }
+    let _ = meta;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(format!(
+            "{}: empty; the password is its first line",
+            path.display()
+        ));
+    }
+    Ok(password)
+}
+
+impl std::fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("host", &self.host)
+            .field("port", &self.port())
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password_file", &self.password_file)
+            .field("password", &self.password.as_ref().map(|_| "****"))
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("replies", &self.replies)
+            .field("mode", &self.mode)
+            .field("ca_file", &self.ca_file)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("time_zone", &self.time_zone)
+            .field("give_up_days", &self.give_up_days)
+            .finish()
+    }
+}
+
 /// Events a webhook can subscribe to.
 pub const WEBHOOK_EVENTS: [&str; 5] = ["inbound", "status", "optout", "vote", "consent"];
 
@@ -533,6 +781,8 @@ pub struct Config {
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
+    /// `[email]`: replies forwarded by email; `None`: off.
+    pub email: Option<EmailConfig>,
 }
 
 /// What validation derives from the raw values.
@@ -841,6 +1091,11 @@ impl Config {
             ));
         }
         let mut this = self;
+        if let Some(email) = &mut this.email
+            && let Err((key, problem)) = email.check()
+        {
+            return Err(invalid(&key, problem));
+        }
         this.pricing.currency = currency;
         Ok(Checked {
             config: this,
@@ -1065,6 +1320,118 @@ per_minute = 6
             .unwrap_err()
             .to_string();
         assert!(e.contains("modem[0].warm_up") && e.contains("at most 31"), "{e}");
+    }
+
+    #[test]
+    fn email_is_off_unless_set_and_every_key_is_checked() {
+        assert!(parse("").unwrap().config.email.is_none());
+        let base = "host = \"smtp.shop.example\"\nfrom = \"simfleet <sms@shop.example>\"\nto = [\"ops@shop.example\"]\n";
+        let e = parse(&format!("[email]\n{base}")).unwrap().config.email.unwrap();
+        assert_eq!(
+            (e.port(), e.security, e.replies, e.mode),
+            (
+                587,
+                EmailSecurity::Starttls,
+                EmailReplies::All,
+                EmailMode::Immediate
+            )
+        );
+        let e = parse(&format!(
+            "[email]\n{base}security = \"tls\"\nreplies = \"non_keyword\"\nmode = \"hourly\"\n"
+        ))
+        .unwrap()
+        .config
+        .email
+        .unwrap();
+        assert_eq!(
+            (e.port(), e.replies, e.mode),
+            (465, EmailReplies::NonKeyword, EmailMode::Hourly)
+        );
+        for (extra, key, says) in [
+            ("security = \"none\"\n", "email.security", "loopback"),
+            ("security = \"ssl\"\n", "email.security", "unknown variant"),
+            ("replies = \"some\"\n", "email.replies", "unknown variant"),
+            ("mode = \"daily\"\n", "email.mode", "unknown variant"),
+            ("port = 0\n", "email.port", "1 to 65535"),
+            ("username = \"u\"\n", "email.password_file", "missing"),
+            (
+                "password_file = \"/nonexistent/pw\"\n",
+                "email.username",
+                "missing",
+            ),
+            (
+                "username = \"u\"\npassword_file = \"/nonexistent/pw\"\n",
+                "email.password_file",
+                "/nonexistent/pw",
+            ),
+            ("timeout_secs = 0\n", "email.timeout_secs", "from 1"),
+            ("time_zone = \"Mars/Base\"\n", "email.time_zone", "IANA"),
+            ("give_up_days = 0\n", "email.give_up_days", "from 1"),
+            (
+                "ca_file = \"/nonexistent/ca.pem\"\n",
+                "email.ca_file",
+                "/nonexistent/ca.pem",
+            ),
+            ("tls = true\n", "email", "unknown field"),
+        ] {
+            let e = parse(&format!("[email]\n{base}{extra}")).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(says), "{extra}: {e}");
+        }
+        for (body, key) in [
+            (
+                "host = \"\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n",
+                "email.host",
+            ),
+            (
+                "host = \"h\"\nfrom = \"not an address\"\nto = [\"c@d.example\"]\n",
+                "email.from",
+            ),
+            ("host = \"h\"\nfrom = \"a@b.example\"\nto = []\n", "email.to"),
+            (
+                "host = \"h\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\", \"oops\"]\n",
+                "email.to[1]",
+            ),
+            ("host = \"h\"\nfrom = \"a@b.example\"\n", "email"),
+        ] {
+            let e = parse(&format!("[email]\n{body}")).unwrap_err().to_string();
+            assert!(e.contains(key), "{body}: {e}");
+        }
+        // Plain SMTP only to this machine.
+        for host in ["127.0.0.1", "localhost", "::1", "[::1]"] {
+            let text = format!(
+                "[email]\nhost = \"{host}\"\nsecurity = \"none\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n"
+            );
+            assert_eq!(parse(&text).unwrap().config.email.unwrap().port(), 25, "{host}");
+        }
+    }
+
+    #[test]
+    fn the_smtp_password_file_is_read_at_start_refused_if_anyone_can_read_it_and_never_shown() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "hunter2-секрет\nignored\n").unwrap();
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!(
+            "[email]\nhost = \"smtp.shop.example\"\nusername = \"me\"\npassword_file = \"{}\"\nfrom = \"a@b.example\"\nto = [\"c@d.example\"]\n",
+            pw.display()
+        );
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(
+            e.contains("email.password_file") && e.contains("chmod 600"),
+            "{e}"
+        );
+        std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let c = parse(&text).unwrap().config;
+        let email = c.email.as_ref().unwrap();
+        assert_eq!(email.password.as_deref(), Some("hunter2-секрет"));
+        assert!(
+            !format!("{c:?}").contains("hunter2"),
+            "the password leaked into Debug"
+        );
+        std::fs::write(&pw, "\n").unwrap();
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("email.password_file") && e.contains("empty"), "{e}");
     }
 
     #[test]

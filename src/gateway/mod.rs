@@ -233,6 +233,14 @@ pub async fn serve_locked(
             stop_rx.clone(),
         ));
     }
+    if let Some(email) = &config.email {
+        tokio::spawn(crate::email::run(
+            store.clone(),
+            clock.clone(),
+            email.clone(),
+            stop_rx.clone(),
+        ));
+    }
 
     let entries = config.modems.clone();
     let send_timeout = Duration::from_secs(config.sending.send_timeout_secs);
@@ -364,6 +372,11 @@ fn inbound_config(checked: &Checked, split: SplitOptions, validity_minutes: Opti
             ),
             welcome: checked.config.contacts.welcome.clone(),
             attribution_days: checked.config.campaigns.attribution_days,
+            email: checked.config.email.as_ref().map(|e| crate::email::EmailRules {
+                replies: e.replies,
+                mode: e.mode,
+                zone: crate::email::Zone::from_config(e.time_zone.as_deref()),
+            }),
             split,
             validity_minutes,
         },

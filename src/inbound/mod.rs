@@ -89,7 +89,7 @@ pub async fn consume(
             _ = async { match flush_in { Some(d) => tokio::time::sleep(d).await, None => std::future::pending().await } } => {
                 let now = clock.now_ms();
                 let cfg = config.clone();
-                match store.run(move |s| receive::flush_stale_attributing(s, &cfg.rules.keywords, Some(cfg.rules.attribution_days), now - timeout_ms, now)).await {
+                match store.run(move |s| receive::flush_stale_with(s, &cfg.rules, now - timeout_ms, now)).await {
                     Ok(ids) if !ids.is_empty() => warn!(count = ids.len(), inbox_ids = %ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","), "stored messages whose missing parts never came, flagged incomplete"),
                     Ok(_) => {}
                     Err(e) => warn!(error = %e, "cannot store incomplete messages"),

@@ -240,7 +240,7 @@ fn whole(
         },
     )?;
     // Credited to the campaign message it answers, in this transaction.
-    tx.attribute_campaign_reply(&CampaignReply {
+    let attributed = tx.attribute_campaign_reply(&CampaignReply {
         inbox_id,
         sender,
         sim_imsi: pdu.imsi,
@@ -248,6 +248,17 @@ fn whole(
         window_ms: i64::from(rules.attribution_days) * 86_400_000,
         received_at: tx.now,
     })?;
+    // Queued for email in this transaction too: never lost, never twice.
+    crate::email::queue_reply(
+        tx,
+        rules.email.as_ref(),
+        &crate::email::Reply {
+            inbox_id,
+            row: &row,
+            kind: handled.kind,
+            attributed: attributed.as_ref(),
+        },
+    )?;
     emit_inbound(tx, inbox_id, &row, handled.kind)?;
     Ok(Received::Message { inbox_id, handled })
 }
@@ -354,6 +365,36 @@ pub fn flush_stale_attributing(
     before: i64,
     now: i64,
 ) -> Result<Vec<i64>, StoreError> {
+    flush_stale_inner(store, keywords, attribution_days, None, before, now)
+}
+
+/// [`flush_stale_attributing`] with `rules`' keywords and attribution
+/// window, also queueing each message stored incomplete for email when
+/// `rules.email` selects it (in the same transaction).
+pub fn flush_stale_with(
+    store: &Store,
+    rules: &ReplyRules,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
+    flush_stale_inner(
+        store,
+        &rules.keywords,
+        Some(rules.attribution_days),
+        rules.email.as_ref(),
+        before,
+        now,
+    )
+}
+
+fn flush_stale_inner(
+    store: &Store,
+    keywords: &Keywords,
+    attribution_days: Option<u32>,
+    email: Option<&crate::email::EmailRules>,
+    before: i64,
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
     store.write(now, |tx| {
         let groups: Vec<StaleGroup> = tx.take_stale_parts(before)?;
         let mut ids = Vec::with_capacity(groups.len());
@@ -372,8 +413,9 @@ pub fn flush_stale_attributing(
             };
             let id = tx.store_inbound(&row)?;
             let review = review_fragment(tx, keywords, id, &row)?;
+            let mut attributed = None;
             if let Some(days) = attribution_days {
-                tx.attribute_campaign_reply(&CampaignReply {
+                attributed = tx.attribute_campaign_reply(&CampaignReply {
                     inbox_id: id,
                     sender: &row.sender,
                     sim_imsi: row.sim_imsi.as_deref(),
@@ -382,6 +424,16 @@ pub fn flush_stale_attributing(
                     received_at: row.received_at,
                 })?;
             }
+            crate::email::queue_reply(
+                tx,
+                email,
+                &crate::email::Reply {
+                    inbox_id: id,
+                    row: &row,
+                    kind: review,
+                    attributed: attributed.as_ref(),
+                },
+            )?;
             emit_inbound(tx, id, &row, review)?;
             ids.push(id);
         }

@@ -65,6 +65,8 @@ pub struct ReplyRules {
     /// Days a reply is credited to the campaign message before it
     /// (`campaigns.attribution_days`).
     pub attribution_days: u32,
+    /// Which replies are forwarded by email (`[email]`); `None`: none.
+    pub email: Option<crate::email::EmailRules>,
 }
 
 impl Default for ReplyRules {
@@ -80,6 +82,7 @@ impl Default for ReplyRules {
             contacts: ContactRules::defaults(crate::phone::Region::default()),
             welcome: crate::config::ContactsConfig::default().welcome,
             attribution_days: crate::config::CampaignsConfig::default().attribution_days,
+            email: None,
         }
     }
 }

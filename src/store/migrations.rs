@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_campaign_surveys.sql"),
     include_str!("migrations/0016_calls.sql"),
     include_str!("migrations/0017_automations.sql"),
+    include_str!("migrations/0018_email_outbox.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -29,6 +29,7 @@ mod contact_export;
 mod contact_import;
 mod contact_list;
 mod contacts;
+mod email_outbox;
 mod enqueue;
 mod events;
 mod files;
@@ -71,6 +72,7 @@ pub use consent::ConfirmationRequest;
 pub use contact_import::ImportError as ContactImportError;
 pub use contact_list::ContactFilter;
 pub use contacts::{ContactError, ContactKey, Upserted};
+pub use email_outbox::{EmailCounts, EmailState, EmailWaiting, PendingEmail};
 pub use enqueue::{EnqueueError, EnqueueOutcome, NewMessage};
 pub use events::MessageEvent;
 pub use inbox::{InboxRow, NewInbound};
@@ -218,7 +220,10 @@ impl Store {
         // failed need not wake itself.
         writer.update_hook(Some(
             move |action: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
-                if table == "webhook_outbox" && action == rusqlite::hooks::Action::SQLITE_INSERT {
+                // Replies to forward by email wake the email worker the same way.
+                if (table == "webhook_outbox" || table == "email_outbox")
+                    && action == rusqlite::hooks::Action::SQLITE_INSERT
+                {
                     flag.store(true, Ordering::Release);
                 }
             },

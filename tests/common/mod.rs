@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 pub mod gateway;
+pub mod smtp;
 pub mod tls;
 
 use std::io::{BufRead, BufReader};
