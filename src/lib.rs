@@ -23,12 +23,14 @@
 //!
 //! Sending to it:
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
+//! - [`attribution`]: promo codes and tracked links, what a message brought.
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.
 
 pub mod api;
 pub mod at;
+pub mod attribution;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

@@ -369,7 +369,20 @@ fn item(
         Ok(t) => t,
         Err(e) => return Ok(skip("render_failed", e.clone())),
     };
-    let text = match template.render(&contact, &rules.default_time_zone) {
+    // Its promo code and tracked links (nothing reserved unless the text uses them).
+    let prepared = crate::attribution::prepare(
+        store,
+        &rules.attribution,
+        template,
+        crate::attribution::Target {
+            campaign_id: Some(r.campaign_id),
+            automation_id: None,
+            contact_id: Some(contact.id),
+            variant: r.variant.clone(),
+            utm_campaign: crate::attribution::links::campaign_slug(&lane.row.name, lane.row.id),
+        },
+    )?;
+    let text = match template.render_with(&contact, &rules.default_time_zone, &prepared.extras()) {
         Ok(t) => t,
         Err(e) => return Ok(skip("render_failed", e.to_string())),
     };
@@ -412,6 +425,7 @@ fn item(
         cap: lane.cap,
         deadline: lane.deadline,
         window_closes_at: lane.window.closes_at(tz, now),
+        attribution: prepared.records(),
     })
 }
 

@@ -316,6 +316,34 @@ pub struct PublicConfig {
     pub base_url: Option<String>,
 }
 
+/// `[promo_codes]`: the format of the codes `{{ promo_code }}` writes.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PromoCodesConfig {
+    /// The symbols codes are made of: ASCII letters and digits, at least
+    /// 10, none twice (ignoring case) and none of 0/O/o, 1/I/i/l.
+    pub alphabet: String,
+    /// Symbols per code; the alphabet over the length must allow at least
+    /// 10^9 codes.
+    pub length: u32,
+}
+
+impl Default for PromoCodesConfig {
+    fn default() -> Self {
+        Self {
+            alphabet: crate::attribution::codes::DEFAULT_ALPHABET.into(),
+            length: crate::attribution::codes::DEFAULT_LENGTH,
+        }
+    }
+}
+
+impl PromoCodesConfig {
+    /// The checked format.
+    pub fn format(&self) -> Result<crate::attribution::CodeFormat, crate::attribution::codes::FormatError> {
+        crate::attribution::CodeFormat::new(&self.alphabet, self.length)
+    }
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -487,6 +515,8 @@ pub struct Config {
     pub campaigns: CampaignsConfig,
     /// `[public]`.
     pub public: PublicConfig,
+    /// `[promo_codes]`.
+    pub promo_codes: PromoCodesConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -777,6 +807,14 @@ impl Config {
                 ),
             ));
         }
+        if let Err(e) = self.promo_codes.format() {
+            let key = match e {
+                crate::attribution::codes::FormatError::TooSmall { .. }
+                | crate::attribution::codes::FormatError::TooLarge { .. } => "promo_codes.length",
+                _ => "promo_codes.alphabet",
+            };
+            return Err(invalid(key, e.to_string()));
+        }
         let mut this = self;
         this.pricing.currency = currency;
         Ok(Checked {
@@ -793,6 +831,34 @@ mod tests {
 
     fn parse(text: &str) -> Result<Checked, ConfigError> {
         Config::parse(text, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn promo_code_formats_are_checked_naming_the_key() {
+        let c = parse("").unwrap();
+        assert_eq!(
+            c.config.promo_codes.format().unwrap(),
+            crate::attribution::CodeFormat::default()
+        );
+        let c = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKMNPQRSTUVWXYZ\"\nlength = 7\n").unwrap();
+        assert_eq!(c.config.promo_codes.format().unwrap().length(), 7);
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKO23\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("promo_codes.alphabet") && e.contains("'O'"), "{e}");
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKa\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("promo_codes.alphabet") && e.contains("twice"), "{e}");
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGH\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("promo_codes.alphabet") && e.contains("at least 10"),
+            "{e}"
+        );
+        let e = parse("[promo_codes]\nlength = 5\n").unwrap_err().to_string();
+        assert!(e.contains("promo_codes.length") && e.contains("10^9"), "{e}");
     }
 
     #[test]

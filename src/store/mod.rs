@@ -11,6 +11,7 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod attribution;
 mod campaign_attribution;
 mod campaign_decision;
 mod campaign_eta;
@@ -54,6 +55,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use attribution::{LinkRow, PromoCode, RedeemError, Redeemed, Redemption};
 pub use campaign_attribution::{Attributed, CampaignReply};
 pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
