@@ -59,9 +59,33 @@ fn preview_campaign(
         .enumerate()
         .map(|(i, v)| Template::compile(&v.text).map_err(|e| invalid(format!("variants[{i}].text"), e)))
         .collect::<Result<Vec<_>, _>>()?;
+    // A promo code and links of the real length (a short link when
+    // `public.base_url` is set): a short link can save a segment.
+    let utm_campaign = crate::attribution::links::campaign_slug(&spec.name, row.id);
+    let extras: Vec<(String, std::sync::Arc<dyn crate::templates::LinkMaker>)> = spec
+        .variants
+        .iter()
+        .map(|v| {
+            crate::attribution::preview_extras(
+                &rules.attribution,
+                &crate::attribution::Target {
+                    variant: v.name.clone(),
+                    utm_campaign: utm_campaign.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
     let mut previews: Vec<Preview<'_>> = templates
         .iter()
-        .map(|t| Preview::new(t, &rules.split, &rules.default_time_zone))
+        .zip(&extras)
+        .map(|(t, (code, links))| {
+            Preview::new(t, &rules.split, &rules.default_time_zone).with_extras(crate::templates::Extras {
+                promo_code: Some(code),
+                links: Some(links.clone()),
+                ..Default::default()
+            })
+        })
         .collect();
     // The variants split as the start splits them (exactly by weight, the
     // A/B test share first): the audience read once for who may receive

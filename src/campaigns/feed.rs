@@ -425,7 +425,7 @@ fn item(
         cap: lane.cap,
         deadline: lane.deadline,
         window_closes_at: lane.window.closes_at(tz, now),
-        attribution: prepared.records(),
+        attribution: Box::new(prepared.records()),
     })
 }
 

@@ -374,9 +374,19 @@ impl Builder<'_> {
     /// failure of each.
     fn render(&mut self, c: &Contact) -> u16 {
         let mut mask = 0u16;
+        // A promo code and links as the real messages will have them.
+        let (code, links) = crate::attribution::preview_extras(
+            &self.rules.attribution,
+            &crate::attribution::Target::default(),
+        );
+        let extras = crate::templates::Extras {
+            promo_code: Some(&code),
+            links: Some(links),
+            ..Default::default()
+        };
         for (v, t) in self.templates.iter().enumerate() {
             let Some(t) = t else { continue };
-            let failure = match t.render(c, &self.rules.default_time_zone) {
+            let failure = match t.render_with(c, &self.rules.default_time_zone, &extras) {
                 Err(e) => Some(match e.failure.variable() {
                     Some(var) => format!(
                         "{var} is {}",

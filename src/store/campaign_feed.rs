@@ -93,7 +93,7 @@ pub enum FeedItem {
         /// When its window closes on the recipient's clock (unix ms).
         window_closes_at: Option<i64>,
         /// Its promo code and short links, recorded with the message.
-        attribution: crate::attribution::Records,
+        attribution: Box<crate::attribution::Records>,
     },
     /// Skip it for good with a reason (`render_failed`…) and words.
     Skip {
