@@ -195,6 +195,17 @@ impl World {
         (resp.status(), location)
     }
 
+    async fn text(&self, path: &str) -> String {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", "Bearer t0ken")
+            .body(Body::empty())
+            .unwrap();
+        let resp = self.api.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    }
+
     async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value, bool) {
         let mut req = Request::builder()
             .method(method)
@@ -287,6 +298,37 @@ async fn a_click_through_l_is_counted_once_per_contact_and_not_for_a_preview_bot
     assert_eq!(
         w.follow("GET", "..%2F", Some(IPHONE)).await.0,
         StatusCode::NOT_FOUND
+    );
+
+    // The reports: the time series, the recipients' CSV, Prometheus.
+    let (status, ts, _) = w
+        .api("GET", &format!("/v1/campaigns/{id}/timeseries"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let clicks: u64 = ts["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["clicks"].as_u64().unwrap())
+        .sum();
+    assert_eq!(clicks, 1, "{ts}");
+    let csv = w.text(&format!("/v1/campaigns/{id}/recipients.csv")).await;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let clicked = header.iter().position(|h| *h == "clicked").unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let clicked_rows: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[clicked] == "true")
+        .map(|r| r[1])
+        .collect();
+    assert_eq!(clicked_rows, vec![phones[0].as_str()], "{csv}");
+    let prom = w.text("/metrics").await;
+    assert!(
+        prom.lines().any(
+            |l| l.starts_with(&format!("simfleet_campaign_clicks_total{{campaign=\"{id}\""))
+                && l.ends_with(" 1")
+        ),
+        "{prom}"
     );
 
     let f = metrics::figures(&w.store, id, &w.rules).unwrap();

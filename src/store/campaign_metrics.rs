@@ -130,6 +130,10 @@ pub struct HourRow {
     pub replies: u64,
     /// Attributed opt-outs in it.
     pub opt_outs: u64,
+    /// Recipients whose first click by a person on a tracked link was in it.
+    pub clicks: u64,
+    /// Promo codes first redeemed in it.
+    pub conversions: u64,
 }
 
 /// One recipient, as the CSV export writes it.
@@ -370,20 +374,31 @@ impl Store {
     pub fn campaign_hours(&self, id: i64) -> Result<Vec<HourRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x) FROM (
-                SELECT m.sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x
+            "SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x), sum(k), sum(v) FROM (
+                SELECT m.sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x, 0 AS k, 0 AS v
                   FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
                   WHERE cr.campaign_id = ?1 AND m.sent_at IS NOT NULL AND m.status IN ('sent', 'delivered', 'failed')
                 UNION ALL
-                SELECT m.delivered_at / 3600000, 0, 1, 0, 0
+                SELECT m.delivered_at / 3600000, 0, 1, 0, 0, 0, 0
                   FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
                   WHERE cr.campaign_id = ?1 AND m.status = 'delivered' AND m.delivered_at IS NOT NULL
                 UNION ALL
-                SELECT replied_at / 3600000, 0, 0, 1, 0 FROM campaign_recipients
+                SELECT replied_at / 3600000, 0, 0, 1, 0, 0, 0 FROM campaign_recipients
                   WHERE campaign_id = ?1 AND replied_at IS NOT NULL
                 UNION ALL
-                SELECT opted_out_at / 3600000, 0, 0, 0, 1 FROM campaign_recipients
+                SELECT opted_out_at / 3600000, 0, 0, 0, 1, 0, 0 FROM campaign_recipients
                   WHERE campaign_id = ?1 AND opted_out_at IS NOT NULL
+                UNION ALL
+                SELECT first / 3600000, 0, 0, 0, 0, 1, 0 FROM (
+                  SELECT min(k.at) AS first FROM campaign_recipients cr
+                    JOIN links l INDEXED BY links_by_message ON l.message_id = cr.message_id
+                    JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                  WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL GROUP BY cr.message_id)
+                UNION ALL
+                SELECT pr.redeemed_at / 3600000, 0, 0, 0, 0, 0, 1 FROM campaign_recipients cr
+                  JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
+                  JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                  WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL
              ) GROUP BY h ORDER BY h",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -393,6 +408,8 @@ impl Store {
                 delivered: count(r, 2)?,
                 replies: count(r, 3)?,
                 opt_outs: count(r, 4)?,
+                clicks: count(r, 5)?,
+                conversions: count(r, 6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
