@@ -39,10 +39,14 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(Some(BASE))
+}
+
+fn world_with(base_url: Option<&str>) -> World {
     let store = Store::open_in_memory().unwrap();
     let mut rules = CampaignRules::defaults("RU".parse().unwrap());
     rules.currency = "EUR".into();
-    rules.attribution.base_url = Some(BASE.into());
+    rules.attribution.base_url = base_url.map(str::to_string);
     let clock = Arc::new(ManualClock::at(T0));
     let dispatcher = Dispatcher::new(store.clone(), clock.clone(), DispatchConfig::default()).unwrap();
     let contacts = simfleet::contacts::ContactRules::defaults("RU".parse().unwrap());
@@ -66,7 +70,7 @@ fn world() -> World {
         dispatcher,
         clock: clock.clone(),
         contacts,
-        base_url: Some(BASE.into()),
+        base_url: base_url.map(str::to_string),
     });
     World {
         store,
@@ -441,4 +445,38 @@ async fn a_redemption_is_attributed_to_the_right_variant_once_per_order() {
     // Each recipient got a code of their own.
     let codes: std::collections::HashSet<String> = msgs.values().map(|m| code_in(&m.2)).collect();
     assert_eq!(codes.len(), 6);
+}
+
+#[tokio::test]
+async fn previews_count_the_short_link_and_the_code_at_their_real_length() {
+    let text = "Winter sale: -20% on everything, code {{ promo_code }}. See {{ link(\"https://shop.example/collections/winter-sale-2026/everything?sort=price\") }}";
+    let mut segments = Vec::new();
+    for base in [None, Some(BASE)] {
+        let w = world_with(base);
+        contact(&w, "+79165550100");
+        let (status, p, _) = w
+            .api(
+                "POST",
+                "/v1/templates/preview",
+                Some(json!({"text": text, "contacts": ["+79165550100"]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        let sample = p["recipients"][0]["text"].as_str().unwrap().to_string();
+        assert!(sample.contains("code 22222222."), "{sample}");
+        segments.push((p["segments_total"].as_u64().unwrap(), sample));
+    }
+    // The URL with its UTM parameters makes two segments; the short link one.
+    assert_eq!(segments[0].0, 2, "{:?}", segments[0]);
+    assert!(
+        segments[0].1.contains("utm_campaign=preview"),
+        "{:?}",
+        segments[0]
+    );
+    assert_eq!(segments[1].0, 1, "{:?}", segments[1]);
+    assert!(
+        segments[1].1.ends_with(&format!("{BASE}/l/xxxxxxx")),
+        "{:?}",
+        segments[1]
+    );
 }

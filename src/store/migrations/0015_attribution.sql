@@ -18,13 +18,15 @@ CREATE TABLE attribution_serials (
 CREATE TABLE promo_codes (
     code          TEXT PRIMARY KEY,
     message_id    INTEGER NOT NULL,
-    contact_id    INTEGER,
+    -- An erased contact leaves its codes counted, attributed to no one.
+    contact_id    INTEGER REFERENCES contacts (id) ON DELETE SET NULL,
     campaign_id   INTEGER,
     variant       TEXT,
     automation_id INTEGER,
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX promo_codes_by_message ON promo_codes (message_id);
+CREATE INDEX promo_codes_by_contact ON promo_codes (contact_id) WHERE contact_id IS NOT NULL;
 
 -- Each redemption reported by a shop; the first of a code is the one
 -- counted as a conversion (`counted` = 1), later ones are kept as reported.
@@ -45,13 +47,14 @@ CREATE TABLE links (
     slug          TEXT PRIMARY KEY,
     destination   TEXT NOT NULL,
     message_id    INTEGER NOT NULL,
-    contact_id    INTEGER,
+    contact_id    INTEGER REFERENCES contacts (id) ON DELETE SET NULL,
     campaign_id   INTEGER,
     variant       TEXT,
     automation_id INTEGER,
     created_at    INTEGER NOT NULL
 );
 CREATE INDEX links_by_message ON links (message_id);
+CREATE INDEX links_by_contact ON links (contact_id) WHERE contact_id IS NOT NULL;
 
 -- Every request for a short link; machines (previews, bots) recorded with
 -- why and not counted.
