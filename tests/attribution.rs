@@ -176,6 +176,20 @@ fn deliver(w: &World, id: i64, to: &str, mr: u8) {
 }
 
 impl World {
+    /// The numbers a segment filter matches now.
+    fn matching(&self, filter: Value) -> Vec<String> {
+        let f = self.store.parse_filter(&filter).unwrap();
+        let mut v: Vec<String> = self
+            .store
+            .segment_contacts(&f, self.clock_now(), false, 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.phone)
+            .collect();
+        v.sort();
+        v
+    }
+
     fn clock_now(&self) -> i64 {
         use simfleet::dispatch::Clock;
         self.clock.now_ms()
@@ -335,6 +349,12 @@ async fn a_click_through_l_is_counted_once_per_contact_and_not_for_a_preview_bot
         "{prom}"
     );
 
+    // Segments: who clicked (a person) in this campaign.
+    assert_eq!(
+        w.matching(json!({"clicked": {"campaign": id}})),
+        vec![phones[0].clone()]
+    );
+
     let f = metrics::figures(&w.store, id, &w.rules).unwrap();
     assert_eq!(f.overall.delivered, 4);
     assert_eq!((f.overall.clicks, f.overall.total_clicks), (1, 2));
@@ -433,6 +453,10 @@ async fn a_redemption_is_attributed_to_the_right_variant_once_per_order() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["redemptions"].as_array().unwrap().len(), 2);
 
+    assert_eq!(
+        w.matching(json!({"redeemed": {"campaign": id}})),
+        vec![buyer.clone()]
+    );
     let f = metrics::figures(&w.store, id, &w.rules).unwrap();
     assert_eq!(f.overall.conversions, 1);
     assert_eq!(f.overall.revenue, "49.90");
