@@ -299,6 +299,23 @@ mod tests {
     }
 
     #[test]
+    fn a_reopened_database_never_issues_a_code_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let f = CodeFormat::default();
+        let first: Vec<String> = {
+            let store = Store::open(&path).unwrap();
+            (0..3).map(|_| store.reserve_promo_code(&f).unwrap()).collect()
+        };
+        // Reopened (as after a crash): the rest of the block is skipped,
+        // the key is the same, no serial comes back.
+        let store = Store::open(&path).unwrap();
+        let later: HashSet<String> = (0..600).map(|_| store.reserve_promo_code(&f).unwrap()).collect();
+        assert_eq!(later.len(), 600);
+        assert!(first.iter().all(|c| !later.contains(c)));
+    }
+
+    #[test]
     fn a_template_without_codes_or_links_reserves_nothing() {
         let store = Store::open_in_memory().unwrap();
         let rules = Rules {

@@ -18,6 +18,9 @@ use crate::attribution::{MAX_LINKS_PER_MESSAGE, Records};
 const KEY_NAME: &str = "permutation";
 /// Serials skipped at most while looking for a code no earlier format made.
 const MAX_SKIPS: usize = 64;
+/// Serials taken from the database at once (one commit per block, not per
+/// message; a crash loses at most the rest of a block — gaps, never reuse).
+const SERIAL_BLOCK: u64 = 256;
 
 /// A promo code and whom it is attributed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,20 +221,44 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Reserves the next promo code of `format` (a serial of its domain
-    /// through the keyed permutation); one short transaction. A code an
-    /// earlier format already issued is skipped.
-    pub fn reserve_promo_code(&self, format: &CodeFormat) -> Result<String, StoreError> {
-        let domain = format.domain();
+    /// The permutation key and `n` serials of `domain` (n ≤
+    /// [`SERIAL_BLOCK`]): from this store's block, a new block taken (and
+    /// committed) when it runs out.
+    fn serials(&self, domain: &str, n: u64) -> Result<(Vec<u8>, Vec<u64>), StoreError> {
+        let mut blocks = self
+            .inner
+            .serial_blocks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let perm =
-            Permutation::new(&key(&tx)?, &domain, format.space()).ok_or_else(|| bad_domain(&domain))?;
+        let key = key(&tx)?;
+        let mut out = Vec::with_capacity(n as usize);
+        while (out.len() as u64) < n {
+            let block = blocks.entry(domain.to_string()).or_insert((0, 0));
+            if block.0 >= block.1 {
+                let first = take_serials(&tx, domain, SERIAL_BLOCK)?;
+                *block = (first, first + SERIAL_BLOCK);
+            }
+            out.push(block.0);
+            block.0 += 1;
+        }
+        tx.commit()?;
+        Ok((key, out))
+    }
+
+    /// Reserves the next promo code of `format` (a serial of its domain
+    /// through the keyed permutation). A code an earlier format already
+    /// issued is skipped.
+    pub fn reserve_promo_code(&self, format: &CodeFormat) -> Result<String, StoreError> {
+        let domain = format.domain();
         let mut code = String::new();
         for _ in 0..MAX_SKIPS {
-            let serial = take_serials(&tx, &domain, 1)?;
-            code = format.code(&perm, serial);
-            let taken = tx
+            let (key, serials) = self.serials(&domain, 1)?;
+            let perm = Permutation::new(&key, &domain, format.space()).ok_or_else(|| bad_domain(&domain))?;
+            code = format.code(&perm, serials[0]);
+            let taken = self
+                .reader()
                 .prepare_cached("SELECT 1 FROM promo_codes WHERE code = ?1")?
                 .query_row([code.to_ascii_uppercase()], |_| Ok(()))
                 .optional()?
@@ -240,24 +267,19 @@ impl Store {
                 break;
             }
         }
-        tx.commit()?;
         Ok(code)
     }
 
-    /// Reserves `n` short-link slugs (at most
-    /// [`MAX_LINKS_PER_MESSAGE`]); one short transaction.
+    /// Reserves `n` short-link slugs (at most [`MAX_LINKS_PER_MESSAGE`]).
     pub fn reserve_slugs(&self, n: usize) -> Result<Vec<String>, StoreError> {
         let n = n.min(MAX_LINKS_PER_MESSAGE);
         if n == 0 {
             return Ok(Vec::new());
         }
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
+        let (key, serials) = self.serials(SLUG_DOMAIN, n as u64)?;
         let perm =
-            Permutation::new(&key(&tx)?, SLUG_DOMAIN, slug_space()).ok_or_else(|| bad_domain(SLUG_DOMAIN))?;
-        let first = take_serials(&tx, SLUG_DOMAIN, n as u64)?;
-        tx.commit()?;
-        Ok((first..first + n as u64).map(|s| slug(&perm, s)).collect())
+            Permutation::new(&key, SLUG_DOMAIN, slug_space()).ok_or_else(|| bad_domain(SLUG_DOMAIN))?;
+        Ok(serials.into_iter().map(|s| slug(&perm, s)).collect())
     }
 
     /// Promo code `code` (normalised, upper case).

@@ -136,6 +136,9 @@ struct Inner {
     /// The database file, for connections of their own ([`Store::scan`]);
     /// `None` in memory.
     path: Option<std::path::PathBuf>,
+    /// Attribution serials taken from the database in blocks and not yet
+    /// used, by domain: `(next, end)` (see `store::attribution`).
+    serial_blocks: Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
 
 /// How long one long read may run before it is stopped.
@@ -226,6 +229,7 @@ impl Store {
                 reader: reader.map(Mutex::new),
                 path,
                 data_version: std::sync::atomic::AtomicI64::new(0),
+                serial_blocks: Mutex::new(Default::default()),
             }),
         })
     }
