@@ -39,7 +39,11 @@ const BODY_LIMIT: usize = 16 * 1024;
 pub struct RedeemRequest {
     /// The shop's order (1–200 characters; a number is read as its digits):
     /// reporting the same order again is answered the same and counted once.
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
+    )]
     order_id: Option<String>,
     /// The order's amount, a decimal ≥ 0 as a string (`"49.90"`) or a
     /// number, in `pricing.currency`; counted into the campaign's revenue.
@@ -221,6 +225,11 @@ pub async fn redeem(
 ) -> Result<Response, ApiError> {
     let Path(raw) = path?;
     let code = path_code(&raw)?;
+    // An unknown code is 404 whatever the body says.
+    let known = code.clone();
+    if app.store.run(move |s| s.promo_code(&known)).await?.is_none() {
+        return Err(no_code(&code));
+    }
     if body.len() > BODY_LIMIT {
         return Err(super::body::too_large(BODY_LIMIT));
     }
