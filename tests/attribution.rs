@@ -123,7 +123,8 @@ fn campaign(w: &World, phones: &[String], text_a: &str, text_b: &str) -> i64 {
 fn messages(w: &World, id: i64) -> HashMap<String, (i64, String, String)> {
     let mut out = HashMap::new();
     for r in w.store.campaign_recipients_page(id, 0, 1000).unwrap() {
-        let (m, _) = w.store.message(r.message_id.unwrap()).unwrap().unwrap();
+        let Some(mid) = r.message_id else { continue };
+        let (m, _) = w.store.message(mid).unwrap().unwrap();
         out.insert(
             r.phone.clone(),
             (m.id, r.variant.clone().unwrap(), m.text.clone()),
@@ -503,4 +504,41 @@ async fn previews_count_the_short_link_and_the_code_at_their_real_length() {
         "{:?}",
         segments[1]
     );
+}
+
+#[tokio::test]
+async fn an_ab_test_by_redemptions_picks_the_variant_whose_codes_were_redeemed() {
+    let w = world();
+    let phones: Vec<String> = (0..40).map(|i| format!("+791688800{i:02}")).collect();
+    for p in &phones {
+        contact(&w, p);
+    }
+    let input: CampaignInput = serde_json::from_value(json!({
+        "name": "AB by codes",
+        "audience": {"contacts": phones},
+        "variants": [{"name": "A", "text": "A code {{ promo_code }}"}, {"name": "B", "text": "B code {{ promo_code }}"}],
+        "ab_test": {"test_share": 0.5, "decide_after": "4h", "metric": "redeem"},
+    }))
+    .unwrap();
+    let row = w.store.create_campaign(&input.check().unwrap(), T0).unwrap();
+    lifecycle::start(&w.store, row.id, &w.rules, T0).unwrap();
+    let fed = feed(&w.store, &w.rules, 1000, T0).unwrap();
+    assert_eq!(fed.queued, 20, "the test share only");
+    let msgs = messages(&w, row.id);
+    let mut i = 0u8;
+    for (p, (mid, variant, text)) in &msgs {
+        deliver(&w, *mid, p, i.wrapping_mul(4));
+        i += 1;
+        // Every B recipient redeems; no A recipient does.
+        if variant == "B" {
+            let (status, _, _) = w
+                .api("POST", &format!("/v1/codes/{}/redeem", code_in(text)), None)
+                .await;
+            assert_eq!(status, StatusCode::OK);
+        }
+    }
+    simfleet::campaigns::ab_test::decide_due(&w.store, T0 + 4 * HOUR).unwrap();
+    let decision = w.store.campaign(row.id).unwrap().unwrap().decision.unwrap();
+    assert_eq!(decision["winner"], json!("B"), "{decision}");
+    assert_eq!(decision["metric"], json!("redeem"), "{decision}");
 }
