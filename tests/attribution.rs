@@ -525,10 +525,8 @@ async fn an_ab_test_by_redemptions_picks_the_variant_whose_codes_were_redeemed()
     let fed = feed(&w.store, &w.rules, 1000, T0).unwrap();
     assert_eq!(fed.queued, 20, "the test share only");
     let msgs = messages(&w, row.id);
-    let mut i = 0u8;
-    for (p, (mid, variant, text)) in &msgs {
-        deliver(&w, *mid, p, i.wrapping_mul(4));
-        i += 1;
+    for (i, (p, (mid, variant, text))) in msgs.iter().enumerate() {
+        deliver(&w, *mid, p, (i as u8).wrapping_mul(4));
         // Every B recipient redeems; no A recipient does.
         if variant == "B" {
             let (status, _, _) = w
