@@ -26,6 +26,7 @@
 //! - [`campaigns`]: marketing sends with windows, caps, priorities, A/B tests and figures.
 //! - [`automations`]: messages triggered by a contact's events and dates, and sequences.
 //! - [`calls`]: call tracking — incoming calls to the SIMs recorded, attributed, thanked.
+//! - [`attribution`]: promo codes and tracked links, what a message brought.
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.
@@ -34,6 +35,7 @@ pub mod api;
 pub mod at;
 pub mod automations;
 pub mod calls;
+pub mod attribution;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use simfleet::cli::{
-    Cli, Command, campaign, client, config, contacts, demo, lists, modem, optouts, pdu, serve, sim,
+    Cli, Command, campaign, client, codes, config, contacts, demo, lists, modem, optouts, pdu, serve, sim,
 };
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -218,6 +218,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rt = runtime()?;
             rt.block_on(serve::run(checked, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Codes(codes::CodesCommand::Redeem(args)) => {
+            let rt = runtime()?;
+            let (summary, clean) = rt.block_on(codes::redeem(&args))?;
+            print_json(&summary)?;
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Campaign(cmd) => {
             use campaign::CampaignCommand as C;

@@ -584,10 +584,12 @@ fn check(f: &Figures, h: &Hand, what: &str) {
         f.cost
     );
     assert_eq!(f.currency, "EUR");
+    // No tracked links or codes in these texts: none, rates over delivered.
     assert_eq!(
-        (f.clicks, f.ctr, f.conversions, f.conversion_rate),
-        (0, None, 0, None)
+        (f.clicks, f.total_clicks, f.ctr, f.conversions, f.conversion_rate),
+        (0, 0, ratio(0, h.delivered), 0, ratio(0, h.delivered))
     );
+    assert_eq!(f.revenue, "0.00");
 }
 
 #[test]

@@ -90,6 +90,8 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/surveys/{id}"),
         ("GET", "/v1/surveys/{id}/votes"),
         ("POST", "/v1/surveys/{id}/close"),
+        ("POST", "/v1/codes/{code}/redeem"),
+        ("GET", "/v1/codes/{code}"),
         ("POST", "/v1/contacts"),
         ("GET", "/v1/contacts"),
         ("GET", "/v1/contacts/{id}"),

@@ -63,11 +63,33 @@ fn preview_campaign(
         crate::calls::TrackingError::NoTracking(m) => ApiError::invalid("call_tracking", m),
         crate::calls::TrackingError::Store(e) => ApiError::from(e),
     })?;
+    // A promo code and links of the real length (a short link when
+    // `public.base_url` is set): a short link can save a segment.
+    let utm_campaign = crate::attribution::links::campaign_slug(&spec.name, row.id);
+    let extras: Vec<(String, std::sync::Arc<dyn crate::templates::LinkMaker>)> = spec
+        .variants
+        .iter()
+        .map(|v| {
+            crate::attribution::preview_extras(
+                &rules.attribution,
+                &crate::attribution::Target {
+                    variant: v.name.clone(),
+                    utm_campaign: utm_campaign.clone(),
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
     let mut previews: Vec<Preview<'_>> = templates
         .iter()
-        .map(|t| {
-            Preview::new(t, &rules.split, &rules.default_time_zone)
-                .with_tracking_number(tracking_number.as_deref())
+        .zip(&extras)
+        .map(|(t, (code, links))| {
+            Preview::new(t, &rules.split, &rules.default_time_zone).with_extras(crate::templates::Extras {
+                promo_code: Some(code),
+                links: Some(links.clone()),
+                tracking_number: tracking_number.as_deref(),
+                ..Default::default()
+            })
         })
         .collect();
     // The variants split as the start splits them (exactly by weight, the

@@ -257,6 +257,10 @@ pub struct CampaignHour {
     pub replies: u64,
     /// Opt-outs attributed to the campaign in it.
     pub opt_outs: u64,
+    /// Recipients whose first click on a tracked link (by a person) was in it.
+    pub clicks: u64,
+    /// Promo codes first redeemed in it (conversions).
+    pub conversions: u64,
 }
 
 /// A campaign hour by hour.
@@ -296,6 +300,8 @@ pub async fn timeseries(
         delivered: r.delivered,
         replies: r.replies,
         opt_outs: r.opt_outs,
+        clicks: r.clicks,
+        conversions: r.conversions,
     };
     let fill = match (rows.first(), rows.last()) {
         (Some(a), Some(b)) => (b.hour - a.hour) / 3_600_000 < MAX_FILLED_HOURS,
@@ -313,6 +319,8 @@ pub async fn timeseries(
                     delivered: 0,
                     replies: 0,
                     opt_outs: 0,
+                    clicks: 0,
+                    conversions: 0,
                 });
                 t += 3_600_000;
             }
@@ -328,7 +336,7 @@ pub async fn timeseries(
 }
 
 /// The export's header.
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 21] = [
     "seq",
     "phone",
     "variant",
@@ -346,6 +354,10 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "opted_out_at",
     "vote",
     "segments",
+    "clicked",
+    "clicked_at",
+    "converted",
+    "converted_at",
 ];
 
 fn time(t: Option<i64>) -> String {
@@ -380,6 +392,10 @@ pub fn write_recipients(store: &Store, id: i64, out: impl std::io::Write) -> Res
                 time(r.opted_out_at),
                 r.vote.clone().unwrap_or_default(),
                 r.segments.map(|n| n.to_string()).unwrap_or_default(),
+                r.clicked_at.is_some().to_string(),
+                time(r.clicked_at),
+                r.converted_at.is_some().to_string(),
+                time(r.converted_at),
             ];
             w.row(cells.iter().map(String::as_str))
                 .map_err(|e| e.to_string())?;
@@ -400,7 +416,7 @@ pub fn write_recipients(store: &Store, id: i64, out: impl std::io::Write) -> Res
 #[utoipa::path(get, path = "/v1/campaigns/{id}/recipients.csv", operation_id = "campaign_recipients_csv", tag = "campaigns",
     params(("id" = String, Path, description = "Campaign id", pattern = r"^[0-9]{1,18}$")),
     responses(
-        (status = 200, description = "CSV: seq, phone, variant, phase, state, status, reason, reason_text, queued_at, sent_at, delivered_at, replied, replied_at, opted_out, opted_out_at, vote, segments (times RFC 3339)", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV: seq, phone, variant, phase, state, status, reason, reason_text, queued_at, sent_at, delivered_at, replied, replied_at, opted_out, opted_out_at, vote, segments, clicked, clicked_at (first click by a person on a tracked link), converted, converted_at (promo code first redeemed) (times RFC 3339)", body = String, content_type = "text/csv"),
         (status = 400, description = "An unreadable path (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),

@@ -24,7 +24,7 @@ fn label(v: &str) -> String {
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses(
-        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_email_outbox{state} (replies forwarded by email: pending, retrying, sent in the last 7 days, failed), simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out,calls}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
+        (status = 200, description = "Prometheus text: simfleet_messages{status}, simfleet_sim_sent_segments_total{imsi}, simfleet_sim_failed_total{imsi}, simfleet_sim_delivery_reports_total{imsi,outcome}, simfleet_delivery_rate{imsi} (imsi=\"\" overall), simfleet_webhook_pending{url}, simfleet_email_outbox{state} (replies forwarded by email: pending, retrying, sent in the last 7 days, failed), simfleet_modem_state{port,imei,state}, simfleet_sim_daily_left{imsi}, simfleet_sim_monthly_left{imsi}, simfleet_sim_unique_recipients_left{imsi}, simfleet_sim_warm_up_day{imsi}, simfleet_send_duration_seconds histogram, simfleet_optout_reviews_pending, simfleet_inbox_undecodable, simfleet_campaign_{sent,delivered,replied,opted_out,calls,clicks,conversions}_total{campaign,name} (scheduled, running and paused campaigns and those finished in the last 7 days)", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
@@ -235,7 +235,7 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
         .await
         .map_err(ApiError::internal)?;
     type Pick = fn(&crate::store::FigureRow) -> u64;
-    let series: [(&str, &str, Pick); 4] = [
+    let series: [(&str, &str, Pick); 6] = [
         (
             "sent",
             "Campaign messages the network accepted (delivered ones included).",
@@ -253,6 +253,16 @@ pub async fn metrics(_: Authorized, State(app): State<AppState>) -> Result<impl 
             "opted_out",
             "Campaign recipients whose opt-out is attributed to the campaign.",
             |r| r.opt_outs,
+        ),
+        (
+            "clicks",
+            "Campaign recipients who clicked a tracked link (unique clicks by people; previews and bots not counted).",
+            |r| r.clicked,
+        ),
+        (
+            "conversions",
+            "Campaign recipients whose promo code was redeemed (once per code).",
+            |r| r.conversions,
         ),
     ];
     for (what, help, pick) in series {

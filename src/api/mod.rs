@@ -13,6 +13,7 @@ pub mod campaign_preview;
 pub mod campaign_reports;
 pub mod campaign_view;
 pub mod campaigns;
+pub mod codes;
 pub mod contacts;
 pub mod contacts_csv;
 pub mod email;
@@ -136,6 +137,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaign_reports::compare))
         .routes(routes!(campaign_reports::timeseries))
         .routes(routes!(campaign_reports::recipients_csv))
+        .routes(routes!(codes::redeem))
+        .routes(routes!(codes::get))
         .routes(routes!(healthz));
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(single)

@@ -416,6 +416,7 @@ pub async fn preview(
     let region = app.accepting.region;
     let zone = app.contacts.default_time_zone.clone();
     let pricing = app.pricing.clone();
+    let attribution = app.campaigns.attribution.clone();
     let report = app
         .store
         .run(move |s| {
@@ -424,7 +425,21 @@ pub async fn preview(
                 Err(id) => s.template(id)?.ok_or_else(|| no_template(id))?.text,
             };
             let template = Template::compile(&text).map_err(invalid_template)?;
-            let mut preview = Preview::new(&template, &split, &zone);
+            // A promo code and links of the real length (short links when
+            // `public.base_url` is set; else the URL with UTM parameters).
+            let (code, links) = crate::attribution::preview_extras(
+                &attribution,
+                &crate::attribution::Target {
+                    variant: "A".into(),
+                    utm_campaign: "preview".into(),
+                    ..Default::default()
+                },
+            );
+            let mut preview = Preview::new(&template, &split, &zone).with_extras(crate::templates::Extras {
+                promo_code: Some(&code),
+                links: Some(links),
+                ..Default::default()
+            });
             match audience {
                 Audience::Segment(id) => {
                     let filter = s

@@ -3,9 +3,9 @@
 //! decision with its figures and p-value, and give the rest the winner.
 //!
 //! The metric is successes per message the network accepted, over the
-//! test share: replies (attributed), delivery reports, clicks or
-//! redemptions (no data yet: those always end "no significant
-//! difference"). The best variant is compared with the runner-up (pooled
+//! test share: replies (attributed), delivery reports, recipients who
+//! clicked a tracked link (people, not previews or bots) or whose promo
+//! code was redeemed (`store::attribution`). The best variant is compared with the runner-up (pooled
 //! two-proportion z-test, two-sided); at p < 0.05 the best wins, otherwise
 //! the first variant is kept ("no significant difference: kept A"). A tie
 //! for best goes to the earlier variant. If any variant had no message
@@ -171,16 +171,16 @@ fn arms(store: &Store, id: i64, spec: &Spec, metric: Metric) -> Result<Vec<Arm>,
         .variants
         .iter()
         .map(|v| {
-            let (sent, delivered, replied) = counts
+            let (sent, delivered, replied, clicked, redeemed) = counts
                 .iter()
                 .find(|(name, ..)| *name == v.name)
-                .map(|(_, s, d, r)| (*s, *d, *r))
+                .map(|(_, s, d, r, c, x)| (*s, *d, *r, *c, *x))
                 .unwrap_or_default();
             let successes = match metric {
                 Metric::Reply => replied,
                 Metric::Delivered => delivered,
-                // No click or redemption data yet (the attribution issue).
-                Metric::Click | Metric::Redeem => 0,
+                Metric::Click => clicked,
+                Metric::Redeem => redeemed,
             };
             Arm {
                 name: v.name.clone(),

@@ -373,9 +373,22 @@ fn item(
         Ok(t) => t,
         Err(e) => return Ok(skip("render_failed", e.clone())),
     };
+    // Its promo code and tracked links (nothing reserved unless the text uses them).
+    let prepared = crate::attribution::prepare(
+        store,
+        &rules.attribution,
+        template,
+        crate::attribution::Target {
+            campaign_id: Some(r.campaign_id),
+            automation_id: None,
+            contact_id: Some(contact.id),
+            variant: r.variant.clone(),
+            utm_campaign: crate::attribution::links::campaign_slug(&lane.row.name, lane.row.id),
+        },
+    )?;
     let extras = crate::templates::Extras {
         tracking_number: lane.tracking_number.as_deref(),
-        ..Default::default()
+        ..prepared.extras()
     };
     let text = match template.render_with(&contact, &rules.default_time_zone, &extras) {
         Ok(t) => t,
@@ -420,6 +433,7 @@ fn item(
         cap: lane.cap,
         deadline: lane.deadline,
         window_closes_at: lane.window.closes_at(tz, now),
+        attribution: Box::new(prepared.records()),
     })
 }
 

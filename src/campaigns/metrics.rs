@@ -1,8 +1,10 @@
 //! A campaign's figures, as the marketing guides define them: overall and
 //! per variant, audience, exclusions by reason, message outcomes, delivery
 //! rate (delivered / sent), replies and reply rate, opt-outs and opt-out
-//! rate (opt-outs / delivered), votes, segments and cost, and the fields
-//! the attribution issue fills (clicks, CTR, conversions).
+//! rate (opt-outs / delivered), votes, segments and cost, unique and
+//! total clicks on tracked links, CTR (unique clicks / delivered),
+//! conversions (promo codes redeemed, one per recipient), conversion rate
+//! (conversions / delivered) and revenue (their amounts).
 //!
 //! Counted by one aggregate query per campaign and grouping
 //! (`store/campaign_metrics.rs`); each recipient has exactly one outcome,
@@ -82,11 +84,17 @@ pub struct Figures {
     pub cost: String,
     /// Currency of `cost`.
     pub currency: String,
-    /// Tracked-link clicks (the attribution issue fills it).
+    /// Unique clicks: recipients who followed one of their message's
+    /// tracked links at least once (people; link previews and bots are not
+    /// counted).
     pub clicks: u64,
-    /// clicks / delivered.
+    /// Every click by people on the tracked links (a recipient clicking
+    /// twice counts twice).
+    pub total_clicks: u64,
+    /// clicks (unique) / delivered.
     pub ctr: Option<f64>,
-    /// Conversions (promo codes redeemed, tracked calls).
+    /// Conversions: recipients whose promo code was redeemed (once each,
+    /// however often the code was used).
     pub conversions: u64,
     /// conversions / delivered.
     pub conversion_rate: Option<f64>,
@@ -96,6 +104,9 @@ pub struct Figures {
     pub calls: u64,
     /// Distinct callers among `calls` (withheld ones not counted).
     pub unique_callers: u64,
+    /// Sum of the amounts of the counted conversions (exact decimal
+    /// string), in `currency` (`pricing.currency`).
+    pub revenue: String,
 }
 
 /// Overall and per variant.
@@ -143,12 +154,14 @@ impl Figures {
             segments: row.segments,
             cost: money(cost(rules.per_segment, row.segments)),
             currency: rules.currency.clone(),
-            clicks: 0,
-            ctr: None,
-            conversions: 0,
-            conversion_rate: None,
             calls: 0,
             unique_callers: 0,
+            clicks: row.clicked,
+            total_clicks: row.total_clicks,
+            ctr: rate(row.clicked, row.delivered),
+            conversions: row.conversions,
+            conversion_rate: rate(row.conversions, row.delivered),
+            revenue: money(row.revenue),
         }
     }
 

@@ -30,6 +30,8 @@ pub struct CampaignRules {
     pub per_segment: Decimal,
     /// Its currency.
     pub currency: String,
+    /// How promo codes and tracked links are made (`[promo_codes]`, `public.base_url`).
+    pub attribution: crate::attribution::Rules,
 }
 
 impl CampaignRules {
@@ -49,6 +51,14 @@ impl CampaignRules {
             split,
             per_segment: c.pricing.per_segment,
             currency: c.pricing.currency.clone(),
+            attribution: crate::attribution::Rules {
+                codes: c.promo_codes.format().unwrap_or_default(),
+                base_url: c
+                    .public
+                    .base_url
+                    .as_ref()
+                    .map(|u| u.trim_end_matches('/').to_string()),
+            },
         }
     }
 
@@ -68,6 +78,7 @@ impl CampaignRules {
             split: SplitOptions::default(),
             per_segment: Decimal::ZERO,
             currency: "USD".into(),
+            attribution: crate::attribution::Rules::default(),
         }
     }
 }

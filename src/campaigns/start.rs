@@ -389,12 +389,19 @@ impl Builder<'_> {
     /// failure of each.
     fn render(&mut self, c: &Contact) -> u16 {
         let mut mask = 0u16;
+        // A promo code and links as the real messages will have them.
+        let (code, links) = crate::attribution::preview_extras(
+            &self.rules.attribution,
+            &crate::attribution::Target::default(),
+        );
+        let extras = crate::templates::Extras {
+            promo_code: Some(&code),
+            links: Some(links),
+            tracking_number: self.tracking_number.as_deref(),
+            ..Default::default()
+        };
         for (v, t) in self.templates.iter().enumerate() {
             let Some(t) = t else { continue };
-            let extras = crate::templates::Extras {
-                tracking_number: self.tracking_number.as_deref(),
-                ..Default::default()
-            };
             let failure = match t.render_with(c, &self.rules.default_time_zone, &extras) {
                 Err(e) => Some(match e.failure.variable() {
                     Some(var) => format!(

@@ -303,6 +303,24 @@ fn progress_line(p: &Value) -> String {
 }
 
 fn figures_line(label: &str, f: &Value) -> String {
+    let mut line = figures_base(label, f);
+    // Attribution, once there is any.
+    if num(&f["total_clicks"]) > 0 || num(&f["conversions"]) > 0 {
+        line.pop();
+        line.push_str(&format!(
+            "; clicks {} ({}), conversions {} ({}), revenue {} {}\n",
+            num(&f["clicks"]),
+            rate(&f["ctr"]),
+            num(&f["conversions"]),
+            rate(&f["conversion_rate"]),
+            shown(f["revenue"].as_str().unwrap_or("0")),
+            shown(f["currency"].as_str().unwrap_or("")),
+        ));
+    }
+    line
+}
+
+fn figures_base(label: &str, f: &Value) -> String {
     format!(
         "  {label}: sent {}, delivered {} ({}), failed {}, unknown {}, expired {}; replies {} ({}), opt-outs {} ({}); {} segments, cost {} {}\n",
         num(&f["sent"]),
@@ -536,6 +554,24 @@ mod tests {
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("x".into()));
         let (_d, p) = file("campaign", "name = \"y\"\n");
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("y".into()));
+    }
+
+    #[test]
+    fn clicks_conversions_and_revenue_show_once_there_are_any() {
+        let mut f = serde_json::json!({"sent": 10, "delivered": 8, "clicks": 0, "total_clicks": 0,
+            "conversions": 0, "revenue": "0.00", "currency": "EUR", "cost": "0.50"});
+        assert!(!figures_line("overall", &f).contains("clicks"));
+        f["clicks"] = 2.into();
+        f["total_clicks"] = 3.into();
+        f["ctr"] = 0.25.into();
+        f["conversions"] = 1.into();
+        f["conversion_rate"] = 0.125.into();
+        f["revenue"] = "49.90".into();
+        let line = figures_line("overall", &f);
+        assert!(
+            line.ends_with("; clicks 2 (25.0%), conversions 1 (12.5%), revenue 49.90 EUR\n"),
+            "{line}"
+        );
     }
 
     #[test]

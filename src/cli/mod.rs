@@ -3,6 +3,7 @@
 
 pub mod campaign;
 pub mod client;
+pub mod codes;
 pub mod config;
 pub mod contacts;
 pub mod demo;
@@ -59,4 +60,7 @@ pub enum Command {
     /// Marketing campaigns: create from a file, start, pause, resume, cancel, follow.
     #[command(subcommand)]
     Campaign(campaign::CampaignCommand),
+    /// Promo codes: import redemptions from a shop's CSV.
+    #[command(subcommand)]
+    Codes(codes::CodesCommand),
 }

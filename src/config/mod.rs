@@ -349,6 +349,34 @@ pub struct CallsConfig {
     pub thanks: std::collections::BTreeMap<String, String>,
 }
 
+/// `[promo_codes]`: the format of the codes `{{ promo_code }}` writes.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PromoCodesConfig {
+    /// The symbols codes are made of: ASCII letters and digits, at least
+    /// 10, none twice (ignoring case) and none of 0/O/o, 1/I/i/l.
+    pub alphabet: String,
+    /// Symbols per code; the alphabet over the length must allow at least
+    /// 10^9 codes.
+    pub length: u32,
+}
+
+impl Default for PromoCodesConfig {
+    fn default() -> Self {
+        Self {
+            alphabet: crate::attribution::codes::DEFAULT_ALPHABET.into(),
+            length: crate::attribution::codes::DEFAULT_LENGTH,
+        }
+    }
+}
+
+impl PromoCodesConfig {
+    /// The checked format.
+    pub fn format(&self) -> Result<crate::attribution::CodeFormat, crate::attribution::codes::FormatError> {
+        crate::attribution::CodeFormat::new(&self.alphabet, self.length)
+    }
+}
+
 /// `[pricing]`: what one SMS costs, for the estimates of template previews.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -778,6 +806,8 @@ pub struct Config {
     pub public: PublicConfig,
     /// `[calls]`.
     pub calls: CallsConfig,
+    /// `[promo_codes]`.
+    pub promo_codes: PromoCodesConfig,
     /// `[[webhook]]`.
     #[serde(rename = "webhook")]
     pub webhooks: Vec<WebhookEntry>,
@@ -1090,6 +1120,14 @@ impl Config {
                 ),
             ));
         }
+        if let Err(e) = self.promo_codes.format() {
+            let key = match e {
+                crate::attribution::codes::FormatError::TooSmall { .. }
+                | crate::attribution::codes::FormatError::TooLarge { .. } => "promo_codes.length",
+                _ => "promo_codes.alphabet",
+            };
+            return Err(invalid(key, e.to_string()));
+        }
         let mut this = self;
         if let Some(email) = &mut this.email
             && let Err((key, problem)) = email.check()
@@ -1141,6 +1179,34 @@ mod tests {
             "calls.thanks.default"
         );
         assert!(parse(&format!("{base}[calls]\naction = \"answer\"\n")).is_err());
+    }
+
+    #[test]
+    fn promo_code_formats_are_checked_naming_the_key() {
+        let c = parse("").unwrap();
+        assert_eq!(
+            c.config.promo_codes.format().unwrap(),
+            crate::attribution::CodeFormat::default()
+        );
+        let c = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKMNPQRSTUVWXYZ\"\nlength = 7\n").unwrap();
+        assert_eq!(c.config.promo_codes.format().unwrap().length(), 7);
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKO23\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("promo_codes.alphabet") && e.contains("'O'"), "{e}");
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGHJKa\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("promo_codes.alphabet") && e.contains("twice"), "{e}");
+        let e = parse("[promo_codes]\nalphabet = \"ABCDEFGH\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("promo_codes.alphabet") && e.contains("at least 10"),
+            "{e}"
+        );
+        let e = parse("[promo_codes]\nlength = 5\n").unwrap_err().to_string();
+        assert!(e.contains("promo_codes.length") && e.contains("10^9"), "{e}");
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Event {
 pub enum Target {
     /// A survey (`/v1/surveys`).
     Survey(i64),
-    /// A campaign (`delivered`, `replied_to`; `clicked` and `redeemed` match nobody until clicks and redemptions are recorded).
+    /// A campaign (`delivered`, `replied_to`, `clicked` a tracked link, `redeemed` its promo code).
     Campaign(i64),
 }
 

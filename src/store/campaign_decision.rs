@@ -17,11 +17,12 @@ pub struct AbDue {
     pub running: bool,
 }
 
-/// The test share of one variant: `(variant, sent, delivered, replied)`,
-/// where sent counts messages the network accepted (delivered and failed
-/// by a report included) and replied counts those recipients among them
-/// with an attributed reply.
-pub type TestCounts = (String, u64, u64, u64);
+/// The test share of one variant: `(variant, sent, delivered, replied,
+/// clicked, redeemed)`, where sent counts messages the network accepted
+/// (delivered and failed by a report included) and the others count those
+/// recipients among them with an attributed reply, a click by a person on
+/// a tracked link, a redeemed promo code.
+pub type TestCounts = (String, u64, u64, u64, u64, u64);
 
 impl Store {
     /// Campaigns (scheduled, running or paused) with an A/B test and no
@@ -53,7 +54,13 @@ impl Store {
             "SELECT cr.variant,
                     count(*),
                     sum(m.status = 'delivered'),
-                    count(cr.reply_id)
+                    count(cr.reply_id),
+                    sum(EXISTS (SELECT 1 FROM links l INDEXED BY links_by_message
+                                JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                                WHERE l.message_id = cr.message_id)),
+                    sum(EXISTS (SELECT 1 FROM promo_codes p INDEXED BY promo_codes_by_message
+                                JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                                WHERE p.message_id = cr.message_id))
              FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
              WHERE cr.campaign_id = ?1 AND cr.phase = 'test' AND cr.variant IS NOT NULL
                AND (m.status IN ('sent', 'delivered') OR (m.status = 'failed' AND m.sent_at IS NOT NULL))
@@ -63,7 +70,7 @@ impl Store {
             let n = |i: usize| -> rusqlite::Result<u64> {
                 Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0).max(0) as u64)
             };
-            Ok((r.get(0)?, n(1)?, n(2)?, n(3)?))
+            Ok((r.get(0)?, n(1)?, n(2)?, n(3)?, n(4)?, n(5)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -26,6 +26,8 @@ const WEEK: i64 = 7 * 24 * 3_600_000;
 pub struct FeedCampaign {
     /// Id.
     pub id: i64,
+    /// Its name (`utm_campaign` is its slug).
+    pub name: String,
     /// Scheduled, running or paused.
     pub status: CampaignStatus,
     /// When sending begins (unix ms).
@@ -90,6 +92,8 @@ pub enum FeedItem {
         deadline: i64,
         /// When its window closes on the recipient's clock (unix ms).
         window_closes_at: Option<i64>,
+        /// Its promo code and short links, recorded with the message.
+        attribution: Box<crate::attribution::Records>,
     },
     /// Skip it for good with a reason (`render_failed`…) and words.
     Skip {
@@ -133,7 +137,8 @@ impl Store {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT id, status, start_at, started_at, deadline,
-                    json_extract(spec, '$.window', '$.variants', '$.rate_per_hour', '$.frequency_cap', '$.status_report')
+                    json_extract(spec, '$.window', '$.variants', '$.rate_per_hour', '$.frequency_cap', '$.status_report'),
+                    name
              FROM campaigns INDEXED BY campaigns_by_status
              WHERE status IN ('scheduled', 'running', 'paused') ORDER BY id",
         )?;
@@ -147,6 +152,7 @@ impl Store {
                 serde_json::from_str(&parts).map_err(|e| bad(5, e.to_string()))?;
             Ok(FeedCampaign {
                 id: r.get(0)?,
+                name: r.get(6)?,
                 status: status.parse().map_err(|e| bad(1, e))?,
                 start_at: r.get(2)?,
                 started_at: r.get(3)?,
@@ -431,6 +437,7 @@ fn materialise_one(tx: &Transaction<'_>, item: &FeedItem, now: i64) -> Result<Fe
             cap,
             deadline,
             window_closes_at,
+            attribution,
         } => {
             let (campaign_id, seq) = (*campaign_id, *seq);
             if !still_pending(tx, campaign_id, seq)? {
@@ -493,6 +500,9 @@ fn materialise_one(tx: &Transaction<'_>, item: &FeedItem, now: i64) -> Result<Fe
                          ON CONFLICT (survey_id, number) DO UPDATE SET message_id = excluded.message_id",
                     )?
                     .execute(params![campaign_id, number, o.id])?;
+                    if !attribution.is_empty() {
+                        super::attribution::record(tx, attribution, o.id, now)?;
+                    }
                     Ok(FeedOutcome::Queued { message_id: o.id })
                 }
                 Err(EnqueueError::NoConsent(words)) => {

@@ -77,6 +77,15 @@ pub struct FigureRow {
     /// Segments handed to the network (sent, delivered, failed after
     /// sending, unknown).
     pub segments: u64,
+    /// Recipients who clicked one of their message's tracked links
+    /// (people, not link previews or bots).
+    pub clicked: u64,
+    /// Clicks by people on the tracked links, all of them.
+    pub total_clicks: u64,
+    /// Recipients whose promo code was redeemed (its first redemption).
+    pub conversions: u64,
+    /// Sum of the amounts of those conversions.
+    pub revenue: rust_decimal::Decimal,
 }
 
 impl FigureRow {
@@ -101,6 +110,10 @@ impl FigureRow {
         self.replies += other.replies;
         self.opt_outs += other.opt_outs;
         self.segments += other.segments;
+        self.clicked += other.clicked;
+        self.total_clicks += other.total_clicks;
+        self.conversions += other.conversions;
+        self.revenue += other.revenue;
     }
 }
 
@@ -117,6 +130,10 @@ pub struct HourRow {
     pub replies: u64,
     /// Attributed opt-outs in it.
     pub opt_outs: u64,
+    /// Recipients whose first click by a person on a tracked link was in it.
+    pub clicks: u64,
+    /// Promo codes first redeemed in it.
+    pub conversions: u64,
 }
 
 /// One recipient, as the CSV export writes it.
@@ -155,10 +172,23 @@ pub struct RecipientExportRow {
     pub vote: Option<String>,
     /// Segments of its message.
     pub segments: Option<u64>,
+    /// Its message, once queued.
+    pub message_id: Option<i64>,
+    /// First click by a person on one of its tracked links, unix ms.
+    pub clicked_at: Option<i64>,
+    /// When its promo code was first redeemed (the counted conversion), unix ms.
+    pub converted_at: Option<i64>,
 }
 
 /// Each recipient's outcome, its group and what the figures sum.
 const OUTCOMES: &str = "SELECT {group} AS g, cr.reply_id, cr.opted_out_at, m.segments AS segs,
+    CASE WHEN cr.message_id IS NULL THEN 0 ELSE
+      (SELECT count(*) FROM links l INDEXED BY links_by_message JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+       WHERE l.message_id = cr.message_id) END AS clicks,
+    CASE WHEN cr.message_id IS NULL THEN 0 ELSE
+      EXISTS (SELECT 1 FROM promo_codes p INDEXED BY promo_codes_by_message
+              JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+              WHERE p.message_id = cr.message_id) END AS converted,
     CASE cr.state
       WHEN 'pending' THEN 'pending'
       WHEN 'cancelled' THEN 'cancelled'
@@ -187,7 +217,8 @@ const SUMS: &str = "SELECT g, count(*),
     sum(o = 'unknown'), sum(o = 'expired'), sum(o = 'cancelled'),
     count(reply_id), count(opted_out_at),
     sum(CASE WHEN o IN ('sent', 'delivered', 'failed_sent', 'unknown') THEN ifnull(segs, 0) ELSE 0 END),
-    sum(o IN ('sent', 'delivered', 'failed', 'failed_sent', 'unknown'))
+    sum(o IN ('sent', 'delivered', 'failed', 'failed_sent', 'unknown')),
+    sum(clicks > 0), sum(clicks), sum(converted)
     FROM outcomes GROUP BY g ORDER BY g";
 
 /// The SQL of a grouping: the group expression, a join, its parameter.
@@ -245,6 +276,10 @@ fn figure_rows(conn: &Connection, id: i64, by: &GroupBy) -> Result<Vec<FigureRow
             opt_outs: count(r, 17)?,
             segments: count(r, 18)?,
             done: count(r, 19)?,
+            clicked: count(r, 20)?,
+            total_clicks: count(r, 21)?,
+            conversions: count(r, 22)?,
+            revenue: rust_decimal::Decimal::ZERO,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -254,7 +289,16 @@ impl Store {
     /// The counts of campaign `id`, one row per group of `by` (one row for
     /// [`GroupBy::Overall`], none for a campaign without recipients).
     pub fn campaign_figure_rows(&self, id: i64, by: &GroupBy) -> Result<Vec<FigureRow>, StoreError> {
-        figure_rows(&self.reader(), id, by)
+        let mut rows = figure_rows(&self.reader(), id, by)?;
+        for (group, amount) in self.campaign_revenue_amounts(id, by)? {
+            let Ok(amount) = amount.parse::<rust_decimal::Decimal>() else {
+                continue;
+            };
+            if let Some(row) = rows.iter_mut().find(|r| r.group == group) {
+                row.revenue = row.revenue.saturating_add(amount);
+            }
+        }
+        Ok(rows)
     }
 
     /// Survey votes of campaign `id`, by group of `by` and option:
@@ -330,20 +374,31 @@ impl Store {
     pub fn campaign_hours(&self, id: i64) -> Result<Vec<HourRow>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x) FROM (
-                SELECT m.sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x
+            "SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x), sum(k), sum(v) FROM (
+                SELECT m.sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x, 0 AS k, 0 AS v
                   FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
                   WHERE cr.campaign_id = ?1 AND m.sent_at IS NOT NULL AND m.status IN ('sent', 'delivered', 'failed')
                 UNION ALL
-                SELECT m.delivered_at / 3600000, 0, 1, 0, 0
+                SELECT m.delivered_at / 3600000, 0, 1, 0, 0, 0, 0
                   FROM campaign_recipients cr JOIN messages m ON m.id = cr.message_id
                   WHERE cr.campaign_id = ?1 AND m.status = 'delivered' AND m.delivered_at IS NOT NULL
                 UNION ALL
-                SELECT replied_at / 3600000, 0, 0, 1, 0 FROM campaign_recipients
+                SELECT replied_at / 3600000, 0, 0, 1, 0, 0, 0 FROM campaign_recipients
                   WHERE campaign_id = ?1 AND replied_at IS NOT NULL
                 UNION ALL
-                SELECT opted_out_at / 3600000, 0, 0, 0, 1 FROM campaign_recipients
+                SELECT opted_out_at / 3600000, 0, 0, 0, 1, 0, 0 FROM campaign_recipients
                   WHERE campaign_id = ?1 AND opted_out_at IS NOT NULL
+                UNION ALL
+                SELECT first / 3600000, 0, 0, 0, 0, 1, 0 FROM (
+                  SELECT min(k.at) AS first FROM campaign_recipients cr
+                    JOIN links l INDEXED BY links_by_message ON l.message_id = cr.message_id
+                    JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                  WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL GROUP BY cr.message_id)
+                UNION ALL
+                SELECT pr.redeemed_at / 3600000, 0, 0, 0, 0, 0, 1 FROM campaign_recipients cr
+                  JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
+                  JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                  WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL
              ) GROUP BY h ORDER BY h",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -353,6 +408,8 @@ impl Store {
                 delivered: count(r, 2)?,
                 replies: count(r, 3)?,
                 opt_outs: count(r, 4)?,
+                clicks: count(r, 5)?,
+                conversions: count(r, 6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -374,7 +431,15 @@ impl Store {
                       THEN m.status ELSE cr.state END,
                     m.status, cr.reason,
                     coalesce(cr.reason_text, CASE WHEN m.status IN ('failed', 'suppressed', 'unknown', 'expired') THEN m.error END),
-                    cr.queued_at, m.sent_at, m.delivered_at, cr.replied_at, cr.opted_out_at, cr.vote, m.segments
+                    cr.queued_at, m.sent_at, m.delivered_at, cr.replied_at, cr.opted_out_at, cr.vote, m.segments,
+                    cr.message_id,
+                    CASE WHEN cr.message_id IS NOT NULL THEN
+                      (SELECT min(k.at) FROM links l INDEXED BY links_by_message
+                         JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0 WHERE l.message_id = cr.message_id) END,
+                    CASE WHEN cr.message_id IS NOT NULL THEN
+                      (SELECT pr.redeemed_at FROM promo_codes p INDEXED BY promo_codes_by_message
+                         JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                       WHERE p.message_id = cr.message_id) END
              FROM campaign_recipients cr LEFT JOIN messages m ON m.id = cr.message_id
              WHERE cr.campaign_id = ?1 AND cr.seq > ?2 ORDER BY cr.seq LIMIT ?3",
         )?;
@@ -395,8 +460,33 @@ impl Store {
                 opted_out_at: r.get(12)?,
                 vote: r.get(13)?,
                 segments: r.get::<_, Option<i64>>(14)?.map(|n| n.max(0) as u64),
+                message_id: r.get(15)?,
+                clicked_at: r.get(16)?,
+                converted_at: r.get(17)?,
             })
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The amounts of campaign `id`'s counted conversions, by group of
+    /// `by`: `(group, amount)` as recorded (exact decimal text), for the
+    /// revenue (summed exactly by the caller).
+    pub fn campaign_revenue_amounts(
+        &self,
+        id: i64,
+        by: &GroupBy,
+    ) -> Result<Vec<(Option<String>, String)>, StoreError> {
+        let (group, join, param) = grouping(by);
+        let sql = format!(
+            "SELECT {group}, pr.amount FROM campaign_recipients cr
+               JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
+               JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1 {join}
+             WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL AND pr.amount IS NOT NULL AND ?2 IS ?2"
+        );
+        let params: Vec<SqlValue> = vec![SqlValue::Integer(id), param.unwrap_or(SqlValue::Null)];
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_sim_quotas.sql"),
     include_str!("migrations/0013_campaign_engine.sql"),
     include_str!("migrations/0014_campaign_surveys.sql"),
+    include_str!("migrations/0015_attribution.sql"),
     include_str!("migrations/0016_calls.sql"),
     include_str!("migrations/0017_automations.sql"),
     include_str!("migrations/0018_email_outbox.sql"),

@@ -15,6 +15,7 @@ mod automation_figures;
 mod automation_runs;
 mod automations;
 mod calls;
+mod attribution;
 mod campaign_attribution;
 mod campaign_decision;
 mod campaign_eta;
@@ -62,6 +63,7 @@ use thiserror::Error;
 pub use automation_runs::{DueRun, PlannedRun, RunItem, RunOutcome};
 pub use automations::{AutomationRow, AutomationStoreError, EventError, NewEvent};
 pub use calls::{CallCounts, CallRow, NewCall};
+pub use attribution::{LinkRow, PromoCode, RedeemError, Redeemed, Redemption};
 pub use campaign_attribution::{Attributed, CampaignReply};
 pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
@@ -143,6 +145,9 @@ struct Inner {
     /// The database file, for connections of their own ([`Store::scan`]);
     /// `None` in memory.
     path: Option<std::path::PathBuf>,
+    /// Attribution serials taken from the database in blocks and not yet
+    /// used, by domain: `(next, end)` (see `store::attribution`).
+    serial_blocks: Mutex<std::collections::HashMap<String, (u64, u64)>>,
 }
 
 /// How long one long read may run before it is stopped.
@@ -236,6 +241,7 @@ impl Store {
                 reader: reader.map(Mutex::new),
                 path,
                 data_version: std::sync::atomic::AtomicI64::new(0),
+                serial_blocks: Mutex::new(Default::default()),
             }),
         })
     }

@@ -445,10 +445,10 @@ fn activity(
 
 /// What a contact did in campaign `campaign` (checked to exist): its
 /// message was delivered, or it replied (a reply attributed to the
-/// campaign's message, see `store::campaign_attribution`). Matched by the
-/// contact's number, which the campaign kept for each recipient. Clicks
-/// and redemptions have no data yet (the attribution issue records them):
-/// they match nobody. By the recipients' number index
+/// campaign's message, see `store::campaign_attribution`), clicked one of
+/// its tracked links (a person, not a preview or bot), or redeemed its
+/// promo code (`store::attribution`). Matched by the contact's number,
+/// which the campaign kept for each recipient. By the recipients' number index
 /// (`campaign_recipients_by_phone`): `+cr.campaign_id` keeps SQLite from
 /// walking the campaign's whole audience once per contact by its primary key.
 fn campaign_activity(event: Event, campaign: i64, sql: &mut Sql) {
@@ -470,8 +470,24 @@ fn campaign_activity(event: Event, campaign: i64, sql: &mut Sql) {
         }
         // Refused by the parser (surveys only).
         Event::Voted => sql.push("0"),
-        // No click or redemption data yet.
-        Event::Clicked | Event::Redeemed => sql.push("0"),
+        Event::Clicked => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM campaign_recipients cr
+                    JOIN links l INDEXED BY links_by_message ON l.message_id = cr.message_id
+                    JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                    WHERE cr.phone = c.phone AND cr.message_id IS NOT NULL AND +cr.campaign_id = ?)",
+            );
+            sql.bind(campaign);
+        }
+        Event::Redeemed => {
+            sql.push(
+                "EXISTS (SELECT 1 FROM campaign_recipients cr
+                    JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
+                    JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                    WHERE cr.phone = c.phone AND cr.message_id IS NOT NULL AND +cr.campaign_id = ?)",
+            );
+            sql.bind(campaign);
+        }
     }
 }
 

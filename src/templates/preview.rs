@@ -242,10 +242,19 @@ pub struct Preview<'a> {
     missing: BTreeMap<String, FailureSeen>,
     empty: BTreeMap<String, FailureSeen>,
     other: FailureSeen,
-    tracking_number: Option<&'a str>,
+    /// What each message adds (a promo code and links of the real length).
+    extras: super::Extras<'a>,
 }
 
 impl<'a> Preview<'a> {
+    /// Renders with `extras` (a sample promo code, links written as the
+    /// real messages' will be: [`crate::attribution::preview_extras`]), so
+    /// the counts are those of the real texts.
+    pub fn with_extras(mut self, extras: super::Extras<'a>) -> Self {
+        self.extras = extras;
+        self
+    }
+
     /// A preview of `template`, encoded as `split` says; `default_zone`
     /// stands for contacts without a zone.
     pub fn new(template: &'a Template, split: &'a SplitOptions, default_zone: &'a str) -> Self {
@@ -268,13 +277,13 @@ impl<'a> Preview<'a> {
             missing: BTreeMap::new(),
             empty: BTreeMap::new(),
             other: FailureSeen::default(),
-            tracking_number: None,
+            extras: super::Extras::default(),
         }
     }
 
     /// Renders `{{ tracking_number }}` as `number` (a campaign's call-tracking SIM's).
     pub fn with_tracking_number(mut self, number: Option<&'a str>) -> Self {
-        self.tracking_number = number;
+        self.extras.tracking_number = number;
         self
     }
 
@@ -296,11 +305,9 @@ impl<'a> Preview<'a> {
 
     /// Adds one contact whatever its consent (transactional texts).
     pub fn add_reachable(&mut self, contact: &Contact) {
-        let extras = super::Extras {
-            tracking_number: self.tracking_number,
-            ..Default::default()
-        };
-        let rendered = self.template.render_with(contact, self.default_zone, &extras);
+        let rendered = self
+            .template
+            .render_with(contact, self.default_zone, &self.extras);
         let (text, failure) = match rendered {
             Ok(text) => (Some(text), None),
             Err(e) => (None, Some(e.failure)),
