@@ -33,9 +33,9 @@
 
 pub mod api;
 pub mod at;
+pub mod attribution;
 pub mod automations;
 pub mod calls;
-pub mod attribution;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

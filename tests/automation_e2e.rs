@@ -149,3 +149,75 @@ fn an_event_posted_to_the_api_becomes_a_message_in_the_simulator() {
     let (code, e) = g.call("GET", "/v1/automations/77", None);
     assert_eq!(code, 404, "{e}");
 }
+
+/// A welcome series whose first step carries a promo code and a tracked
+/// link: the code redeemed is the contact's `converted` event, so the
+/// later step is never sent, and the automation's figures count the
+/// conversion and its revenue.
+#[test]
+fn a_redeemed_code_from_a_sequence_step_ends_the_sequence_and_counts_as_its_conversion() {
+    let s = Sim::start(1, 20);
+    let cfg = write_config(
+        s.dir.path(),
+        free_port(),
+        "[campaigns]\nwindow_start = \"00:00\"\nwindow_end = \"24:00\"\n[pricing]\ncurrency = \"EUR\"\n[public]\nbase_url = \"https://go.shop.example\"\n",
+    );
+    let g = Gateway::start(&cfg);
+    g.wait_ready_modems(1);
+    let (code, r) = g.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": "+79165550002", "name": "Ivan", "consent": {"status": "opted_in", "source": "shop"}})),
+    );
+    assert!(code == 200 || code == 201, "{code} {r}");
+    let (code, a) = g.call(
+        "POST",
+        "/v1/automations",
+        Some(json!({"name": "Welcome", "on": "signed_up", "kind": "marketing",
+            "steps": [
+                {"delay": "0s", "text": "Welcome {{ name }}! -10% with {{ promo_code }} {{ link(\"https://shop.example/new\") }}"},
+                {"delay": "2s", "text": "Still thinking, {{ name }}?"}]})),
+    );
+    assert_eq!(code, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let (code, r) = g.call(
+        "POST",
+        "/v1/events",
+        Some(json!({"contact": "+79165550002", "event": "signed_up"})),
+    );
+    assert_eq!(code, 200, "{r}");
+    let entry = wait_for("the first step in the ledger", Duration::from_secs(30), || {
+        s.ledger().into_iter().find(|e| e["recipient"] == "+79165550002")
+    });
+    let text = entry["text"].as_str().unwrap_or("").to_string();
+    assert!(text.contains("https://go.shop.example/l/"), "{text}");
+    let promo = text
+        .split("with ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(promo.len(), 8, "{text}");
+    let (code, r) = g.call(
+        "POST",
+        &format!("/v1/codes/{promo}/redeem"),
+        Some(json!({"order_id": "W-1", "amount": "12.50"})),
+    );
+    assert_eq!(code, 200, "{r}");
+    let view = wait_for("the sequence left on conversion", Duration::from_secs(30), || {
+        let (_, v) = g.call("GET", &format!("/v1/automations/{id}"), None);
+        (v["figures"]["exited"].as_object().is_some_and(|m| !m.is_empty())).then_some(v)
+    });
+    let f = &view["figures"];
+    assert_eq!(f["conversions"], 1, "{f}");
+    assert_eq!(f["revenue"], "12.50", "{f}");
+    assert_eq!(f["sent"], 1, "{f}");
+    // The second step's time passes; it never leaves.
+    std::thread::sleep(Duration::from_secs(3));
+    let n = s
+        .ledger()
+        .into_iter()
+        .filter(|e| e["recipient"] == "+79165550002")
+        .count();
+    assert_eq!(n, 1, "the step after the conversion was sent");
+}

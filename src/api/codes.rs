@@ -277,12 +277,58 @@ pub async fn redeem(
         replay = redeemed.replay,
         "promo code redeemed"
     );
+    if !redeemed.duplicate {
+        converted(&app, &redeemed).await?;
+    }
     let mut resp = Json(answer(&redeemed)).into_response();
     if redeemed.replay {
         resp.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
+}
+
+/// A counted conversion is the contact's `converted` event, so sequences
+/// whose `exit_on` names it let the contact go. Keyed by the code, so a
+/// replayed redemption (or one retried after a crash between the two
+/// writes) records it once.
+async fn converted(app: &AppState, redeemed: &crate::store::Redeemed) -> Result<(), ApiError> {
+    let message_id = redeemed.code.message_id;
+    let event = crate::store::NewEvent {
+        phone: String::new(),
+        event: "converted".into(),
+        data: serde_json::json!({
+            "code": redeemed.code.code,
+            "order_id": redeemed.redemption.order_id,
+            "campaign_id": redeemed.code.campaign_id,
+            "automation_id": redeemed.code.automation_id,
+        }),
+        idempotency_key: Some(format!("converted:{}", redeemed.code.code)),
+        request_hash: format!("converted:{}", redeemed.code.code),
+    };
+    let now = app.clock.now_ms();
+    let recorded = app
+        .store
+        .run(move |s| {
+            let Some((message, _)) = s.message(message_id)? else {
+                return Ok(false);
+            };
+            let event = crate::store::NewEvent {
+                phone: message.recipient,
+                ..event
+            };
+            match s.record_event(&event, now) {
+                Ok(_) => Ok(true),
+                Err(crate::store::EventError::Store(e)) => Err(e),
+                // The same key already recorded it.
+                Err(_) => Ok(false),
+            }
+        })
+        .await?;
+    if recorded {
+        app.dispatcher.automations_changed();
+    }
+    Ok(())
 }
 
 /// `GET /v1/codes/{code}`: a promo code, whom it was sent to and its redemptions.

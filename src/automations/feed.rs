@@ -210,15 +210,13 @@ fn unknown_contact(phone: &str) -> Contact {
 
 /// What one message adds to its contact: the triggering event's data.
 ///
-/// Hook for the attribution work (issue 14, promo codes and tracked links):
-/// a message's `promo_code` and `links` are to be prepared here and their
-/// rows recorded in the materialise transaction, like a campaign's.
-/// Until then a template using `{{ promo_code }}` fails to render
-/// (`render_failed`, naming it) and `{{ link("…") }}` writes the URL as given.
-pub fn extras_for(run: &DueRun) -> Extras<'_> {
+/// The message's extras: the event's data, and its promo code and tracked
+/// links (`prepared`; attributed to the automation, `utm_campaign` = the
+/// automation's slug, `utm_content` = the step, `step-1` …).
+pub fn extras_for<'a>(run: &'a DueRun, prepared: &'a crate::attribution::Prepared) -> Extras<'a> {
     Extras {
         event: run.event.as_ref(),
-        ..Extras::default()
+        ..prepared.extras()
     }
 }
 
@@ -297,7 +295,19 @@ fn item(
             &stand_in
         }
     };
-    let text = match template.render_with(who, &campaigns.default_time_zone, &extras_for(run)) {
+    let prepared = crate::attribution::prepare(
+        store,
+        &campaigns.attribution,
+        template,
+        crate::attribution::Target {
+            campaign_id: None,
+            automation_id: Some(auto.id),
+            contact_id: contact.as_ref().map(|c| c.id),
+            variant: format!("step-{}", run.step + 1),
+            utm_campaign: crate::attribution::links::campaign_slug(&spec.input.name, auto.id),
+        },
+    )?;
+    let text = match template.render_with(who, &campaigns.default_time_zone, &extras_for(run, &prepared)) {
         Ok(t) if !crate::templates::blank(&t) => t,
         Ok(_) => {
             return Ok(close(
@@ -348,6 +358,7 @@ fn item(
             idempotency_key: None,
             request_hash: String::new(),
         },
+        attribution: Box::new(prepared.records()),
         cap: marketing.then_some(campaigns.cap),
         exit_on_reply: spec.exit_on_reply,
         entered_at: run.entered_at,

@@ -101,6 +101,20 @@ pub struct AutomationFigures {
     pub opt_outs: u64,
     /// opt_outs / delivered.
     pub opt_out_rate: Option<f64>,
+    /// Messages whose short links a person followed (link previews and
+    /// bots not counted; see `docs/campaign_metrics.md`).
+    pub clicks: u64,
+    /// Every counted click.
+    pub total_clicks: u64,
+    /// clicks / delivered.
+    pub ctr: Option<f64>,
+    /// Messages whose promo code was redeemed (first redemption of a code).
+    pub conversions: u64,
+    /// conversions / delivered.
+    pub conversion_rate: Option<f64>,
+    /// Sum of the counted redemptions' amounts (exact decimal string), in
+    /// `pricing.currency`.
+    pub revenue: String,
 }
 
 /// `num / den`, `None` when `den` is 0.

@@ -92,6 +92,44 @@ impl Store {
             .query_row(params![id, span], |r| Ok((r.get(0)?, r.get(1)?)))?;
         f.replies = replies.max(0) as u64;
         f.opt_outs = opt_outs.max(0) as u64;
+        // What its messages brought: clicks through their short links
+        // (machines not counted) and conversions of their promo codes.
+        let (clicked, total_clicks, conversions): (i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT
+                   (SELECT count(DISTINCT l.message_id) FROM messages m INDEXED BY messages_by_automation
+                      JOIN links l INDEXED BY links_by_message ON l.message_id = m.id
+                      JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                    WHERE m.automation_id = ?1),
+                   (SELECT count(*) FROM messages m INDEXED BY messages_by_automation
+                      JOIN links l INDEXED BY links_by_message ON l.message_id = m.id
+                      JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
+                    WHERE m.automation_id = ?1),
+                   (SELECT count(*) FROM messages m INDEXED BY messages_by_automation
+                      JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = m.id
+                      JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                    WHERE m.automation_id = ?1)",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT pr.amount FROM messages m INDEXED BY messages_by_automation
+               JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = m.id
+               JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+             WHERE m.automation_id = ?1 AND pr.amount IS NOT NULL",
+        )?;
+        let amounts = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        let mut revenue = rust_decimal::Decimal::ZERO;
+        for a in amounts {
+            if let Ok(d) = a?.parse::<rust_decimal::Decimal>() {
+                revenue += d;
+            }
+        }
+        f.clicks = clicked.max(0) as u64;
+        f.total_clicks = total_clicks.max(0) as u64;
+        f.conversions = conversions.max(0) as u64;
+        f.revenue = crate::templates::preview::money(revenue);
+        f.ctr = rate(f.clicks, f.delivered);
+        f.conversion_rate = rate(f.conversions, f.delivered);
         f.delivery_rate = rate(f.delivered, f.sent);
         f.reply_rate = rate(f.replies, f.delivered);
         f.opt_out_rate = rate(f.opt_outs, f.delivered);

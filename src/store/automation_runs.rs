@@ -59,6 +59,8 @@ pub enum RunItem {
         automation_id: i64,
         /// The message.
         message: NewMessage,
+        /// Its promo code and tracked links, recorded with the message.
+        attribution: Box<crate::attribution::Records>,
         /// Marketing: the frequency cap.
         cap: Option<FrequencyCap>,
         /// A reply since `entered_at` ends the contact's runs.
@@ -301,6 +303,7 @@ fn materialise_one(tx: &Transaction<'_>, item: &RunItem, now: i64) -> Result<Run
             run_id,
             automation_id,
             message,
+            attribution,
             cap,
             exit_on_reply,
             entered_at,
@@ -373,6 +376,7 @@ fn materialise_one(tx: &Transaction<'_>, item: &RunItem, now: i64) -> Result<Run
                 Ok(o) => {
                     tx.prepare_cached("UPDATE messages SET automation_id = ?2 WHERE id = ?1")?
                         .execute(params![o.id, automation_id])?;
+                    super::attribution::record(tx, attribution, o.id, now)?;
                     tx.prepare_cached(
                         "UPDATE automation_runs SET state = 'queued', message_id = ?2, reason_text = NULL, updated_at = ?3
                          WHERE id = ?1",

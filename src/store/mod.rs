@@ -11,11 +11,11 @@
 //! so that a shared PostgreSQL could later serve several gateways with
 //! `FOR UPDATE SKIP LOCKED` without changing callers.
 
+mod attribution;
 mod automation_figures;
 mod automation_runs;
 mod automations;
 mod calls;
-mod attribution;
 mod campaign_attribution;
 mod campaign_decision;
 mod campaign_eta;
@@ -60,10 +60,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use attribution::{LinkRow, PromoCode, RedeemError, Redeemed, Redemption};
 pub use automation_runs::{DueRun, PlannedRun, RunItem, RunOutcome};
 pub use automations::{AutomationRow, AutomationStoreError, EventError, NewEvent};
 pub use calls::{CallCounts, CallRow, NewCall};
-pub use attribution::{LinkRow, PromoCode, RedeemError, Redeemed, Redemption};
 pub use campaign_attribution::{Attributed, CampaignReply};
 pub use campaign_decision::{AbDue, TestCounts};
 pub use campaign_feed::{DueRecipient, FeedCampaign, FeedItem, FeedOutcome};
