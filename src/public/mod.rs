@@ -217,3 +217,41 @@ fn security_headers(form: &FormSettings, h: &mut axum::http::HeaderMap) {
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(forwarded: &[&str]) -> Request {
+        let mut b = axum::http::Request::builder().uri("/subscribe");
+        for f in forwarded {
+            b = b.header("x-forwarded-for", *f);
+        }
+        let mut req = b.body(axum::body::Body::empty()).unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50_000))));
+        req
+    }
+
+    #[test]
+    fn x_forwarded_for_is_read_only_when_trusted_and_only_its_last_entry() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Untrusted: a client's claim is ignored, the peer counts.
+        assert_eq!(
+            client_ip(&request(&["203.0.113.7"]), false),
+            Some(ip("127.0.0.1"))
+        );
+        // Trusted: the entry the proxy appended (the last), not what the client put first.
+        assert_eq!(
+            client_ip(&request(&["1.2.3.4, 203.0.113.7"]), true),
+            Some(ip("203.0.113.7"))
+        );
+        assert_eq!(
+            client_ip(&request(&["1.2.3.4", "2001:db8::1"]), true),
+            Some(ip("2001:db8::1"))
+        );
+        // Garbage or none: the peer.
+        assert_eq!(client_ip(&request(&["unknown"]), true), Some(ip("127.0.0.1")));
+        assert_eq!(client_ip(&request(&[]), true), Some(ip("127.0.0.1")));
+    }
+}
