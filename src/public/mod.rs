@@ -163,10 +163,12 @@ async fn guard(State(state): State<PublicState>, mut req: Request, next: Next) -
     let form = state.form.clone();
     let ip = client_ip(&req, form.trust_forwarded_for).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let now = Instant::now();
+    // The client's own budget first: one that is refused spends nothing
+    // of everybody's.
     let limited = form
-        .global
-        .check(&(), now)
-        .and_then(|()| form.per_ip.check(&ratelimit::client_key(ip), now));
+        .per_ip
+        .check(&ratelimit::client_key(ip), now)
+        .and_then(|()| form.global.check(&(), now));
     let mut resp = match limited {
         Err(wait) => {
             tracing::debug!(client = %ip, "public rate limit");
@@ -253,5 +255,48 @@ mod tests {
         // Garbage or none: the peer.
         assert_eq!(client_ip(&request(&["unknown"]), true), Some(ip("127.0.0.1")));
         assert_eq!(client_ip(&request(&[]), true), Some(ip("127.0.0.1")));
+    }
+
+    fn state(public: &str) -> PublicState {
+        let config =
+            crate::config::Config::parse(&format!("[public]\n{public}\n"), std::path::Path::new("t.toml"))
+                .unwrap()
+                .config;
+        let store = Store::open_in_memory().unwrap();
+        let clock: Arc<dyn Clock> = Arc::new(crate::dispatch::ManualClock::at(1_764_547_200_000));
+        let dispatcher = Dispatcher::new(store.clone(), clock.clone(), Default::default()).unwrap();
+        PublicState {
+            store,
+            dispatcher,
+            clock,
+            contacts: crate::contacts::ContactRules::defaults(crate::phone::Region::default()),
+            base_url: None,
+            form: Arc::new(FormSettings::new(&config, b"test key")),
+        }
+    }
+
+    async fn get_from(router: &Router, ip: [u8; 4]) -> u16 {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .uri("/subscribe.css")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
+        router.clone().oneshot(req).await.unwrap().status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn a_client_refused_by_its_own_limit_spends_nothing_of_everybodys() {
+        let router = router(state("per_ip_per_minute = 2\nglobal_per_second = 3"));
+        let a = [192, 0, 2, 1];
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            codes.push(get_from(&router, a).await);
+        }
+        assert_eq!(codes, [200, 200, 429, 429, 429, 429]);
+        // One request of the global three is left for somebody else.
+        assert_eq!(get_from(&router, [192, 0, 2, 2]).await, 200);
+        assert_eq!(get_from(&router, [192, 0, 2, 3]).await, 429, "the global ceiling");
     }
 }

@@ -151,7 +151,10 @@ impl PublicState {
 
     fn cookie(&self, nonce: &str) -> HeaderValue {
         let attrs = if self.form.secure_cookie {
-            "; Secure; SameSite=None"
+            // Sent from a page that frames the form too; `Partitioned`
+            // (CHIPS) keeps it working where third-party cookies are
+            // otherwise blocked.
+            "; Secure; SameSite=None; Partitioned"
         } else {
             "; SameSite=Lax"
         };
