@@ -92,7 +92,10 @@ struct Public {
 
 impl Public {
     fn start(extra: &str) -> Public {
-        let sim = Sim::start(1, 10);
+        Public::start_with(Sim::start(1, 10), extra)
+    }
+
+    fn start_with(sim: Sim, extra: &str) -> Public {
         let port = free_port();
         let cfg = write_config(
             sim.dir.path(),
@@ -568,4 +571,88 @@ fn subscriptions_are_limited_per_address_and_per_number() {
         p.get("/subscribe", &[("x-forwarded-for", "192.0.2.61")]).status,
         200
     );
+}
+
+#[test]
+fn the_public_listener_speaks_https_with_its_own_certificate() {
+    let sim = Sim::start(1, 10);
+    let pki = common::tls::ca_and_cert(sim.dir.path());
+    let p = Public::start_with(
+        sim,
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"",
+            pki.cert.display(),
+            pki.key.display()
+        ),
+    );
+    let https = p.base.replace("http://", "https://");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, cookie) = rt.block_on(async {
+        let client = simfleet::tls::http_client()
+            .tls_backend_preconfigured(simfleet::tls::client_config(&[("ca", pki.ca.as_path())]).unwrap())
+            .build()
+            .unwrap();
+        let r = client
+            .get(format!("{https}/subscribe"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("HTTPS answers");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        (r.status().as_u16(), cookie)
+    });
+    assert_eq!(status, 200);
+    assert!(
+        cookie.contains("Secure") && cookie.contains("SameSite=None"),
+        "{cookie}"
+    );
+    // Plain HTTP on that port gets no page.
+    let plain = rt.block_on(async {
+        simfleet::tls::http_client()
+            .build()
+            .unwrap()
+            .get(format!("{}/subscribe", p.base))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    });
+    assert_ne!(plain, 200);
+}
+
+#[test]
+fn config_check_refuses_a_public_listener_facing_the_network_in_plain_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("simfleet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[api]\ntoken_file = \"{d}/token\"\n[storage]\npath = \"{d}/db\"\n[public]\nlisten = \"0.0.0.0:8081\"\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    for args in [&["config", "check"][..], &["serve", "--config"][..]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(args)
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("public.listen") && err.contains("reverse proxy"),
+            "{err}"
+        );
+    }
+    assert!(!dir.path().join("db").exists(), "nothing started");
 }
