@@ -656,3 +656,64 @@ fn config_check_refuses_a_public_listener_facing_the_network_in_plain_http() {
     }
     assert!(!dir.path().join("db").exists(), "nothing started");
 }
+
+#[test]
+fn a_pending_contact_whose_request_never_went_out_is_asked_again_and_the_daily_cap_holds() {
+    let p = Public::start("[optout]\nmax_auto_replies_per_day = 1\n");
+    // Made pending while it was opted out: its request was suppressed.
+    let number = "+79161232001";
+    assert_eq!(
+        p.gw.call("POST", "/v1/optouts", Some(json!({"number": number})))
+            .0,
+        201
+    );
+    let (code, c) = p.gw.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": number, "consent": {"status": "pending", "source": "import"}})),
+    );
+    assert_eq!(code, 201, "{c}");
+    assert_eq!(p.messages_to(number)[0]["status"], "suppressed");
+    // While opted out the form changes nothing.
+    assert_eq!(
+        p.subscribe("192.0.2.70", number, "en", "application/json").json()["status"],
+        "opted_out"
+    );
+    assert_eq!(
+        p.contact(number).unwrap().consent.source.as_deref(),
+        Some("import")
+    );
+    // The opt-out lifted, the form is a new request to join: asked again.
+    assert_eq!(p.gw.call("DELETE", &format!("/v1/optouts/{number}"), None).0, 200);
+    let r = p.subscribe("192.0.2.70", number, "en", "application/json");
+    assert_eq!(r.json()["status"], "pending", "{}", r.text);
+    let c = p.contact(number).unwrap();
+    assert_eq!(
+        c.consent.source.as_deref(),
+        Some("web form https://sms.shop.example/subscribe")
+    );
+    wait_for("the new request", 20, || {
+        p.received(number).starts_with("Reply YES").then_some(())
+    });
+    // A YES answers it.
+    p.sim
+        .post("/modems/0/sms", json!({"from": number, "text": "yes"}));
+    wait_for("the contact to opt in", 20, || {
+        p.contact(number)
+            .filter(|c| c.consent.status == ConsentStatus::OptedIn)
+    });
+
+    // A number that already had its day's share of the gateway's own
+    // messages (here one: a HELP reply) is not asked: told to come back.
+    let other = "+79161232002";
+    p.sim
+        .post("/modems/0/sms", json!({"from": other, "text": "HELP"}));
+    wait_for("the help reply", 20, || {
+        (!p.received(other).is_empty()).then_some(())
+    });
+    let r = p.subscribe("192.0.2.71", other, "en", "application/json");
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "number_rate_limited");
+    assert!(p.contact(other).is_none(), "nothing stored");
+    assert_eq!(p.messages_to(other).len(), 1, "only the help reply");
+}
