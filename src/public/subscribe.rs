@@ -651,3 +651,84 @@ fn refused_with(
         .insert(header::SET_COOKIE, state.cookie(&nonce));
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewOptOut, OptOutSource, Store};
+
+    fn sub(phone: &str) -> Subscription {
+        Subscription {
+            phone: Msisdn::from_canonical(phone),
+            name: Some("Ana".into()),
+            language: "es".into(),
+            source: "web form /subscribe".into(),
+            evidence: "consent text shown (es): \"Acepto\"".into(),
+            max_auto_replies_per_day: 3,
+        }
+    }
+
+    fn rules() -> contacts::ContactRules {
+        contacts::ContactRules::defaults(crate::phone::Region::default())
+    }
+
+    #[test]
+    fn a_subscription_is_a_pending_contact_one_request_and_a_consent_event() {
+        let s = Store::open_in_memory().unwrap();
+        let hook = s
+            .sync_webhooks(&[("http://crm.example/h".into(), vec!["consent".into()])])
+            .unwrap()[0];
+        let phone = "+34612345678";
+        let out = s.write(1_000, |tx| subscribe(tx, &rules(), &sub(phone))).unwrap();
+        assert_eq!(out, Some(Outcome::Sent));
+        let c = s.contact(&ContactKey::Phone(phone.into())).unwrap().unwrap();
+        assert_eq!(c.consent.status, ConsentStatus::Pending);
+        assert_eq!(
+            c.consent.evidence.as_deref(),
+            Some("consent text shown (es): \"Acepto\"")
+        );
+        assert_eq!(
+            (c.name.as_deref(), c.language.as_deref()),
+            (Some("Ana"), Some("es"))
+        );
+        let msgs = s.messages(None, 0, 10).unwrap().rows;
+        assert_eq!(msgs.len(), 1);
+        assert!(msgs[0].text.starts_with("Responda SI"), "{}", msgs[0].text);
+        let events = s.due_events(hook, 2_000, 10).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].event, "consent");
+        assert!(
+            events[0].data.contains("\"status\":\"pending\""),
+            "{}",
+            events[0].data
+        );
+        // Again: asked once is enough, and the business's name is kept.
+        let mut again = sub(phone);
+        again.name = Some("Someone else".into());
+        let out = s.write(3_000, |tx| subscribe(tx, &rules(), &again)).unwrap();
+        assert_eq!(out, Some(Outcome::AlreadyPending));
+        assert_eq!(s.messages(None, 0, 10).unwrap().rows.len(), 1);
+        let c = s.contact(&ContactKey::Phone(phone.into())).unwrap().unwrap();
+        assert_eq!(c.name.as_deref(), Some("Ana"));
+    }
+
+    #[test]
+    fn an_opted_out_number_is_stored_nowhere() {
+        let s = Store::open_in_memory().unwrap();
+        let phone = "+34612345679";
+        s.write(1, |tx| {
+            tx.add_optout(&NewOptOut {
+                number: phone,
+                source: OptOutSource::Keyword,
+                keyword: Some("BAJA"),
+                note: None,
+                inbox_id: None,
+            })
+        })
+        .unwrap();
+        let out = s.write(2, |tx| subscribe(tx, &rules(), &sub(phone))).unwrap();
+        assert_eq!(out, Some(Outcome::OptedOut));
+        assert!(s.contact(&ContactKey::Phone(phone.into())).unwrap().is_none());
+        assert!(s.messages(None, 0, 10).unwrap().rows.is_empty());
+    }
+}
