@@ -294,12 +294,23 @@ pub async fn serve_locked(
         stop_rx.clone(),
     ));
     let public_server = public.map(|(listener, router, tls)| {
+        // Both listeners share the open-file budget the API's cap was cut
+        // from: the public one gets what the API leaves.
+        let room = nofile.saturating_sub(http::RESERVED_FDS) as usize;
+        let public_cap = (config.public.max_connections as usize).min(room.saturating_sub(max_connections).max(16));
+        if public_cap < config.public.max_connections as usize {
+            warn!(
+                max_connections = public_cap,
+                open_file_limit = nofile,
+                "fewer public connections than public.max_connections: the open-file limit is shared with the API"
+            );
+        }
         tokio::spawn(http::serve_public(
             listener,
             router,
             tls,
             http::Limits {
-                max_connections: (config.public.max_connections as usize).min(max_connections),
+                max_connections: public_cap,
                 ..http::Limits::default()
             },
             stop_rx.clone(),
