@@ -71,6 +71,10 @@ fn world_with(base_url: Option<&str>) -> World {
         clock: clock.clone(),
         contacts,
         base_url: base_url.map(str::to_string),
+        form: std::sync::Arc::new(public::FormSettings::new(
+            &Default::default(),
+            b"attribution-test-key",
+        )),
     });
     World {
         store,

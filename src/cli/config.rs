@@ -69,6 +69,28 @@ pub fn check(args: &CheckArgs) -> Result<String, CheckError> {
             why: e.to_string(),
         })?;
     }
+    let public = &checked.config.public;
+    if let (Some(cert), Some(key)) = (&public.tls_cert, &public.tls_key) {
+        crate::tls::server_config(cert, key).map_err(|e| CheckError::File {
+            key: "public.tls_cert/public.tls_key",
+            path: cert.display().to_string(),
+            why: e.to_string(),
+        })?;
+    }
+    if public.listen.is_some() {
+        let key_file = public.secret_file(api);
+        match crate::api::Token::load(&key_file) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && e.raw_os_error().is_some() => {}
+            Err(e) => {
+                return Err(CheckError::File {
+                    key: "public.secret_file",
+                    path: key_file.display().to_string(),
+                    why: e.to_string(),
+                });
+            }
+        }
+    }
     if api.tls_cert.is_none() && !api.listen.ip().is_loopback() {
         notes.push("  warning   plain HTTP beyond loopback (api.allow_plain_http): the token and every message travel in clear".into());
     }
@@ -116,6 +138,17 @@ fn summary(file: &std::path::Path, checked: &Checked) -> String {
         c.api.listen,
         c.api.token_file.display()
     );
+    if let Some(listen) = c.public.listen {
+        let scheme = if c.public.tls() { "https" } else { "http" };
+        out += &format!(
+            "  public    {scheme}://{listen}  (links, subscribe form{})\n",
+            c.public
+                .base_url
+                .as_deref()
+                .map(|b| format!("; reached at {b}"))
+                .unwrap_or_default()
+        );
+    }
     out += &format!("  database  {}\n", c.storage.path.display());
     out += &format!("  region    {}\n", checked.region);
     if c.modems.is_empty() {
@@ -150,5 +183,20 @@ mod tests {
         let m = entry("port = \"/dev/ttyUSB0\"\nmonthly_limit = 900\n");
         assert_eq!(limits(&m), "  (limits: 900/month)");
         assert_eq!(limits(&entry("port = \"/dev/ttyUSB0\"\n")), "");
+    }
+
+    #[test]
+    fn the_summary_names_the_public_listener_when_there_is_one() {
+        let parse = |t: &str| Config::parse(t, std::path::Path::new("t.toml")).unwrap();
+        let off = summary(std::path::Path::new("t.toml"), &parse(""));
+        assert!(!off.contains("public"), "{off}");
+        let on = summary(
+            std::path::Path::new("t.toml"),
+            &parse("[public]\nlisten = \"127.0.0.1:8081\"\nbase_url = \"https://sms.shop.example/\"\n"),
+        );
+        assert!(
+            on.contains("  public    http://127.0.0.1:8081  (links, subscribe form; reached at https://sms.shop.example)"),
+            "{on}"
+        );
     }
 }

@@ -321,7 +321,7 @@ impl CampaignsConfig {
 /// a shop's website (tracked links `/l/{slug}`, the subscribe form),
 /// without the API token and apart from the API. Off unless `listen` is
 /// set.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PublicConfig {
     /// Address of the public listener, e.g. `127.0.0.1:8081` behind a
@@ -329,8 +329,190 @@ pub struct PublicConfig {
     pub listen: Option<SocketAddr>,
     /// The URL people reach the public listener at, e.g.
     /// `https://sms.shop.example`; when set, `{{ link(…) }}` writes short
-    /// links `{base_url}/l/{slug}`.
+    /// links `{base_url}/l/{slug}`. Absolute http(s), no query or
+    /// fragment; a trailing slash is dropped.
     pub base_url: Option<String>,
+    /// PEM certificate chain: with `tls_key`, the public listener speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address beyond loopback (the usual way is a
+    /// reverse proxy on the same machine terminating TLS, with `listen` on
+    /// loopback); refused unless set.
+    pub allow_plain_http: bool,
+    /// Read the client's address from `X-Forwarded-For` (the entry the
+    /// reverse proxy appended, the last one) for rate limits and evidence;
+    /// only behind a proxy that sets it, since a client can send its own.
+    pub trust_forwarded_for: bool,
+    /// Origins whose pages may frame the subscribe form (CSP
+    /// `frame-ancestors`), e.g. `["https://shop.example"]`; empty: none.
+    pub embed_origins: Vec<String>,
+    /// The sender's name shown on the form and in the default consent text.
+    pub brand: String,
+    /// The consent text shown on the form and stored as evidence, by
+    /// language (`en`, `ru`, `es`; `default` for any other); `{brand}` is
+    /// replaced by `brand`. Missing languages use the built-in texts.
+    pub consent_text: std::collections::BTreeMap<String, String>,
+    /// File holding the key that signs the form's CSRF tokens; created
+    /// (random, mode 0600) if missing. Default: `public-form-key` beside
+    /// `api.token_file`.
+    pub secret_file: Option<PathBuf>,
+    /// Requests one client address may make per minute to any public route.
+    pub per_ip_per_minute: u32,
+    /// Requests per second all clients together may make.
+    pub global_per_second: u32,
+    /// Subscriptions (`POST /subscribe`) one client address may send per hour.
+    pub subscribe_per_ip_per_hour: u32,
+    /// Subscriptions for one number per 24 hours (so the form cannot be
+    /// used to pester someone with confirmation requests).
+    pub subscribe_per_number_per_day: u32,
+    /// Connections served at once.
+    pub max_connections: u32,
+}
+
+impl Default for PublicConfig {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            base_url: None,
+            tls_cert: None,
+            tls_key: None,
+            allow_plain_http: false,
+            trust_forwarded_for: false,
+            embed_origins: Vec::new(),
+            brand: "us".into(),
+            consent_text: std::collections::BTreeMap::new(),
+            secret_file: None,
+            per_ip_per_minute: 120,
+            global_per_second: 200,
+            subscribe_per_ip_per_hour: 20,
+            subscribe_per_number_per_day: 3,
+            max_connections: 256,
+        }
+    }
+}
+
+impl PublicConfig {
+    /// Whether the public listener is served over TLS.
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some()
+    }
+
+    /// The key file of the form's CSRF tokens.
+    pub fn secret_file(&self, api: &ApiConfig) -> PathBuf {
+        self.secret_file.clone().unwrap_or_else(|| {
+            api.token_file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("public-form-key")
+        })
+    }
+
+    /// Checks the `[public]` keys (see [`Config::parse`]); returns the
+    /// normalised `base_url`. Errors: `(key, problem)`.
+    fn check(&self, api: &ApiConfig) -> Result<Option<String>, (String, String)> {
+        let err = |k: &str, p: String| Err((format!("public.{k}"), p));
+        let base = match &self.base_url {
+            None => None,
+            Some(raw) => {
+                let trimmed = raw.trim().trim_end_matches('/');
+                match reqwest::Url::parse(trimmed) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {
+                        if u.query().is_some() || u.fragment().is_some() || raw.contains(['?', '#']) {
+                            return err(
+                                "base_url",
+                                format!(
+                                    "{raw:?} has a query or fragment; give the address only, such as \"https://sms.shop.example\""
+                                ),
+                            );
+                        }
+                        if !u.username().is_empty() || u.password().is_some() {
+                            return err("base_url", format!("{raw:?} holds a user name or password"));
+                        }
+                        Some(trimmed.to_string())
+                    }
+                    Ok(_) => {
+                        return err(
+                            "base_url",
+                            format!("{raw:?} must be an absolute http:// or https:// URL"),
+                        );
+                    }
+                    Err(e) => return err("base_url", format!("{raw:?} is not an absolute URL: {e}")),
+                }
+            }
+        };
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return err("tls_key", "missing: tls_cert needs its key".into()),
+            (None, Some(_)) => return err("tls_cert", "missing: tls_key needs its certificate".into()),
+            _ => {}
+        }
+        if let Some(listen) = self.listen {
+            if !self.tls() && !listen.ip().is_loopback() && !self.allow_plain_http {
+                return err(
+                    "listen",
+                    format!(
+                        "{listen} is reachable from the network, but the public listener would be plain HTTP: the usual way is a reverse proxy on this machine that terminates TLS, with public.listen on 127.0.0.1; or set public.tls_cert and public.tls_key; or set public.allow_plain_http = true"
+                    ),
+                );
+            }
+            if listen == api.listen
+                || (listen.port() == api.listen.port()
+                    && (listen.ip().is_unspecified() || api.listen.ip().is_unspecified()))
+            {
+                return err(
+                    "listen",
+                    format!("{listen} is also api.listen: the public routes need an address of their own"),
+                );
+            }
+        }
+        for (i, o) in self.embed_origins.iter().enumerate() {
+            let ok = reqwest::Url::parse(o).ok().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.has_host()
+                    && u.path() == "/"
+                    && !o.ends_with('/')
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            }) && !o.contains([';', ',', ' ', '\'', '"']);
+            if !ok {
+                return err(
+                    &format!("embed_origins[{i}]"),
+                    format!(
+                        "{o:?} is not an origin such as \"https://shop.example\" (scheme and host, no path)"
+                    ),
+                );
+            }
+        }
+        if self.brand.trim().is_empty()
+            || self.brand.chars().count() > 100
+            || self.brand.chars().any(char::is_control)
+        {
+            return err("brand", "1 to 100 characters, no control characters".into());
+        }
+        for (lang, text) in &self.consent_text {
+            if text.trim().is_empty() || text.chars().count() > 2000 {
+                return err(&format!("consent_text.{lang}"), "1 to 2000 characters".into());
+            }
+            if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\n') {
+                return err(
+                    &format!("consent_text.{lang}"),
+                    format!("control character U+{:04X}", c as u32),
+                );
+            }
+        }
+        for (k, v) in [
+            ("per_ip_per_minute", self.per_ip_per_minute),
+            ("global_per_second", self.global_per_second),
+            ("subscribe_per_ip_per_hour", self.subscribe_per_ip_per_hour),
+            ("subscribe_per_number_per_day", self.subscribe_per_number_per_day),
+            ("max_connections", self.max_connections),
+        ] {
+            if v == 0 {
+                return err(k, "must be at least 1".into());
+            }
+        }
+        Ok(base)
+    }
 }
 
 /// `[calls]`: incoming voice calls to the SIMs (call tracking).
@@ -898,6 +1080,7 @@ impl Config {
                 ),
             ));
         }
+        let base_url = self.public.check(&self.api).map_err(|(k, p)| invalid(&k, p))?;
         if self.api.max_connections == 0 {
             return Err(invalid("api.max_connections", "must be at least 1".into()));
         }
@@ -1135,6 +1318,7 @@ impl Config {
             return Err(invalid(&key, problem));
         }
         this.pricing.currency = currency;
+        this.public.base_url = base_url;
         Ok(Checked {
             config: this,
             region,
@@ -1543,5 +1727,67 @@ per_minute = 6
             "{e}"
         );
         assert!(parse("[campaigns]\ncap_per_24h = 2\ncap_per_7d = 2\n").is_ok());
+    }
+
+    #[test]
+    fn the_public_listener_is_checked() {
+        let public = |body: &str| parse(&format!("[public]\n{body}\n")).map(|c| c.config.public);
+        // Off by default; a trailing slash of base_url is dropped.
+        assert_eq!(public("").unwrap().listen, None);
+        let p = public("listen = \"127.0.0.1:8081\"\nbase_url = \"https://sms.shop.example/\"").unwrap();
+        assert_eq!(p.base_url.as_deref(), Some("https://sms.shop.example"));
+        let p = public("base_url = \"http://shop.example/sms//\"").unwrap();
+        assert_eq!(p.base_url.as_deref(), Some("http://shop.example/sms"));
+        for (body, key, words) in [
+            ("base_url = \"sms.shop.example\"", "public.base_url", "absolute"),
+            ("base_url = \"ftp://shop.example\"", "public.base_url", "http"),
+            (
+                "base_url = \"https://shop.example/?utm=1\"",
+                "public.base_url",
+                "query",
+            ),
+            (
+                "base_url = \"https://shop.example/#top\"",
+                "public.base_url",
+                "fragment",
+            ),
+            ("listen = \"0.0.0.0:8081\"", "public.listen", "reverse proxy"),
+            ("listen = \"127.0.0.1:8080\"", "public.listen", "api.listen"),
+            ("tls_cert = \"c.pem\"", "public.tls_key", "missing"),
+            (
+                "embed_origins = [\"https://shop.example/page\"]",
+                "public.embed_origins[0]",
+                "origin",
+            ),
+            (
+                "embed_origins = [\"https://a.example; script-src *\"]",
+                "public.embed_origins[0]",
+                "origin",
+            ),
+            ("brand = \"\"", "public.brand", "1 to 100"),
+            (
+                "consent_text = { ru = \"\\u0007\" }",
+                "public.consent_text.ru",
+                "",
+            ),
+            (
+                "subscribe_per_number_per_day = 0",
+                "public.subscribe_per_number_per_day",
+                "at least 1",
+            ),
+        ] {
+            let e = public(body).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(words), "{body}: {e}");
+        }
+        // Beyond loopback with TLS, or plain HTTP asked for by name.
+        assert!(public("listen = \"0.0.0.0:8081\"\nallow_plain_http = true").is_ok());
+        assert!(public("listen = \"[::]:8443\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"").is_ok());
+        // Same port on every address as the API's: refused too.
+        let e = parse("[api]\nlisten = \"127.0.0.1:9000\"\n[public]\nlisten = \"0.0.0.0:9000\"\nallow_plain_http = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("public.listen"), "{e}");
+        let p = public("embed_origins = [\"https://shop.example\", \"http://localhost:3000\"]").unwrap();
+        assert_eq!(p.embed_origins.len(), 2);
     }
 }

@@ -123,13 +123,15 @@ struct Registry {
     live: HashMap<u64, Live>,
 }
 
-/// Serves `router` on `listener` until `stop` turns true.
+/// Serves the API's `router` on `listener` until `stop` turns true; error
+/// answers that are not JSON (a 408 from the request timeout, a 405 from
+/// axum) are rewritten in the API's JSON error format.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
     limits: Limits,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let router = router.layer((
         // The 408 of the timeout below in the API's JSON error format.
@@ -137,6 +139,36 @@ pub async fn serve(
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request),
         RequestBodyTimeoutLayer::new(limits.body),
     ));
+    serve_layered(listener, router, tls, limits, stop).await
+}
+
+/// Serves the public listener's `router` (see [`crate::public`]) with the
+/// same connection limits and deadlines as the API, its answers left as
+/// its handlers wrote them (HTML pages, not the API's JSON errors).
+pub async fn serve_public(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let router = router.layer((
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request),
+        RequestBodyTimeoutLayer::new(limits.body),
+    ));
+    serve_layered(listener, router, tls, limits, stop).await
+}
+
+/// The accept loop shared by both listeners. Each request carries its
+/// connection's peer address as an extension
+/// (`axum::extract::ConnectInfo<SocketAddr>`).
+async fn serve_layered(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let registry = Arc::new(Mutex::new(Registry::default()));
     let epoch = Instant::now();
@@ -193,6 +225,7 @@ pub async fn serve(
         let service = Counted {
             inner: TowerToHyperService::new(router.clone()),
             busy,
+            peer,
         };
         let registry = registry.clone();
         let acceptor = acceptor.clone();
@@ -248,6 +281,7 @@ fn evict_quietest(reg: &mut Registry) -> bool {
 struct Counted {
     inner: TowerToHyperService<Router>,
     busy: Arc<AtomicUsize>,
+    peer: std::net::SocketAddr,
 }
 
 /// One request in progress; counted down when dropped.
@@ -264,7 +298,8 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Counted 
     type Error = std::convert::Infallible;
     type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
-    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        req.extensions_mut().insert(axum::extract::ConnectInfo(self.peer));
         self.busy.fetch_add(1, Ordering::AcqRel);
         let guard = InProgress(self.busy.clone());
         let fut = self.inner.call(req);

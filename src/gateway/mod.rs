@@ -53,6 +53,9 @@ pub enum GatewayError {
     /// The TLS certificate or key is unusable.
     #[error("{0}")]
     Tls(#[from] crate::tls::TlsError),
+    /// The public listener could not start (`[public]`).
+    #[error("public listener: {0}")]
+    Public(String),
 }
 
 /// A started gateway's handles (for the demo and tests).
@@ -302,6 +305,10 @@ pub async fn serve_locked(
         pricing: config.pricing.clone(),
         campaigns: campaign_rules.clone(),
     };
+    let public = match config.public.listen {
+        None => None,
+        Some(addr) => Some(public_listener(&checked, addr, state.clone()).await?),
+    };
     let running = Running {
         store: store.clone(),
         dispatcher: dispatcher.clone(),
@@ -317,6 +324,29 @@ pub async fn serve_locked(
         },
         stop_rx.clone(),
     ));
+    let public_server = public.map(|(listener, router, tls)| {
+        // Both listeners share the open-file budget the API's cap was cut
+        // from: the public one gets what the API leaves.
+        let room = nofile.saturating_sub(http::RESERVED_FDS) as usize;
+        let public_cap = (config.public.max_connections as usize).min(room.saturating_sub(max_connections).max(16));
+        if public_cap < config.public.max_connections as usize {
+            warn!(
+                max_connections = public_cap,
+                open_file_limit = nofile,
+                "fewer public connections than public.max_connections: the open-file limit is shared with the API"
+            );
+        }
+        tokio::spawn(http::serve_public(
+            listener,
+            router,
+            tls,
+            http::Limits {
+                max_connections: public_cap,
+                ..http::Limits::default()
+            },
+            stop_rx.clone(),
+        ))
+    });
     let mut dispatch_stop = stop_rx.clone();
     let dispatch = tokio::spawn(dispatcher.clone().run(
         async move {
@@ -336,6 +366,11 @@ pub async fn serve_locked(
     discovery.abort();
     other_writers.abort();
     let served = server.await;
+    if let Some(p) = public_server
+        && let Ok(Err(e)) = p.await
+    {
+        warn!(error = %e, "public listener stopped with an error");
+    }
     let _ = dispatch.await;
     if let Some(w) = watchdog {
         w.abort();
@@ -345,6 +380,46 @@ pub async fn serve_locked(
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
         _ => Ok(()),
     }
+}
+
+/// The public listener of `[public]` on `addr`: bound, its CSRF key read
+/// (or created), its router and TLS ready.
+async fn public_listener(
+    checked: &Checked,
+    addr: std::net::SocketAddr,
+    api: AppState,
+) -> Result<(TcpListener, axum::Router, Option<Arc<rustls::ServerConfig>>), GatewayError> {
+    let config = &checked.config;
+    let p = &config.public;
+    let tls = match (&p.tls_cert, &p.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() {
+        warn!(
+            listen = %addr,
+            "the public listener is plain HTTP beyond loopback (public.allow_plain_http)"
+        );
+    }
+    let key_file = p.secret_file(&config.api);
+    let (key, created) = Token::load_or_create(&key_file)
+        .map_err(|e| GatewayError::Public(format!("public.secret_file {}: {e}", key_file.display())))?;
+    if created {
+        info!(file = %key_file.display(), "created the subscribe form's key");
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| GatewayError::Public(format!("cannot listen on {addr} (public.listen): {e}")))?;
+    let state = crate::public::PublicState {
+        store: api.store,
+        dispatcher: api.dispatcher,
+        clock: api.clock,
+        contacts: api.contacts,
+        base_url: p.base_url.clone(),
+        form: Arc::new(crate::public::FormSettings::new(config, key.reveal().as_bytes())),
+    };
+    info!(listen = %addr, "public listener (links, subscribe form)");
+    Ok((listener, crate::public::router(state), tls))
 }
 
 /// The inbound side's settings from the config.
