@@ -717,3 +717,73 @@ fn a_pending_contact_whose_request_never_went_out_is_asked_again_and_the_daily_c
     assert!(p.contact(other).is_none(), "nothing stored");
     assert_eq!(p.messages_to(other).len(), 1, "only the help reply");
 }
+
+/// A campaign's tracked link followed through the real public listener:
+/// a 302 to the destination with its UTM parameters, one click for the
+/// contact however often they follow it, none for a link-preview fetcher,
+/// and the campaign's figures say so.
+#[test]
+fn a_campaign_link_is_followed_through_the_public_listener_and_counted_once() {
+    let p = Public::start("[campaigns]\nwindow_start = \"00:00\"\nwindow_end = \"24:00\"\n");
+    let (code, r) = p.gw.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": "+79165551111", "consent": {"status": "opted_in", "source": "shop"}})),
+    );
+    assert!(code == 200 || code == 201, "{code} {r}");
+    let (code, c) = p.gw.call(
+        "POST",
+        "/v1/campaigns",
+        Some(json!({"name": "Spring sale", "audience": {"contacts": ["+79165551111"]},
+            "variants": [{"name": "A", "text": "Sale! {{ link(\"https://shop.example/sale?ref=sms#top\") }}"}]})),
+    );
+    assert_eq!(code, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (code, r) = p.gw.call("POST", &format!("/v1/campaigns/{id}/start"), None);
+    assert_eq!(code, 200, "{r}");
+    let text = wait_for("the campaign message", 60, || {
+        let t = p.received("+79165551111");
+        (!t.is_empty()).then_some(t)
+    });
+    let slug = text
+        .split("https://sms.shop.example/l/")
+        .nth(1)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| panic!("no short link in {text:?}"));
+    let path = format!("/l/{slug}");
+    let preview = p.get(
+        &path,
+        &[
+            ("user-agent", "WhatsApp/2.23.20.0 A"),
+            ("x-forwarded-for", "198.51.100.7"),
+        ],
+    );
+    assert_eq!(preview.status, 302);
+    let browser = [
+        (
+            "user-agent",
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36",
+        ),
+        ("x-forwarded-for", "198.51.100.8"),
+    ];
+    let first = p.get(&path, &browser);
+    assert_eq!(first.status, 302, "{}", first.text);
+    let location = first.header("location");
+    assert!(
+        location.starts_with(
+            "https://shop.example/sale?ref=sms&utm_source=sms&utm_medium=sms&utm_campaign=spring-sale"
+        ),
+        "{location}"
+    );
+    assert!(
+        location.contains("utm_content=A") && location.ends_with("#top"),
+        "{location}"
+    );
+    assert_eq!(p.get(&path, &browser).status, 302);
+    assert_eq!(p.get("/l/zzzzzzz", &browser).status, 404);
+    let f = wait_for("the click in the figures", 30, || {
+        let (_, v) = p.gw.call("GET", &format!("/v1/campaigns/{id}"), None);
+        (v["figures"]["overall"]["total_clicks"] == 2).then_some(v["figures"]["overall"].clone())
+    });
+    assert_eq!(f["clicks"], 1, "{f}");
+}
