@@ -37,11 +37,15 @@ async fn bind_from(first: u16) -> anyhow::Result<tokio::net::TcpListener> {
     Ok(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?)
 }
 
-fn config_text(dir: &Path, listen: SocketAddr) -> String {
+fn config_text(dir: &Path, listen: SocketAddr, public: SocketAddr) -> String {
     format!(
         r#"[api]
 listen = "{listen}"
 token_file = "{dir}/api-token"
+[public]
+listen = "{public}"
+base_url = "http://{public}"
+brand = "simfleet demo shop"
 [storage]
 path = "{dir}/simfleet.db"
 [sending]
@@ -63,11 +67,11 @@ audience = { filter = { tag = "demo" } }
 
 [[variants]]
 name = "A"
-text = "Hi {{ name }}, winter boots are 20% off this week. Reply STOP to opt out"
+text = "Hi {{ name }}, winter boots are 20% off with code {{ promo_code }}: {{ link(\"https://shop.example/boots\") }} Reply STOP to opt out"
 
 [[variants]]
 name = "B"
-text = "{{ name }}, this week only: 20% off winter boots. Reply STOP to opt out"
+text = "{{ name }}, this week only: 20% off winter boots, code {{ promo_code }}. Reply STOP to opt out"
 "#;
 
 /// Six contacts who opted in (at the demo's shop counter), tagged `demo`,
@@ -114,8 +118,11 @@ pub async fn run(
 
     let listener = bind_from(args.port).await?;
     let listen = listener.local_addr()?;
+    // The public listener (tracked links, the subscribe form) on a free
+    // loopback port; the gateway binds it from the config.
+    let public = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?.local_addr()?;
     let config_path = dir.path().join("simfleet.toml");
-    std::fs::write(&config_path, config_text(dir.path(), listen))?;
+    std::fs::write(&config_path, config_text(dir.path(), listen, public))?;
     let checked = Config::load(&config_path)?;
     let base = format!("http://{listen}");
 
@@ -131,6 +138,7 @@ pub async fn run(
 simfleet demo — the gateway with {n} simulated modems (nothing to install, nothing touches a real network)
 
   API       {base}
+  public    http://{public}/subscribe  (the subscribe form; tracked links /l/…)
   token     {token}
   config    {config}
   data      {dir}  (deleted when the demo stops)
@@ -160,6 +168,19 @@ Try it from another terminal:
   simfleet campaign create {campaign} --config {config}
   simfleet campaign start 1 --config {config}
   simfleet campaign status 1 --watch --config {config}
+  # its texts carry a promo code and a tracked link: open the link, then
+  # redeem the code a recipient got (see its text in the log below)
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{{"order_id": "1001", "amount": "59.90"}}' {base}/v1/codes/CODE/redeem
+  # a call to the first SIM (call tracking): rejected, recorded, listed
+  curl -s -X POST -H 'Content-Type: application/json' \
+       -d '{{"modem": 0, "from": "+79161234567"}}' {control_url}/call
+  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/calls
+  # an automation: a cart reminder 1 minute after the shop reports the cart
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{{"name": "Cart reminder", "on": "cart_abandoned", "delay": "1m", "kind": "service", "text": "Your {{{{ event.item }}}} is still in your cart", "cancel_on": ["order_placed"]}}' {base}/v1/automations
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+       -d '{{"contact": "+79031112233", "event": "cart_abandoned", "data": {{"item": "kettle"}}}}' {base}/v1/events
 
   # or with the command line (simfleet on the PATH: cargo install --path .)
   simfleet status --config {config}
