@@ -7,7 +7,9 @@
 //! transaction, so a crash between the two can neither send twice nor
 //! skip anyone.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::campaign_feed::{counted_marketing, refusal_code};
 
 use super::enqueue::{EnqueueError, NewMessage};
 use super::{Store, StoreError};
@@ -246,33 +248,6 @@ fn leave(
     )?
     .execute(params![automation_id, phone, occurrence, reason, words, now])?;
     Ok(())
-}
-
-/// The marketing messages to `number` that count against its cap, created after `since`.
-fn counted_marketing(conn: &Connection, number: &str, since: i64) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT created_at FROM messages INDEXED BY messages_marketing_by_recipient
-         WHERE recipient = ?1 AND category = 'marketing' AND created_at > ?2
-           AND status IN {}",
-        super::campaign_feed::CAP_COUNTED
-    ))?;
-    let rows = stmt.query_map(params![number, since], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Why enqueue refused a marketing message, as a reason code.
-fn refusal_code(conn: &Connection, number: &str) -> Result<&'static str, StoreError> {
-    if super::optouts::lookup(conn, number)?.is_some() {
-        return Ok("opted_out");
-    }
-    let status: Option<String> = conn
-        .prepare_cached("SELECT status FROM contacts WHERE phone = ?1")?
-        .query_row([number], |r| r.get(0))
-        .optional()?;
-    Ok(match status.as_deref() {
-        Some("invalid") => "invalid",
-        _ => "no_consent",
-    })
 }
 
 fn materialise_one(tx: &Transaction<'_>, item: &RunItem, now: i64) -> Result<RunOutcome, StoreError> {

@@ -390,7 +390,7 @@ pub(super) const CAP_COUNTED: &str = "('queued', 'sending', 'sent', 'delivered',
 
 /// The marketing messages to `number` that count against its cap, created
 /// after `since`.
-fn counted_marketing(conn: &Connection, number: &str, since: i64) -> Result<Vec<i64>, StoreError> {
+pub(super) fn counted_marketing(conn: &Connection, number: &str, since: i64) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT created_at FROM messages INDEXED BY messages_marketing_by_recipient
          WHERE recipient = ?1 AND category = 'marketing' AND created_at > ?2
@@ -401,7 +401,7 @@ fn counted_marketing(conn: &Connection, number: &str, since: i64) -> Result<Vec<
 }
 
 /// Why enqueue refused a marketing message, as a recipient reason code.
-fn refusal_code(conn: &Connection, number: &str) -> Result<&'static str, StoreError> {
+pub(super) fn refusal_code(conn: &Connection, number: &str) -> Result<&'static str, StoreError> {
     if super::optouts::lookup(conn, number)?.is_some() {
         return Ok("opted_out");
     }
