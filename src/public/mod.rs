@@ -20,7 +20,7 @@ pub mod subscribe;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -162,13 +162,12 @@ pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
 async fn guard(State(state): State<PublicState>, mut req: Request, next: Next) -> Response {
     let form = state.form.clone();
     let ip = client_ip(&req, form.trust_forwarded_for).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let now = Instant::now();
     // The client's own budget first: one that is refused spends nothing
     // of everybody's.
     let limited = form
         .per_ip
-        .check(&ratelimit::client_key(ip), now)
-        .and_then(|()| form.global.check(&(), now));
+        .check(&ratelimit::client_key(ip))
+        .and_then(|()| form.global.check(&()));
     let mut resp = match limited {
         Err(wait) => {
             tracing::debug!(client = %ip, "public rate limit");

@@ -23,8 +23,6 @@
 //! (`{"status", "message"}` / `{"error": {"code", "message"}}`) when the
 //! request accepts `application/json`.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Extension, Form, Query, State};
@@ -413,11 +411,7 @@ pub async fn submit(
         info!(client = %ip, reason = %e, "subscribe form: CSRF token refused");
         return refuse(Refusal::Csrf);
     }
-    if let Err(wait) = state
-        .form
-        .subscribe_per_ip
-        .check(&ratelimit::client_key(ip), Instant::now())
-    {
+    if let Err(wait) = state.form.subscribe_per_ip.check(&ratelimit::client_key(ip)) {
         info!(client = %ip, "subscribe form: too many subscriptions from this address");
         let mut r = refuse(Refusal::RateLimited(ratelimit::retry_after_secs(wait)));
         if let Ok(v) = HeaderValue::from_str(&ratelimit::retry_after_secs(wait).to_string()) {
@@ -444,11 +438,7 @@ pub async fn submit(
             Err(_) => return refuse(Refusal::InvalidName),
         },
     };
-    if let Err(wait) = state
-        .form
-        .per_number
-        .check(&phone.as_str().to_string(), Instant::now())
-    {
+    if let Err(wait) = state.form.per_number.check(&phone.as_str().to_string()) {
         info!(client = %ip, "subscribe form: too many subscriptions for one number");
         let mut r = refuse(Refusal::NumberLimited);
         if let Ok(v) = HeaderValue::from_str(&ratelimit::retry_after_secs(wait).to_string()) {
