@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lettre::Message;
-use lettre::message::header::ContentType;
+use lettre::message::SinglePart;
 use lettre::message::{Mailbox, MessageBuilder};
 
 use super::{ReplyMail, Zone};
@@ -67,8 +67,7 @@ impl Composer {
         let mut body = String::new();
         self.entry(&mut body, m);
         self.builder(now_ms, one_line(&subject), id)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .singlepart(SinglePart::plain(body))
             .map_err(|e| e.to_string())
     }
 
@@ -98,8 +97,7 @@ impl Composer {
             body.push('\n');
         }
         self.builder(now_ms, one_line(&subject), id)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .singlepart(SinglePart::plain(body))
             .map_err(|e| e.to_string())
     }
 
@@ -204,5 +202,11 @@ mod tests {
             "{headers}"
         );
         assert!(headers.contains("=?utf-8?b?"), "{headers}");
+        // RFC 2045: a MIME body says so, or strict readers show it raw.
+        assert!(headers.contains("MIME-Version: 1.0"), "{headers}");
+        assert!(
+            headers.contains("Content-Type: text/plain; charset=utf-8"),
+            "{headers}"
+        );
     }
 }
