@@ -129,6 +129,26 @@ fn an_event_posted_to_the_api_becomes_a_message_in_the_simulator() {
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["spec"]["delay"], "1h");
     assert_eq!(p["spec"]["text"], "{{ name }}, your {{ event.item }} is waiting");
+    assert!(p["warnings"].is_null(), "{p}");
+    // A service text with a promo code is accepted, with a warning saying why it is marketing.
+    let (code, w) = g.call(
+        "PATCH",
+        &path,
+        Some(json!({"kind": "service", "text": "Your {{ event.item }} ships today, 10% off next time: {{ promo_code }}"})),
+    );
+    assert_eq!(code, 200, "{w}");
+    let warning = w["warnings"][0].as_str().unwrap_or("");
+    assert!(
+        warning.starts_with("text gives a promo code: service messages are sent without consent"),
+        "{w}"
+    );
+    let (code, p) = g.call(
+        "PATCH",
+        &path,
+        Some(json!({"kind": p["spec"]["kind"].clone(), "text": p["spec"]["text"].clone()})),
+    );
+    assert_eq!(code, 200, "{p}");
+    assert!(p["warnings"].is_null(), "{p}");
     let (code, e) = g.call("PATCH", &path, Some(json!({"delay": "soon"})));
     assert_eq!(code, 422, "{e}");
     assert!(

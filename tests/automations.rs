@@ -484,10 +484,36 @@ async fn a_sequence_is_left_on_conversion() {
         start + 2,
     )
     .unwrap();
-    assert_eq!(c.cancelled[0].runs, 3);
+    assert_eq!(
+        (c.cancelled[0].runs, c.cancelled[0].reason.as_str()),
+        (3, "converted")
+    );
     assert_eq!(
         run_states(&store, id),
-        BTreeMap::from([("exited:cancel_event".to_string(), 3)])
+        BTreeMap::from([("exited:converted".to_string(), 3)]),
+        "labelled by what happened"
+    );
+    // Another exit_on event is named as such.
+    let mut spec = welcome();
+    spec["exit_on"] = json!(["converted", "unsubscribed_web"]);
+    let other = automation(&store, spec, start + 3);
+    event(&store, "+4915123400001", "signed_up", json!({}), None, start + 4).unwrap();
+    let u = event(
+        &store,
+        "+4915123400001",
+        "unsubscribed_web",
+        json!({}),
+        None,
+        start + 5,
+    )
+    .unwrap();
+    assert!(
+        u.cancelled.iter().any(|c| c.reason == "event:unsubscribed_web"),
+        "{u:?}"
+    );
+    assert_eq!(
+        run_states(&store, other),
+        BTreeMap::from([("exited:event:unsubscribed_web".to_string(), 3)])
     );
 }
 

@@ -306,3 +306,61 @@ mod simulator_lines {
         );
     }
 }
+
+#[tokio::test]
+async fn rapid_successive_calls_from_different_numbers_are_all_recorded() {
+    let mut r = rig(Faults::default(), CallAction::Reject, None);
+    ready(&r.handle).await;
+    let callers: Vec<String> = (0..8).map(|i| format!("+7916555{i:04}")).collect();
+    for c in &callers {
+        // Each call rings twice 100 ms apart; the next follows 0.6 s later,
+        // well inside the grace after the last hang-up.
+        let mut tries = 0;
+        while r
+            .sim
+            .incoming_call(Some(c), 2, Duration::from_millis(100))
+            .is_err()
+        {
+            tries += 1;
+            assert!(tries < 50, "the simulator's previous call never ended");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let mut seen = Vec::new();
+    while seen.len() < callers.len() {
+        let e = tokio::time::timeout(Duration::from_secs(3), r.calls.recv()).await;
+        match e {
+            Ok(Some(e)) => seen.push(e),
+            _ => break,
+        }
+    }
+    let got: Vec<_> = seen
+        .iter()
+        .map(|e| e.caller.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(got, callers, "every call recorded once, in order");
+    assert!(
+        seen.iter().all(|e| e.end == CallEnd::Rejected && e.rings == 1),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn calls_left_ringing_back_to_back_are_separate_calls() {
+    let mut r = rig(Faults::default(), CallAction::Ring, None);
+    ready(&r.handle).await;
+    for i in 0..4 {
+        let from = format!("+7916666{i:04}");
+        r.sim
+            .incoming_call(Some(&from), 2, Duration::from_millis(100))
+            .unwrap();
+        // NO CARRIER ends it at once: reported well before SILENT_END.
+        let e = next_call(&mut r.calls, Duration::from_secs(2)).await;
+        assert_eq!(
+            (e.caller.as_deref(), e.rings, e.end),
+            (Some(from.as_str()), 2, CallEnd::CallerHungUp)
+        );
+        ended(&r.sim, Duration::from_secs(1)).await;
+    }
+}

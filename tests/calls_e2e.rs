@@ -289,3 +289,65 @@ fn a_call_to_a_tracking_sim_is_rejected_counted_for_its_campaign_and_variant_and
         .count();
     assert_eq!(thanked, 1, "one thank-you a day");
 }
+
+#[test]
+fn a_caller_id_in_the_00_form_is_read_as_the_number_so_an_opt_out_holds_and_an_unreadable_one_is_never_thanked()
+ {
+    let s = Sim::start(1, 30);
+    let g = Gateway::start(&config(&s));
+    g.wait_ready_modems(1);
+    // +79161110002 opts out by STOP (and gets its one confirmation).
+    s.post("/modems/0/sms", json!({"from": "+79161110002", "text": "STOP"}));
+    wait_for(Duration::from_secs(15), "the opt-out", || {
+        let (code, _) = g.call("GET", "/v1/optouts/+79161110002", None);
+        (code == 200).then_some(())
+    });
+    let (code, c) = g.call(
+        "POST",
+        "/v1/contacts",
+        Some(json!({"phone": "+79161110003", "name": "Ira"})),
+    );
+    assert_eq!(code, 201, "{c}");
+
+    // The network shows the callers with the international prefix 00.
+    let mut recorded = Vec::new();
+    for (n, from) in ["0079161110002", "0079161110003", "+7916"]
+        .into_iter()
+        .enumerate()
+    {
+        s.post(
+            "/call",
+            json!({"modem": 0, "from": from, "rings": 2, "interval_ms": 300}),
+        );
+        recorded = wait_for(Duration::from_secs(15), "the call recorded", || {
+            let (_, v) = g.call("GET", "/v1/calls", None);
+            let calls = v["calls"].as_array()?.clone();
+            (calls.len() == n + 1).then_some(calls)
+        });
+    }
+    // The opted-out caller: read as its number, recorded, not thanked.
+    assert_eq!(recorded[0]["caller"], "+79161110002", "{:?}", recorded[0]);
+    assert!(recorded[0]["thanks_message_id"].is_null(), "{:?}", recorded[0]);
+    // The contact: matched and thanked at the canonical number.
+    assert_eq!(recorded[1]["caller"], "+79161110003", "{:?}", recorded[1]);
+    assert_eq!(recorded[1]["contact_id"], c["id"], "{:?}", recorded[1]);
+    assert!(!recorded[1]["thanks_message_id"].is_null(), "{:?}", recorded[1]);
+    // No valid number: kept for the record, like a withheld caller otherwise.
+    assert_eq!(recorded[2]["caller"], "+7916", "{:?}", recorded[2]);
+    assert!(
+        recorded[2]["contact_id"].is_null() && recorded[2]["thanks_message_id"].is_null(),
+        "{:?}",
+        recorded[2]
+    );
+    wait_for(Duration::from_secs(15), "the thank-you to +79161110003", || {
+        s.ledger()
+            .into_iter()
+            .find(|e| e["recipient"] == "+79161110003" && e["text"] == THANKS)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let ledger = s.ledger();
+    let thanked = |to: &str| ledger.iter().any(|e| e["text"] == THANKS && e["recipient"] == to);
+    for to in ["+79161110002", "0079161110002", "79161110002", "+7916"] {
+        assert!(!thanked(to), "thanked {to}: {ledger:?}");
+    }
+}

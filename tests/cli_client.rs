@@ -226,6 +226,16 @@ fn the_demo_prints_its_config_and_follows_the_users_own_sends_and_stops() {
         String::from_utf8_lossy(&out.stderr)
     );
     let create = until(&|l| l.contains("simfleet campaign create"), "campaign line");
+    let ledger_hint = until(&|l| l.contains("/ledger"), "where to read a promo code");
+    assert!(
+        ledger_hint.contains(&format!("{control}/ledger")),
+        "{ledger_hint}"
+    );
+    let reminder = until(&|l| l.contains("Cart reminder"), "the cart reminder");
+    assert!(
+        reminder.contains(r#""kind": "marketing""#),
+        "a cart reminder is marketing: {reminder}"
+    );
     until(&|l| l.contains("All samples delivered"), "settled line");
 
     // The sample campaign, as printed: created from its file and started
@@ -237,6 +247,25 @@ fn the_demo_prints_its_config_and_follows_the_users_own_sends_and_stops() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, c) = http("GET", &format!("{base}/v1/campaigns/1"), Some(&token), None);
     assert_eq!(c["figures"]["overall"]["audience"], 6, "{c}");
+    // Its calls are counted on the first SIM: the printed call is the campaign's.
+    let (_, modems) = http("GET", &format!("{control}/modems"), None, None);
+    let first_sim = modems[0]["profile"]["imsi"].as_str().unwrap_or("?").to_string();
+    assert_eq!(c["call_tracking"]["sim"], first_sim.as_str(), "{c}");
+    http(
+        "POST",
+        &format!("{control}/call"),
+        None,
+        Some(json!({"modem": 0, "from": "+79161234567"})),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, calls) = http("GET", &format!("{base}/v1/calls?campaign=1"), Some(&token), None);
+        if calls["calls"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo's call not counted: {calls}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // The user's own send, as curl would: shown queued, sending, sent…
     let (_, m) = http(

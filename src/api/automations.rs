@@ -51,6 +51,12 @@ pub struct AutomationView {
     pub updated_at: String,
     /// What it scheduled and what became of it.
     pub figures: AutomationFigures,
+    /// Notes on a spec that is accepted but probably not meant: a
+    /// `service` automation whose text gives a promo code or a tracked link
+    /// (`"text: service messages are sent without consent: …"`). Absent
+    /// when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A page of automations.
@@ -147,7 +153,9 @@ pub fn read_input(
 
 fn view(s: &Store, row: AutomationRow, attribution_days: u32) -> Result<AutomationView, StoreError> {
     let figures = s.automation_figures(row.id, attribution_days)?;
+    let warnings = row.spec.warnings();
     Ok(AutomationView {
+        warnings,
         id: row.id.to_string(),
         status: row.status,
         trigger: row.spec.trigger,

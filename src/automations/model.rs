@@ -26,8 +26,10 @@ pub struct CancelledRuns {
     pub automation_id: i64,
     /// Scheduled sends cancelled (or sequence steps the contact left).
     pub runs: u64,
-    /// `cancel_event` (its `cancel_on` / `exit_on`) or `superseded` (a newer
-    /// event of the same kind replaced the earlier reminder).
+    /// `cancel_event` (its `cancel_on`), for a sequence left on an
+    /// `exit_on` event what happened (`converted`, `event:<name>`), or
+    /// `superseded` (a newer event of the same kind replaced the earlier
+    /// reminder).
     pub reason: String,
 }
 
@@ -72,8 +74,9 @@ pub struct AutomationFigures {
     pub waiting: u64,
     /// Cancelled before they left, by reason (`cancel_event`, `superseded`, `step_removed`).
     pub cancelled: BTreeMap<String, u64>,
-    /// Sequence steps the contact left before, by reason (`cancel_event`
-    /// for an `exit_on` event, `replied`, `opted_out`).
+    /// Sequence steps the contact left before, by what happened:
+    /// `converted` (a promo code redeemed), `event:<name>` (another
+    /// `exit_on` event), `replied`, `opted_out`.
     pub exited: BTreeMap<String, u64>,
     /// Left out, by reason (`no_consent`, `opted_out`, `invalid`, `render_failed`).
     pub excluded: BTreeMap<String, u64>,

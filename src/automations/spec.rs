@@ -194,6 +194,37 @@ pub struct AutomationSpec {
     pub expire_after_ms: i64,
 }
 
+impl AutomationSpec {
+    /// What the user should know about a spec that checks: a `service`
+    /// automation (sent without consent, past windows and caps) whose text
+    /// gives a promo code or a tracked link is marketing in disguise. Not
+    /// refused (an order notice may carry a return link), but said, naming
+    /// the step. Empty for anything else.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.input.kind != AutomationKind::Service {
+            return Vec::new();
+        }
+        let many = self.steps.len() > 1;
+        self.steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, step)| {
+                let t = crate::templates::Template::compile(&step.text).ok()?;
+                let what = match (t.uses("promo_code"), t.uses("link")) {
+                    (true, true) => "a promo code and a tracked link",
+                    (true, false) => "a promo code",
+                    (false, true) => "a tracked link",
+                    (false, false) => return None,
+                };
+                let field = if many { format!("steps[{i}].text") } else { "text".into() };
+                Some(format!(
+                    "{field} gives {what}: service messages are sent without consent, and promo codes and tracked links make this marketing (use \"kind\": \"marketing\" so only contacts who opted in get it)"
+                ))
+            })
+            .collect()
+    }
+}
+
 fn err(field: impl Into<String>, message: impl Into<String>) -> SpecError {
     SpecError {
         field: field.into(),
@@ -409,6 +440,29 @@ mod tests {
 
     fn check(v: serde_json::Value) -> Result<AutomationSpec, SpecError> {
         serde_json::from_value::<AutomationInput>(v).unwrap().check()
+    }
+
+    #[test]
+    fn a_service_text_with_a_promo_code_or_a_tracked_link_is_accepted_with_a_warning() {
+        let w = |v| check(v).unwrap().warnings();
+        let one = w(
+            json!({"name": "n", "on": "order_placed", "kind": "service", "text": "Order {{ event.id }}: {{ link(\"https://shop.example/o\") }}"}),
+        );
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(
+            one[0].starts_with("text gives a tracked link: service messages are sent without consent"),
+            "{one:?}"
+        );
+        let seq = w(json!({"name": "n", "on": "signed_up", "kind": "service",
+            "steps": [{"delay": "0s", "text": "Hi"}, {"delay": "1d", "text": "Code {{ promo_code }}"}]}));
+        assert_eq!(seq.len(), 1);
+        assert!(seq[0].starts_with("steps[1].text gives a promo code:"), "{seq:?}");
+        // Marketing may carry both; a plain service notice has nothing to say.
+        assert!(w(json!({"name": "n", "on": "cart", "kind": "marketing", "text": "{{ promo_code }} {{ link(\"https://x.example\") }}"})).is_empty());
+        assert!(
+            w(json!({"name": "n", "on": "order_placed", "kind": "service", "text": "Order {{ event.id }} shipped"}))
+                .is_empty()
+        );
     }
 
     #[test]

@@ -88,41 +88,97 @@ pub enum TrackingError {
     Store(#[from] StoreError),
 }
 
-/// The caller's number, canonical: international as given, national read
-/// in `region`; `None` for a withheld caller or something that is no
-/// phone number (a modem's "Unknown", an alphanumeric id).
-pub fn caller_number(raw: Option<&str>, region: Region) -> Option<String> {
-    let raw = raw?.trim();
-    let digits = raw.strip_prefix('+').unwrap_or(raw);
-    if digits.len() < 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// A caller id as the modem printed it, read with the phone rules the API
+/// uses (`crate::phone`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// Withheld, not available, or no caller id at all.
+    Withheld,
+    /// A number we can text: canonical (E.164, or a short code as it is).
+    Number(Msisdn),
+    /// Something that cannot be read as a valid number (an `Unknown`, an
+    /// alphanumeric id, a number invalid in `default_region`): kept as
+    /// printed for the record (at most [`RAW_CALLER_MAX`] characters), but
+    /// treated like a withheld caller — no contact, no thank-you.
+    Unreadable(String),
+}
+
+/// The longest unreadable caller id kept for the record (characters).
+pub const RAW_CALLER_MAX: usize = 32;
+
+impl Caller {
+    /// The canonical number, when there is one.
+    pub fn number(&self) -> Option<&Msisdn> {
+        match self {
+            Caller::Number(m) => Some(m),
+            _ => None,
+        }
     }
-    match Msisdn::parse(raw, region) {
-        Ok(m) => Some(m.as_str().to_string()),
-        // A short number (a service) is kept as it is.
-        Err(_) => Some(raw.to_string()),
+
+    /// What is stored as the call's `caller`: the canonical number, the
+    /// raw id when unreadable, `None` when withheld.
+    pub fn stored(&self) -> Option<&str> {
+        match self {
+            Caller::Withheld => None,
+            Caller::Number(m) => Some(m.as_str()),
+            Caller::Unreadable(raw) => Some(raw),
+        }
     }
+}
+
+/// Reads a caller id as the modem printed it (`+CLIP`, TS 27.007 §7.6):
+/// with [`Msisdn::parse`] in `region` (international with `+`, the
+/// region's own international prefix such as RU's `810`, national forms
+/// such as RU's `8 916 …`), and the ITU international prefix `00` (E.164
+/// Annex A; networks print it in caller ids whatever the region's own
+/// prefix) as `+`. Empty: [`Caller::Withheld`]; anything else that is no
+/// valid number: [`Caller::Unreadable`].
+pub fn caller_number(raw: Option<&str>, region: Region) -> Caller {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Caller::Withheld;
+    };
+    if let Ok(m) = Msisdn::parse(raw, region) {
+        return Caller::Number(m);
+    }
+    if let Some(rest) = raw.strip_prefix("00")
+        && let Ok(m) = Msisdn::parse(&format!("+{rest}"), region)
+    {
+        return Caller::Number(m);
+    }
+    Caller::Unreadable(raw.chars().take(RAW_CALLER_MAX).collect())
 }
 
 /// Stores `event` at `now` (its end) and queues the thank-you if due.
 /// Returns the stored call.
 pub fn record(store: &Store, rules: &CallRules, event: &CallEvent, now: i64) -> Result<CallRow, StoreError> {
     let caller = caller_number(event.caller.as_deref(), rules.region);
+    if let Caller::Unreadable(raw) = &caller {
+        debug!(
+            imsi = event.imsi.as_deref(),
+            len = raw.len(),
+            "caller id is no valid number: kept, not matched, not thanked"
+        );
+    }
     let started_at = now - event.duration.as_millis().min(i64::MAX as u128) as i64;
     store.write(now, |tx| {
         let mut row = tx.record_call(&NewCall {
             imsi: event.imsi.as_deref(),
             imei: &event.imei,
-            caller: caller.as_deref(),
+            caller: caller.stored(),
+            number: caller.number().map(Msisdn::as_str),
             started_at,
             ended_at: now,
             rings: event.rings,
             action: event.end.as_str(),
             window_ms: i64::from(rules.attribution_days) * 86_400_000,
         })?;
-        let Some(caller) = caller.as_deref() else {
+        // Only a number read by the phone rules is thanked: never a
+        // withheld or unreadable caller id (the opt-out list holds canonical
+        // numbers; a raw one would slip past it).
+        let Some(number) = caller.number() else {
             return Ok(row);
         };
+        let caller = number.as_str();
         if rules.thanks.is_empty()
             || tx.is_opted_out(caller)?
             || tx.caller_thanked_since(caller, started_at - THANKS_EVERY_MS)?
@@ -143,7 +199,7 @@ pub fn record(store: &Store, rules: &CallRules, event: &CallEvent, now: i64) -> 
             }
         };
         let msg = NewMessage {
-            recipient: Msisdn::from_canonical(caller),
+            recipient: number.clone(),
             text: plan.text.clone(),
             encoding: plan.encoding,
             segments: plan.segment_count(),
@@ -295,19 +351,65 @@ mod tests {
     }
 
     #[test]
-    fn callers_are_normalised_and_withheld_ones_are_none() {
+    fn callers_are_normalised_and_withheld_or_unreadable_ones_have_no_number() {
         let ru: Region = "RU".parse().unwrap();
-        assert_eq!(
-            caller_number(Some("+79161234567"), ru).as_deref(),
-            Some("+79161234567")
-        );
-        assert_eq!(
-            caller_number(Some("89161234567"), ru).as_deref(),
-            Some("+79161234567")
-        );
-        assert_eq!(caller_number(Some(""), ru), None);
-        assert_eq!(caller_number(None, ru), None);
-        assert_eq!(caller_number(Some("Unknown"), ru), None);
-        assert_eq!(caller_number(Some("900"), ru).as_deref(), Some("900"));
+        let num = |raw: &str| {
+            caller_number(Some(raw), ru)
+                .number()
+                .map(|m| m.as_str().to_string())
+        };
+        for raw in ["+79161234567", "89161234567", "0079161234567", "81079161234567"] {
+            assert_eq!(num(raw).as_deref(), Some("+79161234567"), "{raw}");
+        }
+        assert_eq!(num("900").as_deref(), Some("900"));
+        assert_eq!(caller_number(Some(""), ru), Caller::Withheld);
+        assert_eq!(caller_number(None, ru), Caller::Withheld);
+        for raw in [
+            "Unknown",
+            "00+7916",
+            "+7916",
+            "12345678901234567890123456789012345",
+        ] {
+            let c = caller_number(Some(raw), ru);
+            assert!(matches!(c, Caller::Unreadable(_)), "{raw}: {c:?}");
+            assert_eq!(c.number(), None, "{raw}");
+            assert!(c.stored().is_some_and(|s| s.chars().count() <= RAW_CALLER_MAX));
+        }
+    }
+
+    #[test]
+    fn an_unreadable_caller_is_kept_raw_but_not_matched_and_never_thanked() {
+        let s = Store::open_in_memory().unwrap();
+        let r = rules();
+        let t0 = 10 * 86_400_000;
+        // "+7916" is no valid number: the opt-out list cannot hold it, so
+        // thanking it would slip past the opt-out check.
+        let row = record(&s, &r, &event(Some("+7916")), t0).unwrap();
+        assert_eq!(row.caller.as_deref(), Some("+7916"), "kept as printed");
+        assert_eq!((row.contact_id, row.thanks_message_id), (None, None));
+    }
+
+    #[test]
+    fn a_caller_with_the_00_prefix_is_the_opted_out_number_and_gets_nothing() {
+        let s = Store::open_in_memory().unwrap();
+        let r = rules();
+        let t0 = 10 * 86_400_000;
+        s.write(t0, |tx| {
+            tx.add_optout(&NewOptOut {
+                number: "+79161110002",
+                source: OptOutSource::Api,
+                keyword: None,
+                note: None,
+                inbox_id: None,
+            })
+        })
+        .unwrap();
+        let row = record(&s, &r, &event(Some("0079161110002")), t0).unwrap();
+        assert_eq!(row.caller.as_deref(), Some("+79161110002"));
+        assert_eq!(row.thanks_message_id, None, "opted out: no thank-you");
+        // Another 00 caller who did not opt out is thanked at the canonical number.
+        let row = record(&s, &r, &event(Some("0079161110003")), t0).unwrap();
+        let (m, _) = s.message(row.thanks_message_id.unwrap()).unwrap().unwrap();
+        assert_eq!(m.recipient, "+79161110003");
     }
 }

@@ -60,10 +60,15 @@ daily_limit = 500
 }
 
 /// The sample campaign the demo offers to create: the demo contacts, two
-/// variants, the default window and caps.
-const CAMPAIGN: &str = r#"# A sample campaign: simfleet campaign create campaign.toml
+/// variants, the default window and caps; its calls counted on the SIM
+/// with IMSI `tracking_sim` (the first simulated modem's), whose number
+/// variant B gives.
+fn campaign_text(tracking_sim: &str) -> String {
+    r#"# A sample campaign: simfleet campaign create campaign.toml
 name = "Winter sale"
 audience = { filter = { tag = "demo" } }
+# calls to this SIM count for the campaign; {{ tracking_number }} is its number
+call_tracking = { sim = "@SIM@" }
 
 [[variants]]
 name = "A"
@@ -71,8 +76,10 @@ text = "Hi {{ name }}, winter boots are 20% off with code {{ promo_code }}: {{ l
 
 [[variants]]
 name = "B"
-text = "{{ name }}, this week only: 20% off winter boots, code {{ promo_code }}. Reply STOP to opt out"
-"#;
+text = "{{ name }}, 20% off winter boots this week, code {{ promo_code }}. Questions? Call {{ tracking_number }}. Reply STOP to opt out"
+"#
+    .replace("@SIM@", tracking_sim)
+}
 
 /// Six contacts who opted in (at the demo's shop counter), tagged `demo`,
 /// in four time zones: the campaign reaches each inside their own window.
@@ -132,7 +139,10 @@ pub async fn run(
     }));
     let token = ready_rx.await?;
     let campaign_path = dir.path().join("campaign.toml");
-    std::fs::write(&campaign_path, CAMPAIGN)?;
+    // The campaign's tracking SIM: the first simulated modem's (its number
+    // comes from the SIM itself, AT+CNUM).
+    let tracking_sim = fleet.modem(0).map(|m| m.profile().imsi).unwrap_or_default();
+    std::fs::write(&campaign_path, campaign_text(&tracking_sim))?;
     println!(
         r#"
 simfleet demo — the gateway with {n} simulated modems (nothing to install, nothing touches a real network)
@@ -169,16 +179,20 @@ Try it from another terminal:
   simfleet campaign start 1 --config {config}
   simfleet campaign status 1 --watch --config {config}
   # its texts carry a promo code and a tracked link: open the link, then
-  # redeem the code a recipient got (see its text in the log below)
+  # redeem the code a recipient got (the texts as sent are in the
+  # simulator's ledger: curl -s {control_url}/ledger)
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
        -d '{{"order_id": "1001", "amount": "59.90"}}' {base}/v1/codes/CODE/redeem
-  # a call to the first SIM (call tracking): rejected, recorded, listed
+  # a call to the campaign's tracking number (the first SIM, variant B gives
+  # it): rejected, recorded and counted for the campaign and the caller's variant
   curl -s -X POST -H 'Content-Type: application/json' \
        -d '{{"modem": 0, "from": "+79161234567"}}' {control_url}/call
   curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/calls
-  # an automation: a cart reminder 1 minute after the shop reports the cart
+  # an automation: a cart reminder 1 minute after the shop reports the cart;
+  # a reminder is marketing: only to a contact who opted in (Boris did),
+  # inside 09:00-20:00 on their clock (else it waits for the morning)
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-       -d '{{"name": "Cart reminder", "on": "cart_abandoned", "delay": "1m", "kind": "service", "text": "Your {{{{ event.item }}}} is still in your cart", "cancel_on": ["order_placed"]}}' {base}/v1/automations
+       -d '{{"name": "Cart reminder", "on": "cart_abandoned", "delay": "1m", "kind": "marketing", "text": "Your {{{{ event.item }}}} is still in your cart", "cancel_on": ["order_placed"]}}' {base}/v1/automations
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
        -d '{{"contact": "+79031112233", "event": "cart_abandoned", "data": {{"item": "kettle"}}}}' {base}/v1/events
 

@@ -1193,6 +1193,12 @@ impl Config {
             }
         }
         for (lang, text) in &self.calls.thanks {
+            if text.trim().is_empty() {
+                return Err(invalid(
+                    &format!("calls.thanks.{lang}"),
+                    "empty: a thank-you needs words; to thank no one, leave [calls.thanks] out".into(),
+                ));
+            }
             if let Err(e) = crate::sms::check_text(text) {
                 return Err(invalid(&format!("calls.thanks.{lang}"), e.to_string()));
             }
@@ -1361,6 +1367,17 @@ mod tests {
         assert_eq!(
             key(format!("{base}[calls.thanks]\nru = \"Спасибо\"\n")),
             "calls.thanks.default"
+        );
+        assert_eq!(
+            key(format!("{base}[calls.thanks]\ndefault = \"\"\n")),
+            "calls.thanks.default",
+            "an empty thank-you is refused, not sent as an empty SMS"
+        );
+        assert_eq!(
+            key(format!(
+                "{base}[calls.thanks]\ndefault = \"Thanks\"\nru = \"  \"\n"
+            )),
+            "calls.thanks.ru"
         );
         assert!(parse(&format!("{base}[calls]\naction = \"answer\"\n")).is_err());
     }

@@ -43,7 +43,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep, sleep_until, timeout};
 use tracing::{debug, info, warn};
 
-use super::calls::{CallAction, CallDue, CallEnd, CallEvent, CallTracker};
+use super::calls::{CallAction, CallDue, CallEnd, CallEvent, CallTracker, Ringing};
 use super::connect::{BoxedIo, Connector};
 use super::error::{AtError, SendError};
 use super::init::{InitError, Initialised, initialise};
@@ -779,7 +779,11 @@ impl Actor {
                 self.call_step(s).await?;
             }
             Urc::CallerId { number } => {
-                s.call.caller(&number, Instant::now());
+                let now = Instant::now();
+                if let Some(previous) = s.call.caller(&number, now) {
+                    // Another caller: the call that rang before is over.
+                    self.report_call(s, previous, CallEnd::CallerHungUp, now);
+                }
                 self.call_step(s).await?;
             }
             Urc::CallEnded(line) => {
@@ -835,19 +839,22 @@ impl Actor {
 
     /// The call is over: its one event goes to the consumer.
     fn call_over(&mut self, s: &mut Session, end: CallEnd) {
+        let now = Instant::now();
+        if let Some(call) = s.call.end(now, end) {
+            self.report_call(s, call, end, now);
+        }
+    }
+
+    /// Sends the one event of `call`, over at `now`.
+    fn report_call(&mut self, s: &Session, call: Ringing, end: CallEnd, now: Instant) {
         let decided_reject = self.config.call_action == CallAction::Reject && end == CallEnd::CallerHungUp;
-        let end = if decided_reject && s.call.is_decided() {
+        let end = if decided_reject && call.is_decided() {
             // It was to be rejected and the hang-up failed: it rang out.
             CallEnd::RejectFailed
         } else {
             end
         };
-        let Some(event) = s
-            .call
-            .end(Instant::now(), end, s.init.info.imsi.clone(), &s.init.info.imei)
-        else {
-            return;
-        };
+        let event = call.into_event(now, end, s.init.info.imsi.clone(), &s.init.info.imei);
         info!(
             imei = %event.imei,
             imsi = event.imsi.as_deref(),

@@ -46,9 +46,13 @@ pub const CLIP_WAIT: Duration = Duration::from_secs(2);
 /// gives up).
 pub const SILENT_END: Duration = Duration::from_secs(10);
 
-/// After we hang up, a `RING` or `+CLIP` already on its way (printed before
-/// the modem took `AT+CHUP`) belongs to the call just rejected: ignored for
-/// this long rather than counted as a new call.
+/// After we hang up, a `RING` already on its way (printed before the modem
+/// took `AT+CHUP`) belongs to the call just rejected: for this long a
+/// `RING` is held rather than counted as a new call, and so is a `+CLIP`
+/// with the rejected caller's number. A `+CLIP` with another number is a
+/// new call (the `RING` held just before it is its first). Without caller
+/// id nothing tells them apart: a new call in this time is counted from
+/// its next `RING` (networks repeat it every 3–6 s).
 pub const AFTER_HANG_UP: Duration = Duration::from_secs(2);
 
 /// How a call ended.
@@ -91,13 +95,59 @@ pub struct CallEvent {
     pub end: CallEnd,
 }
 
+/// A call that was ringing, taken out of the tracker when it is over
+/// ([`CallTracker::end`], or a `+CLIP` from another caller that
+/// [`CallTracker::caller`] reads as the next call).
 #[derive(Debug, Clone)]
-struct Ringing {
+pub struct Ringing {
     started: Instant,
     last_ring: Instant,
     caller: Option<String>,
     rings: u32,
     decided: bool,
+    /// A `RING` not yet followed by its `+CLIP` (with caller id on): it
+    /// may be the first of the next call.
+    unclaimed_ring: Option<Instant>,
+}
+
+impl Ringing {
+    fn new(started: Instant, caller: Option<String>, rings: u32) -> Self {
+        Ringing {
+            started,
+            last_ring: started,
+            caller,
+            rings,
+            decided: false,
+            unclaimed_ring: None,
+        }
+    }
+
+    /// Whether it was decided on (rejected or left ringing).
+    pub fn is_decided(&self) -> bool {
+        self.decided
+    }
+
+    /// Its one event, ended at `now` by `end`.
+    pub fn into_event(self, now: Instant, end: CallEnd, imsi: Option<String>, imei: &str) -> CallEvent {
+        CallEvent {
+            imsi,
+            imei: imei.to_string(),
+            caller: self.caller.filter(|c| !c.is_empty()),
+            duration: now.saturating_duration_since(self.started),
+            rings: self.rings,
+            end,
+        }
+    }
+}
+
+/// The call we just hung up, for [`AFTER_HANG_UP`].
+#[derive(Debug, Clone)]
+struct HungUp {
+    at: Instant,
+    caller: Option<String>,
+    /// A `RING` in the grace: the rejected call's, unless a `+CLIP` with
+    /// another number follows.
+    held_ring: Option<Instant>,
 }
 
 /// What the actor must do now for the call in progress.
@@ -117,8 +167,8 @@ pub struct CallTracker {
     call: Option<Ringing>,
     /// `AT+CLIP=1` was accepted: a `+CLIP` follows each `RING`.
     caller_id: bool,
-    /// When we last hung up (see [`AFTER_HANG_UP`]).
-    hung_up_at: Option<Instant>,
+    /// The call we last hung up, while [`AFTER_HANG_UP`] lasts.
+    hung_up: Option<HungUp>,
 }
 
 impl CallTracker {
@@ -128,7 +178,7 @@ impl CallTracker {
         Self {
             call: None,
             caller_id,
-            hung_up_at: None,
+            hung_up: None,
         }
     }
 
@@ -137,42 +187,78 @@ impl CallTracker {
         self.call.is_some()
     }
 
-    fn start(&mut self, now: Instant) -> &mut Ringing {
-        self.call.get_or_insert(Ringing {
-            started: now,
-            last_ring: now,
-            caller: None,
-            rings: 0,
-            decided: false,
-        })
-    }
-
-    /// Whether `now` is just after our hang-up, with no call in progress.
-    fn echo_of_hang_up(&self, now: Instant) -> bool {
-        self.call.is_none() && self.hung_up_at.is_some_and(|t| now < t + AFTER_HANG_UP)
+    /// The grace after our hang-up, if `now` is in it with no call in
+    /// progress.
+    fn grace(&mut self, now: Instant) -> Option<&mut HungUp> {
+        if self.call.is_some() {
+            return None;
+        }
+        if self.hung_up.as_ref().is_some_and(|h| now >= h.at + AFTER_HANG_UP) {
+            self.hung_up = None;
+        }
+        self.hung_up.as_mut()
     }
 
     /// A `RING`: starts a call or continues the one ringing.
     pub fn ring(&mut self, now: Instant) {
-        if self.echo_of_hang_up(now) {
+        let caller_id = self.caller_id;
+        if let Some(h) = self.grace(now) {
+            if caller_id {
+                h.held_ring = Some(now);
+            }
             return;
         }
-        let call = self.start(now);
+        let call = self.call.get_or_insert_with(|| Ringing::new(now, None, 0));
         call.rings += 1;
         call.last_ring = now;
+        if caller_id {
+            call.unclaimed_ring = Some(now);
+        }
     }
 
     /// A `+CLIP`: the caller's number (empty when withheld). Some modems
-    /// print it before the first `RING`: it starts the call then.
-    pub fn caller(&mut self, number: &str, now: Instant) {
-        if self.echo_of_hang_up(now) {
-            return;
+    /// print it before the first `RING`: it starts the call then. A number
+    /// other than the ringing call's is the next call: the ringing one is
+    /// over and returned (the `RING` just before this `+CLIP` moves to the
+    /// new call), for the actor to report.
+    pub fn caller(&mut self, number: &str, now: Instant) -> Option<Ringing> {
+        let number = number.trim().to_string();
+        if let Some(h) = self.grace(now) {
+            let held = h.held_ring.take();
+            if h.caller.as_deref() == Some(number.as_str()) {
+                // The rejected call's own ring, printed before the hang-up.
+                return None;
+            }
+            self.hung_up = None;
+            let mut call = Ringing::new(held.unwrap_or(now), Some(number), u32::from(held.is_some()));
+            call.last_ring = now;
+            self.call = Some(call);
+            return None;
         }
-        let call = self.start(now);
+        let Some(call) = &mut self.call else {
+            self.call = Some(Ringing::new(now, Some(number), 0));
+            return None;
+        };
+        let unclaimed = call.unclaimed_ring.take();
+        match &call.caller {
+            None => call.caller = Some(number),
+            Some(c) if *c == number => {}
+            Some(_) => {
+                let mut previous = self.call.take()?;
+                let mut next = Ringing::new(now, Some(number), 0);
+                if let Some(t) = unclaimed {
+                    // That RING announced the new call.
+                    previous.rings = previous.rings.saturating_sub(1);
+                    next.started = t;
+                    next.rings = 1;
+                }
+                next.last_ring = now;
+                self.call = Some(next);
+                return Some(previous);
+            }
+        }
         call.last_ring = call.last_ring.max(now);
-        if call.caller.is_none() {
-            call.caller = Some(number.trim().to_string());
-        }
+        None
     }
 
     /// When [`Self::due`] next changes without anything said: the end of
@@ -219,26 +305,28 @@ impl CallTracker {
         }
     }
 
-    /// The call is over: its event, if a call was in progress.
-    pub fn end(&mut self, now: Instant, end: CallEnd, imsi: Option<String>, imei: &str) -> Option<CallEvent> {
+    /// The call is over at `now` (`NO CARRIER`, `^CEND`, our hang-up, or
+    /// silence): it is returned, if one was in progress. After our hang-up
+    /// ([`CallEnd::Rejected`]) the [`AFTER_HANG_UP`] grace starts.
+    pub fn end(&mut self, now: Instant, end: CallEnd) -> Option<Ringing> {
         let call = self.call.take()?;
-        if matches!(end, CallEnd::Rejected) {
-            self.hung_up_at = Some(now);
-        }
-        Some(CallEvent {
-            imsi,
-            imei: imei.to_string(),
-            caller: call.caller.filter(|c| !c.is_empty()),
-            duration: now.saturating_duration_since(call.started),
-            rings: call.rings,
-            end,
-        })
+        self.hung_up = (end == CallEnd::Rejected).then(|| HungUp {
+            at: now,
+            caller: call.caller.clone(),
+            held_ring: None,
+        });
+        Some(call)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ev(call: Option<Ringing>, now: Instant, end: CallEnd) -> CallEvent {
+        call.expect("a call")
+            .into_event(now, end, Some("250".into()), "86")
+    }
 
     #[test]
     fn a_burst_of_rings_with_caller_id_is_one_call_decided_at_the_first_clip() {
@@ -247,25 +335,48 @@ mod tests {
         t.ring(t0);
         assert_eq!(t.due(t0), CallDue::Wait, "waits for +CLIP");
         assert_eq!(t.deadline(), Some(t0 + CLIP_WAIT));
-        t.caller("+79161234567", t0 + Duration::from_millis(20));
+        assert!(t.caller("+79161234567", t0 + Duration::from_millis(20)).is_none());
         assert_eq!(t.due(t0), CallDue::Decide);
         t.decided();
         let t1 = t0 + Duration::from_secs(3);
         t.ring(t1);
-        t.caller("+79169999999", t1);
+        assert!(t.caller("+79161234567", t1).is_none(), "the same call");
         assert_eq!(t.due(t1), CallDue::Wait);
         assert_eq!(t.deadline(), Some(t1 + SILENT_END));
         assert_eq!(t.due(t1 + SILENT_END), CallDue::Silent);
-        let e = t
-            .end(t1 + SILENT_END, CallEnd::CallerHungUp, Some("250".into()), "86")
-            .unwrap();
-        assert_eq!(e.caller.as_deref(), Some("+79161234567"), "the first caller id");
-        assert_eq!((e.rings, e.duration), (2, Duration::from_secs(13)));
-        assert!(!t.active());
-        assert!(
-            t.end(t1, CallEnd::CallerHungUp, None, "86").is_none(),
-            "one event per call"
+        let e = ev(
+            t.end(t1 + SILENT_END, CallEnd::CallerHungUp),
+            t1 + SILENT_END,
+            CallEnd::CallerHungUp,
         );
+        assert_eq!(e.caller.as_deref(), Some("+79161234567"));
+        assert_eq!((e.rings, e.duration), (2, Duration::from_secs(13)));
+        assert_eq!(e.imsi.as_deref(), Some("250"));
+        assert!(!t.active());
+        assert!(t.end(t1, CallEnd::CallerHungUp).is_none(), "one event per call");
+    }
+
+    #[test]
+    fn a_clip_with_another_number_is_the_next_call_and_takes_the_ring_before_it() {
+        let t0 = Instant::now();
+        let mut t = CallTracker::new(true);
+        t.ring(t0);
+        assert!(t.caller("+79161234567", t0).is_none());
+        t.decided();
+        let t1 = t0 + Duration::from_millis(300);
+        t.ring(t1);
+        let first = t.caller("+79031112233", t1).expect("the first call is over");
+        let e = first.into_event(t1, CallEnd::CallerHungUp, None, "86");
+        assert_eq!((e.caller.as_deref(), e.rings), (Some("+79161234567"), 1));
+        assert!(t.active() && !t.is_decided(), "the second call, to decide");
+        assert_eq!(t.due(t1), CallDue::Decide);
+        let e = ev(t.end(t1, CallEnd::Rejected), t1, CallEnd::Rejected);
+        assert_eq!((e.caller.as_deref(), e.rings), (Some("+79031112233"), 1));
+        // A withheld caller after a known one is another call too.
+        let t2 = t1 + Duration::from_secs(5);
+        t.ring(t2);
+        assert!(t.caller("+79161234567", t2).is_none());
+        assert!(t.caller("", t2 + Duration::from_millis(400)).is_some());
     }
 
     #[test]
@@ -273,14 +384,53 @@ mod tests {
         let t0 = Instant::now();
         let mut t = CallTracker::new(true);
         t.ring(t0);
-        t.caller("+79161234567", t0);
+        assert!(t.caller("+79161234567", t0).is_none());
         t.decided();
-        assert!(t.end(t0, CallEnd::Rejected, None, "86").is_some());
+        assert!(t.end(t0, CallEnd::Rejected).is_some());
         t.ring(t0 + Duration::from_millis(300));
-        t.caller("+79161234567", t0 + Duration::from_millis(300));
+        assert!(
+            t.caller("+79161234567", t0 + Duration::from_millis(300))
+                .is_none()
+        );
         assert!(!t.active(), "the rejected call's last ring");
         t.ring(t0 + AFTER_HANG_UP);
         assert!(t.active(), "a new call after the pause");
+    }
+
+    #[test]
+    fn a_new_caller_right_after_our_hang_up_is_a_new_call_with_its_ring() {
+        let t0 = Instant::now();
+        let mut t = CallTracker::new(true);
+        t.ring(t0);
+        assert!(t.caller("+79161234567", t0).is_none());
+        t.decided();
+        assert!(t.end(t0, CallEnd::Rejected).is_some());
+        let t1 = t0 + Duration::from_millis(600);
+        t.ring(t1);
+        assert!(!t.active(), "a ring alone in the grace is held");
+        assert!(t.caller("+79031112233", t1).is_none());
+        assert!(t.active(), "another caller: a new call");
+        assert_eq!(t.due(t1), CallDue::Decide);
+        let e = ev(t.end(t1, CallEnd::Rejected), t1, CallEnd::Rejected);
+        assert_eq!((e.caller.as_deref(), e.rings), (Some("+79031112233"), 1));
+        // A +CLIP first (no RING before it) in the grace starts one too.
+        let t2 = t1 + Duration::from_millis(100);
+        assert!(t.caller("+74012555123", t2).is_none());
+        assert!(t.active());
+    }
+
+    #[test]
+    fn no_carrier_ends_the_call_at_once_and_leaves_no_grace() {
+        let t0 = Instant::now();
+        let mut t = CallTracker::new(true);
+        t.ring(t0);
+        assert!(t.caller("+79161234567", t0).is_none());
+        t.decided();
+        let e = ev(t.end(t0, CallEnd::CallerHungUp), t0, CallEnd::CallerHungUp);
+        assert_eq!(e.rings, 1);
+        // The same caller again at once: a new call, not a stray ring.
+        t.ring(t0 + Duration::from_millis(100));
+        assert!(t.active());
     }
 
     #[test]
@@ -289,7 +439,7 @@ mod tests {
         let mut t = CallTracker::new(false);
         t.ring(t0);
         assert_eq!(t.due(t0), CallDue::Decide);
-        let e = t.end(t0, CallEnd::Rejected, None, "86").unwrap();
+        let e = ev(t.end(t0, CallEnd::Rejected), t0, CallEnd::Rejected);
         assert_eq!(e.caller, None);
     }
 
@@ -299,8 +449,8 @@ mod tests {
         let mut t = CallTracker::new(true);
         t.ring(t0);
         assert_eq!(t.due(t0 + CLIP_WAIT), CallDue::Decide);
-        t.caller("", t0 + Duration::from_secs(1));
-        let e = t.end(t0, CallEnd::Rejected, None, "86").unwrap();
+        assert!(t.caller("", t0 + Duration::from_secs(1)).is_none());
+        let e = ev(t.end(t0, CallEnd::Rejected), t0, CallEnd::Rejected);
         assert_eq!(e.caller, None, "withheld");
     }
 }

@@ -265,18 +265,21 @@ impl Store {
         };
         for a in &autos {
             if a.spec.stop_on.contains(&ev.event) {
-                let state = if a.spec.trigger == Trigger::Sequence {
-                    "exited"
+                // A sequence is left for what happened (`converted`,
+                // `event:<name>`); an event or date trigger's send is
+                // cancelled by its `cancel_on` (`cancel_event`).
+                let (state, reason) = if a.spec.trigger == Trigger::Sequence {
+                    ("exited", exit_reason(&ev.event))
                 } else {
-                    "cancelled"
+                    ("cancelled", "cancel_event".to_string())
                 };
                 let words = format!("{} (event {event_id}) arrived before it was sent", ev.event);
-                let n = stop_runs(&tx, a.id, &ev.phone, state, "cancel_event", &words, now)?;
+                let n = stop_runs(&tx, a.id, &ev.phone, state, &reason, &words, now)?;
                 if n > 0 {
                     answer.cancelled.push(CancelledRuns {
                         automation_id: a.id,
                         runs: n,
-                        reason: "cancel_event".into(),
+                        reason,
                     });
                 }
             }
@@ -407,4 +410,15 @@ pub(super) fn stop_runs(
         )?
         .execute(params![phone, id, state, reason, words, now])? as u64;
     Ok(n)
+}
+
+/// Why a contact left a sequence on event `event` (one of its `exit_on`):
+/// `converted` for the event a promo-code redemption raises, else
+/// `event:<name>`.
+pub fn exit_reason(event: &str) -> String {
+    if event == crate::automations::spec::CONVERTED {
+        "converted".into()
+    } else {
+        format!("event:{event}")
+    }
 }

@@ -23,8 +23,12 @@ pub struct NewCall<'a> {
     pub imsi: Option<&'a str>,
     /// Modem it is in.
     pub imei: &'a str,
-    /// Caller, canonical; `None` when withheld or not shown.
+    /// Caller as stored: canonical, or as the modem printed it when it is
+    /// no valid number; `None` when withheld or not shown.
     pub caller: Option<&'a str>,
+    /// The caller's canonical number, matched against contacts and
+    /// recipients; `None` when withheld or unreadable (never matched).
+    pub number: Option<&'a str>,
     /// First ring (unix ms).
     pub started_at: i64,
     /// End (unix ms).
@@ -44,7 +48,9 @@ pub struct CallRow {
     pub id: i64,
     /// SIM called.
     pub imsi: Option<String>,
-    /// Caller, canonical (`null`: withheld or not shown).
+    /// Caller, canonical (`null`: withheld or not shown; a caller id that
+    /// is no valid number is kept as the modem printed it, matched to no
+    /// contact and never thanked).
     pub caller: Option<String>,
     /// First ring, unix ms.
     pub started_at: i64,
@@ -97,7 +103,7 @@ fn call_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
 impl Tx<'_> {
     /// Stores call `c` with its contact and campaign attribution; returns it.
     pub fn record_call(&mut self, c: &NewCall<'_>) -> Result<CallRow, StoreError> {
-        let contact_id: Option<i64> = match c.caller {
+        let contact_id: Option<i64> = match c.number {
             Some(caller) => self
                 .tx
                 .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?
@@ -121,7 +127,7 @@ impl Tx<'_> {
                 .optional()?,
             None => None,
         };
-        let variant: Option<String> = match (campaign_id, c.caller) {
+        let variant: Option<String> = match (campaign_id, c.number) {
             (Some(id), Some(caller)) => self
                 .tx
                 .prepare_cached(
@@ -326,6 +332,7 @@ mod tests {
                 imsi: Some(imsi),
                 imei: "86",
                 caller,
+                number: caller,
                 started_at: NOW,
                 ended_at: NOW,
                 rings: 1,
