@@ -304,7 +304,8 @@ fn subscribe_then_yes_makes_an_opted_in_contact_with_the_form_as_evidence() {
     let r = p.subscribe("203.0.113.7", "8 916 123-45-67", "ru", "text/html");
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(
-        r.text.contains("Мы отправили SMS на номер +79161234567"),
+        r.text
+            .contains("Спасибо! Если на этот номер можно отправлять наши сообщения"),
         "{}",
         r.text
     );
@@ -330,9 +331,12 @@ fn subscribe_then_yes_makes_an_opted_in_contact_with_the_form_as_evidence() {
     });
 
     // Submitted again before the YES: no second request.
+    let first_answer = p
+        .subscribe("203.0.113.10", "+79161239999", "en", "application/json")
+        .json();
     let again = p.subscribe("203.0.113.8", "+7 916 123 45 67", "en", "application/json");
     assert_eq!(again.status, 200, "{}", again.text);
-    assert_eq!(again.json()["status"], "already_pending");
+    assert_eq!(again.json(), first_answer, "the same answer whatever the state");
     assert_eq!(p.messages_to(number).len(), 1, "exactly one request");
 
     // The YES, from that number, through the network.
@@ -353,8 +357,18 @@ fn subscribe_then_yes_makes_an_opted_in_contact_with_the_form_as_evidence() {
     // Now it is subscribed: said so, nothing more asked.
     let r = p.subscribe("203.0.113.9", number, "es", "application/json");
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["status"], "already_subscribed");
-    assert!(r.json()["message"].as_str().unwrap().contains("ya está suscrito"));
+    assert_eq!(r.json()["status"], "received", "{}", r.text);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("¡Gracias! Si este número")
+    );
+    assert!(
+        !r.text.contains("suscrito"),
+        "nothing said about the number: {}",
+        r.text
+    );
     wait_for("the welcome", 20, || {
         p.received(number)
             .ends_with("Вы подписаны. Ответьте СТОП, чтобы отказаться.")
@@ -410,14 +424,14 @@ fn a_post_without_its_token_or_with_the_honeypot_filled_stores_nothing() {
     f.push(("website", "http://spam.example".to_string()));
     let r = post(&cookie, f, "application/json");
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(r.json()["status"], "received");
     assert!(p.contact(number).is_none(), "a honeypot stores nothing");
     assert!(p.messages_to(number).is_empty());
 
     // The same token with the field empty is taken.
     let r = post(&cookie, fields(&token), "application/json");
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(r.json()["status"], "received");
     assert!(p.contact(number).is_some());
 }
 
@@ -504,9 +518,15 @@ fn an_opted_out_number_is_sent_nothing_and_told_how_to_come_back() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("отправьте СТАРТ"), "{}", r.text);
     let r = p.subscribe("192.0.2.30", number, "en", "application/json");
-    assert_eq!(r.json()["status"], "opted_out");
+    // Told exactly what a new number is told: nothing reveals the opt-out.
+    assert_eq!(
+        r.json(),
+        p.subscribe("192.0.2.31", "+79161230004", "en", "application/json")
+            .json()
+    );
+    assert_eq!(r.json()["status"], "received");
     assert!(
-        r.json()["message"].as_str().unwrap().contains("text START"),
+        r.json()["note"].as_str().unwrap().contains("text START"),
         "{}",
         r.text
     );
@@ -566,6 +586,23 @@ fn subscriptions_are_limited_per_address_and_per_number() {
     assert!(i <= 30, "{i}");
     assert!(!r.header("retry-after").is_empty());
     assert_eq!(r.header("x-content-type-options"), "nosniff");
+    // A browser gets the page in its language, a JSON client the JSON error.
+    assert!(
+        r.header("content-type").starts_with("text/html"),
+        "{}",
+        r.header("content-type")
+    );
+    assert!(r.text.contains("Too many attempts"), "{}", r.text);
+    let r = p.post("192.0.2.60", "", &[("phone", "+79161231200")], "application/json");
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "rate_limited", "{}", r.text);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many attempts")
+    );
+    assert!(!r.header("retry-after").is_empty());
     assert_eq!(p.get("/l/abc", &[("x-forwarded-for", "192.0.2.60")]).status, 429);
     assert_eq!(
         p.get("/subscribe", &[("x-forwarded-for", "192.0.2.61")]).status,
@@ -677,7 +714,7 @@ fn a_pending_contact_whose_request_never_went_out_is_asked_again_and_the_daily_c
     // While opted out the form changes nothing.
     assert_eq!(
         p.subscribe("192.0.2.70", number, "en", "application/json").json()["status"],
-        "opted_out"
+        "received"
     );
     assert_eq!(
         p.contact(number).unwrap().consent.source.as_deref(),
@@ -686,7 +723,7 @@ fn a_pending_contact_whose_request_never_went_out_is_asked_again_and_the_daily_c
     // The opt-out lifted, the form is a new request to join: asked again.
     assert_eq!(p.gw.call("DELETE", &format!("/v1/optouts/{number}"), None).0, 200);
     let r = p.subscribe("192.0.2.70", number, "en", "application/json");
-    assert_eq!(r.json()["status"], "pending", "{}", r.text);
+    assert_eq!(r.json()["status"], "received", "{}", r.text);
     let c = p.contact(number).unwrap();
     assert_eq!(
         c.consent.source.as_deref(),
@@ -786,4 +823,37 @@ fn a_campaign_link_is_followed_through_the_public_listener_and_counted_once() {
         (v["figures"]["overall"]["total_clicks"] == 2).then_some(v["figures"]["overall"].clone())
     });
     assert_eq!(f["clicks"], 1, "{f}");
+}
+
+#[test]
+fn the_form_texts_only_mobile_numbers_of_the_allowed_regions() {
+    // Against SMS pumping: premium-rate (+1 900), satellite (+882) and
+    // foreign numbers are refused; default region RU.
+    let p = Public::start("");
+    for number in ["+19005551234", "+882161234567", "+12015550123", "+74951234567"] {
+        let r = p.subscribe("192.0.2.80", number, "en", "application/json");
+        assert_eq!(r.status, 422, "{number}: {}", r.text);
+        assert_eq!(
+            r.json()["error"]["code"],
+            "number_not_allowed",
+            "{number}: {}",
+            r.text
+        );
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("only send to mobile numbers in RU"),
+            "{}",
+            r.text
+        );
+        assert!(p.contact(number).is_none(), "{number}");
+        assert!(p.messages_to(number).is_empty(), "{number}");
+    }
+    let r = p.subscribe("192.0.2.81", "+19005551234", "ru", "text/html");
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("только на мобильные номера (RU)"), "{}", r.text);
+    let r = p.subscribe("192.0.2.80", "+79161230080", "en", "application/json");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(p.contact("+79161230080").is_some());
 }

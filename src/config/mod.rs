@@ -368,6 +368,10 @@ pub struct PublicConfig {
     pub subscribe_per_number_per_day: u32,
     /// Connections served at once.
     pub max_connections: u32,
+    /// ISO 3166-1 regions whose mobile numbers the form accepts (against
+    /// SMS pumping: premium-rate, satellite and foreign ranges are
+    /// refused). Default: `[sending.default_region]`.
+    pub allowed_regions: Option<Vec<String>>,
 }
 
 impl Default for PublicConfig {
@@ -388,6 +392,7 @@ impl Default for PublicConfig {
             subscribe_per_ip_per_hour: 20,
             subscribe_per_number_per_day: 3,
             max_connections: 256,
+            allowed_regions: None,
         }
     }
 }
@@ -396,6 +401,16 @@ impl PublicConfig {
     /// Whether the public listener is served over TLS.
     pub fn tls(&self) -> bool {
         self.tls_cert.is_some()
+    }
+
+    /// The regions whose mobile numbers the form accepts:
+    /// `allowed_regions`, else `default_region` (`sending.default_region`).
+    /// Codes are checked by [`Config::parse`]; an unknown one is skipped.
+    pub fn allowed_regions(&self, default_region: &str) -> Vec<Region> {
+        match &self.allowed_regions {
+            Some(list) => list.iter().filter_map(|r| r.parse().ok()).collect(),
+            None => default_region.parse().into_iter().collect(),
+        }
     }
 
     /// The key file of the form's CSRF tokens.
@@ -489,7 +504,35 @@ impl PublicConfig {
         {
             return err("brand", "1 to 100 characters, no control characters".into());
         }
+        if let Some(list) = &self.allowed_regions {
+            if list.is_empty() {
+                return err(
+                    "allowed_regions",
+                    "empty: name at least one region such as \"RU\"".into(),
+                );
+            }
+            for (i, r) in list.iter().enumerate() {
+                if let Err(e) = r.parse::<Region>() {
+                    return err(&format!("allowed_regions[{i}]"), e.to_string());
+                }
+            }
+        }
+        if let Some(dir) = self.secret_file.as_ref().filter(|p| p.is_dir()) {
+            return err(
+                "secret_file",
+                format!(
+                    "{} is a directory: name the key file (created if missing)",
+                    dir.display()
+                ),
+            );
+        }
         for (lang, text) in &self.consent_text {
+            if !matches!(lang.as_str(), "en" | "ru" | "es" | "default") {
+                return err(
+                    &format!("consent_text.{lang}"),
+                    "unknown language: the form speaks en, ru and es (or set `default`)".into(),
+                );
+            }
             if text.trim().is_empty() || text.chars().count() > 2000 {
                 return err(&format!("consent_text.{lang}"), "1 to 2000 characters".into());
             }
@@ -1792,6 +1835,18 @@ per_minute = 6
                 "public.subscribe_per_number_per_day",
                 "at least 1",
             ),
+            (
+                "consent_text = { xx = \"hi\" }",
+                "public.consent_text.xx",
+                "unknown language",
+            ),
+            ("secret_file = \"/tmp\"", "public.secret_file", "directory"),
+            (
+                "allowed_regions = [\"RU\", \"Russia\"]",
+                "public.allowed_regions[1]",
+                "unknown region",
+            ),
+            ("allowed_regions = []", "public.allowed_regions", "at least one"),
         ] {
             let e = public(body).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains(words), "{body}: {e}");

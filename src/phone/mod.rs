@@ -101,6 +101,20 @@ impl Msisdn {
         Msisdn(s.into())
     }
 
+    /// The region of a number that can receive SMS by its numbering plan:
+    /// type mobile or fixed-line-or-mobile (libphonenumber metadata), else
+    /// `None` (premium rate, satellite +882, toll free, fixed line, short
+    /// codes, …).
+    pub fn mobile_region(&self) -> Option<Region> {
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        match number.number_type(&phonenumber::metadata::DATABASE) {
+            phonenumber::Type::Mobile | phonenumber::Type::FixedLineOrMobile => {
+                number.country().id().map(Region)
+            }
+            _ => None,
+        }
+    }
+
     /// The canonical text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -128,6 +142,16 @@ impl fmt::Display for Msisdn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_mobile_numbers_have_a_mobile_region() {
+        let m = |s: &str| Msisdn::parse(s, Region::default()).unwrap().mobile_region();
+        assert_eq!(m("+79161234567"), Some(Region::default()));
+        assert_eq!(m("+12015550123").map(|r| r.to_string()).as_deref(), Some("US"));
+        assert_eq!(m("+19005551234"), None, "premium rate");
+        assert_eq!(m("+74951234567"), None, "Moscow fixed line");
+        assert_eq!(Msisdn::from_canonical("900").mobile_region(), None);
+    }
 
     fn ru() -> Region {
         "RU".parse().unwrap()

@@ -117,16 +117,18 @@ pub struct Texts {
     pub done: &'static str,
     /// Heading of a refusal.
     pub problem: &'static str,
-    /// A request was sent.
-    pub sent: &'static str,
-    /// Already subscribed.
-    pub already_subscribed: &'static str,
-    /// A request is already out.
-    pub already_pending: &'static str,
-    /// The number opted out.
-    pub opted_out: &'static str,
+    /// The one answer to every submission taken, whatever the number's
+    /// state (subscribed, pending, opted out, new): the form tells an
+    /// anonymous visitor nothing about a number.
+    pub received: &'static str,
+    /// How someone who once opted out comes back (`{keyword}`), shown to
+    /// everyone.
+    pub come_back: &'static str,
     /// Not a phone number.
     pub invalid_phone: &'static str,
+    /// A valid number the form does not text (not mobile, or outside
+    /// `public.allowed_regions`, listed as `{regions}`).
+    pub not_mobile: &'static str,
     /// A name we cannot keep.
     pub invalid_name: &'static str,
     /// The box was not ticked.
@@ -154,11 +156,10 @@ static EN: Texts = Texts {
     honeypot: "Leave this field empty",
     done: "Almost done",
     problem: "Not sent",
-    sent: "We have sent an SMS to {phone}. Reply YES to it to confirm your subscription.",
-    already_subscribed: "{phone} is already subscribed. Thank you!",
-    already_pending: "We have already sent a confirmation SMS to {phone}. Reply YES to it to confirm.",
-    opted_out: "{phone} asked us to stop sending messages, so we will not text it. To subscribe again, text {keyword} to the number our messages come from.",
+    received: "Thank you! If this number can receive our messages, we have sent it an SMS to confirm. Reply YES to it to confirm your subscription.",
+    come_back: "If you once asked us to stop our messages, text {keyword} to the number they come from to subscribe again.",
     invalid_phone: "This does not look like a mobile number. Please check it, with the country code.",
+    not_mobile: "We can only send to mobile numbers in {regions}. Please enter a mobile number.",
     invalid_name: "Please shorten the name (at most 200 characters, no special characters).",
     no_consent: "Please tick the box to agree to receive our messages.",
     expired: "This form has expired or did not come from our page. Please reload the page and try again.",
@@ -179,11 +180,10 @@ static RU: Texts = Texts {
     honeypot: "Оставьте это поле пустым",
     done: "Почти готово",
     problem: "Не отправлено",
-    sent: "Мы отправили SMS на номер {phone}. Ответьте на него ДА, чтобы подтвердить подписку.",
-    already_subscribed: "Номер {phone} уже подписан. Спасибо!",
-    already_pending: "Мы уже отправили SMS для подтверждения на номер {phone}. Ответьте на него ДА.",
-    opted_out: "С номера {phone} просили больше не присылать сообщения, поэтому мы не будем писать на него. Чтобы подписаться снова, отправьте {keyword} на номер, с которого приходят наши SMS.",
+    received: "Спасибо! Если на этот номер можно отправлять наши сообщения, мы прислали на него SMS для подтверждения. Ответьте на него ДА, чтобы подтвердить подписку.",
+    come_back: "Если вы когда-то отказались от наших сообщений, отправьте {keyword} на номер, с которого они приходят, чтобы подписаться снова.",
     invalid_phone: "Это не похоже на номер мобильного. Проверьте его, пожалуйста.",
+    not_mobile: "Мы можем отправлять SMS только на мобильные номера ({regions}). Введите номер мобильного.",
     invalid_name: "Сократите, пожалуйста, имя (не больше 200 символов, без служебных символов).",
     no_consent: "Отметьте, пожалуйста, согласие на получение сообщений.",
     expired: "Форма устарела или открыта не с нашей страницы. Обновите страницу и попробуйте ещё раз.",
@@ -204,11 +204,10 @@ static ES: Texts = Texts {
     honeypot: "Deje este campo vacío",
     done: "Casi listo",
     problem: "No enviado",
-    sent: "Hemos enviado un SMS al {phone}. Responda SI para confirmar su suscripción.",
-    already_subscribed: "El {phone} ya está suscrito. ¡Gracias!",
-    already_pending: "Ya enviamos un SMS de confirmación al {phone}. Responda SI para confirmar.",
-    opted_out: "El {phone} pidió no recibir más mensajes, así que no le escribiremos. Para suscribirse de nuevo, envíe {keyword} al número desde el que llegan nuestros mensajes.",
+    received: "¡Gracias! Si este número puede recibir nuestros mensajes, le hemos enviado un SMS de confirmación. Responda SI para confirmar su suscripción.",
+    come_back: "Si alguna vez pidió no recibir nuestros mensajes, envíe {keyword} al número desde el que llegan para suscribirse de nuevo.",
     invalid_phone: "Esto no parece un número de móvil. Revíselo, con el prefijo del país.",
+    not_mobile: "Solo podemos enviar a números de móvil de {regions}. Escriba un número de móvil.",
     invalid_name: "Acorte el nombre, por favor (200 caracteres como máximo, sin caracteres especiales).",
     no_consent: "Marque la casilla para aceptar recibir nuestros mensajes.",
     expired: "El formulario ha caducado o no viene de nuestra página. Recargue la página e inténtelo de nuevo.",

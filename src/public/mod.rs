@@ -87,6 +87,9 @@ pub struct FormSettings {
     pub subscribe_per_ip: Limiter<IpAddr>,
     /// Subscriptions per number.
     pub per_number: Limiter<String>,
+    /// `public.allowed_regions`: the regions whose mobile numbers the form
+    /// texts.
+    pub allowed_regions: Vec<crate::phone::Region>,
 }
 
 impl FormSettings {
@@ -107,6 +110,7 @@ impl FormSettings {
             per_ip: Limiter::new(p.per_ip_per_minute, Duration::from_secs(60)),
             subscribe_per_ip: Limiter::new(p.subscribe_per_ip_per_hour, Duration::from_secs(3600)),
             per_number: Limiter::new(p.subscribe_per_number_per_day, Duration::from_secs(24 * 3600)),
+            allowed_regions: p.allowed_regions(&config.sending.default_region),
         }
     }
 }
@@ -171,7 +175,13 @@ async fn guard(State(state): State<PublicState>, mut req: Request, next: Next) -
     let mut resp = match limited {
         Err(wait) => {
             tracing::debug!(client = %ip, "public rate limit");
-            too_many(wait)
+            // The form's visitors (JSON clients anywhere, browsers on the
+            // form) are answered in their own terms; a link in plain text.
+            if subscribe::wants_json(req.headers()) || req.uri().path().starts_with("/subscribe") {
+                subscribe::rate_limited(&state, req.headers(), wait)
+            } else {
+                too_many(wait)
+            }
         }
         Ok(()) => {
             req.extensions_mut().insert(ClientIp(ip));
@@ -182,7 +192,7 @@ async fn guard(State(state): State<PublicState>, mut req: Request, next: Next) -
     resp
 }
 
-/// 429 with `Retry-After`, in plain text.
+/// 429 with `Retry-After`, in plain text (the short links).
 pub fn too_many(wait: Duration) -> Response {
     let secs = ratelimit::retry_after_secs(wait);
     (
@@ -283,6 +293,32 @@ mod tests {
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from((ip, 40_000))));
         router.clone().oneshot(req).await.unwrap().status().as_u16()
+    }
+
+    async fn form_cookie(public: &str) -> String {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .uri("/subscribe")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 9], 40_000))));
+        let resp = router(state(public)).oneshot(req).await.unwrap();
+        resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn the_csrf_cookie_is_secure_only_when_the_form_is_reached_over_https() {
+        // Over plain HTTP a browser would drop a `Secure` cookie: form expired.
+        for plain in ["", "base_url = \"http://sms.shop.example\""] {
+            let c = form_cookie(plain).await;
+            assert!(
+                !c.contains("Secure") && c.contains("SameSite=Lax"),
+                "{plain}: {c}"
+            );
+        }
+        let c = form_cookie("base_url = \"https://sms.shop.example\"").await;
+        assert!(c.contains("; Secure") && c.contains("SameSite=None"), "{c}");
     }
 
     #[tokio::test]

@@ -14,13 +14,16 @@
 //! agent as evidence, which queues the one double opt-in request; a YES
 //! to it makes the contact `opted_in` ([`crate::contacts::consent`]). What
 //! consent law asks is kept: a number that opted out is sent nothing and
-//! nothing is stored (an opt-out wins; the page says which keyword brings
-//! it back), an opted-in contact is told it already is, a pending one is
+//! nothing is stored (an opt-out wins), an opted-in contact is asked
+//! nothing, a pending one is
 //! not asked again unless its request never went out, and no number gets
 //! more of the gateway's own messages a day than
 //! `optout.max_auto_replies_per_day`. A filled honeypot is answered as a
-//! success and stores nothing. Answers are HTML, or JSON
-//! (`{"status", "message"}` / `{"error": {"code", "message"}}`) when the
+//! success and stores nothing. Every submission taken gets the same
+//! answer whatever the number's state (`received`; the page tells everyone
+//! which keyword brings a number back after STOP), so the form reveals
+//! nothing about a number to an anonymous visitor. Answers are HTML, or JSON
+//! (`{"status": "received", "message", "note"}` / `{"error": {"code", "message"}}`) when the
 //! request accepts `application/json`.
 
 use axum::Json;
@@ -93,7 +96,8 @@ fn html_escape(s: &str) -> String {
     out
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+/// Whether the client asked for JSON (`Accept: application/json`).
+pub(super) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -122,6 +126,7 @@ impl PublicState {
             .form
             .consent_text
             .get(lang.code())
+            .or_else(|| self.form.consent_text.get("default"))
             .map(String::as_str)
             .unwrap_or(lang.default_consent());
         text.replace("{brand}", &self.form.brand)
@@ -287,6 +292,7 @@ enum Refusal {
     RateLimited(u64),
     NoConsent,
     InvalidPhone,
+    NotMobile,
     InvalidName,
     NumberLimited,
     Internal,
@@ -298,7 +304,7 @@ impl Refusal {
             Refusal::BadRequest => StatusCode::BAD_REQUEST,
             Refusal::Csrf => StatusCode::FORBIDDEN,
             Refusal::RateLimited(_) | Refusal::NumberLimited => StatusCode::TOO_MANY_REQUESTS,
-            Refusal::NoConsent | Refusal::InvalidPhone | Refusal::InvalidName => {
+            Refusal::NoConsent | Refusal::InvalidPhone | Refusal::NotMobile | Refusal::InvalidName => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Refusal::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -312,6 +318,7 @@ impl Refusal {
             Refusal::RateLimited(_) => "rate_limited",
             Refusal::NoConsent => "no_consent",
             Refusal::InvalidPhone => "invalid_number",
+            Refusal::NotMobile => "number_not_allowed",
             Refusal::InvalidName => "invalid_name",
             Refusal::NumberLimited => "number_rate_limited",
             Refusal::Internal => "internal",
@@ -327,6 +334,8 @@ impl Refusal {
                 .replace("{minutes}", &secs.div_ceil(60).max(1).to_string()),
             Refusal::NoConsent => t.no_consent.to_string(),
             Refusal::InvalidPhone => t.invalid_phone.to_string(),
+            // The regions are the form's: see `submit`.
+            Refusal::NotMobile => t.not_mobile.replace(" {regions}", "").replace("{regions}", ""),
             Refusal::InvalidName => t.invalid_name.to_string(),
             Refusal::NumberLimited => t.number_limited.to_string(),
             Refusal::Internal => t.error.to_string(),
@@ -422,7 +431,7 @@ pub async fn submit(
     if fields.honeypot.as_deref().is_some_and(|h| !h.trim().is_empty()) {
         // A bot: answered like a person, nothing stored or sent.
         info!(client = %ip, "subscribe form: honeypot filled; nothing stored");
-        return answered(&state, lang, json, Outcome::Sent, phone_typed.trim());
+        return answered(&state, lang, json);
     }
     if fields.consent.as_deref().map(str::trim) != Some("yes") {
         return refuse(Refusal::NoConsent);
@@ -431,6 +440,31 @@ pub async fn submit(
         Ok(p) if p.as_str().starts_with('+') => p,
         _ => return refuse(Refusal::InvalidPhone),
     };
+    // Against SMS pumping: only mobile numbers of the allowed regions are
+    // texted (no premium-rate, satellite or foreign ranges).
+    if !phone
+        .mobile_region()
+        .is_some_and(|r| state.form.allowed_regions.contains(&r))
+    {
+        info!(client = %ip, "subscribe form: number outside the allowed regions or not mobile");
+        let regions: Vec<String> = state
+            .form
+            .allowed_regions
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let r = Refusal::NotMobile;
+        let message = lang.texts().not_mobile.replace("{regions}", &regions.join(", "));
+        return refused_with(
+            &state,
+            lang,
+            json,
+            r,
+            r.status(),
+            &message,
+            Some((&phone_typed, &name_typed)),
+        );
+    }
     let name = match name_typed.trim() {
         "" => None,
         n => match contacts::fields::name(n) {
@@ -483,7 +517,7 @@ pub async fn submit(
                 state.dispatcher.wake();
             }
             info!(client = %ip, outcome = ?o, "subscribe form");
-            answered(&state, lang, json, o, phone.as_str())
+            answered(&state, lang, json)
         }
         Ok(None) => refuse(Refusal::NumberLimited),
         Err(e) => {
@@ -576,36 +610,42 @@ fn emit_consent(tx: &mut crate::store::Tx<'_>, id: i64, number: &str) -> Result<
     )
 }
 
-/// The answer to a POST that was taken.
-fn answered(state: &PublicState, lang: Lang, json: bool, outcome: Outcome, phone: &str) -> Response {
+/// A 429 with `Retry-After` (seconds) for the form's clients: JSON
+/// `{"error": {"code": "rate_limited", "message"}}` to those asking for it,
+/// else the page with the form and the reason, in the visitor's language.
+pub(super) fn rate_limited(state: &PublicState, headers: &HeaderMap, wait: std::time::Duration) -> Response {
+    let secs = ratelimit::retry_after_secs(wait);
+    let lang = language(None, headers);
+    let r = Refusal::RateLimited(secs);
+    let mut resp = refused_with(
+        state,
+        lang,
+        wants_json(headers),
+        r,
+        r.status(),
+        &r.message(lang),
+        None,
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    resp
+}
+
+/// The answer to a POST that was taken: one and the same whatever the
+/// number's state (`outcome` only goes to the log), so that an anonymous
+/// visitor learns nothing about a number; JSON `{"status": "received",
+/// "message"}`. The way back after an opt-out is told to everyone.
+fn answered(state: &PublicState, lang: Lang, json: bool) -> Response {
     let t = lang.texts();
-    let (status, text) = match outcome {
-        Outcome::Sent => ("pending", t.sent.to_string()),
-        Outcome::AlreadySubscribed => ("already_subscribed", t.already_subscribed.to_string()),
-        Outcome::AlreadyPending => ("already_pending", t.already_pending.to_string()),
-        Outcome::OptedOut => (
-            "opted_out",
-            t.opted_out.replace("{keyword}", &state.resubscribe_keyword(lang)),
-        ),
-    };
-    let message = text.replace("{phone}", phone);
+    let come_back = t.come_back.replace("{keyword}", &state.resubscribe_keyword(lang));
     if json {
-        return Json(json!({"status": status, "message": message})).into_response();
+        return Json(json!({"status": "received", "message": t.received, "note": come_back})).into_response();
     }
-    let heading = if outcome == Outcome::OptedOut {
-        t.problem
-    } else {
-        t.done
-    };
-    let class = if outcome == Outcome::OptedOut {
-        "msg err"
-    } else {
-        "msg"
-    };
     let body = format!(
-        "<div class=\"{class}\" role=\"status\"><p><strong>{}</strong></p><p>{}</p></div>\n",
-        html_escape(heading),
-        html_escape(&message)
+        "<div class=\"msg\" role=\"status\"><p><strong>{}</strong></p><p>{}</p><p class=\"hint\">{}</p></div>\n",
+        html_escape(t.done),
+        html_escape(t.received),
+        html_escape(&come_back)
     );
     html(StatusCode::OK, page(lang, &state.title(lang), &body))
 }
