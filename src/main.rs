@@ -221,13 +221,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Codes(codes::CodesCommand::Redeem(args)) => {
             let rt = runtime()?;
-            let (summary, clean) = rt.block_on(codes::redeem(&args))?;
+            let (summary, outcome) = rt.block_on(codes::redeem(&args))?;
             print_json(&summary)?;
-            Ok(if clean {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(ExitCode::from(outcome.exit_code()))
         }
         Command::Campaign(cmd) => {
             use campaign::CampaignCommand as C;

@@ -474,6 +474,15 @@ async fn a_redemption_is_attributed_to_the_right_variant_once_per_order() {
     // Each recipient got a code of their own.
     let codes: std::collections::HashSet<String> = msgs.values().map(|m| code_in(&m.2)).collect();
     assert_eq!(codes.len(), 6);
+    // The recipients' CSV ends with the counted redemption's amount and calls.
+    let csv = w.text(&format!("/v1/campaigns/{id}/recipients.csv")).await;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[header.len() - 2..], ["revenue", "calls"], "{csv}");
+    for row in csv.lines().skip(1) {
+        let cells: Vec<&str> = row.split(',').collect();
+        let revenue = if cells[1] == buyer { "49.9" } else { "" };
+        assert_eq!(cells[cells.len() - 2..], [revenue, "0"], "{row}");
+    }
 }
 
 #[tokio::test]

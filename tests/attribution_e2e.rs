@@ -105,24 +105,39 @@ fn redemptions_through_the_api_and_a_shop_csv_are_attributed_to_the_right_varian
     std::fs::write(
         &csv,
         format!(
-            "Order ID;Promo code;Total\nO-2;{code_b};20,00\nO-1;{code_a};10,50\nO-3;;5\nO-4;ZZZZ2222;7\n"
+            "Order ID;Promo code;Total\nO-2;{code_b};20,00\nO-1;{code_a};10,50\nO-4;ZZZZ2222;7\nO-3;;5\n"
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
-        .args(["codes", "redeem"])
-        .arg(&csv)
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "bad rows make the exit status 1");
-    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["imported"], json!(2), "{summary}");
+    let import = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simfleet"))
+            .args(["codes", "redeem"])
+            .arg(&csv)
+            .arg("--config")
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), summary)
+    };
+    let (status, summary) = import();
+    assert_eq!(status, Some(1), "bad rows make the exit status 1: {summary}");
+    // O-1 was recorded through the API above: a replay, not a new conversion.
+    assert_eq!(summary["imported"], json!(1), "{summary}");
+    assert_eq!(summary["conversions"], json!(1), "{summary}");
+    assert_eq!(summary["already_imported"], json!(1), "{summary}");
     assert_eq!(summary["duplicates"], json!(0), "{summary}");
-    let errors = summary["errors"].to_string();
-    assert!(errors.contains("line 4: no code"), "{errors}");
-    assert!(errors.contains("line 5: no promo code ZZZZ2222"), "{errors}");
+    // Errors in line order, whether the file or the API refused the row.
+    assert_eq!(
+        summary["errors"],
+        json!(["line 4: no promo code ZZZZ2222", "line 5: no code"]),
+        "{summary}"
+    );
+    // The same file again: nothing new, both orders already imported.
+    let (_, again) = import();
+    assert_eq!(again["imported"], json!(0), "{again}");
+    assert_eq!(again["conversions"], json!(0), "{again}");
+    assert_eq!(again["already_imported"], json!(2), "{again}");
 
     let (_, c) = g.call("GET", &format!("/v1/campaigns/{id}"), None);
     let f = &c["figures"];
@@ -146,4 +161,18 @@ fn redemptions_through_the_api_and_a_shop_csv_are_attributed_to_the_right_varian
             "{v}: {f}"
         );
     }
+
+    // With the gateway down: one error, exit status 3, nothing more tried.
+    drop(g);
+    let (status, down) = import();
+    assert_eq!(status, Some(3), "{down}");
+    assert_eq!(down["errors"].as_array().map(Vec::len), Some(1), "{down}");
+    assert!(
+        down["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2: cannot reach the gateway"),
+        "{down}"
+    );
+    assert_eq!(down["not_attempted"], json!(3), "{down}");
 }

@@ -593,3 +593,73 @@ fn a_long_contacts_audience_is_shown_cut_with_its_count_and_kept_whole() {
     assert_eq!(shown(&p), (Some(100), Some(1500)));
     assert_eq!(p["draft_audience"]["matched"], 1500, "{p}");
 }
+
+#[test]
+fn a_bad_literal_link_is_refused_at_create_and_patch_naming_where_and_why() {
+    let (_s, g) = start();
+    let seg = audience(&g);
+    for (url, why) in [
+        ("javascript:alert(1)", "javascript: URL"),
+        ("//evil.example", "no scheme"),
+        ("shop.example/x", "no scheme"),
+        ("data:text/html,hi", "data: URL"),
+        ("https://shop.example/\r\nX: y", "control characters"),
+        ("http://user:pw@shop.example/", "user name or password"),
+    ] {
+        let text = format!("Sale: {{{{ link({}) }}}}", serde_json::to_string(url).unwrap());
+        let mut c = campaign(seg);
+        c["variants"][1]["text"] = json!(text);
+        let (code, kind, msg) = error(&g, "POST", "/v1/campaigns", Some(c));
+        assert_eq!((code, kind.as_str()), (422, "invalid_campaign"), "{url}: {msg}");
+        assert!(
+            msg.starts_with("variants[1].text: link at line 1, column 10"),
+            "{url}: {msg}"
+        );
+        assert!(msg.contains(why), "{url}: {msg}");
+        let auto = json!({"name": "cart", "on": "cart_abandoned", "delay": "3h", "text": text});
+        let (code, _, msg) = error(&g, "POST", "/v1/automations", Some(auto));
+        assert_eq!(code, 422, "{url}: {msg}");
+        assert!(
+            msg.contains("link at line 1, column 10") && msg.contains(why),
+            "{url}: {msg}"
+        );
+    }
+    let id = create(&g, campaign(seg));
+    let (code, _, msg) = error(
+        &g,
+        "PATCH",
+        &format!("/v1/campaigns/{id}"),
+        Some(json!({"variants": [{"name": "A", "text": "{{ link('//evil.example') }}"}]})),
+    );
+    assert_eq!(code, 422, "{msg}");
+    assert!(
+        msg.starts_with("variants[0].text: link at line 1, column 4"),
+        "{msg}"
+    );
+    // A link built from a variable is checked when rendered, not here.
+    let mut c = campaign(seg);
+    c["variants"][0]["text"] = json!("{{ link(attributes.url) }} {{ link(\"https://shop.example/sale\") }}");
+    create(&g, c);
+}
+
+#[test]
+fn without_a_base_url_the_preview_says_clicks_will_not_be_tracked() {
+    let (_s, g) = start();
+    let seg = audience(&g);
+    let plain = create(&g, campaign(seg));
+    let (code, p) = g.call("GET", &format!("/v1/campaigns/{plain}/preview"), None);
+    assert_eq!(code, 200, "{p}");
+    assert!(!p["notes"].to_string().contains("clicks"), "{p}");
+    let mut c = campaign(seg);
+    c["variants"][1]["text"] = json!("Sale: {{ link(\"https://shop.example/sale\") }}");
+    let id = create(&g, c);
+    let (code, p) = g.call("GET", &format!("/v1/campaigns/{id}/preview"), None);
+    assert_eq!(code, 200, "{p}");
+    let notes = p["notes"].to_string();
+    assert!(
+        notes.contains(
+            "clicks will not be tracked: links go out as long UTM links; set public.base_url to count clicks"
+        ),
+        "{notes}"
+    );
+}

@@ -7,14 +7,36 @@ use http_body_util::BodyExt;
 
 use super::error::ApiError;
 
+/// `limit` bytes as people read it: whole MiB when at least 1 MiB
+/// (`"2 MiB"`, `"1.5 MiB"`), KiB under that (`"64 KiB"`), bytes under 1 KiB.
+fn human_size(limit: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if limit >= MIB {
+        if limit.is_multiple_of(MIB) {
+            format!("{} MiB", limit / MIB)
+        } else {
+            format!("{:.1} MiB", limit as f64 / MIB as f64)
+        }
+    } else if limit >= KIB {
+        if limit.is_multiple_of(KIB) {
+            format!("{} KiB", limit / KIB)
+        } else {
+            format!("{:.1} KiB", limit as f64 / KIB as f64)
+        }
+    } else {
+        format!("{limit} bytes")
+    }
+}
+
 /// The 413 every route answers for an oversized body.
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
         format!(
-            "request body is larger than {} MiB; split it into several requests",
-            limit / (1024 * 1024)
+            "request body is larger than {}; split it into several requests",
+            human_size(limit)
         ),
     )
 }
@@ -71,4 +93,21 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> Resu
         }
     }
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_large_names_a_limit_under_one_mib_in_kib() {
+        assert_eq!(human_size(64 * 1024), "64 KiB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(2 * 1024 * 1024), "2 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 / 2), "1.5 MiB");
+        let e = format!("{:?}", too_large(256 * 1024));
+        assert!(e.contains("larger than 256 KiB"), "{e}");
+        assert!(!e.contains("0 MiB"), "{e}");
+    }
 }

@@ -149,6 +149,12 @@ fn preview_campaign(
             ab.test_share * 100.0
         ));
     }
+    if rules.attribution.base_url.is_none() && templates.iter().any(|t| t.uses("link")) {
+        out.notes.push(
+            "clicks will not be tracked: links go out as long UTM links; set public.base_url to count clicks"
+                .into(),
+        );
+    }
     if row.status != CampaignStatus::Draft {
         out.notes.push(format!(
             "the campaign is {}: its audience was fixed at start; this reads the audience as it is now",

@@ -336,7 +336,7 @@ pub async fn timeseries(
 }
 
 /// The export's header.
-pub const CSV_COLUMNS: [&str; 21] = [
+pub const CSV_COLUMNS: [&str; 23] = [
     "seq",
     "phone",
     "variant",
@@ -358,6 +358,8 @@ pub const CSV_COLUMNS: [&str; 21] = [
     "clicked_at",
     "converted",
     "converted_at",
+    "revenue",
+    "calls",
 ];
 
 fn time(t: Option<i64>) -> String {
@@ -396,6 +398,8 @@ pub fn write_recipients(store: &Store, id: i64, out: impl std::io::Write) -> Res
                 time(r.clicked_at),
                 r.converted_at.is_some().to_string(),
                 time(r.converted_at),
+                r.revenue.clone().unwrap_or_default(),
+                r.calls.to_string(),
             ];
             w.row(cells.iter().map(String::as_str))
                 .map_err(|e| e.to_string())?;
@@ -416,7 +420,7 @@ pub fn write_recipients(store: &Store, id: i64, out: impl std::io::Write) -> Res
 #[utoipa::path(get, path = "/v1/campaigns/{id}/recipients.csv", operation_id = "campaign_recipients_csv", tag = "campaigns",
     params(("id" = String, Path, description = "Campaign id", pattern = r"^[0-9]{1,18}$")),
     responses(
-        (status = 200, description = "CSV: seq, phone, variant, phase, state, status, reason, reason_text, queued_at, sent_at, delivered_at, replied, replied_at, opted_out, opted_out_at, vote, segments, clicked, clicked_at (first click by a person on a tracked link), converted, converted_at (promo code first redeemed) (times RFC 3339)", body = String, content_type = "text/csv"),
+        (status = 200, description = "CSV: seq, phone, variant, phase, state, status, reason, reason_text, queued_at, sent_at, delivered_at, replied, replied_at, opted_out, opted_out_at, vote, segments, clicked, clicked_at (first click by a person on a tracked link), converted, converted_at (promo code first redeemed), revenue (the counted redemption's amount), calls (from the recipient to the campaign's tracking SIM) (times RFC 3339)", body = String, content_type = "text/csv"),
         (status = 400, description = "An unreadable path (`bad_path`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 404, description = "No such campaign", body = super::ErrorResponse),

@@ -170,10 +170,32 @@ pub fn parse_amount(v: &Value) -> Result<Option<Decimal>, String> {
         Value::Number(n) => n.to_string(),
         other => return Err(format!("amount: {other} is not a number")),
     };
-    let parsed = text
-        .parse::<Decimal>()
-        .or_else(|_| Decimal::from_scientific(&text))
-        .map_err(|_| format!("amount: {text:?} is not a decimal number"))?;
+    // Money is written as a plain decimal: an exponent ("1e3") is refused,
+    // in a string as in a number (serde_json prints a JSON number in
+    // exponent form when it is very large or small, e.g. 1e22).
+    let is_decimal = |t: &str| {
+        let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+        !(whole.is_empty() && frac.is_empty())
+            && whole.chars().all(|c| c.is_ascii_digit())
+            && frac.chars().all(|c| c.is_ascii_digit())
+    };
+    if text
+        .split_once(['e', 'E'])
+        .is_some_and(|(m, x)| is_decimal(m) && !x.is_empty() && is_decimal(x) && !x.contains('.'))
+    {
+        return Err(format!(
+            "amount: {text:?} has an exponent; write a plain decimal such as 1000.00"
+        ));
+    }
+    let plain = is_decimal(&text);
+    let parsed = text.parse::<Decimal>().map_err(|_| {
+        if plain {
+            format!("amount: {text} is too large (at most 28 digits)")
+        } else {
+            format!("amount: {text:?} is not a decimal number")
+        }
+    })?;
     if parsed.is_sign_negative() && !parsed.is_zero() {
         return Err(format!("amount: {text} is negative"));
     }
@@ -187,6 +209,14 @@ pub fn parse_order_id(v: &Value) -> Result<Option<String>, String> {
         Value::Null => return Ok(None),
         Value::String(s) => s.trim().to_string(),
         Value::Number(n) if n.is_u64() || n.is_i64() => n.to_string(),
+        // A whole number beyond 64 bits arrives as a float, already rounded:
+        // its digits are lost, so it is refused rather than stored wrong.
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+            return Err("order_id: a number this large cannot be read exactly; send it as a string".into());
+        }
+        Value::Number(_) => {
+            return Err("order_id: must be a string or a whole number".into());
+        }
         other => return Err(format!("order_id: {other} is not a string")),
     };
     if s.is_empty() {
@@ -389,6 +419,30 @@ mod tests {
         assert!(parse_amount(&serde_json::json!("-1")).is_err());
         assert!(parse_amount(&serde_json::json!("ten")).is_err());
         assert!(parse_amount(&serde_json::json!(true)).is_err());
+    }
+
+    #[test]
+    fn amounts_refuse_exponents_and_say_too_large() {
+        for v in [
+            serde_json::json!("1e3"),
+            serde_json::json!("1E3"),
+            serde_json::json!(1e22),
+        ] {
+            let e = parse_amount(&v).unwrap_err();
+            assert!(e.contains("exponent"), "{v}: {e}");
+        }
+        let e = parse_amount(&serde_json::json!("1".repeat(40))).unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+        let e = parse_amount(&serde_json::json!("12x")).unwrap_err();
+        assert!(e.contains("not a decimal number"), "{e}");
+    }
+
+    #[test]
+    fn order_ids_too_large_for_a_number_are_refused_clearly() {
+        let v: Value = serde_json::from_str("12300000000000000000000").unwrap();
+        let e = parse_order_id(&v).unwrap_err();
+        assert!(e.contains("send it as a string"), "{e}");
+        assert!(!e.contains("e+22") && !e.contains("e22"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //! 3. a `User-Agent` naming a link-preview fetcher — WhatsApp, Telegram
 //!    (TelegramBot), Slack (Slackbot, Slack-ImgProxy), Facebook
 //!    (facebookexternalhit, Facebot, meta-externalagent), Twitter/X
-//!    (Twitterbot), Skype (SkypeUriPreview), Discord, LinkedIn, Viber,
+//!    (Twitterbot), Skype (SkypeUriPreview), Discord, LinkedIn, Viber (a
+//!    bare `Viber/…` agent; a `Mozilla/5.0 … Viber/…` one is its in-app
+//!    browser, a person, as are Telegram's, Facebook's `FBAN/FBAV`,
+//!    Instagram's, Google's `GSA`, LINE's and WeChat's `MicroMessenger`),
 //!    iMessage (the Apple preview's `facebookexternalhit … Facebot
 //!    Twitterbot` disguise), Pinterest, Snapchat, VK, Yandex, Google
 //!    (Googlebot, Google-InspectionTool, AdsBot), Bing (bingbot, BingPreview),
@@ -42,7 +45,7 @@ const FETCHERS: &[&str] = &[
     "skypeuripreview",
     "discordbot",
     "linkedinbot",
-    "viber",
+    "viberbot",
     "pinterest",
     "snapchat",
     "vkshare",
@@ -132,6 +135,14 @@ pub fn machine(headers: &HeaderMap) -> Option<String> {
     if let Some(f) = FETCHERS.iter().find(|f| ua.contains(*f)) {
         return Some(format!("link preview or crawler: {f}"));
     }
+    // Viber's preview fetcher sends a bare `Viber/…` (or `Viber`) user agent;
+    // its in-app browser sends a full `Mozilla/5.0 …` one ending in
+    // `Viber/21.0.0.0`, like Telegram/Facebook/Instagram in-app browsers,
+    // whose preview fetchers have their own names (TelegramBot,
+    // facebookexternalhit). Only the bare one is a machine.
+    if ua.trim_start().starts_with("viber") {
+        return Some("link preview or crawler: viber".into());
+    }
     if let Some(l) = LIBRARIES.iter().find(|l| ua.contains(*l)) {
         return Some(format!("http library: {}", l.trim_end_matches('/')));
     }
@@ -160,6 +171,34 @@ mod tests {
             "Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0",
         ] {
             assert_eq!(machine(&ua(s)), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn in_app_browsers_are_people_and_their_preview_fetchers_machines() {
+        for s in [
+            "Mozilla/5.0 (Linux; Android 13; SM-A536B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.144 Mobile Safari/537.36 Viber/21.0.0.0",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Viber/21.0.0",
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/UD1A.230803.041; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.43 Mobile Safari/537.36 Telegram-Android/10.5.0 (Google Pixel 8; Android 14; SDK 34; HIGH)",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.33.117;FBBV/552427133;FBDV/iPhone15,2;FBMD/iPhone;FBSN/iOS;FBSV/17.0;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+            "Mozilla/5.0 (Linux; Android 13; SM-G991B Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/443.0.0.23.229;]",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 309.0.2.23.101 (iPhone15,3; iOS 17_1; en_US; en; scale=3.00; 1290x2796; 537211111)",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) GSA/290.0.581180829 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/13.19.0",
+            "Mozilla/5.0 (Linux; Android 13; V2169A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/107.0.5304.141 Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230701 MMWEBID/2585 MicroMessenger/8.0.40.2420(0x28002837) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64",
+        ] {
+            assert_eq!(machine(&ua(s)), None, "{s}");
+        }
+        for s in [
+            "Viber/21.0.0.0",
+            "Viber",
+            "TelegramBot (like TwitterBot)",
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "meta-externalagent/1.1 (+https://developers.facebook.com/docs/sharing/webmasters/crawler)",
+            "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0;)",
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        ] {
+            assert!(machine(&ua(s)).is_some(), "{s}");
         }
     }
 

@@ -285,7 +285,14 @@ fn item(
         .or_insert_with(|| Template::compile(&step.text).map_err(|e| e.to_string()));
     let template = match template {
         Ok(t) => t,
-        Err(e) => return Ok(close("excluded", "render_failed", e.clone())),
+        Err(e) => {
+            warn!(
+                automation = auto.id,
+                run = run.id,
+                "automation run excluded: render_failed (text does not compile)"
+            );
+            return Ok(close("excluded", "render_failed", e.clone()));
+        }
     };
     let stand_in;
     let who = match &contact {
@@ -310,13 +317,26 @@ fn item(
     let text = match template.render_with(who, &campaigns.default_time_zone, &extras_for(run, &prepared)) {
         Ok(t) if !crate::templates::blank(&t) => t,
         Ok(_) => {
+            warn!(
+                automation = auto.id,
+                run = run.id,
+                "automation run excluded: render_failed (rendered empty)"
+            );
             return Ok(close(
                 "excluded",
                 "render_failed",
                 "the text rendered empty".into(),
             ));
         }
-        Err(e) => return Ok(close("excluded", "render_failed", e.failure.to_string())),
+        Err(e) => {
+            warn!(
+                automation = auto.id,
+                run = run.id,
+                reason = e.failure.code(),
+                "automation run excluded: render_failed"
+            );
+            return Ok(close("excluded", "render_failed", e.failure.to_string()));
+        }
     };
     let plan = match crate::sms::check_text(&text)
         .map_err(|e| e.to_string())

@@ -264,8 +264,9 @@ pub fn parse_delay(s: &str) -> Result<i64, String> {
 
 fn compile(field: &str, text: &str) -> Result<(), SpecError> {
     Template::compile(text)
-        .map(|_| ())
-        .map_err(|e| err(field, e.to_string()))
+        .map_err(|e| err(field, e.to_string()))?
+        .check_links()
+        .map_err(|e| err(field, e))
 }
 
 fn events(field: &str, list: &Option<Vec<String>>) -> Result<Vec<String>, SpecError> {

@@ -656,7 +656,10 @@ impl CampaignInput {
                 return Err(err(at("text"), "is blank"));
             }
             crate::sms::check_text(text).map_err(|e| err(at("text"), e.to_string()))?;
-            Template::compile(text).map_err(|e| err(at("text"), e.to_string()))?;
+            Template::compile(text)
+                .map_err(|e| err(at("text"), e.to_string()))?
+                .check_links()
+                .map_err(|e| err(at("text"), e))?;
             let weight = v.weight.unwrap_or(1);
             if weight == 0 || weight > 1_000_000 {
                 return Err(err(at("weight"), "must be from 1 to 1000000"));

@@ -317,6 +317,15 @@ fn figures_line(label: &str, f: &Value) -> String {
             shown(f["currency"].as_str().unwrap_or("")),
         ));
     }
+    // Calls to the tracking SIM, once there are any.
+    if num(&f["calls"]) > 0 {
+        line.pop();
+        line.push_str(&format!(
+            "; calls {} ({} callers)\n",
+            num(&f["calls"]),
+            num(&f["unique_callers"])
+        ));
+    }
     line
 }
 
@@ -554,6 +563,17 @@ mod tests {
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("x".into()));
         let (_d, p) = file("campaign", "name = \"y\"\n");
         assert_eq!(read_file(&p).ok().map(|v| v["name"].clone()), Some("y".into()));
+    }
+
+    #[test]
+    fn calls_show_once_there_are_any() {
+        let mut f =
+            serde_json::json!({"sent": 10, "delivered": 8, "calls": 0, "unique_callers": 0, "cost": "0.50"});
+        assert!(!figures_line("overall", &f).contains("calls"));
+        f["calls"] = 3.into();
+        f["unique_callers"] = 2.into();
+        let line = figures_line("overall", &f);
+        assert!(line.ends_with("; calls 3 (2 callers)\n"), "{line}");
     }
 
     #[test]

@@ -86,6 +86,18 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
+        self.call_replay(method, path, body).await.map(|(v, _)| v)
+    }
+
+    /// One call and whether the answer is a replay of an earlier one
+    /// (`Idempotent-Replayed: true`); an error answer becomes its message,
+    /// and a gateway that cannot be reached is an [`Unreachable`] error.
+    pub(crate) async fn call_replay(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(Value, bool)> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -93,13 +105,28 @@ impl Api {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.with_context(|| {
-            format!(
-                "cannot reach the gateway at {} — is `simfleet serve` running?",
-                self.base
-            )
-        })?;
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_connect() => {
+                return Err(anyhow::Error::new(Unreachable(format!(
+                    "cannot reach the gateway at {} — is `simfleet serve` running?",
+                    self.base
+                ))));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot reach the gateway at {} — is `simfleet serve` running?",
+                        self.base
+                    )
+                });
+            }
+        };
         let status = resp.status();
+        let replay = resp
+            .headers()
+            .get("idempotent-replayed")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         let text = resp.text().await?;
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         if !status.is_success() {
@@ -109,9 +136,15 @@ impl Api {
                 .unwrap_or_else(|| value.to_string());
             bail!("{msg}");
         }
-        Ok(value)
+        Ok((value, replay))
     }
 }
+
+/// The gateway could not be connected to (not running, wrong address):
+/// the next call would fail the same way.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
 
 const FINAL: &[&str] = &[
     "delivered",

@@ -10,7 +10,9 @@
 //! between fields (whichever the first line has more of); a decimal
 //! comma in amounts (`49,90`, `1 234,50`) is read as a point. A bad row is
 //! reported with its line and why and the rest is imported; a summary
-//! ends the run.
+//! ends the run (see [`redeem`]). Exit status: 0 all rows in, 1 some rows
+//! refused, 3 the gateway could not be reached (the run stops at the first
+//! connection failure; run it again later, nothing is counted twice).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -112,18 +114,60 @@ pub fn read_amount(s: &str) -> Result<Option<String>, String> {
     if t.is_empty() {
         return Ok(None);
     }
-    let t = if !t.contains('.') && t.matches(',').count() == 1 {
-        t.replace(',', ".")
-    } else if t.contains('.') && t.contains(',') {
-        // 1,234.50
-        t.replace(',', "")
-    } else {
-        t
-    };
+    let t = normalize_separators(&t).map_err(|why| format!("amount {:?}: {why}", s.trim()))?;
     match crate::api::codes::parse_amount(&Value::String(t.clone())) {
         Ok(Some(d)) => Ok(Some(d.to_string())),
         Ok(None) => Ok(None),
-        Err(_) => Err(format!("amount {:?} is not a number of at least 0", s.trim())),
+        Err(e) => Err(format!("amount {:?}: {e}", s.trim())),
+    }
+}
+
+/// Rewrites an amount's separators to a plain `1234.56`: when both `.`
+/// and `,` appear, the last one is the decimal mark and the other groups
+/// thousands (groups of exactly 3 digits); a single separator followed by
+/// exactly 3 digits ("1,234", "1.234") could be either and is refused.
+fn normalize_separators(t: &str) -> Result<String, String> {
+    let last = t.rfind(['.', ',']);
+    let Some(last) = last else {
+        return Ok(t.to_string());
+    };
+    let mark = &t[last..last + 1];
+    let (int, frac) = (&t[..last], &t[last + 1..]);
+    let other = if mark == "." { ',' } else { '.' };
+    if int.contains(mark) {
+        // The same separator twice: thousands only ("1.234.567").
+        let groups: Vec<&str> = t.split(mark).collect();
+        if int.contains(other) || !thousands_ok(&groups) {
+            return Err("separators are not in groups of 3 digits".into());
+        }
+        return Ok(groups.concat());
+    }
+    if int.contains(other) {
+        let groups: Vec<&str> = int.split(other).collect();
+        if !thousands_ok(&groups) {
+            return Err(format!(
+                "{other:?} as a thousands separator needs groups of 3 digits"
+            ));
+        }
+        return Ok(format!("{}.{frac}", groups.concat()));
+    }
+    if frac.len() == 3 && frac.chars().all(|c| c.is_ascii_digit()) && !int.is_empty() {
+        return Err(format!(
+            "ambiguous: {mark:?} could be a thousands separator or a decimal mark (write {int}{frac} or {int}.{frac})"
+        ));
+    }
+    Ok(format!("{int}.{frac}"))
+}
+
+/// `groups` are thousands groups: the first 1–3 digits, the rest exactly 3.
+fn thousands_ok(groups: &[&str]) -> bool {
+    let digits = |g: &str| g.chars().all(|c| c.is_ascii_digit());
+    match groups.split_first() {
+        Some((first, rest)) => {
+            let first = first.trim_start_matches(['-', '+']);
+            (1..=3).contains(&first.len()) && digits(first) && rest.iter().all(|g| g.len() == 3 && digits(g))
+        }
+        None => false,
     }
 }
 
@@ -227,9 +271,47 @@ fn code_path(code: &str) -> String {
     code.trim().replace(' ', "%20")
 }
 
+/// How a `codes redeem` run ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every row went in (exit 0).
+    Clean,
+    /// Some rows were refused, the rest went in (exit 1).
+    Refused,
+    /// The gateway could not be reached; the run stopped there (exit 3).
+    Unreachable,
+}
+
+impl Outcome {
+    /// The exit status: 0, 1, or 3 for an unreachable gateway.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Refused => 1,
+            Outcome::Unreachable => 3,
+        }
+    }
+}
+
+/// The line number a `line N: …` error starts with.
+fn line_of(error: &str) -> u64 {
+    error
+        .strip_prefix("line ")
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
 /// Runs `simfleet codes redeem FILE`: imports every good row through the
-/// API; returns the summary and whether every row went in.
-pub async fn redeem(args: &RedeemArgs) -> anyhow::Result<(Value, bool)> {
+/// API; returns the summary and how it ended. The summary: `rows`,
+/// `imported` (recorded by this run), `conversions` (counted by this run),
+/// `duplicates` (codes redeemed before by another order), `already_imported`
+/// (orders this gateway had already recorded: the API answered with
+/// `Idempotent-Replayed: true`, so running the same file twice counts
+/// nothing twice), `refused` and `errors` (in line order). When the
+/// gateway cannot be reached the run stops at once with that one error,
+/// `stopped_at_line` and `not_attempted`.
+pub async fn redeem(args: &RedeemArgs) -> anyhow::Result<(Value, Outcome)> {
     let parsed = if args.file.as_os_str() == "-" {
         parse(std::io::stdin().lock())?
     } else {
@@ -240,8 +322,9 @@ pub async fn redeem(args: &RedeemArgs) -> anyhow::Result<(Value, bool)> {
     let api = Api::from_config(&args.config)?;
     let mut counted = 0u64;
     let mut duplicates = 0u64;
+    let mut replayed = 0u64;
     let mut refused: Vec<String> = parsed.bad.clone();
-    for row in &parsed.rows {
+    for (i, row) in parsed.rows.iter().enumerate() {
         let mut body = serde_json::Map::new();
         if let Some(o) = &row.order_id {
             body.insert("order_id".into(), json!(o));
@@ -251,25 +334,47 @@ pub async fn redeem(args: &RedeemArgs) -> anyhow::Result<(Value, bool)> {
         }
         let path = format!("/v1/codes/{}/redeem", code_path(&row.code));
         match api
-            .call(reqwest::Method::POST, &path, Some(Value::Object(body)))
+            .call_replay(reqwest::Method::POST, &path, Some(Value::Object(body)))
             .await
         {
-            Ok(v) if v["duplicate"] == json!(true) => duplicates += 1,
+            Ok((_, true)) => replayed += 1,
+            Ok((v, false)) if v["duplicate"] == json!(true) => duplicates += 1,
             Ok(_) => counted += 1,
+            Err(e) if e.downcast_ref::<super::client::Unreachable>().is_some() => {
+                return Ok((
+                    json!({
+                        "rows": parsed.rows.len() + parsed.bad.len(),
+                        "imported": counted + duplicates,
+                        "conversions": counted,
+                        "duplicates": duplicates,
+                        "already_imported": replayed,
+                        "stopped_at_line": row.line,
+                        "not_attempted": parsed.rows.len() - i,
+                        "errors": [format!("line {}: {e}", row.line)],
+                    }),
+                    Outcome::Unreachable,
+                ));
+            }
             Err(e) => refused.push(format!("line {}: {e}", row.line)),
         }
     }
-    let clean = refused.is_empty();
+    refused.sort_by_key(|e| line_of(e));
+    let outcome = if refused.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Refused
+    };
     Ok((
         json!({
             "rows": parsed.rows.len() + parsed.bad.len(),
             "imported": counted + duplicates,
             "conversions": counted,
             "duplicates": duplicates,
+            "already_imported": replayed,
             "refused": refused.len(),
             "errors": refused,
         }),
-        clean,
+        outcome,
     ))
 }
 
@@ -308,8 +413,39 @@ mod tests {
             p.bad,
             vec![
                 "line 3: no code".to_string(),
-                "line 4: amount \"ten\" is not a number of at least 0".to_string()
+                "line 4: amount \"ten\": amount: \"ten\" is not a decimal number".to_string()
             ]
+        );
+    }
+
+    #[test]
+    fn the_last_separator_is_the_decimal_mark_and_three_digits_alone_are_ambiguous() {
+        let ok = |s: &str| read_amount(s).unwrap();
+        assert_eq!(ok("1.234,56").as_deref(), Some("1234.56"));
+        assert_eq!(ok("1,234.56").as_deref(), Some("1234.56"));
+        assert_eq!(ok("1.234.567,5").as_deref(), Some("1234567.5"));
+        assert_eq!(ok("1 234,56").as_deref(), Some("1234.56"));
+        assert_eq!(ok("1\u{a0}234.56").as_deref(), Some("1234.56"));
+        assert_eq!(ok("1.234.567").as_deref(), Some("1234567"));
+        assert_eq!(ok("49,90").as_deref(), Some("49.9"));
+        assert_eq!(ok("12.5").as_deref(), Some("12.5"));
+        assert_eq!(ok("1234").as_deref(), Some("1234"));
+        for s in ["1,234", "1.234"] {
+            let e = read_amount(s).unwrap_err();
+            assert!(
+                e.contains("ambiguous") && e.contains("write 1234 or 1.234"),
+                "{s}: {e}"
+            );
+        }
+        for s in ["12,34.56", "1.23,45", "1,2345.6", "1e3"] {
+            assert!(read_amount(s).is_err(), "{s}");
+        }
+        let p = parse("code,order,amount\nAB2CD3EF,1,\"1,234\"\n".as_bytes()).unwrap();
+        assert!(p.rows.is_empty());
+        assert!(
+            p.bad[0].starts_with("line 2: amount \"1,234\": ambiguous"),
+            "{:?}",
+            p.bad
         );
     }
 

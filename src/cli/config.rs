@@ -91,6 +91,7 @@ pub fn check(args: &CheckArgs) -> Result<String, CheckError> {
             }
         }
     }
+    notes.extend(link_notes(public));
     if api.tls_cert.is_none() && !api.listen.ip().is_loopback() {
         notes.push("  warning   plain HTTP beyond loopback (api.allow_plain_http): the token and every message travel in clear".into());
     }
@@ -100,6 +101,20 @@ pub fn check(args: &CheckArgs) -> Result<String, CheckError> {
         out.push('\n');
     }
     Ok(out)
+}
+
+/// What `public.base_url` left unset means for `{{ link(…) }}`: a
+/// warning when `public.listen` is set without it (the listener serves
+/// `/l/…` but no text points at it), a note otherwise.
+fn link_notes(public: &crate::config::PublicConfig) -> Vec<String> {
+    if public.base_url.is_some() {
+        return Vec::new();
+    }
+    if public.listen.is_some() {
+        vec!["  warning   public.listen is set without public.base_url: {{ link(…) }} links go out as long UTM links and clicks will not be tracked; set public.base_url to the address people reach public.listen at to count clicks".into()]
+    } else {
+        vec!["  note      public.base_url is not set: {{ link(…) }} links go out as long UTM links and clicks will not be tracked; set public.base_url to count clicks".into()]
+    }
 }
 
 /// A modem entry's limits in words, each one set:
@@ -183,6 +198,26 @@ mod tests {
         let m = entry("port = \"/dev/ttyUSB0\"\nmonthly_limit = 900\n");
         assert_eq!(limits(&m), "  (limits: 900/month)");
         assert_eq!(limits(&entry("port = \"/dev/ttyUSB0\"\n")), "");
+    }
+
+    #[test]
+    fn without_a_base_url_config_check_says_clicks_are_not_tracked() {
+        let parse = |t: &str| Config::parse(t, std::path::Path::new("t.toml")).unwrap();
+        let none = link_notes(&parse("").config.public);
+        assert_eq!(none.len(), 1);
+        assert!(
+            none[0].contains("note") && none[0].contains("set public.base_url to count clicks"),
+            "{none:?}"
+        );
+        let listen = link_notes(&parse("[public]\nlisten = \"127.0.0.1:8081\"\n").config.public);
+        assert!(listen[0].trim_start().starts_with("warning"), "{listen:?}");
+        assert!(listen[0].contains("clicks will not be tracked"), "{listen:?}");
+        let set = link_notes(
+            &parse("[public]\nlisten = \"127.0.0.1:8081\"\nbase_url = \"https://sms.shop.example/\"\n")
+                .config
+                .public,
+        );
+        assert!(set.is_empty(), "{set:?}");
     }
 
     #[test]

@@ -178,6 +178,10 @@ pub struct RecipientExportRow {
     pub clicked_at: Option<i64>,
     /// When its promo code was first redeemed (the counted conversion), unix ms.
     pub converted_at: Option<i64>,
+    /// The counted redemption's amount as recorded (exact decimal text), if given.
+    pub revenue: Option<String>,
+    /// Calls from this recipient's contact to the campaign's tracking SIM.
+    pub calls: u64,
 }
 
 /// Each recipient's outcome, its group and what the figures sum.
@@ -439,7 +443,14 @@ impl Store {
                     CASE WHEN cr.message_id IS NOT NULL THEN
                       (SELECT pr.redeemed_at FROM promo_codes p INDEXED BY promo_codes_by_message
                          JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
-                       WHERE p.message_id = cr.message_id) END
+                       WHERE p.message_id = cr.message_id) END,
+                    CASE WHEN cr.message_id IS NOT NULL THEN
+                      (SELECT pr.amount FROM promo_codes p INDEXED BY promo_codes_by_message
+                         JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
+                       WHERE p.message_id = cr.message_id) END,
+                    CASE WHEN cr.contact_id IS NOT NULL THEN
+                      (SELECT count(*) FROM calls c
+                       WHERE c.campaign_id = cr.campaign_id AND c.contact_id = cr.contact_id) ELSE 0 END
              FROM campaign_recipients cr LEFT JOIN messages m ON m.id = cr.message_id
              WHERE cr.campaign_id = ?1 AND cr.seq > ?2 ORDER BY cr.seq LIMIT ?3",
         )?;
@@ -463,6 +474,8 @@ impl Store {
                 message_id: r.get(15)?,
                 clicked_at: r.get(16)?,
                 converted_at: r.get(17)?,
+                revenue: r.get(18)?,
+                calls: r.get::<_, Option<i64>>(19)?.unwrap_or(0).max(0) as u64,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

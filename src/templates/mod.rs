@@ -175,18 +175,168 @@ impl std::fmt::Debug for LinksValue {
 
 impl Object for LinksValue {}
 
-/// Checks `url` is an absolute http(s) URL a phone can open.
+/// Checks `url` is an absolute http(s) URL a phone can open: `http://` or
+/// `https://`, a host, no user name or password in it (`user:pw@host`
+/// shows a trusted name before an attacker's host), no whitespace or
+/// control characters (a CR/LF would split the `Location` header).
+/// Errors say why, e.g. `"//evil.example" has no scheme; write https://…`.
 pub fn check_link_url(url: &str) -> Result<(), String> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("link: {url:?} holds whitespace or control characters"));
+    }
     let lower = url.to_ascii_lowercase();
-    let rest = lower
+    let Some(rest) = lower
         .strip_prefix("https://")
         .or_else(|| lower.strip_prefix("http://"))
-        .ok_or_else(|| format!("link: {url:?} is not an http(s) URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("link: {url:?} is not an absolute URL"));
+    else {
+        if url.starts_with("//") {
+            return Err(format!("link: {url:?} has no scheme; write https:{url}"));
+        }
+        let scheme = lower
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+        return Err(match scheme {
+            Some(s) if !lower[s.len() + 1..].starts_with(|c: char| c.is_ascii_digit()) => format!(
+                "link: {url:?} is not an http(s) URL (a {s}: URL); only absolute http:// or https:// links can be sent"
+            ),
+            _ => format!("link: {url:?} has no scheme; write https://{url}"),
+        });
+    };
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(format!(
+            "link: {url:?} holds a user name or password; links must not carry credentials"
+        ));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| format!("link: {url:?} is not a valid URL: {e}"))?;
+    if authority.is_empty() || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("link: {url:?} has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "link: {url:?} holds a user name or password; links must not carry credentials"
+        ));
     }
     Ok(())
+}
+
+/// A `link("…")` call whose argument is a string literal, where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkLiteral {
+    /// The URL, unescaped.
+    pub url: String,
+    /// Line of the `link` call, 1-based.
+    pub line: usize,
+    /// Column of the `link` call, 1-based, in characters.
+    pub column: usize,
+}
+
+/// The `link("…")` calls with a literal argument in `source`, found in
+/// `{{ … }}` and `{% … %}` tags (strings skipped, comments ignored). A call
+/// whose argument is not one literal (`link(url)`, `link("a" ~ b)`) is
+/// not listed: it is checked when rendered.
+fn link_literals(source: &str) -> Vec<LinkLiteral> {
+    let b = source.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut in_tag: Option<&[u8]> = None;
+    while i < b.len() {
+        match in_tag {
+            None => {
+                if b[i..].starts_with(b"{{") {
+                    in_tag = Some(b"}}");
+                    i += 2;
+                } else if b[i..].starts_with(b"{%") {
+                    in_tag = Some(b"%}");
+                    i += 2;
+                } else if b[i..].starts_with(b"{#") {
+                    i = find(b, i + 2, b"#}").map_or(b.len(), |j| j + 2);
+                } else {
+                    i += 1;
+                }
+            }
+            Some(end) => {
+                if b[i..].starts_with(end) {
+                    in_tag = None;
+                    i += 2;
+                } else if b[i] == b'"' || b[i] == b'\'' {
+                    i = read_string(source, i).map_or(b.len(), |(_, j)| j);
+                } else if b[i..].starts_with(b"link")
+                    && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'.'))
+                {
+                    let start = i;
+                    i += 4;
+                    let mut j = skip_ws(b, i);
+                    if b.get(j) != Some(&b'(') {
+                        continue;
+                    }
+                    j = skip_ws(b, j + 1);
+                    if !matches!(b.get(j), Some(b'"' | b'\'')) {
+                        continue;
+                    }
+                    let Some((url, after)) = read_string(source, j) else {
+                        i = b.len();
+                        continue;
+                    };
+                    i = after;
+                    if b.get(skip_ws(b, after)) != Some(&b')') {
+                        continue;
+                    }
+                    let before = &source[..start];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    out.push(LinkLiteral { url, line, column });
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// The string literal opening at byte `at` (a quote), unescaped the way
+/// minijinja reads it, and the index after its closing quote; `None` if
+/// it is not closed.
+fn read_string(source: &str, at: usize) -> Option<(String, usize)> {
+    let quote = source[at..].chars().next()?;
+    let mut out = String::new();
+    let mut chars = source[at + 1..].char_indices();
+    while let Some((k, c)) = chars.next() {
+        match c {
+            c if c == quote => return Some((out, at + 1 + k + 1)),
+            '\\' => match chars.next()?.1 {
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'u' => {
+                    let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                    let ch = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
+                    out.push(ch.unwrap_or('\u{fffd}'));
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// `{{ link("https://…") }}`: the URL as this message's [`LinkMaker`]
@@ -267,6 +417,25 @@ impl Template {
             source: source.to_string(),
             calls_link,
         })
+    }
+
+    /// The `link("…")` calls whose argument is a string literal, with
+    /// their line and column, in source order.
+    pub fn link_literals(&self) -> Vec<LinkLiteral> {
+        link_literals(&self.source)
+    }
+
+    /// Checks every literal `link("…")` URL with [`check_link_url`], so a
+    /// bad link is refused when the text is saved, not per recipient at
+    /// send. Error: `link at line 1, column 7: link: "javascript:…" is a
+    /// javascript: URL; …`. A link built from a variable is checked when
+    /// rendered.
+    pub fn check_links(&self) -> Result<(), String> {
+        for l in self.link_literals() {
+            check_link_url(&l.url)
+                .map_err(|e| format!("link at line {}, column {}: {e}", l.line, l.column))?;
+        }
+        Ok(())
     }
 
     /// The source as given.

@@ -299,3 +299,44 @@ fn extras_give_promo_code_tracking_number_event_data_and_links() {
             .contains("not an http(s) URL")
     );
 }
+
+#[test]
+fn link_literals_are_listed_with_their_line_and_column() {
+    let t = Template::compile(
+        "Hi {{ name }}\n{{ link(\"https://shop.example/a\") }} {# link(\"javascript:x\") #} link(\"x\")\n  {{ link( 'https://b.example/\\u0041' ) }} {{ link(url) }} {{ link(\"a\" ~ name) }}",
+    )
+    .unwrap();
+    let l = t.link_literals();
+    assert_eq!(l.len(), 2, "{l:?}");
+    assert_eq!(
+        (l[0].url.as_str(), l[0].line, l[0].column),
+        ("https://shop.example/a", 2, 4)
+    );
+    assert_eq!(
+        (l[1].url.as_str(), l[1].line, l[1].column),
+        ("https://b.example/A", 3, 6)
+    );
+    assert!(t.check_links().is_ok());
+}
+
+#[test]
+fn bad_literal_links_are_refused_at_compile_check_naming_where_and_why() {
+    for (url, why) in [
+        ("javascript:alert(1)", "javascript: URL"),
+        ("//evil.example", "no scheme"),
+        ("shop.example/x", "no scheme"),
+        ("data:text/html,<b>x</b>", "data: URL"),
+        ("https://shop.example/\\r\\nSet-Cookie: a=b", "control characters"),
+        ("http://user:pw@host.example/", "user name or password"),
+        ("https://shop.example@evil.example/", "user name or password"),
+        ("https:///path", "no host"),
+        ("ftp://files.example/", "ftp: URL"),
+    ] {
+        let t = Template::compile(&format!("Sale: {{{{ link(\"{url}\") }}}}")).unwrap();
+        let e = t.check_links().unwrap_err();
+        assert!(e.starts_with("link at line 1, column 10"), "{url}: {e}");
+        assert!(e.contains(why), "{url}: {e}");
+    }
+    assert!(check_link_url("https://shop.example:8443/sale?x=1#top").is_ok());
+    assert!(check_link_url("HTTP://SHOP.example").is_ok());
+}
