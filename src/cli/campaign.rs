@@ -39,12 +39,6 @@ fn emit(text: &str) -> anyhow::Result<bool> {
     }
 }
 
-/// Whether `e` is the gateway being unreachable (down, restarting, the
-/// connection dropped) rather than an answer refusing the request.
-fn unreachable(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<reqwest::Error>().is_some())
-}
-
 /// `simfleet campaign …`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum CampaignCommand {
@@ -489,7 +483,7 @@ async fn next(api: &Api, path: &str, bar: Option<&indicatif::ProgressBar>) -> an
                 }
                 return Ok(v);
             }
-            Err(e) if unreachable(&e) => {
+            Err(e) if super::client::is_unreachable(&e) => {
                 let first = *since.get_or_insert_with(Instant::now);
                 if first.elapsed() >= RECONNECT_FOR {
                     return Err(e.context(format!(

@@ -140,6 +140,14 @@ impl Api {
     }
 }
 
+/// Whether `e` is the gateway being unreachable (down, restarting, the
+/// connection dropped) rather than an answer refusing the request: what a
+/// watching command rides out.
+pub(crate) fn is_unreachable(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<reqwest::Error>().is_some() || c.downcast_ref::<Unreachable>().is_some())
+}
+
 /// The gateway could not be connected to (not running, wrong address):
 /// the next call would fail the same way.
 #[derive(Debug, thiserror::Error)]

@@ -137,7 +137,7 @@ async fn follow(api: &Api, path: &str, unreachable: &mut bool) -> anyhow::Result
                 }
                 return Ok(v);
             }
-            Err(e) if e.downcast_ref::<reqwest::Error>().is_some() => {
+            Err(e) if super::client::is_unreachable(&e) => {
                 if !*unreachable {
                     eprintln!(
                         "cannot reach the gateway at {} ({}); retrying until it is back (Ctrl-C to stop)",
