@@ -6,21 +6,20 @@
 //! the window but never to an opted-out number, idempotent events — all
 //! checked against the simulator's ledger.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::DateTime;
 use chrono_tz::Tz;
+use common::clocked::Fleet;
 use serde_json::{Value, json};
 use simfleet::automations::{AutomationInput, AutomationRules};
 use simfleet::contacts::model::AttrValue;
 use simfleet::contacts::{Consent, ConsentStatus, ContactChanges};
-use simfleet::dispatch::{Clock, DispatchConfig, Dispatcher, ManualClock, SimPolicy};
-use simfleet::modem::{self, ModemConfig, ModemState, actor::wait_for};
-use simfleet::sim::in_process::InProcessConnector;
-use simfleet::sim::modem::{Faults, Ledger, LedgerEntry, SimModem};
-use simfleet::sim::profile::SimProfile;
+use simfleet::dispatch::{DispatchConfig, ManualClock, SimPolicy};
+use simfleet::sim::modem::Ledger;
 use simfleet::store::{EventError, NewEvent, NewInbound, NewOptOut, OptOutSource, Status, Store};
 
 const HOUR: i64 = 3_600_000;
@@ -104,128 +103,15 @@ fn run_states(store: &Store, id: i64) -> BTreeMap<String, u64> {
     out
 }
 
-struct Fleet {
-    store: Store,
-    clock: Arc<ManualClock>,
-    dispatcher: Dispatcher,
-    ledger: Arc<Ledger>,
-    _handles: Vec<modem::ModemHandle>,
-    sent: Vec<(i64, LedgerEntry)>,
-}
-
 async fn fleet(store: Store, clock: Arc<ManualClock>, ledger: Arc<Ledger>, rules: AutomationRules) -> Fleet {
     let config = DispatchConfig {
         automations: rules,
         ..DispatchConfig::default()
     };
-    let dispatcher = Dispatcher::new(store.clone(), clock.clone(), config).unwrap();
-    let sim = Arc::new(SimModem::new(
-        0,
-        SimProfile::for_index(0),
-        Duration::from_millis(1),
-        ledger.clone(),
-    ));
-    sim.set_faults(Faults {
-        noise: false,
-        ..Faults::default()
-    });
-    let handle = modem::spawn(
-        InProcessConnector::new(sim),
-        ModemConfig {
-            send_timeout: Duration::from_millis(2_000),
-            health_interval: Duration::from_millis(500),
-            backoff: (Duration::from_millis(50), Duration::from_millis(200)),
-            ..ModemConfig::default()
-        },
-        None,
-    );
-    assert!(
-        wait_for(&handle, Duration::from_secs(10), |s| s.state == ModemState::Ready
-            && s.storage_read)
-        .await
-    );
-    dispatcher.add_modem(handle.clone(), SimPolicy::default());
-    let sent = ledger.entries().into_iter().map(|e| (0, e)).collect();
-    Fleet {
-        store,
-        clock,
-        dispatcher,
-        ledger,
-        _handles: vec![handle],
-        sent,
-    }
+    common::clocked::start(store, clock, ledger, config, 1, 1, SimPolicy::default()).await
 }
 
 impl Fleet {
-    fn now(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    async fn round(&self) -> Option<i64> {
-        let d = self.dispatcher.clone();
-        tokio::task::spawn_blocking(move || d.dispatch_once())
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    async fn quiet(&self) {
-        for _ in 0..4000 {
-            let counts = self.store.status_counts().unwrap();
-            let busy = counts
-                .iter()
-                .filter(|(s, _)| matches!(s, Status::Queued | Status::Sending))
-                .map(|(_, n)| *n)
-                .sum::<u64>();
-            if busy == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        panic!("sends did not finish: {:?}", self.store.status_counts().unwrap());
-    }
-
-    /// Rounds at this instant until nothing more goes; the next deadline.
-    async fn settle(&mut self) -> Option<i64> {
-        for _ in 0..100 {
-            let before = self.ledger.entries().len();
-            let next = self.round().await;
-            self.quiet().await;
-            let now = self.now();
-            for e in self.ledger.entries().into_iter().skip(self.sent.len()) {
-                self.sent.push((now, e));
-            }
-            if self.ledger.entries().len() == before {
-                return next;
-            }
-        }
-        panic!("the dispatcher never settled");
-    }
-
-    /// Follows the dispatcher's own deadlines up to `until` (no polling:
-    /// the clock jumps to each deadline it names).
-    async fn run_until(&mut self, until: i64) {
-        for _ in 0..500 {
-            let next = self.settle().await;
-            let now = self.now();
-            match next {
-                Some(t) if t <= until => {
-                    assert!(
-                        t > now,
-                        "a deadline in the past would make the dispatcher spin: {t} ≤ {now}"
-                    );
-                    self.clock.advance(t - now);
-                }
-                _ => {
-                    self.clock.advance((until - now).max(0));
-                    self.settle().await;
-                    return;
-                }
-            }
-        }
-        panic!("too many wake-ups before {until}");
-    }
-
     /// (local time, text) of what `phone` got.
     fn got(&self, phone: &str, zone: &str) -> Vec<(String, String)> {
         self.sent

@@ -4,22 +4,21 @@
 //! caps, transactional priority, fairness, rates, pause/resume/cancel and a
 //! restart mid-campaign — all checked against the simulator's ledger.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Timelike};
 use chrono_tz::Tz;
+use common::clocked::Fleet;
 use serde_json::{Value, json};
 use simfleet::campaigns::feed::feed;
 use simfleet::campaigns::{CampaignInput, CampaignRules, CampaignStatus, lifecycle};
 use simfleet::contacts::{Consent, ConsentStatus, ContactChanges};
-use simfleet::dispatch::{Clock, DispatchConfig, Dispatcher, ManualClock, SimPolicy};
-use simfleet::modem::{self, ModemConfig, ModemState, actor::wait_for};
+use simfleet::dispatch::{DispatchConfig, ManualClock, SimPolicy};
 use simfleet::phone::{Msisdn, Region};
-use simfleet::sim::in_process::InProcessConnector;
-use simfleet::sim::modem::{Faults, Ledger, LedgerEntry, SimModem};
-use simfleet::sim::profile::SimProfile;
+use simfleet::sim::modem::Ledger;
 use simfleet::sms::Encoding;
 use simfleet::store::{Category, ClaimRequest, NewMessage, NewOptOut, OptOutSource, Status, Store};
 
@@ -80,16 +79,6 @@ fn status(store: &Store, id: i64) -> CampaignStatus {
     store.campaign(id).unwrap().unwrap().status
 }
 
-struct Fleet {
-    store: Store,
-    clock: Arc<ManualClock>,
-    dispatcher: Dispatcher,
-    ledger: Arc<Ledger>,
-    _handles: Vec<modem::ModemHandle>,
-    /// Ledger entries with the injected time they were sent at.
-    sent: Vec<(i64, LedgerEntry)>,
-}
-
 async fn fleet(
     store: Store,
     clock: Arc<ManualClock>,
@@ -97,125 +86,20 @@ async fn fleet(
     latency_ms: u64,
     policy: SimPolicy,
 ) -> Fleet {
-    let dispatcher = Dispatcher::new(store.clone(), clock.clone(), DispatchConfig::default()).unwrap();
     let ledger = Arc::new(Ledger::default());
-    let mut handles = Vec::new();
-    for i in 0..sims {
-        let sim = Arc::new(SimModem::new(
-            i,
-            SimProfile::for_index(i),
-            Duration::from_millis(latency_ms),
-            ledger.clone(),
-        ));
-        sim.set_faults(Faults {
-            noise: false,
-            ..Faults::default()
-        });
-        let handle = modem::spawn(
-            InProcessConnector::new(sim),
-            ModemConfig {
-                send_timeout: Duration::from_millis(2_000),
-                health_interval: Duration::from_millis(500),
-                backoff: (Duration::from_millis(50), Duration::from_millis(200)),
-                ..ModemConfig::default()
-            },
-            None,
-        );
-        assert!(
-            wait_for(&handle, Duration::from_secs(10), |s| s.state == ModemState::Ready
-                && s.storage_read)
-            .await
-        );
-        dispatcher.add_modem(handle.clone(), policy);
-        handles.push(handle);
-    }
-    Fleet {
+    common::clocked::start(
         store,
         clock,
-        dispatcher,
         ledger,
-        _handles: handles,
-        sent: Vec::new(),
-    }
+        DispatchConfig::default(),
+        sims,
+        latency_ms,
+        policy,
+    )
+    .await
 }
 
 impl Fleet {
-    fn now(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    async fn round(&self) -> Option<i64> {
-        let d = self.dispatcher.clone();
-        tokio::task::spawn_blocking(move || d.dispatch_once())
-            .await
-            .unwrap()
-            .unwrap()
-    }
-
-    fn busy(&self) -> (u64, u64) {
-        let counts = self.store.status_counts().unwrap();
-        let n = |s: Status| counts.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
-        (n(Status::Queued), n(Status::Sending))
-    }
-
-    /// Waits until nothing is queued or being sent.
-    async fn quiet(&mut self) {
-        for _ in 0..4000 {
-            if self.busy() == (0, 0) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        panic!("sends did not finish: {:?}", self.store.status_counts().unwrap());
-    }
-
-    fn collect(&mut self) {
-        let all = self.ledger.entries();
-        let now = self.now();
-        for e in all.into_iter().skip(self.sent.len()) {
-            self.sent.push((now, e));
-        }
-    }
-
-    /// Rounds at this instant until nothing more goes; the dispatcher's
-    /// next deadline.
-    async fn settle(&mut self) -> Option<i64> {
-        for _ in 0..500 {
-            let before = self.ledger.entries().len();
-            let next = self.round().await;
-            self.quiet().await;
-            self.collect();
-            if self.ledger.entries().len() == before {
-                return next;
-            }
-        }
-        panic!("the dispatcher never settled");
-    }
-
-    /// Follows the dispatcher's own deadlines (it sleeps until the next
-    /// window, cap, rate slot or deadline) up to `until`.
-    async fn run_until(&mut self, until: i64) {
-        for _ in 0..500 {
-            let next = self.settle().await;
-            let now = self.now();
-            match next {
-                Some(t) if t <= until => {
-                    assert!(
-                        t > now,
-                        "a deadline in the past would make the dispatcher spin: {t} ≤ {now}"
-                    );
-                    self.clock.advance(t - now);
-                }
-                _ => {
-                    self.clock.advance((until - now).max(0));
-                    self.settle().await;
-                    return;
-                }
-            }
-        }
-        panic!("too many wake-ups before {until}");
-    }
-
     /// Sends per recipient, with the injected times.
     fn times_of(&self, phone: &str) -> Vec<i64> {
         self.sent

@@ -2,6 +2,7 @@
 //! process and blocking HTTP calls.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod clocked;
 pub mod gateway;
 pub mod smtp;
 pub mod tls;
