@@ -30,6 +30,7 @@
 //!
 //! Facing the world:
 //! - [`public`]: the public listener — tracked links and the subscribe form.
+//! - [`web`]: the dashboard (server-rendered pages on the API listener), in English, Russian and Spanish.
 
 pub mod api;
 pub mod at;
@@ -54,4 +55,5 @@ pub mod sms;
 pub mod store;
 pub mod templates;
 pub mod tls;
+pub mod web;
 pub mod webhook;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use simfleet::cli::{
-    Cli, Command, campaign, client, codes, config, contacts, demo, lists, modem, optouts, pdu, serve, sim,
+    Cli, Command, campaign, client, codes, config, contacts, demo, lists, modem, optouts, passwd, pdu, serve,
+    sim,
 };
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -217,6 +218,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let rt = runtime()?;
             rt.block_on(serve::run(checked, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Passwd(args) => {
+            println!("{}", passwd::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Codes(codes::CodesCommand::Redeem(args)) => {

@@ -128,7 +128,8 @@ pub async fn json_errors(resp: Response) -> Response {
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // JSON errors are the API's; HTML ones are the dashboard's pages.
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return resp;
     }

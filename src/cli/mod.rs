@@ -10,6 +10,7 @@ pub mod demo;
 pub mod lists;
 pub mod modem;
 pub mod optouts;
+pub mod passwd;
 pub mod pdu;
 pub mod serve;
 pub mod sim;
@@ -63,4 +64,6 @@ pub enum Command {
     /// Promo codes: import redemptions from a shop's CSV.
     #[command(subcommand)]
     Codes(codes::CodesCommand),
+    /// Set a dashboard user's password (user `admin` by default).
+    Passwd(passwd::PasswdArgs),
 }

@@ -1038,6 +1038,52 @@ pub struct Config {
     pub webhooks: Vec<WebhookEntry>,
     /// `[email]`: replies forwarded by email; `None`: off.
     pub email: Option<EmailConfig>,
+    /// `[web]`: the dashboard on the API listener.
+    pub web: WebConfig,
+}
+
+/// `[web]`: the web dashboard, served at `/` on the API's listener (same
+/// address, same TLS); the JSON API stays under `/v1/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Serve the dashboard (default true); false: `/` is a JSON 404 as before.
+    pub enabled: bool,
+    /// The dashboard's users and their argon2 password hashes, one
+    /// `name:$argon2id$…` per line, written by `simfleet passwd` (0600).
+    /// Default: `web-users` beside `api.token_file`. Without it, the API
+    /// token is the only way in.
+    pub users_file: Option<PathBuf>,
+    /// A session ends after this many hours without a request (default 12).
+    pub session_idle_hours: u32,
+    /// …and this many days after sign-in whatever happens (default 7).
+    pub session_max_days: u32,
+    /// Sign-in attempts allowed per client address per minute (default 10).
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            users_file: None,
+            session_idle_hours: 12,
+            session_max_days: 7,
+            login_attempts_per_minute: 10,
+        }
+    }
+}
+
+impl WebConfig {
+    /// The users file: `users_file`, else `web-users` beside the token file.
+    pub fn users_file(&self, api: &ApiConfig) -> PathBuf {
+        self.users_file.clone().unwrap_or_else(|| {
+            api.token_file
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("web-users")
+        })
+    }
 }
 
 /// What validation derives from the raw values.
@@ -1126,6 +1172,18 @@ impl Config {
         let base_url = self.public.check(&self.api).map_err(|(k, p)| invalid(&k, p))?;
         if self.api.max_connections == 0 {
             return Err(invalid("api.max_connections", "must be at least 1".into()));
+        }
+        for (key, value) in [
+            ("web.session_idle_hours", self.web.session_idle_hours),
+            ("web.session_max_days", self.web.session_max_days),
+            (
+                "web.login_attempts_per_minute",
+                self.web.login_attempts_per_minute,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1".into()));
+            }
         }
         if self.sending.max_attempts == 0 {
             return Err(invalid("sending.max_attempts", "must be at least 1".into()));

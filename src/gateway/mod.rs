@@ -314,9 +314,13 @@ pub async fn serve_locked(
         dispatcher: dispatcher.clone(),
         token,
     };
+    let web = config
+        .web
+        .enabled
+        .then(|| crate::web::router(crate::web::WebState::new(state.clone(), config)));
     let server = tokio::spawn(http::serve(
         listener,
-        api::router(state),
+        crate::web::mount(api::router(state), web),
         tls,
         http::Limits {
             max_connections,

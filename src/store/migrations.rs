@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_calls.sql"),
     include_str!("migrations/0017_automations.sql"),
     include_str!("migrations/0018_email_outbox.sql"),
+    include_str!("migrations/0019_web_sessions.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -51,6 +51,7 @@ mod surveys;
 mod templates;
 mod types;
 mod unit;
+mod web_sessions;
 mod webhooks;
 
 use std::path::Path;
@@ -91,6 +92,7 @@ pub use surveys::{CountMode, NewSurvey, OpenSurvey, SurveyReport, Vote};
 pub use templates::{TemplateRow, TemplateStoreError};
 pub use types::{Category, Event, MessageKind, Status};
 pub use unit::Tx;
+pub use web_sessions::WebSession;
 pub use webhooks::{PendingEvent, rfc3339};
 
 /// A store failure: the database itself, not the caller's input.

@@ -2,10 +2,12 @@
 //! process and blocking HTTP calls.
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod browser;
 pub mod clocked;
 pub mod gateway;
 pub mod smtp;
 pub mod tls;
+pub mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
