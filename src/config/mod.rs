@@ -1044,7 +1044,7 @@ pub struct Config {
 
 /// `[web]`: the web dashboard, served at `/` on the API's listener (same
 /// address, same TLS); the JSON API stays under `/v1/`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Serve the dashboard (default true); false: `/` is a JSON 404 as before.
@@ -1542,11 +1542,30 @@ per_minute = 6
     }
 
     #[test]
+    fn web_limits_of_zero_are_refused_naming_the_key() {
+        for key in [
+            "session_idle_hours",
+            "session_max_days",
+            "login_attempts_per_minute",
+        ] {
+            let e = parse(&format!("[web]\n{key} = 0\n")).unwrap_err().to_string();
+            assert!(e.contains(&format!("web.{key}")), "{e}");
+        }
+        let c = parse("[web]\nenabled = false\n").unwrap().config;
+        assert!(!c.web.enabled);
+        assert_eq!(
+            c.web.users_file(&c.api),
+            std::path::PathBuf::from("/var/lib/simfleet/web-users")
+        );
+    }
+
+    #[test]
     fn the_example_file_parses_and_spells_out_the_defaults() {
         let text = include_str!("../../simfleet.example.toml");
         let c = parse(text).unwrap().config;
         let d = Config::default();
         assert_eq!(c.campaigns, d.campaigns);
+        assert_eq!(c.web, d.web);
         assert_eq!(c.optout.keywords, d.optout.keywords);
         assert_eq!(c.optout.resubscribe_keywords, d.optout.resubscribe_keywords);
         assert_eq!(c.optout.help_keywords, d.optout.help_keywords);
