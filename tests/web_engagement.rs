@@ -434,3 +434,85 @@ fn automations_are_created_edited_paused_and_show_their_figures() {
     assert_eq!(s.get(&gw.base, "/automations/x/edit").status, 404);
     assert_eq!(post(&gw, &s, "/automations/999/pause", &[]).status, 404);
 }
+
+#[test]
+fn the_api_lists_surveys_newest_first_and_honours_idempotency_keys() {
+    let (_sim, gw, _s) = gateway();
+    let survey = |q: &str, key: Option<&str>| {
+        let mut body =
+            json!({"question": q, "options": {"1": "Yes", "2": "No"}, "recipients": ["+79160000001"]});
+        if let Some(k) = key {
+            body["idempotency_key"] = json!(k);
+        }
+        gw.call("POST", "/v1/surveys", Some(body))
+    };
+    let (code, first) = survey("First?", Some("k-1"));
+    assert_eq!(code, 201, "{first}");
+    let (code, again) = survey("First?", Some("k-1"));
+    assert_eq!((code, &again), (201, &first), "the first answer again");
+    let (code, e) = survey("Other?", Some("k-1"));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (409, Some("idempotency_conflict"))
+    );
+    let (code, e) = survey("Other?", Some(""));
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_idempotency_key"))
+    );
+    let (_, second) = survey("Second?", None);
+    let (_, third) = survey("Third?", None);
+    let (code, page) = gw.call("GET", "/v1/surveys?limit=2", None);
+    assert_eq!(code, 200, "{page}");
+    let ids: Vec<&Value> = page["surveys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["id"])
+        .collect();
+    assert_eq!(ids, vec![&third["id"], &second["id"]], "newest first");
+    assert_eq!(page["surveys"][0]["status"], "open");
+    assert_eq!(page["surveys"][0]["recipients"], 1);
+    let next = page["next"].as_str().unwrap();
+    let (_, older) = gw.call("GET", &format!("/v1/surveys?limit=2&before={next}"), None);
+    assert_eq!(older["surveys"].as_array().unwrap().len(), 1);
+    assert_eq!(older["surveys"][0]["id"], first["id"]);
+    assert_eq!(older["next"], Value::Null);
+    assert_eq!(gw.call("GET", "/v1/surveys?before=-1", None).0, 400);
+    assert_eq!(gw.call("GET", "/v1/surveys?limit=0", None).0, 400);
+
+    let automation = json!({"name": "A", "on": "signup", "text": "Hi", "idempotency_key": "a-1"});
+    let (code, a) = gw.call("POST", "/v1/automations", Some(automation.clone()));
+    assert_eq!(code, 201, "{a}");
+    assert!(
+        a["spec"].get("idempotency_key").is_none(),
+        "not part of the automation"
+    );
+    let (code, b) = gw.call("POST", "/v1/automations", Some(automation));
+    assert_eq!((code, &b["id"]), (201, &a["id"]));
+    let (code, e) = gw.call(
+        "POST",
+        "/v1/automations",
+        Some(json!({"name": "B", "on": "signup", "text": "Hi", "idempotency_key": "a-1"})),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (409, Some("idempotency_conflict"))
+    );
+    let (code, e) = gw.call(
+        "POST",
+        "/v1/automations",
+        Some(json!({"name": "B", "on": "signup", "text": "Hi", "idempotency_key": 5})),
+    );
+    assert_eq!(
+        (code, e["error"]["code"].as_str()),
+        (422, Some("invalid_idempotency_key"))
+    );
+    assert_eq!(
+        gw.call("GET", "/v1/automations", None).1["automations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
