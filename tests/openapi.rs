@@ -65,6 +65,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/optouts/review"),
         ("POST", "/v1/optouts/review/{id}"),
         ("POST", "/v1/surveys"),
+        ("GET", "/v1/surveys"),
         ("GET", "/v1/segments"),
         ("POST", "/v1/segments"),
         ("GET", "/v1/segments/{id}"),
@@ -124,7 +125,13 @@ async fn documented_operations_are_exactly_the_served_ones() {
         }
     }
     assert_eq!(ids.len(), expected.len());
-    for path in ["/v1/messages", "/v1/inbox", "/v1/optouts", "/v1/events"] {
+    for path in [
+        "/v1/messages",
+        "/v1/inbox",
+        "/v1/optouts",
+        "/v1/events",
+        "/v1/surveys",
+    ] {
         for p in spec["paths"][path]["get"]["parameters"].as_array().unwrap() {
             assert_eq!(p["in"], "query", "{path}: {p}");
         }

@@ -26,7 +26,7 @@ use super::state::AppState;
 use crate::automations::model::{AutomationFigures, EventAnswer};
 use crate::automations::spec::{AutomationInput, Trigger, check_event_name};
 use crate::phone::Msisdn;
-use crate::store::{AutomationRow, AutomationStoreError, EventError, NewEvent, Store, StoreError};
+use crate::store::{AutomationRow, AutomationStoreError, CreateKey, EventError, NewEvent, Store, StoreError};
 
 /// Largest event `data`, serialised.
 pub const MAX_EVENT_DATA: usize = 16 * 1024;
@@ -133,6 +133,9 @@ impl From<AutomationStoreError> for ApiError {
                 "wrong_status",
                 format!("automation {id} is {status}"),
             ),
+            e @ AutomationStoreError::KeyConflict(_) => {
+                ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", e.to_string())
+            }
             AutomationStoreError::Store(e) => ApiError::from(e),
         }
     }
@@ -178,8 +181,9 @@ fn view(s: &Store, row: AutomationRow, attribution_days: u32) -> Result<Automati
         (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 413, description = "Body over 2 MiB (`body_too_large`)", body = super::ErrorResponse),
+        (status = 409, description = "The `idempotency_key` (an optional string of 1 to 200 characters beside the automation's fields; the same key with the same request answers the automation it created) was used for a different automation (`idempotency_conflict`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as JSON (`bad_content_type`)", body = super::ErrorResponse),
-        (status = 422, description = "The request does not check (`invalid_automation`: the message starts with the field, e.g. `steps[1].text: syntax error at line 1, column 9: …`)", body = super::ErrorResponse),
+        (status = 422, description = "The request does not check (`invalid_automation`: the message starts with the field, e.g. `steps[1].text: syntax error at line 1, column 9: …`), or a bad `idempotency_key` (`invalid_idempotency_key`)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -188,23 +192,85 @@ pub async fn create(
     body: Result<Json<serde_json::Map<String, Value>>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(map) = body?;
+    let view = create_automation(&app, map).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// Checks a request object (with an optional `idempotency_key` beside
+/// the automation's fields) and stores the automation, active at once:
+/// what `POST /v1/automations` and the dashboard's form do. The same key
+/// with the same request answers the automation it created first; with
+/// another request, a 409 `idempotency_conflict`.
+pub async fn create_automation(
+    app: &AppState,
+    mut map: serde_json::Map<String, Value>,
+) -> Result<AutomationView, ApiError> {
+    let key = match map.remove("idempotency_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) if !k.is_empty() && k.chars().count() <= MAX_KEY => Some(k),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "invalid_idempotency_key",
+                format!("idempotency_key must be a string of 1 to {MAX_KEY} characters"),
+            ));
+        }
+    };
     let spec = read_input(map)?;
+    let key = key.map(|key| {
+        let json = serde_json::to_string(&spec.input).unwrap_or_default();
+        CreateKey {
+            key,
+            request_hash: crate::sms::hex::encode_hex(&Sha256::digest(json.as_bytes())),
+        }
+    });
     let now = app.clock.now_ms();
     let days = app.campaigns.attribution_days;
-    let view = app
+    let (view, created) = app
         .store
         .run(move |s| {
-            let row = s.create_automation(&spec, now)?;
-            view(s, row, days)
+            let (row, created) = s.create_automation_once(&spec, now, key.as_ref())?;
+            Ok::<_, ApiError>((view(s, row, days)?, created))
         })
         .await?;
-    tracing::info!(
-        automation = view.id,
-        trigger = view.trigger.as_str(),
-        "automation created"
-    );
-    app.dispatcher.automations_changed();
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    if created {
+        tracing::info!(
+            automation = view.id,
+            trigger = view.trigger.as_str(),
+            "automation created"
+        );
+        app.dispatcher.automations_changed();
+    }
+    Ok(view)
+}
+
+/// A page of automations after id `after`, oldest first, with their
+/// figures: what `GET /v1/automations` and the dashboard list.
+pub async fn list_automations(app: &AppState, after: i64, limit: usize) -> Result<AutomationPage, ApiError> {
+    let days = app.campaigns.attribution_days;
+    Ok(app
+        .store
+        .run(move |s| {
+            let rows = s.automations(after, limit)?;
+            let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit, false);
+            let automations = rows
+                .into_iter()
+                .map(|r| view(s, r, days))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, StoreError>(AutomationPage { automations, next })
+        })
+        .await?)
+}
+
+/// One automation with its figures (404 when there is none): what
+/// `GET /v1/automations/{id}` and the dashboard show.
+pub async fn automation_view(app: &AppState, id: i64) -> Result<AutomationView, ApiError> {
+    let days = app.campaigns.attribution_days;
+    app.store
+        .run(move |s| {
+            let row = s.automation(id)?.ok_or_else(|| no_automation(id))?;
+            Ok::<_, ApiError>(view(s, row, days)?)
+        })
+        .await
 }
 
 /// `GET /v1/automations?after=&limit=`.
@@ -223,20 +289,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let Query(q) = query?;
     let (after, limit) = super::page::page(q.after.as_deref(), q.limit)?;
-    let days = app.campaigns.attribution_days;
-    let page = app
-        .store
-        .run(move |s| {
-            let rows = s.automations(after, limit)?;
-            let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit, false);
-            let automations = rows
-                .into_iter()
-                .map(|r| view(s, r, days))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok::<_, StoreError>(AutomationPage { automations, next })
-        })
-        .await?;
-    Ok(Json(page).into_response())
+    Ok(Json(list_automations(&app, after, limit).await?).into_response())
 }
 
 /// `GET /v1/automations/{id}`: the automation with its figures.
@@ -256,15 +309,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let id = automation_id(&id)?;
-    let days = app.campaigns.attribution_days;
-    let view = app
-        .store
-        .run(move |s| {
-            let row = s.automation(id)?.ok_or_else(|| no_automation(id))?;
-            Ok::<_, ApiError>(view(s, row, days)?)
-        })
-        .await?;
-    Ok(Json(view).into_response())
+    Ok(Json(automation_view(&app, id).await?).into_response())
 }
 
 /// `PATCH /v1/automations/{id}`: a JSON merge patch over the request as
@@ -292,7 +337,13 @@ pub async fn update(
     let Path(id) = path?;
     let id = automation_id(&id)?;
     let Json(patch) = body?;
-    let patch = Value::Object(patch);
+    Ok(Json(update_automation(&app, id, Value::Object(patch)).await?).into_response())
+}
+
+/// Applies a JSON merge patch to automation `id`'s request and stores it
+/// if the result checks: what `PATCH /v1/automations/{id}` and the
+/// dashboard's edit form do.
+pub async fn update_automation(app: &AppState, id: i64, patch: Value) -> Result<AutomationView, ApiError> {
     let now = app.clock.now_ms();
     let days = app.campaigns.attribution_days;
     let view = app
@@ -310,11 +361,23 @@ pub async fn update(
         })
         .await?;
     app.dispatcher.automations_changed();
-    Ok(Json(view).into_response())
+    Ok(view)
 }
 
 async fn act(app: AppState, id: &str, from: &'static str, to: &'static str) -> Result<Response, ApiError> {
     let id = automation_id(id)?;
+    Ok(Json(set_status(&app, id, from, to).await?).into_response())
+}
+
+/// Moves automation `id` from `from` to `to` (`active` ⇄ `paused`; 409
+/// `wrong_status` when it is not `from`): what `pause`/`resume` and the
+/// dashboard's buttons do.
+pub async fn set_status(
+    app: &AppState,
+    id: i64,
+    from: &'static str,
+    to: &'static str,
+) -> Result<AutomationView, ApiError> {
     let now = app.clock.now_ms();
     let days = app.campaigns.attribution_days;
     let view = app
@@ -335,7 +398,7 @@ async fn act(app: AppState, id: &str, from: &'static str, to: &'static str) -> R
         .await?;
     tracing::info!(automation = id, status = to, "automation");
     app.dispatcher.automations_changed();
-    Ok(Json(view).into_response())
+    Ok(view)
 }
 
 /// `POST /v1/automations/{id}/pause`: nothing of it leaves until resumed;

@@ -116,7 +116,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(optouts::get, optouts::delete))
         .routes(routes!(optouts::review_list))
         .routes(routes!(optouts::review_resolve))
-        .routes(routes!(surveys::create))
+        .routes(routes!(surveys::create, surveys::list))
         .routes(routes!(surveys::get))
         .routes(routes!(surveys::votes))
         .routes(routes!(surveys::close))

@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, HashSet};
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Authorized;
 use super::error::ApiError;
@@ -18,7 +19,9 @@ use super::state::AppState;
 use crate::inbound::vote::{Choice, question_text, sort_choices};
 use crate::phone::Msisdn;
 use crate::sms;
-use crate::store::{CountMode, MessageKind, NewMessage, NewSurvey, Status, SurveyReport, rfc3339};
+use crate::store::{
+    CountMode, MessageKind, NewMessage, NewSurvey, Status, SurveyReport, SurveySummary, rfc3339,
+};
 
 /// `POST /v1/surveys` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,6 +45,11 @@ pub struct SurveyRequest {
     pub count: Option<String>,
     /// Sent once to a recipient whose reply is not a vote.
     pub invalid_reply: Option<String>,
+    /// Makes a retried request safe (1 to 200 characters): the same key
+    /// with the same request answers the first survey and asks nobody
+    /// again; with another request it is a 409 `idempotency_conflict`.
+    #[schema(min_length = 1, max_length = 200, example = "friday-visit-2024-05")]
+    pub idempotency_key: Option<String>,
 }
 
 /// Longest option key, in characters.
@@ -192,7 +200,7 @@ fn survey_id(id: &str) -> Result<i64, ApiError> {
 #[utoipa::path(post, path = "/v1/surveys", operation_id = "create_survey", tag = "surveys",
     request_body = SurveyRequest,
     responses(
-        (status = 201, description = "Created: `messages` questions queued; `suppressed` recipients had opted out", body = SurveyCreated,
+        (status = 201, description = "Created: `messages` questions queued; `suppressed` recipients had opted out (or, for a repeated idempotency_key with the same request, the first answer)", body = SurveyCreated,
             links(
                 ("GetSurvey" = (operation_id = "get_survey", parameters(("id" = "$response.body#/id")), description = "The same id")),
                 ("ListSurveyVotes" = (operation_id = "list_survey_votes", parameters(("id" = "$response.body#/id")), description = "The same id")),
@@ -200,6 +208,7 @@ fn survey_id(id: &str) -> Result<i64, ApiError> {
             )),
         (status = 400, description = "Not JSON (`bad_json`)", body = super::ErrorResponse),
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 409, description = "The `idempotency_key` was used for a different survey (`idempotency_conflict`)", body = super::ErrorResponse),
         (status = 413, description = "Body over 2 MiB (`body_too_large`) or more than 100,000 recipients (`too_many_recipients`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as JSON: Content-Type must be application/json (`bad_content_type`)", body = super::ErrorResponse),
         (status = 422, description = "Invalid question, options, recipients or closes_at", body = super::ErrorResponse),
@@ -211,7 +220,51 @@ pub async fn create(
     body: Result<Json<SurveyRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
+    let created = create_survey(&app, req).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Longest idempotency key, in characters.
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The digest an idempotency key is checked against: the request as the
+/// client sent it, every field in a fixed order.
+fn request_hash(req: &SurveyRequest) -> String {
+    let mut digest = Sha256::new();
+    let mut part = |s: &str| {
+        digest.update((s.len() as u64).to_le_bytes());
+        digest.update(s.as_bytes());
+    };
+    part(&req.question);
+    for (k, l) in &req.options {
+        part(k);
+        part(l);
+    }
+    part("|recipients");
+    for r in &req.recipients {
+        part(r);
+    }
+    for opt in [&req.closes_at, &req.count, &req.invalid_reply] {
+        part(opt.as_deref().unwrap_or("\u{0}none"));
+    }
+    crate::sms::hex::encode_hex(&digest.finalize())
+}
+
+/// Checks a survey request and sends its question to every recipient
+/// (opted-out numbers are suppressed by the queue, as for any send):
+/// what `POST /v1/surveys` and the dashboard's survey form do. With an
+/// `idempotency_key` seen before, the first survey's answer.
+pub async fn create_survey(app: &AppState, req: SurveyRequest) -> Result<SurveyCreated, ApiError> {
     let now = app.clock.now_ms();
+    if let Some(key) = &req.idempotency_key
+        && (key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY)
+    {
+        return Err(invalid(
+            "invalid_idempotency_key",
+            format!("idempotency_key must have 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+        ));
+    }
+    let keyed = req.idempotency_key.clone().map(|k| (k, request_hash(&req)));
     if req.question.trim().is_empty() {
         return Err(invalid("empty_text", "question is empty"));
     }
@@ -315,10 +368,27 @@ pub async fn create(
         .accepting
         .validity_minutes
         .map(|v| now + i64::from(v) * 60_000);
-    let (id, queued, suppressed) = app
+    let (id, queued, suppressed, text) = app
         .store
         .run(move |s| {
             s.write(now, |tx| {
+                if let Some((key, hash)) = &keyed
+                    && let Some(first) = tx.survey_by_key(key)?
+                {
+                    if first.request_hash != *hash {
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            "idempotency_conflict",
+                            format!("idempotency key {key:?} was already used for a different survey"),
+                        ));
+                    }
+                    return Ok((
+                        first.id,
+                        first.messages as usize,
+                        first.suppressed as usize,
+                        first.question,
+                    ));
+                }
                 let id = tx.create_survey(&survey)?;
                 let (mut queued, mut suppressed) = (0usize, 0usize);
                 for n in numbers {
@@ -348,21 +418,21 @@ pub async fn create(
                         tx.add_survey_recipient(id, n.as_str(), out.id)?;
                     }
                 }
-                Ok::<_, ApiError>((id, queued, suppressed))
+                if let Some((key, hash)) = &keyed {
+                    tx.keep_survey_key(id, key, hash, suppressed as u64)?;
+                }
+                Ok::<_, ApiError>((id, queued, suppressed, text))
             })
         })
         .await?;
     app.dispatcher.wake();
-    Ok((
-        StatusCode::CREATED,
-        Json(SurveyCreated {
-            id: id.to_string(),
-            status: "open",
-            messages: queued,
-            suppressed,
-            question: text,
-        }),
-    ))
+    Ok(SurveyCreated {
+        id: id.to_string(),
+        status: "open",
+        messages: queued,
+        suppressed,
+        question: text,
+    })
 }
 
 impl<'a> From<&'a SurveyReport> for SurveyView<'a> {
@@ -412,11 +482,130 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let id = survey_id(&id)?;
+    let report = survey_report(&app, id).await?;
+    Ok(Json(SurveyView::from(&report)).into_response())
+}
+
+/// A survey's state and counts now (404 `not_found` when there is no
+/// such survey): what `GET /v1/surveys/{id}` shows and the dashboard's
+/// result bars.
+pub async fn survey_report(app: &AppState, id: i64) -> Result<SurveyReport, ApiError> {
     let now = app.clock.now_ms();
-    let report = app.store.run(move |s| s.survey(id, now)).await?;
-    report
-        .map(|r| Json(SurveyView::from(&r)).into_response())
+    app.store
+        .run(move |s| s.survey(id, now))
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey {id}")))
+}
+
+/// Closes survey `id` (no more votes are counted; closing a closed one
+/// is no error): what `POST /v1/surveys/{id}/close` and the dashboard do.
+pub async fn close_survey(app: &AppState, id: i64) -> Result<(), ApiError> {
+    let now = app.clock.now_ms();
+    match app.store.run(move |s| s.close_survey(id, now)).await? {
+        None => Err(ApiError::not_found(format!("no survey {id}"))),
+        Some(closed) => {
+            if closed {
+                tracing::info!(survey = id, "survey closed");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Query of `GET /v1/surveys`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SurveyQuery {
+    /// Cursor: the `next` of the previous page (surveys older than it).
+    #[param(pattern = r"^[0-9]{0,18}$")]
+    pub before: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// A survey in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveySummaryView {
+    /// Survey id (a decimal string).
+    pub id: String,
+    /// The text sent.
+    pub question: String,
+    /// `open` or `closed`.
+    pub status: &'static str,
+    /// Which vote counts: `first` or `last`.
+    pub count: String,
+    /// Numbers asked.
+    pub recipients: u64,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Closes by itself then (RFC 3339), or null.
+    pub closes_at: Option<String>,
+    /// Closed then (RFC 3339), or null.
+    pub closed_at: Option<String>,
+}
+
+impl From<&SurveySummary> for SurveySummaryView {
+    fn from(s: &SurveySummary) -> Self {
+        SurveySummaryView {
+            id: s.id.to_string(),
+            question: s.question.clone(),
+            status: if s.open { "open" } else { "closed" },
+            count: s.count_mode.clone(),
+            recipients: s.recipients,
+            created_at: rfc3339(s.created_at),
+            closes_at: s.closes_at.map(rfc3339),
+            closed_at: s.closed_at.map(rfc3339),
+        }
+    }
+}
+
+/// A page of surveys.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyPage {
+    /// Surveys, newest first.
+    pub surveys: Vec<SurveySummaryView>,
+    /// Cursor of the next (older) page, if any.
+    pub next: Option<String>,
+}
+
+/// Surveys older than id `before` (0: the newest), newest first, at most
+/// `limit`, and the cursor of the page after: what `GET /v1/surveys` and
+/// the dashboard list.
+pub async fn list_surveys(
+    app: &AppState,
+    before: i64,
+    limit: usize,
+) -> Result<(Vec<SurveySummary>, Option<String>), ApiError> {
+    let now = app.clock.now_ms();
+    let rows = app.store.run(move |s| s.surveys_page(before, limit, now)).await?;
+    let next = super::page::next_cursor(rows.iter().map(|r| r.id), limit, false);
+    Ok((rows, next))
+}
+
+/// `GET /v1/surveys?before=&limit=`.
+#[utoipa::path(get, path = "/v1/surveys", operation_id = "list_surveys", tag = "surveys",
+    params(SurveyQuery),
+    responses(
+        (status = 200, description = "Surveys, newest first, with how many numbers each asked", body = SurveyPage),
+        (status = 400, description = "Bad query (`bad_query`): a bad cursor or limit", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    _: Authorized,
+    State(app): State<AppState>,
+    query: Result<Query<SurveyQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query?;
+    let (before, limit) = super::page::page(q.before.as_deref(), q.limit)?;
+    let (rows, next) = list_surveys(&app, before, limit).await?;
+    Ok(Json(SurveyPage {
+        surveys: rows.iter().map(SurveySummaryView::from).collect(),
+        next,
+    })
+    .into_response())
 }
 
 /// `GET /v1/surveys/{id}/votes`.
@@ -471,13 +660,10 @@ pub async fn close(
 ) -> Result<Response, ApiError> {
     let Path(id) = path?;
     let id = survey_id(&id)?;
-    let now = app.clock.now_ms();
-    match app.store.run(move |s| s.close_survey(id, now)).await? {
-        None => Err(ApiError::not_found(format!("no survey {id}"))),
-        Some(_) => Ok(Json(SurveyClosed {
-            id: id.to_string(),
-            status: "closed",
-        })
-        .into_response()),
-    }
+    close_survey(&app, id).await?;
+    Ok(Json(SurveyClosed {
+        id: id.to_string(),
+        status: "closed",
+    })
+    .into_response())
 }

@@ -43,9 +43,21 @@ pub enum AutomationStoreError {
         /// Its status.
         status: String,
     },
+    /// The idempotency key was used for a different automation.
+    #[error("idempotency key {0:?} was already used for a different automation")]
+    KeyConflict(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A creation's idempotency: the client's key and the digest of its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateKey {
+    /// The client's key (1 to 200 characters, checked by the caller).
+    pub key: String,
+    /// Digest of the request it came with.
+    pub request_hash: String,
 }
 
 /// Why an event was not recorded.
@@ -110,18 +122,60 @@ fn spec_json(spec: &AutomationSpec) -> Result<String, StoreError> {
 impl Store {
     /// Stores a new automation, `active`.
     pub fn create_automation(&self, spec: &AutomationSpec, now: i64) -> Result<AutomationRow, StoreError> {
+        match self.create_automation_once(spec, now, None) {
+            Ok((row, _)) => Ok(row),
+            Err(AutomationStoreError::Store(e)) => Err(e),
+            Err(e) => Err(StoreError::Sqlite(bad(0, e.to_string()))),
+        }
+    }
+
+    /// Stores a new automation, `active`, once per `key`: the same key
+    /// with the same request answers the automation it created first
+    /// (`false`: nothing new), with another request
+    /// [`AutomationStoreError::KeyConflict`].
+    pub fn create_automation_once(
+        &self,
+        spec: &AutomationSpec,
+        now: i64,
+        key: Option<&CreateKey>,
+    ) -> Result<(AutomationRow, bool), AutomationStoreError> {
         let json = spec_json(spec)?;
         let id = {
             let conn = self.writer();
+            if let Some(k) = key {
+                let found: Option<(i64, Option<String>)> = conn
+                    .prepare_cached("SELECT id, request_hash FROM automations WHERE idempotency_key = ?1")
+                    .map_err(StoreError::from)?
+                    .query_row([&k.key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(StoreError::from)?;
+                if let Some((id, hash)) = found {
+                    if hash.as_deref() != Some(k.request_hash.as_str()) {
+                        return Err(AutomationStoreError::KeyConflict(k.key.clone()));
+                    }
+                    drop(conn);
+                    let row = self.automation(id)?.ok_or(AutomationStoreError::NotFound(id))?;
+                    return Ok((row, false));
+                }
+            }
             conn.prepare_cached(
-                "INSERT INTO automations (name, trigger, spec, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, 'active', ?4, ?4)",
-            )?
-            .execute(params![spec.input.name.trim(), spec.trigger.as_str(), json, now])?;
+                "INSERT INTO automations (name, trigger, spec, status, created_at, updated_at, idempotency_key, request_hash)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?4, ?5, ?6)",
+            )
+            .map_err(StoreError::from)?
+            .execute(params![
+                spec.input.name.trim(),
+                spec.trigger.as_str(),
+                json,
+                now,
+                key.map(|k| &k.key),
+                key.map(|k| &k.request_hash)
+            ])
+            .map_err(StoreError::from)?;
             conn.last_insert_rowid()
         };
-        self.automation(id)?
-            .ok_or_else(|| StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+        let row = self.automation(id)?.ok_or(AutomationStoreError::NotFound(id))?;
+        Ok((row, true))
     }
 
     /// One automation.

@@ -1,0 +1,143 @@
+# Автоматизации: список, страница автоматизации и её форма.
+automations-title = Автоматизации
+automations-new = Новая автоматизация
+automations-intro = Сообщения, которые уходят сами: после события (брошенная корзина, визит), в дату клиента (день рождения) или серией писем.
+automations-col-name = Название
+automations-col-trigger = Когда отправляется
+automations-col-state = Состояние
+automations-col-waiting = Ждут
+automations-col-sent = Отправлено
+automations-col-delivered = Доставлено
+automations-col-replies = Ответы
+automations-col-action = Приостановить или возобновить
+automations-kind-service-short = сервисная
+automations-active = Работает
+automations-paused = На паузе
+automations-no-more = Больше автоматизаций нет.
+automations-empty = Автоматизаций пока нет — пусть simfleet сам отправляет привычные сообщения.
+automations-empty-event = После события
+automations-empty-date = В дату клиента
+automations-empty-sequence = Серия сообщений
+automations-pages = Страницы
+automations-first-page = В начало
+automations-next-page = Дальше
+automations-trigger-event = Сразу после «{ $event }»
+automations-trigger-event-after = Через { $delay } после «{ $event }»
+automations-trigger-date-on = В день «{ $field }» клиента, в { $at }
+automations-trigger-date-before = { $count ->
+    [one] За { $count } день до «{ $field }» клиента, в { $at }
+    [few] За { $count } дня до «{ $field }» клиента, в { $at }
+   *[many] За { $count } дней до «{ $field }» клиента, в { $at }
+}
+automations-trigger-date-after = { $count ->
+    [one] Через { $count } день после «{ $field }» клиента, в { $at }
+    [few] Через { $count } дня после «{ $field }» клиента, в { $at }
+   *[many] Через { $count } дней после «{ $field }» клиента, в { $at }
+}
+automations-repeat-yearly = каждый год
+automations-repeat-once = один раз
+automations-trigger-sequence = { $count ->
+    [one] Серия из { $count } сообщения после «{ $event }»
+    [few] Серия из { $count } сообщений после «{ $event }»
+   *[many] Серия из { $count } сообщений после «{ $event }»
+}
+automations-pause = Пауза
+automations-resume = Возобновить
+automations-pause-named = Приостановить «{ $name }»
+automations-resume-named = Возобновить «{ $name }»
+automations-back = ← Все автоматизации
+automations-back-to-it = ← К автоматизации
+automations-paused-note = На паузе: ничего не отправляется, новые события её не запускают, пока вы её не возобновите. Сообщения, срок которых истёк во время паузы, не уйдут.
+automations-warning-service = Эта сервисная автоматизация похожа на рекламу
+automations-edit = Изменить
+automations-figures = Показатели
+automations-fig-scheduled = всего запланировано отправок
+automations-fig-waiting = ждут своего времени
+automations-fig-sent = отправлено
+automations-fig-queued = { $count } в очереди
+automations-fig-delivered = доставлено
+automations-fig-replies = ответили
+automations-fig-opt-outs = отписались
+automations-fig-clicks = перешли по ссылке
+automations-fig-conversions = воспользовались промокодом
+automations-fig-failed = не отправлено или неизвестно
+automations-nothing-yet-event = Пока ничего не запланировано: автоматизация сработает, когда ваш магазин или сайт сообщит о событии «{ $event }» для клиента (POST /v1/events).
+automations-nothing-yet-date = Пока ничего не запланировано: клиенты, у которых скоро дата, попадут в план в течение часа.
+automations-not-sent = Что не отправлено и почему
+automations-col-why = Причина
+automations-col-count = Сообщений
+automations-group-cancelled = Отменено
+automations-group-exited = Вышел из серии
+automations-group-excluded = Пропущено
+automations-group-expired = Опоздало
+automations-reason-event = событие «{ $event }»
+automations-reason-cancel_event = пришло отменяющее событие
+automations-reason-superseded = заменено более новым событием
+automations-reason-step_removed = шаг удалён
+automations-reason-converted = клиент купил (использовал промокод)
+automations-reason-replied = клиент ответил
+automations-reason-opted_out = клиент отписался
+automations-reason-no_consent = нет согласия на рекламу
+automations-reason-invalid = на номер нельзя отправить SMS
+automations-reason-render_failed = не удалось подставить данные в текст
+automations-reason-expired = не успело уйти вовремя
+automations-reason-window_missed = пропущены часы отправки
+automations-settings = Настройки
+automations-kind = Тип сообщений
+automations-kind-marketing = Реклама (только тем, кто согласился)
+automations-kind-service = Сервисные (заказы, записи)
+automations-kind-hint = Рекламные сообщения получают только клиенты, давшие согласие, в часы отправки и в пределах дневных лимитов. Сервисные (заказ готов, напоминание о записи) — все, кто не отписался.
+automations-cancel-on = Отменить, если
+automations-exit-on = Остановить серию, если
+automations-exit-on-reply = Когда клиент отвечает
+automations-yes = не отправлять остальное
+automations-no = продолжать
+automations-window = Часы отправки
+automations-window-default = обычные часы отправки
+automations-expire-after = Не отправлять позже чем через
+automations-text = Сообщение
+automations-step = Шаг { $n }, через { $delay }
+automations-created = Создана
+automations-updated = Изменена
+automations-new-title = Новая автоматизация
+automations-edit-title = Изменить автоматизацию
+automations-name = Название
+automations-trigger = Что её запускает
+automations-trigger-kind-event = Событие
+automations-trigger-kind-date = Дата клиента
+automations-trigger-kind-sequence = Серия после события
+automations-trigger-hint = Событие — то, о чём сообщает ваш магазин или сайт (брошенная корзина, заказ). Дата — одно из полей клиента, например день рождения.
+automations-on = Название события
+automations-on-hint = Строчные латинские буквы, цифры, _ . - — как его передаёт ваша система, например cart_abandoned.
+automations-delay = Подождать перед отправкой
+automations-delay-hint = Например 30m, 2h или 1d. Пусто — сразу.
+automations-date = Дата
+automations-on-date = Поле даты клиента
+automations-on-date-hint = Название поля с датой, например birthday.
+automations-offset-days = Дней от даты
+automations-at = Время (по местному времени клиента)
+automations-repeat = Повторять
+automations-offset-hint = 0 — в сам день; -3 — за три дня; 7 — через неделю.
+automations-text-hint = Можно подставить данные:
+automations-cancel-on-hint = События, которые отменяют ещё не ушедшее сообщение, через запятую, например order_placed.
+automations-steps = Сообщения серии
+automations-steps-hint = Каждый шаг ждёт после предыдущего (первый — после события). Пустые шаги пропускаются. Можно подставить данные:
+automations-step-delay = Шаг { $n }: подождать
+automations-step-text = Шаг { $n }: сообщение
+automations-add-step = Добавить шаг
+automations-exit-on-hint = События, после которых серия для клиента заканчивается, через запятую. Пусто — когда он воспользуется промокодом (converted).
+automations-exit-on-reply-default = По умолчанию (серия останавливается, одиночное сообщение уходит)
+automations-exit-on-reply-yes = Не отправлять остальное
+automations-exit-on-reply-no = Продолжать
+automations-more = Дополнительно
+automations-window-start = Отправлять с
+automations-window-end = Отправлять до
+automations-window-hint = По местному времени клиента. Пусто — обычные часы отправки из настроек.
+automations-expire-after-hint = Сообщение, которое не ушло за это время после срока, отменяется, например 2d.
+automations-save = Сохранить изменения
+automations-create = Создать автоматизацию
+automations-cancel = Отмена
+automations-error-invalid_automation = Проверьте форму
+automations-error-idempotency_conflict = Эта форма уже была отправлена с другими данными: обновите страницу, чтобы создать новую автоматизацию
+automations-error-invalid_idempotency_key = Страница устарела: обновите её
+automations-error-not_found = Этой автоматизации больше нет
