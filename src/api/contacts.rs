@@ -717,10 +717,28 @@ pub async fn upsert(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let obj = object(body)?;
+    let (c, created) = upsert_contact(&app, object(body)?).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ContactView::new(&c, &app.contacts.default_time_zone)),
+    )
+        .into_response())
+}
+
+/// Creates the contact with the body's `phone`, or updates the one that
+/// has it (the fields given; tags replace, attributes merge): `POST
+/// /v1/contacts` and the dashboard's "add a contact". Answers the contact
+/// and whether it was created; a double opt-in request it queued is sent
+/// at once.
+pub async fn upsert_contact(app: &AppState, obj: Map<String, Value>) -> Result<(Contact, bool), ApiError> {
     let phone = match obj.get("phone") {
         None | Some(Value::Null) => return Err(field_error("phone", "missing: the contact's number")),
-        Some(v) => number(&app, text("phone", v)?)?,
+        Some(v) => number(app, text("phone", v)?)?,
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
@@ -737,16 +755,7 @@ pub async fn upsert(
         // something else wakes the dispatcher.
         app.dispatcher.wake();
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(ContactView::new(&c, &app.contacts.default_time_zone)),
-    )
-        .into_response())
+    Ok((c, created))
 }
 
 /// `GET /v1/contacts?segment=&tag=&q=&after=&limit=`.
@@ -1016,6 +1025,30 @@ pub async fn messages(
     .into_response())
 }
 
+/// Erases the contact `input` names (its row, name, attributes, tags and
+/// consent) and answers it with the number's opt-out, which is kept:
+/// `DELETE /v1/contacts/{id}` and the dashboard's "delete". `None` when
+/// there is no such contact.
+pub async fn erase_contact(
+    app: &AppState,
+    input: &str,
+) -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
+    let keys = key_of(app, input)?;
+    let now = app.clock.now_ms();
+    app.store
+        .run(move |s| {
+            s.write(now, |tx| -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
+                let Some(c) = find(tx, &keys)? else {
+                    return Ok(None);
+                };
+                tx.erase_contact(&ContactKey::Id(c.id))?;
+                let kept = tx.optout(&c.phone)?;
+                Ok(Some((c, kept)))
+            })
+        })
+        .await
+}
+
 /// `DELETE /v1/contacts/{id}`: erases the contact's personal data; its
 /// opt-out is kept.
 #[utoipa::path(delete, path = "/v1/contacts/{id}", operation_id = "delete_contact", tag = "contacts",
@@ -1034,21 +1067,7 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(input) = path?;
-    let keys = key_of(&app, &input)?;
-    let now = app.clock.now_ms();
-    let erased = app
-        .store
-        .run(move |s| {
-            s.write(now, |tx| -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
-                let Some(c) = find(tx, &keys)? else {
-                    return Ok(None);
-                };
-                tx.erase_contact(&ContactKey::Id(c.id))?;
-                let kept = tx.optout(&c.phone)?;
-                Ok(Some((c, kept)))
-            })
-        })
-        .await?;
+    let erased = erase_contact(&app, &input).await?;
     let Some((c, kept)) = erased else {
         return Err(ApiError::not_found(format!("no contact {input:?}")));
     };
