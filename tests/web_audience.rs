@@ -372,3 +372,141 @@ fn a_csv_is_previewed_mapped_imported_and_exported() {
     assert!(r.body.starts_with("phone,"), "{}", r.body);
     assert!(r.body.contains("+79161234567") && r.body.contains("Dora"));
 }
+
+#[test]
+fn a_segment_is_built_with_a_live_count_saved_changed_and_deleted() {
+    let (_sim, gw, s) = gateway();
+    let r = s.get(&gw.base, "/segments");
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("No segments yet"), "{}", r.body);
+    for (phone, tags, spent, consent) in [
+        ("+79160000001", json!(["vip"]), 5000, "opted_in"),
+        ("+79160000002", json!(["vip"]), 100, "opted_in"),
+        ("+79160000003", json!(["vip"]), 9000, "none"),
+        ("+79160000004", json!([]), 9000, "opted_in"),
+    ] {
+        let mut c = json!({"phone": phone, "tags": tags, "attributes": {"spent": spent}});
+        if consent == "opted_in" {
+            c["consent"] = json!({"status": "opted_in", "source": "shop"});
+        }
+        add(&gw, c);
+    }
+    let page = s.get(&gw.base, "/segments/new");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("name=\"g0.c0.kind\""), "{}", page.body);
+
+    // Live count: VIPs who spent over 1000 → two match, one reachable.
+    let fields = [
+        ("name", "Big VIPs"),
+        ("g0.combine", "all"),
+        ("g0.c0.kind", "tag"),
+        ("g0.c0.op", "has"),
+        ("g0.c0.value", "vip"),
+        ("g0.c1.kind", "attr"),
+        ("g0.c1.attr", "spent"),
+        ("g0.c1.op", "gt"),
+        ("g0.c1.value", "1 000"),
+    ];
+    let r = s.post_form(&gw.base, "/segments/preview", &fields);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("id=\"segment-count\">1</span>"), "{}", r.body);
+    assert!(r.body.contains("2 contacts match"), "{}", r.body);
+    assert!(r.body.contains("+79160000001") && !r.body.contains("+79160000003"));
+    // OR across groups: add everyone who spent over 8000 → 3 reachable? no: 0003 has no consent.
+    let mut or = fields.to_vec();
+    or.extend([
+        ("combine", "any"),
+        ("g1.c0.kind", "attr"),
+        ("g1.c0.attr", "spent"),
+        ("g1.c0.op", "ge"),
+        ("g1.c0.value", "8000"),
+    ]);
+    let r = s.post_form(&gw.base, "/segments/preview", &or);
+    assert!(r.body.contains("id=\"segment-count\">2</span>"), "{}", r.body);
+    // A value of the wrong type: the filter's refusal, in words, not a 500.
+    let mut bad = fields.to_vec();
+    bad[8] = ("g0.c1.value", "lots");
+    let r = s.post_form(&gw.base, "/segments/preview", &bad);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("This condition cannot be used") && r.body.contains("spent"),
+        "{}",
+        r.body
+    );
+    // Re-drawing the builder: a condition added, the kind changed.
+    let mut more = fields.to_vec();
+    more.push(("action", "add:0"));
+    let r = s.post_form(&gw.base, "/segments/build", &more);
+    assert!(
+        r.body.contains("name=\"g0.c2.kind\"") && r.body.contains("hx-swap-oob"),
+        "{}",
+        r.body
+    );
+
+    // Saved: the API has the same filter.
+    let r = s.post_form(&gw.base, "/segments", &fields);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loc = r.header("location").unwrap().to_string();
+    let id = loc
+        .trim_start_matches("/segments/")
+        .trim_end_matches("?saved=1")
+        .to_string();
+    let (_, seg) = gw.call("GET", &format!("/v1/segments/{id}"), None);
+    assert_eq!(seg["name"], "Big VIPs");
+    assert_eq!(
+        seg["filter"],
+        json!({"all": [{"tag": "vip"}, {"attr": "spent", "gt": 1000.0}]})
+    );
+    let r = s.get(&gw.base, &loc);
+    assert!(r.body.contains("Saved.") && r.body.contains("value=\"Big VIPs\""));
+    assert!(r.body.contains("id=\"segment-count\">1</span>"), "{}", r.body);
+    // The list counts it as it shows.
+    assert!(
+        s.get(&gw.base, "/segments")
+            .body
+            .contains(&format!("/segments/{id}/count"))
+    );
+    assert_eq!(
+        s.get(&gw.base, &format!("/segments/{id}/count")).body,
+        "1 contact"
+    );
+    // A second segment with the same name: refused, what was built kept.
+    let r = s.post_form(&gw.base, "/segments", &fields);
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("That name is taken") && r.body.contains("name=\"g0.c1.attr\""));
+    // Changed: any of the conditions.
+    let mut changed = fields.to_vec();
+    changed[1] = ("g0.combine", "any");
+    changed[0] = ("name", "VIPs or big spenders");
+    let r = s.post_form(&gw.base, &format!("/segments/{id}"), &changed);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let (_, seg) = gw.call("GET", &format!("/v1/segments/{id}"), None);
+    assert_eq!(seg["name"], "VIPs or big spenders");
+    assert_eq!(seg["filter"]["any"].as_array().unwrap().len(), 2);
+
+    // A filter the builder cannot show: renamed only, its filter kept.
+    let (st, api_seg) = gw.call(
+        "POST",
+        "/v1/segments",
+        Some(json!({"name": "Nested", "filter": {"not": {"not": {"tag": "vip"}}}})),
+    );
+    assert_eq!(st, 201);
+    let nid = api_seg["id"].as_str().unwrap();
+    let r = s.get(&gw.base, &format!("/segments/{nid}"));
+    assert!(r.body.contains("written through the API"), "{}", r.body);
+    let r = s.post_form(
+        &gw.base,
+        &format!("/segments/{nid}"),
+        &[("name", "Nested, renamed")],
+    );
+    assert_eq!(r.status, 303);
+    let (_, seg) = gw.call("GET", &format!("/v1/segments/{nid}"), None);
+    assert_eq!(seg["filter"], json!({"not": {"not": {"tag": "vip"}}}));
+
+    // Deleted.
+    let r = s.post_form(&gw.base, &format!("/segments/{id}/delete"), &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(gw.call("GET", &format!("/v1/segments/{id}"), None).0, 404);
+    assert_eq!(s.get(&gw.base, &format!("/segments/{id}")).status, 404);
+    assert_eq!(s.get(&gw.base, "/segments/x1").status, 404);
+}

@@ -316,16 +316,28 @@ fn form_of(c: &Contact) -> EditForm {
     }
 }
 
+/// What the contact's form shows: the fields (as stored, or as typed
+/// after a refusal), the refusal, and whether it was just saved.
+struct Shown<'a> {
+    form: EditForm,
+    attrs: Vec<AttrField>,
+    error: Option<&'a ApiError>,
+    saved: bool,
+}
+
 async fn render_contact(
     w: &WebState,
     viewer: &Viewer,
     c: &Contact,
     before: i64,
-    form: EditForm,
-    attrs: Vec<AttrField>,
-    error: Option<&ApiError>,
-    saved: bool,
+    shown: Shown<'_>,
 ) -> Result<Response, WebError> {
+    let Shown {
+        form,
+        attrs,
+        error,
+        saved,
+    } = shown;
     let phone = c.phone.clone();
     let page = w
         .api
@@ -401,17 +413,13 @@ async fn show(
     let c = found(&w, &id).await?;
     let before = crate::api::page::page(q.before.as_deref(), Some(HISTORY))?.0;
     let attrs = attr_fields(&c);
-    render_contact(
-        &w,
-        &viewer,
-        &c,
-        before,
-        form_of(&c),
+    let shown = Shown {
+        form: form_of(&c),
         attrs,
-        None,
-        q.saved.is_some(),
-    )
-    .await
+        error: None,
+        saved: q.saved.is_some(),
+    };
+    render_contact(&w, &viewer, &c, before, shown).await
 }
 
 /// The edit form as a merge patch: empty fields clear, tags replace,
@@ -491,7 +499,13 @@ async fn edit(
                     value,
                 })
                 .collect();
-            render_contact(&w, &viewer, &c, 0, form, fields, Some(&e), false).await
+            let shown = Shown {
+                form,
+                attrs: fields,
+                error: Some(&e),
+                saved: false,
+            };
+            render_contact(&w, &viewer, &c, 0, shown).await
         }
         Err(e) => Err(e.into()),
     }
