@@ -141,7 +141,7 @@ pub fn csv_error(e: CsvError) -> ApiError {
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 413, description = "Body over 64 MiB (`body_too_large`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as `text/csv`, or a charset other than utf-8 or windows-1251 (`bad_content_type`)", body = super::ErrorResponse),
-        (status = 422, description = "No phone column (`no_phone_column`), not a CSV file: empty, a column named twice, an endless header (`invalid_csv`), or `types` wrong or naming no column of the file (`invalid_options`)", body = super::ErrorResponse),
+        (status = 422, description = "No phone column (`no_phone_column`), not a CSV file: empty, a column named twice, an endless header (`invalid_csv`), or `types` or `columns` wrong or naming no column of the file (`invalid_options`)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn import(
