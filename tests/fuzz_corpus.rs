@@ -136,6 +136,7 @@ fn contacts_csv_inputs_are_read_or_refused_without_panicking() {
         encoding: None,
         delimiter: None,
         types: Default::default(),
+        columns: Default::default(),
         now: 1_800_000_000_000,
     };
     let mut read = 0;

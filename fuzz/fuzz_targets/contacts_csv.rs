@@ -14,6 +14,7 @@ fuzz_target!(|data: &[u8]| {
         encoding: None,
         delimiter: None,
         types: BTreeMap::new(),
+        columns: BTreeMap::new(),
         now: 1_800_000_000_000,
     };
     let encoding = csv_import::detect_encoding(data).unwrap();

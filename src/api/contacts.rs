@@ -717,10 +717,28 @@ pub async fn upsert(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let obj = object(body)?;
+    let (c, created) = upsert_contact(&app, object(body)?).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ContactView::new(&c, &app.contacts.default_time_zone)),
+    )
+        .into_response())
+}
+
+/// Creates the contact with the body's `phone`, or updates the one that
+/// has it (the fields given; tags replace, attributes merge): `POST
+/// /v1/contacts` and the dashboard's "add a contact". Answers the contact
+/// and whether it was created; a double opt-in request it queued is sent
+/// at once.
+pub async fn upsert_contact(app: &AppState, obj: Map<String, Value>) -> Result<(Contact, bool), ApiError> {
     let phone = match obj.get("phone") {
         None | Some(Value::Null) => return Err(field_error("phone", "missing: the contact's number")),
-        Some(v) => number(&app, text("phone", v)?)?,
+        Some(v) => number(app, text("phone", v)?)?,
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
@@ -737,16 +755,7 @@ pub async fn upsert(
         // something else wakes the dispatcher.
         app.dispatcher.wake();
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(ContactView::new(&c, &app.contacts.default_time_zone)),
-    )
-        .into_response())
+    Ok((c, created))
 }
 
 /// `GET /v1/contacts?segment=&tag=&q=&after=&limit=`.
@@ -776,7 +785,28 @@ pub async fn list(
             )
         })?),
     };
-    for (name, value, max) in [("tag", &q.tag, MAX_TAG), ("q", &q.q, MAX_QUERY)] {
+    let filter = ContactFilter { tag: q.tag, q: q.q };
+    let rows = list_contacts(&app, filter, segment, after, limit).await?;
+    let next = super::page::next_cursor(rows.iter().map(|c| c.id), limit, false);
+    let contacts = rows
+        .iter()
+        .map(|c| ContactView::new(c, &app.contacts.default_time_zone))
+        .collect();
+    Ok(Json(ContactPage { contacts, next }).into_response())
+}
+
+/// A page of contacts (ids above `after`, at most `limit`, in id order)
+/// narrowed by `filter` and a saved `segment`: what `GET /v1/contacts`
+/// lists, and the dashboard's contact list. A tag or search text too long
+/// is a 400 `bad_query`.
+pub async fn list_contacts(
+    app: &AppState,
+    filter: ContactFilter,
+    segment: Option<i64>,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Contact>, ApiError> {
+    for (name, value, max) in [("tag", &filter.tag, MAX_TAG), ("q", &filter.q, MAX_QUERY)] {
         if value.as_ref().is_some_and(|v| v.chars().count() > max) {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -785,10 +815,8 @@ pub async fn list(
             ));
         }
     }
-    let filter = ContactFilter { tag: q.tag, q: q.q };
     let now = app.clock.now_ms();
-    let rows = app
-        .store
+    app.store
         .run(move |s| -> Result<Vec<Contact>, ApiError> {
             match segment {
                 None => Ok(s.list_contacts(&filter, after, limit)?),
@@ -807,13 +835,7 @@ pub async fn list(
                 }
             }
         })
-        .await?;
-    let next = super::page::next_cursor(rows.iter().map(|c| c.id), limit, false);
-    let contacts = rows
-        .iter()
-        .map(|c| ContactView::new(c, &app.contacts.default_time_zone))
-        .collect();
-    Ok(Json(ContactPage { contacts, next }).into_response())
+        .await
 }
 
 /// `GET /v1/contacts/{id}`.
@@ -833,9 +855,18 @@ pub async fn get(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(input) = path?;
-    let keys = key_of(&app, &input)?;
-    let found = app
-        .store
+    let found = find_contact(&app, &input).await?;
+    found
+        .map(|c| Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
+        .ok_or_else(|| ApiError::not_found(format!("no contact {input:?}")))
+}
+
+/// The contact `input` names (its id, or its number in any form the
+/// default region reads): what `GET /v1/contacts/{id}` answers, and the
+/// dashboard's contact page.
+pub async fn find_contact(app: &AppState, input: &str) -> Result<Option<Contact>, ApiError> {
+    let keys = key_of(app, input)?;
+    app.store
         .run(move |s| -> Result<Option<Contact>, ApiError> {
             match s.contact(&keys.0)? {
                 Some(c) => Ok(Some(c)),
@@ -845,10 +876,7 @@ pub async fn get(
                 },
             }
         })
-        .await?;
-    found
-        .map(|c| Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
-        .ok_or_else(|| ApiError::not_found(format!("no contact {input:?}")))
+        .await
 }
 
 /// `PATCH /v1/contacts/{id}`: a JSON merge patch (RFC 7396).
@@ -872,12 +900,26 @@ pub async fn patch(
     body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Path(input) = path?;
-    let keys = key_of(&app, &input)?;
+    key_of(&app, &input)?;
     let Json(body) = body?;
-    let obj = object(body)?;
+    let c = update_contact(&app, &input, object(body)?).await?;
+    Ok(Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
+}
+
+/// Changes the contact `input` names by the merge patch `obj` (the
+/// fields of a contact, `phone` unchanged), found and changed in one
+/// transaction: `PATCH /v1/contacts/{id}` and the dashboard's contact
+/// form. Every refusal names its field.
+pub async fn update_contact(
+    app: &AppState,
+    input: &str,
+    obj: Map<String, Value>,
+) -> Result<Contact, ApiError> {
+    let keys = key_of(app, input)?;
+    let input = input.to_string();
     let given_phone = match obj.get("phone") {
         None => None,
-        Some(v) => Some(number(&app, text("phone", v)?)?),
+        Some(v) => Some(number(app, text("phone", v)?)?),
     };
     let now = app.clock.now_ms();
     let rules = app.contacts.clone();
@@ -906,7 +948,105 @@ pub async fn patch(
     if asked {
         app.dispatcher.wake();
     }
-    Ok(Json(ContactView::new(&c, &app.contacts.default_time_zone)).into_response())
+    Ok(c)
+}
+
+/// Query of `GET /v1/contacts/{id}/messages`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactMessagesQuery {
+    /// Cursor: the `next` of the previous page (messages older than it).
+    #[param(pattern = r"^[0-9]{0,18}$")]
+    before: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+}
+
+/// A page of the messages sent to a contact, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactMessagesPage<'a> {
+    /// The messages, newest first.
+    pub messages: Vec<super::messages::MessageView<'a>>,
+    /// Cursor of the next (older) page (`before`), or null on the last.
+    pub next: Option<String>,
+}
+
+/// The messages sent to the contact `input` names, newest first, with
+/// ids below `before` (0: the newest): its history on the dashboard and
+/// through the API. `None` when there is no such contact.
+pub async fn contact_messages(
+    app: &AppState,
+    input: &str,
+    before: i64,
+    limit: usize,
+) -> Result<Option<(Contact, crate::store::Page<crate::store::MessageRow>)>, ApiError> {
+    let Some(c) = find_contact(app, input).await? else {
+        return Ok(None);
+    };
+    let phone = c.phone.clone();
+    let page = app
+        .store
+        .run(move |s| s.messages_to(&phone, before, limit))
+        .await?;
+    Ok(Some((c, page)))
+}
+
+/// `GET /v1/contacts/{id}/messages?before=&limit=`.
+#[utoipa::path(get, path = "/v1/contacts/{id}/messages", operation_id = "list_contact_messages", tag = "contacts",
+    params(("id" = String, Path, description = "The contact's id, or its number in any form the default region reads", min_length = 1, pattern = r"^[\s\u0085]*\+?[0-9 \u00a0\u202f\-\u2010\u2011.()/]*[\s\u0085]*$", example = "+79161234567"),
+        ContactMessagesQuery),
+    responses(
+        (status = 200, description = "Messages sent to the contact's number, newest first", body = ContactMessagesPage),
+        (status = 400, description = "Bad query (`bad_query`), or a path that is not readable (`bad_path`)", body = super::ErrorResponse),
+        (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
+        (status = 404, description = "No such contact", body = super::ErrorResponse),
+        (status = 422, description = "Neither an id nor a number (`invalid_number`)", body = super::ErrorResponse),
+    ),
+    security(("bearer" = [])))]
+pub async fn messages(
+    _: Authorized,
+    State(app): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<ContactMessagesQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Path(input) = path?;
+    let Query(q) = query?;
+    let (before, limit) = super::page::page(q.before.as_deref(), q.limit)?;
+    let (_, page) = contact_messages(&app, &input, before, limit)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no contact {input:?}")))?;
+    let next = super::page::next_cursor(page.iter().map(|m| m.id), limit, page.cut);
+    Ok(Json(ContactMessagesPage {
+        messages: page.iter().map(super::messages::MessageView::from).collect(),
+        next,
+    })
+    .into_response())
+}
+
+/// Erases the contact `input` names (its row, name, attributes, tags and
+/// consent) and answers it with the number's opt-out, which is kept:
+/// `DELETE /v1/contacts/{id}` and the dashboard's "delete". `None` when
+/// there is no such contact.
+pub async fn erase_contact(
+    app: &AppState,
+    input: &str,
+) -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
+    let keys = key_of(app, input)?;
+    let now = app.clock.now_ms();
+    app.store
+        .run(move |s| {
+            s.write(now, |tx| -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
+                let Some(c) = find(tx, &keys)? else {
+                    return Ok(None);
+                };
+                tx.erase_contact(&ContactKey::Id(c.id))?;
+                let kept = tx.optout(&c.phone)?;
+                Ok(Some((c, kept)))
+            })
+        })
+        .await
 }
 
 /// `DELETE /v1/contacts/{id}`: erases the contact's personal data; its
@@ -927,21 +1067,7 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(input) = path?;
-    let keys = key_of(&app, &input)?;
-    let now = app.clock.now_ms();
-    let erased = app
-        .store
-        .run(move |s| {
-            s.write(now, |tx| -> Result<Option<(Contact, Option<OptOut>)>, ApiError> {
-                let Some(c) = find(tx, &keys)? else {
-                    return Ok(None);
-                };
-                tx.erase_contact(&ContactKey::Id(c.id))?;
-                let kept = tx.optout(&c.phone)?;
-                Ok(Some((c, kept)))
-            })
-        })
-        .await?;
+    let erased = erase_contact(&app, &input).await?;
     let Some((c, kept)) = erased else {
         return Err(ApiError::not_found(format!("no contact {input:?}")));
     };

@@ -78,6 +78,12 @@ pub struct ImportQuery {
     /// (`import customers.csv line 12`); default `upload`.
     #[param(max_length = 255, example = "customers.csv")]
     file_name: Option<String>,
+    /// What some columns are, instead of what their headers say: column
+    /// numbers from 1 and `phone`, `name`, `time_zone`, `language`, `tags`,
+    /// `consent`, `consent_at`, `consent_source`, `consent_evidence`,
+    /// `opted_out`, `attribute` (named after the header) or `ignore`.
+    #[param(max_length = 4096, example = "1=phone,3=name,4=ignore")]
+    columns: Option<String>,
 }
 
 /// What the Content-Type says: CSV, and maybe its charset.
@@ -112,7 +118,8 @@ fn csv_content_type(headers: &HeaderMap) -> Result<Option<TextEncoding>, ApiErro
     Ok(None)
 }
 
-fn csv_error(e: CsvError) -> ApiError {
+/// An import's failure as the API answers it.
+pub fn csv_error(e: CsvError) -> ApiError {
     match e {
         CsvError::NoPhoneColumn { .. } => ApiError::invalid("no_phone_column", e.to_string()),
         CsvError::Option(_) => ApiError::invalid("invalid_options", e.to_string()),
@@ -134,7 +141,7 @@ fn csv_error(e: CsvError) -> ApiError {
         (status = 401, description = "Missing or wrong token", body = super::ErrorResponse),
         (status = 413, description = "Body over 64 MiB (`body_too_large`)", body = super::ErrorResponse),
         (status = 415, description = "Not sent as `text/csv`, or a charset other than utf-8 or windows-1251 (`bad_content_type`)", body = super::ErrorResponse),
-        (status = 422, description = "No phone column (`no_phone_column`), not a CSV file: empty, a column named twice, an endless header (`invalid_csv`), or `types` wrong or naming no column of the file (`invalid_options`)", body = super::ErrorResponse),
+        (status = 422, description = "No phone column (`no_phone_column`), not a CSV file: empty, a column named twice, an endless header (`invalid_csv`), or `types` or `columns` wrong or naming no column of the file (`invalid_options`)", body = super::ErrorResponse),
     ),
     security(("bearer" = [])))]
 pub async fn import(
@@ -158,9 +165,16 @@ pub async fn import(
     if q.file_name.as_ref().is_some_and(|n| n.chars().count() > 255) {
         return Err(too_long("file_name", 255));
     }
+    if q.columns.as_ref().is_some_and(|c| c.chars().count() > 4096) {
+        return Err(too_long("columns", 4096));
+    }
     let charset = csv_content_type(&headers)?;
     let types = match &q.types {
         Some(spec) => csv_import::parse_types(spec).map_err(csv_error)?,
+        None => Default::default(),
+    };
+    let columns = match &q.columns {
+        Some(spec) => csv_import::parse_columns(spec).map_err(csv_error)?,
         None => Default::default(),
     };
     let spool = spool(&app, &headers, body).await?;
@@ -184,9 +198,22 @@ pub async fn import(
             DelimiterParam::Tab => b'\t',
         }),
         types,
+        columns,
         now: app.clock.now_ms(),
     };
-    let dry_run = q.dry_run.unwrap_or(false);
+    let report = import_spooled(&app, spool, opts, q.dry_run.unwrap_or(false)).await?;
+    Ok(Json(report).into_response())
+}
+
+/// Imports the spooled file `spool` with `opts` (a dry run writes
+/// nothing): the API's import and the dashboard's, one path. Wakes the
+/// dispatcher when double opt-in requests were queued.
+pub async fn import_spooled(
+    app: &AppState,
+    spool: std::fs::File,
+    opts: ImportOptions,
+    dry_run: bool,
+) -> Result<ImportReport, ApiError> {
     let rules = app.contacts.clone();
     let report: ImportReport = app
         .store
@@ -207,7 +234,55 @@ pub async fn import(
         app.dispatcher.wake();
     }
     super::memory::release_free_memory();
-    Ok(Json(report).into_response())
+    Ok(report)
+}
+
+/// An upload being written, as it arrives, to an unnamed file beside the
+/// database (readable by this process only, gone when closed), at most
+/// [`IMPORT_BODY_LIMIT`] bytes.
+pub struct Spool {
+    out: tokio::io::BufWriter<tokio::fs::File>,
+    written: usize,
+}
+
+impl Spool {
+    /// A new, empty spool file beside `app`'s database.
+    pub async fn new(app: &AppState) -> Result<Spool, ApiError> {
+        let dir = app.store.directory().unwrap_or_else(std::env::temp_dir);
+        let file = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+        Ok(Spool {
+            out: tokio::io::BufWriter::with_capacity(64 * 1024, tokio::fs::File::from_std(file)),
+            written: 0,
+        })
+    }
+
+    /// Appends `data`; over [`IMPORT_BODY_LIMIT`] in all is a 413.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        self.written += data.len();
+        if self.written > IMPORT_BODY_LIMIT {
+            return Err(super::body::too_large(IMPORT_BODY_LIMIT));
+        }
+        self.out.write_all(data).await.map_err(ApiError::internal)
+    }
+
+    /// Bytes written.
+    pub fn len(&self) -> usize {
+        self.written
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+
+    /// The file, everything written to it.
+    pub async fn finish(mut self) -> Result<std::fs::File, ApiError> {
+        self.out.flush().await.map_err(ApiError::internal)?;
+        Ok(self.out.into_inner().into_std().await)
+    }
 }
 
 /// Writes the body to an unnamed file beside the database, at most
@@ -220,13 +295,7 @@ async fn spool(app: &AppState, headers: &HeaderMap, body: Body) -> Result<std::f
     if declared.is_some_and(|n| n > IMPORT_BODY_LIMIT as u64) {
         return Err(super::body::too_large(IMPORT_BODY_LIMIT));
     }
-    let dir = app.store.directory().unwrap_or_else(std::env::temp_dir);
-    let file = tokio::task::spawn_blocking(move || tempfile::tempfile_in(dir))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    let mut out = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::fs::File::from_std(file));
-    let mut written = 0usize;
+    let mut out = Spool::new(app).await?;
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
@@ -237,15 +306,10 @@ async fn spool(app: &AppState, headers: &HeaderMap, body: Body) -> Result<std::f
             )
         })?;
         if let Ok(data) = frame.into_data() {
-            written += data.len();
-            if written > IMPORT_BODY_LIMIT {
-                return Err(super::body::too_large(IMPORT_BODY_LIMIT));
-            }
-            out.write_all(&data).await.map_err(ApiError::internal)?;
+            out.write(&data).await?;
         }
     }
-    out.flush().await.map_err(ApiError::internal)?;
-    Ok(out.into_inner().into_std().await)
+    out.finish().await
 }
 
 /// `GET /v1/contacts/export`: every contact as CSV (columns as
@@ -258,6 +322,12 @@ async fn spool(app: &AppState, headers: &HeaderMap, body: Body) -> Result<std::f
     ),
     security(("bearer" = [])))]
 pub async fn export(_: Authorized, State(app): State<AppState>) -> Response {
+    export_csv(&app)
+}
+
+/// Every contact as a CSV download, streamed a page at a time: the API's
+/// export and the dashboard's.
+pub fn export_csv(app: &AppState) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let store = app.store.clone();
     tokio::task::spawn_blocking(move || {

@@ -125,6 +125,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(email::outbox))
         .routes(routes!(contacts::upsert, contacts::list))
         .routes(routes!(contacts::get, contacts::patch, contacts::delete))
+        .routes(routes!(contacts::messages))
         .routes(routes!(segments::create, segments::list))
         .routes(routes!(segments::get, segments::update, segments::delete))
         .routes(routes!(segments::preview_saved))

@@ -134,6 +134,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<ImportReport> {
         encoding: args.encoding,
         delimiter: args.delimiter,
         types,
+        columns: Default::default(),
         now: chrono::Utc::now().timestamp_millis(),
     };
     let open = || {

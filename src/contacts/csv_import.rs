@@ -224,8 +224,219 @@ pub struct ImportOptions {
     pub delimiter: Option<u8>,
     /// Attribute types given (`--types`).
     pub types: BTreeMap<String, AttrType>,
+    /// What some columns are, chosen by the user (by index from 0),
+    /// instead of what their header names (`columns=2=name,3=ignore`).
+    pub columns: BTreeMap<usize, ColumnChoice>,
     /// Now (unix ms): `consent_at` may not be later.
     pub now: i64,
+}
+
+/// What a column of the file is imported as, when the user says so
+/// rather than its header (the dashboard's column mapping, the API's
+/// `columns=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnChoice {
+    /// The number (exactly one column).
+    Phone,
+    /// The name.
+    Name,
+    /// The IANA time zone.
+    TimeZone,
+    /// The language.
+    Language,
+    /// Tags, `;`-separated.
+    Tags,
+    /// Consent status.
+    Consent,
+    /// When consent was given.
+    ConsentAt,
+    /// Where consent was given.
+    ConsentSource,
+    /// The text agreed to.
+    ConsentEvidence,
+    /// An opt-out.
+    OptedOut,
+    /// Not imported.
+    Ignore,
+    /// An attribute named after the header.
+    Attribute,
+}
+
+impl ColumnChoice {
+    /// Every choice, in the order a form offers them.
+    pub const ALL: [ColumnChoice; 12] = [
+        ColumnChoice::Phone,
+        ColumnChoice::Name,
+        ColumnChoice::TimeZone,
+        ColumnChoice::Language,
+        ColumnChoice::Tags,
+        ColumnChoice::Consent,
+        ColumnChoice::ConsentAt,
+        ColumnChoice::ConsentSource,
+        ColumnChoice::ConsentEvidence,
+        ColumnChoice::OptedOut,
+        ColumnChoice::Attribute,
+        ColumnChoice::Ignore,
+    ];
+
+    /// Its name (`phone`, `consent_at`, `attribute`, `ignore`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnChoice::Phone => "phone",
+            ColumnChoice::Name => "name",
+            ColumnChoice::TimeZone => "time_zone",
+            ColumnChoice::Language => "language",
+            ColumnChoice::Tags => "tags",
+            ColumnChoice::Consent => "consent",
+            ColumnChoice::ConsentAt => "consent_at",
+            ColumnChoice::ConsentSource => "consent_source",
+            ColumnChoice::ConsentEvidence => "consent_evidence",
+            ColumnChoice::OptedOut => "opted_out",
+            ColumnChoice::Ignore => "ignore",
+            ColumnChoice::Attribute => "attribute",
+        }
+    }
+
+    /// The column it makes; `None` for an attribute (named by the header).
+    fn column(self) -> Option<Column> {
+        Some(match self {
+            ColumnChoice::Phone => Column::Phone,
+            ColumnChoice::Name => Column::Name,
+            ColumnChoice::TimeZone => Column::TimeZone,
+            ColumnChoice::Language => Column::Language,
+            ColumnChoice::Tags => Column::Tags,
+            ColumnChoice::Consent => Column::Consent,
+            ColumnChoice::ConsentAt => Column::ConsentAt,
+            ColumnChoice::ConsentSource => Column::ConsentSource,
+            ColumnChoice::ConsentEvidence => Column::ConsentEvidence,
+            ColumnChoice::OptedOut => Column::OptedOut,
+            ColumnChoice::Ignore => Column::Ignored,
+            ColumnChoice::Attribute => return None,
+        })
+    }
+}
+
+impl std::str::FromStr for ColumnChoice {
+    type Err = CsvError;
+    fn from_str(s: &str) -> Result<Self, CsvError> {
+        let s = s.trim().to_ascii_lowercase();
+        ColumnChoice::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                CsvError::Option(format!(
+                    "columns: {s:?} is not one of {}",
+                    ColumnChoice::ALL.map(ColumnChoice::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// Reads `columns=2=name,3=ignore,5=attribute`: column numbers (from 1,
+/// as a spreadsheet counts) and what each is imported as.
+pub fn parse_columns(spec: &str) -> Result<BTreeMap<usize, ColumnChoice>, CsvError> {
+    let mut out = BTreeMap::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((n, choice)) = part.split_once('=') else {
+            return Err(CsvError::Option(format!(
+                "columns: {part:?} is not number=field (2=name, 3=ignore)"
+            )));
+        };
+        let n: usize = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| CsvError::Option(format!("columns: {n:?} is not a column number from 1")))?;
+        if out.insert(n - 1, choice.parse()?).is_some() {
+            return Err(CsvError::Option(format!("columns: column {n} is given twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// How a column of the file is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportColumn {
+    /// Its header, as the file has it.
+    pub header: String,
+    /// What it is imported as: `phone`, `name`, …, `attribute` or `ignore`.
+    pub field: &'static str,
+    /// The attribute's name, for an attribute column.
+    pub attribute: Option<String>,
+    /// Chosen by the user (`columns=`) rather than read from the header.
+    pub chosen: bool,
+}
+
+/// What each column of `header` is imported as, given the user's
+/// `choices`: the same reading the import makes (a header no attribute
+/// can be named after is still shown, as an attribute, for the import to
+/// refuse).
+pub fn describe_columns(header: &[String], choices: &BTreeMap<usize, ColumnChoice>) -> Vec<ImportColumn> {
+    header
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let name = plain_cell(raw.trim()).to_string();
+            let chosen = choices.contains_key(&i);
+            let (field, attribute) = match resolve(i, &name, choices) {
+                Some(c) => (column_field(&c), None),
+                None => (
+                    "attribute",
+                    Some(super::fields::attribute_name(&name).unwrap_or(name.clone())),
+                ),
+            };
+            ImportColumn {
+                header: raw.clone(),
+                field,
+                attribute,
+                chosen,
+            }
+        })
+        .collect()
+}
+
+/// The header and the first `limit` data rows (blank rows skipped) of a
+/// file, with the line each starts on and the delimiter read: what a
+/// preview shows before anything is imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSample {
+    /// The header's cells.
+    pub header: Vec<String>,
+    /// `(line, cells)` of the first rows.
+    pub rows: Vec<(u64, Vec<String>)>,
+    /// The delimiter read.
+    pub delimiter: u8,
+}
+
+/// Reads the header and the first `limit` rows (see [`FileSample`]).
+pub fn sample<R: Read>(
+    input: R,
+    encoding: TextEncoding,
+    delimiter: Option<u8>,
+    limit: usize,
+) -> Result<FileSample, CsvError> {
+    let (mut reader, header, delimiter) = open(input, encoding, delimiter)?;
+    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while rows.len() < limit {
+        let Some(line) = reader.next(&mut rec)? else {
+            break;
+        };
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows.push((
+            line,
+            rec.iter().map(|c| plain_cell(c.trim()).to_string()).collect(),
+        ));
+    }
+    Ok(FileSample {
+        header: header.iter().map(str::to_string).collect(),
+        rows,
+        delimiter,
+    })
 }
 
 /// A row not imported.
@@ -294,6 +505,8 @@ pub struct ImportReport {
     pub attributes: Vec<AttributeColumn>,
     /// Columns read but not imported (an export's `status`, `id`, …).
     pub ignored_columns: Vec<String>,
+    /// Every column of the file, in order, and what it was imported as.
+    pub columns: Vec<ImportColumn>,
 }
 
 impl ImportReport {
@@ -411,6 +624,34 @@ fn column_of(name: &str) -> Option<Column> {
         | "last_sent_at" | "last_delivered_at" | "last_reply_at" | "messages_sent" => Column::Ignored,
         _ => return None,
     })
+}
+
+/// What column `i`, whose header is `name` (trimmed), is: the user's
+/// choice, else what its header names; `None`: an attribute.
+fn resolve(i: usize, name: &str, choices: &BTreeMap<usize, ColumnChoice>) -> Option<Column> {
+    match choices.get(&i) {
+        Some(choice) => choice.column(),
+        None if name.is_empty() => Some(Column::Ignored),
+        None => column_of(name),
+    }
+}
+
+/// A column's field name, as [`ColumnChoice::as_str`] writes it.
+fn column_field(c: &Column) -> &'static str {
+    match c {
+        Column::Phone => "phone",
+        Column::Name => "name",
+        Column::TimeZone => "time_zone",
+        Column::Language => "language",
+        Column::Tags => "tags",
+        Column::Consent => "consent",
+        Column::ConsentAt => "consent_at",
+        Column::ConsentSource => "consent_source",
+        Column::ConsentEvidence => "consent_evidence",
+        Column::OptedOut => "opted_out",
+        Column::Ignored => "ignore",
+        Column::Attr(_) => "attribute",
+    }
 }
 
 /// What inference has seen of a column so far.
@@ -984,16 +1225,27 @@ pub fn scan<R: Read>(
     };
     let mut named: Vec<String> = Vec::new();
     let mut deferred: Option<CsvError> = None;
+    if let Some(&last) = opts.columns.keys().next_back()
+        && last >= header.len()
+    {
+        return Err(CsvError::Option(format!(
+            "columns: column {} is not in the file (it has {})",
+            last + 1,
+            header.len()
+        )));
+    }
+    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    plan.report.columns = describe_columns(&names, &opts.columns);
     for (i, raw) in header.iter().enumerate() {
         let name = plain_cell(raw.trim()).to_string();
-        if name.is_empty() {
+        if name.is_empty() && !opts.columns.contains_key(&i) {
             plan.columns.push(Column::Ignored);
             plan.report
                 .ignored_columns
                 .push(format!("column {} (no name)", i + 1));
             continue;
         }
-        let col = match column_of(&name) {
+        let col = match resolve(i, &name, &opts.columns) {
             Some(c) => c,
             None => {
                 let name = match super::fields::attribute_name(&name) {
@@ -1231,6 +1483,7 @@ mod tests {
             encoding: None,
             delimiter: None,
             types: BTreeMap::new(),
+            columns: BTreeMap::new(),
             now: 1_800_000_000_000,
         }
     }
@@ -1245,6 +1498,69 @@ mod tests {
         })
         .unwrap();
         (plan, out)
+    }
+
+    #[test]
+    fn columns_chosen_by_the_user_win_over_their_headers() {
+        let csv = "Mobile no.;Client;Notes;Shoe size\n8 916 123-45-67;Anna;likes red;38\n";
+        // Read by its headers alone, the file has no phone column.
+        let e = scan(csv.as_bytes(), TextEncoding::Utf8, &opts(), &BTreeMap::new()).unwrap_err();
+        assert!(matches!(e, CsvError::NoPhoneColumn { .. }), "{e}");
+        let mut o = opts();
+        o.columns = parse_columns("1=phone, 2=name,3=ignore").unwrap();
+        let (plan, rows) = read(csv.as_bytes(), &o);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].phone.as_str(), "+79161234567");
+        assert_eq!(rows[0].changes.name, Some(Some("Anna".into())));
+        let fields: Vec<(&str, Option<&str>, bool)> = plan
+            .report
+            .columns
+            .iter()
+            .map(|c| (c.field, c.attribute.as_deref(), c.chosen))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("phone", None, true),
+                ("name", None, true),
+                ("ignore", None, true),
+                ("attribute", Some("Shoe_size"), false)
+            ]
+        );
+        assert!(rows[0].changes.attributes.contains_key("Shoe_size"));
+        assert!(!rows[0].changes.attributes.contains_key("Notes"));
+        // A header that names a field can be made an attribute, and back.
+        o.columns = parse_columns("1=phone,2=attribute").unwrap();
+        let (_, rows) = read(csv.as_bytes(), &o);
+        assert_eq!(rows[0].changes.name, None);
+        assert!(rows[0].changes.attributes.contains_key("Client"));
+        // Two phone columns, a column the file lacks, a wrong field: refused.
+        o.columns = parse_columns("1=phone,2=phone").unwrap();
+        assert!(scan(csv.as_bytes(), TextEncoding::Utf8, &o, &BTreeMap::new()).is_err());
+        o.columns = parse_columns("9=name").unwrap();
+        let e = scan(csv.as_bytes(), TextEncoding::Utf8, &o, &BTreeMap::new()).unwrap_err();
+        assert!(e.to_string().contains("column 9 is not in the file"), "{e}");
+        assert!(parse_columns("2=nickname").is_err());
+        assert!(parse_columns("0=name").is_err());
+        assert!(parse_columns("2=name,2=tags").is_err());
+    }
+
+    #[test]
+    fn a_sample_is_the_header_and_the_first_rows_with_their_lines() {
+        let csv = "phone,name\r\n\r\n+79161234567,Anna\r\n+79161234568,\"Bo, b\"\r\n+79161234569,C\r\n";
+        let s = sample(csv.as_bytes(), TextEncoding::Utf8, None, 2).unwrap();
+        assert_eq!(s.header, ["phone", "name"]);
+        assert_eq!(
+            s.rows,
+            [
+                (3, vec!["+79161234567".to_string(), "Anna".to_string()]),
+                (4, vec!["+79161234568".to_string(), "Bo, b".to_string()])
+            ]
+        );
+        assert!(matches!(
+            sample(&b""[..], TextEncoding::Utf8, None, 5),
+            Err(CsvError::Empty)
+        ));
     }
 
     #[test]

@@ -210,6 +210,7 @@ mod tests {
             encoding: None,
             delimiter: None,
             types: BTreeMap::new(),
+            columns: BTreeMap::new(),
             now: 1_800_000_000_000,
         };
         let rules = ContactRules::defaults("RU".parse().unwrap());

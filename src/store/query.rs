@@ -44,11 +44,13 @@ pub struct MessageRow {
     pub category: Category,
 }
 
-const COLUMNS: &str =
+/// The columns [`row`] reads, in order.
+pub(super) const COLUMNS: &str =
     "id, recipient, text, status, segments, encoding, status_report, send_at, sim_imsi, modem_imei,
      modem_port, attempts, created_at, sent_at, delivered_at, error, category";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+/// A message row from [`COLUMNS`].
+pub(super) fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         recipient: r.get(1)?,
@@ -124,7 +126,8 @@ pub(crate) fn bounded<T>(
     })
 }
 
-fn message_text(m: &MessageRow) -> usize {
+/// The free text of a message, for [`bounded`].
+pub(super) fn message_text(m: &MessageRow) -> usize {
     m.text.len() + m.error.as_ref().map_or(0, String::len)
 }
 

@@ -1,0 +1,112 @@
+# Segments: the list and the filter builder with its live count.
+segments-title = Segments
+segments-intro = A segment is a group of contacts chosen by conditions — tags, fields, consent, language, activity. Campaigns are sent to segments.
+segments-new = New segment
+segments-new-title = New segment
+segments-name = Name
+segments-name-placeholder = VIPs in Kazan
+segments-audience = Audience
+segments-updated = Changed
+segments-pages = Pages of segments
+segments-no-more = No more segments.
+segments-empty = No segments yet —
+segments-empty-new = build the first one.
+segments-deleted = The segment “{ $name }” was deleted.
+segments-back = ← All segments
+segments-saved = Saved.
+segments-conditions = Who is in it
+segments-not-editable = This segment's filter was written through the API in a form the builder cannot show. You can rename or delete it here; change its filter through the API.
+segments-save = Save the segment
+segments-delete-title = Delete this segment
+segments-delete-hint = Contacts are not touched. Campaigns already started keep their recipients.
+segments-delete-confirm = Delete the segment “{ $name }”?
+segments-delete-button = Delete the segment
+segments-groups-combine = Contacts who match
+segments-groups-all = every group (AND)
+segments-groups-any = at least one group (OR)
+segments-group = Group { $n }
+segments-match = Match
+segments-match-all = all of these conditions (AND)
+segments-match-any = any of these conditions (OR)
+segments-condition = Condition { $n }
+segments-attribute = Field
+segments-no-attributes = No contact has fields yet: import a list with extra columns first.
+segments-operator = Test
+segments-value = Value
+segments-days = days
+segments-remove-condition = Remove
+segments-add-condition = + Add a condition
+segments-add-group = + Add a group
+segments-remove-group = Remove this group
+segments-everyone = No conditions: every contact.
+segments-kind-tag = Tag
+segments-kind-attr = Field
+segments-kind-consent = Consent
+segments-kind-language = Language
+segments-kind-status = Number status
+segments-kind-opted_out = Opted out
+segments-kind-sent_within_days = Last message sent
+segments-kind-no_reply_for_days = No reply
+segments-op-tag-has = has the tag
+segments-op-tag-has_not = does not have the tag
+segments-op-consent-is = is
+segments-op-consent-is_not = is not
+segments-op-language-is = is
+segments-op-language-is_not = is not
+segments-op-status-is = is
+segments-op-opted_out-yes = on the opt-out list
+segments-op-opted_out-no = not on the opt-out list
+segments-op-sent_within_days-within = within the last
+segments-op-sent_within_days-not_within = not within the last
+segments-op-no_reply_for_days-for = for at least
+segments-op-attr-eq = equals
+segments-op-attr-ne = does not equal
+segments-op-attr-contains = contains
+segments-op-attr-exists = is filled in
+segments-op-attr-not_exists = is empty
+segments-op-attr-gt = more than
+segments-op-attr-ge = at least
+segments-op-attr-lt = less than
+segments-op-attr-le = at most
+segments-op-attr-is_true = is yes
+segments-op-attr-is_false = is no
+segments-op-attr-before = before
+segments-op-attr-after = after
+segments-op-attr-within_days = within the last
+segments-op-attr-older_than_days = more than … ago
+segments-op-attr-month = in the month
+segments-op-attr-anniversary_within_days = anniversary within the next
+segments-status-active = working
+segments-status-invalid = not working
+segments-month-1 = January
+segments-month-2 = February
+segments-month-3 = March
+segments-month-4 = April
+segments-month-5 = May
+segments-month-6 = June
+segments-month-7 = July
+segments-month-8 = August
+segments-month-9 = September
+segments-month-10 = October
+segments-month-11 = November
+segments-month-12 = December
+segments-would-get = { $count ->
+    [one] contact would get a campaign
+   *[other] contacts would get a campaign
+}
+segments-matched = { $count ->
+    [one] { $n } contact matches.
+   *[other] { $n } contacts match.
+}
+segments-left-out = Left out: { $consent } without consent, { $optout } opted out, { $invalid } with a number that does not work.
+segments-sample = Some of them
+segments-sample-empty = Nobody would get a campaign yet.
+segments-json = As a filter for the API
+segments-count-short = { $count ->
+    [one] { $n } contact
+   *[other] { $n } contacts
+}
+segments-count-invalid = filter no longer valid
+error-invalid_filter = This condition cannot be used
+error-invalid_name = Give the segment a name
+error-name_taken = That name is taken

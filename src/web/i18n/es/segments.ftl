@@ -1,0 +1,112 @@
+# Segmentos: la lista y el constructor de condiciones con su recuento al momento.
+segments-title = Segmentos
+segments-intro = Un segmento es un grupo de contactos elegidos por condiciones: etiquetas, campos, consentimiento, idioma, actividad. Las campañas se envían a segmentos.
+segments-new = Nuevo segmento
+segments-new-title = Nuevo segmento
+segments-name = Nombre
+segments-name-placeholder = Clientes fieles de Sevilla
+segments-audience = Audiencia
+segments-updated = Modificado
+segments-pages = Páginas de segmentos
+segments-no-more = No hay más segmentos.
+segments-empty = Todavía no hay segmentos:
+segments-empty-new = cree el primero.
+segments-deleted = Se ha borrado el segmento «{ $name }».
+segments-back = ← Todos los segmentos
+segments-saved = Guardado.
+segments-conditions = Quién entra
+segments-not-editable = El filtro de este segmento se escribió por la API de una forma que el constructor no puede mostrar. Aquí puede renombrarlo o borrarlo; cambie su filtro por la API.
+segments-save = Guardar el segmento
+segments-delete-title = Borrar este segmento
+segments-delete-hint = Los contactos no se tocan. Las campañas ya iniciadas conservan sus destinatarios.
+segments-delete-confirm = ¿Borrar el segmento «{ $name }»?
+segments-delete-button = Borrar el segmento
+segments-groups-combine = Contactos que cumplen
+segments-groups-all = todos los grupos (Y)
+segments-groups-any = al menos un grupo (O)
+segments-group = Grupo { $n }
+segments-match = Cumplir
+segments-match-all = todas estas condiciones (Y)
+segments-match-any = alguna de estas condiciones (O)
+segments-condition = Condición { $n }
+segments-attribute = Campo
+segments-no-attributes = Ningún contacto tiene campos todavía: importe antes una lista con columnas adicionales.
+segments-operator = Comprobación
+segments-value = Valor
+segments-days = días
+segments-remove-condition = Quitar
+segments-add-condition = + Añadir una condición
+segments-add-group = + Añadir un grupo
+segments-remove-group = Quitar este grupo
+segments-everyone = Sin condiciones: todos los contactos.
+segments-kind-tag = Etiqueta
+segments-kind-attr = Campo
+segments-kind-consent = Consentimiento
+segments-kind-language = Idioma
+segments-kind-status = Estado del número
+segments-kind-opted_out = Baja
+segments-kind-sent_within_days = Último mensaje enviado
+segments-kind-no_reply_for_days = Sin respuesta
+segments-op-tag-has = tiene la etiqueta
+segments-op-tag-has_not = no tiene la etiqueta
+segments-op-consent-is = es
+segments-op-consent-is_not = no es
+segments-op-language-is = es
+segments-op-language-is_not = no es
+segments-op-status-is = es
+segments-op-opted_out-yes = en la lista de bajas
+segments-op-opted_out-no = fuera de la lista de bajas
+segments-op-sent_within_days-within = en los últimos
+segments-op-sent_within_days-not_within = no en los últimos
+segments-op-no_reply_for_days-for = desde hace al menos
+segments-op-attr-eq = es igual a
+segments-op-attr-ne = no es igual a
+segments-op-attr-contains = contiene
+segments-op-attr-exists = está relleno
+segments-op-attr-not_exists = está vacío
+segments-op-attr-gt = mayor que
+segments-op-attr-ge = como mínimo
+segments-op-attr-lt = menor que
+segments-op-attr-le = como máximo
+segments-op-attr-is_true = sí
+segments-op-attr-is_false = no
+segments-op-attr-before = antes del
+segments-op-attr-after = después del
+segments-op-attr-within_days = en los últimos
+segments-op-attr-older_than_days = hace más de
+segments-op-attr-month = en el mes
+segments-op-attr-anniversary_within_days = aniversario en los próximos
+segments-status-active = funciona
+segments-status-invalid = no funciona
+segments-month-1 = enero
+segments-month-2 = febrero
+segments-month-3 = marzo
+segments-month-4 = abril
+segments-month-5 = mayo
+segments-month-6 = junio
+segments-month-7 = julio
+segments-month-8 = agosto
+segments-month-9 = septiembre
+segments-month-10 = octubre
+segments-month-11 = noviembre
+segments-month-12 = diciembre
+segments-would-get = { $count ->
+    [one] contacto recibiría una campaña
+   *[other] contactos recibirían una campaña
+}
+segments-matched = { $count ->
+    [one] Cumple { $n } contacto.
+   *[other] Cumplen { $n } contactos.
+}
+segments-left-out = Se quedan fuera: { $consent } sin consentimiento, { $optout } dados de baja, { $invalid } con un número que no funciona.
+segments-sample = Algunos de ellos
+segments-sample-empty = Todavía nadie recibiría una campaña.
+segments-json = Como filtro para la API
+segments-count-short = { $count ->
+    [one] { $n } contacto
+   *[other] { $n } contactos
+}
+segments-count-invalid = el filtro ya no es válido
+error-invalid_filter = Esta condición no sirve
+error-invalid_name = Dé un nombre al segmento
+error-name_taken = Ese nombre ya existe
