@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_automations.sql"),
     include_str!("migrations/0018_email_outbox.sql"),
     include_str!("migrations/0019_web_sessions.sql"),
+    include_str!("migrations/0020_overview_indexes.sql"),
 ];
 
 /// Brings the schema up to date.
