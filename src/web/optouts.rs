@@ -60,6 +60,11 @@ struct Row {
     remove_href: String,
 }
 
+/// A URL `base` (ending in `?`) to which query pairs are appended.
+fn query(base: &str) -> url::form_urlencoded::Serializer<'static, String> {
+    url::form_urlencoded::Serializer::for_suffix(base.to_string(), base.len())
+}
+
 /// The text id of how a number came to be opted out.
 fn source_id(source: &str) -> &'static str {
     match source {
@@ -78,7 +83,7 @@ fn row(o: &OptOut) -> Row {
         keyword: o.keyword.clone(),
         note: o.note.clone(),
         at: o.at,
-        remove_href: url::form_urlencoded::Serializer::new("/optouts/remove?".to_string())
+        remove_href: query("/optouts/remove?")
             .append_pair("number", &o.number)
             .finish(),
     }
@@ -149,7 +154,7 @@ async fn list(w: &WebState, q: &ListQuery) -> Result<Listing, WebError> {
     let next = (found.len() >= PAGE)
         .then(|| {
             found.last().map(|o| {
-                url::form_urlencoded::Serializer::new("/optouts?".to_string())
+                query("/optouts?")
                     .append_pair("q", &text)
                     .append_pair("after", &o.number)
                     .finish()
@@ -234,7 +239,7 @@ async fn results(
 
 /// Where to go after an action: the page, saying what was done to `number`.
 fn back(done: &str, number: &str, anchor: &str) -> Response {
-    let to = url::form_urlencoded::Serializer::new("/optouts?".to_string())
+    let to = query("/optouts?")
         .append_pair("done", done)
         .append_pair("number", number)
         .finish();
