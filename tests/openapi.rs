@@ -58,6 +58,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/messages/{id}"),
         ("DELETE", "/v1/messages/{id}"),
         ("GET", "/v1/modems"),
+        ("GET", "/v1/overview"),
         ("GET", "/v1/optouts"),
         ("POST", "/v1/optouts"),
         ("GET", "/v1/optouts/{number}"),

@@ -25,6 +25,7 @@ pub mod messages;
 pub mod metrics;
 pub mod modems;
 pub mod optouts;
+pub mod overview;
 pub mod page;
 pub mod segments;
 pub mod state;
@@ -112,6 +113,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(automations::pause))
         .routes(routes!(automations::resume))
         .routes(routes!(modems::list))
+        .routes(routes!(overview::get))
         .routes(routes!(optouts::list, optouts::create))
         .routes(routes!(optouts::get, optouts::delete))
         .routes(routes!(optouts::review_list))

@@ -95,7 +95,9 @@ pub struct OptOutRemoved<'a> {
     pub opted_out: bool,
 }
 
-fn number(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
+/// The number `input` (in any form the default region reads) in its
+/// canonical form, as opt-outs are stored; or 422 `invalid_number`.
+pub fn number(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
     Msisdn::parse(input, app.accepting.region).map_err(|e| ApiError::invalid("invalid_number", e.to_string()))
 }
 
@@ -146,6 +148,74 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found(format!("{n} has not opted out")))
 }
 
+/// Opts the number `input` (in any form the default region reads) out
+/// with source `api` and `note`, suppressing what is queued for it; the
+/// same for the API and the dashboard. Returns whether it was added now
+/// (false: it had opted out already) and the stored record.
+pub async fn add(app: &AppState, input: &str, note: Option<String>) -> Result<(bool, OptOut), ApiError> {
+    let n = number(app, input)?;
+    let now = app.clock.now_ms();
+    let key = n.as_str().to_string();
+    let (added, stored) = app
+        .store
+        .run(move |s| {
+            s.write(now, |tx| {
+                let added = tx.add_optout(&NewOptOut {
+                    number: &key,
+                    source: OptOutSource::Api,
+                    keyword: None,
+                    note: note.as_deref(),
+                    inbox_id: None,
+                })?;
+                Ok::<_, crate::store::StoreError>((added, tx.optout(&key)?))
+            })
+        })
+        .await?;
+    let stored = stored.ok_or_else(|| ApiError::internal("opt-out vanished"))?;
+    Ok((added, stored))
+}
+
+/// Removes the opt-out of `input` (the number may be texted again); the
+/// same for the API and the dashboard. 404 `not_found` if it had none.
+pub async fn remove(app: &AppState, input: &str) -> Result<Msisdn, ApiError> {
+    let n = number(app, input)?;
+    let now = app.clock.now_ms();
+    let key = n.as_str().to_string();
+    let removed = app
+        .store
+        .run(move |s| s.write(now, |tx| tx.remove_optout(&key, OptOutSource::Api)))
+        .await?;
+    if removed {
+        Ok(n)
+    } else {
+        Err(ApiError::not_found(format!("{n} had not opted out")))
+    }
+}
+
+/// Decides review `id`; the same for the API and the dashboard. 404 for
+/// no such review, 409 `already_resolved` for one decided before.
+pub async fn resolve(
+    app: &AppState,
+    id: i64,
+    action: ReviewAction,
+) -> Result<(OptOutReview, Option<OptOut>), ApiError> {
+    let now = app.clock.now_ms();
+    match app.store.run(move |s| s.resolve_review(id, action, now)).await? {
+        Resolved::Done(review, optout) => Ok((review, optout)),
+        Resolved::AlreadyResolved(r) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_resolved",
+            format!(
+                "review {} was already decided ({}) at {}",
+                r.id,
+                r.decision.as_deref().unwrap_or("?"),
+                r.resolved_at.map(rfc3339).unwrap_or_default()
+            ),
+        )),
+        Resolved::NotFound => Err(ApiError::not_found(format!("no review {id}"))),
+    }
+}
+
 /// `POST /v1/optouts`: opts a number out (and suppresses what is queued
 /// for it). 201 when added, 200 when it already was.
 #[utoipa::path(post, path = "/v1/optouts", operation_id = "create_optout", tag = "optouts",
@@ -170,25 +240,7 @@ pub async fn create(
     body: Result<Json<OptOutRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
-    let n = number(&app, &req.number)?;
-    let now = app.clock.now_ms();
-    let key = n.as_str().to_string();
-    let (added, stored) = app
-        .store
-        .run(move |s| {
-            s.write(now, |tx| {
-                let added = tx.add_optout(&NewOptOut {
-                    number: &key,
-                    source: OptOutSource::Api,
-                    keyword: None,
-                    note: req.note.as_deref(),
-                    inbox_id: None,
-                })?;
-                Ok::<_, crate::store::StoreError>((added, tx.optout(&key)?))
-            })
-        })
-        .await?;
-    let stored = stored.ok_or_else(|| ApiError::internal("opt-out vanished"))?;
+    let (added, stored) = add(&app, &req.number, req.note).await?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -214,22 +266,12 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(input) = path?;
-    let n = number(&app, &input)?;
-    let now = app.clock.now_ms();
-    let key = n.as_str().to_string();
-    let removed = app
-        .store
-        .run(move |s| s.write(now, |tx| tx.remove_optout(&key, OptOutSource::Api)))
-        .await?;
-    if removed {
-        Ok(Json(OptOutRemoved {
-            number: n.as_str(),
-            opted_out: false,
-        })
-        .into_response())
-    } else {
-        Err(ApiError::not_found(format!("{n} had not opted out")))
-    }
+    let n = remove(&app, &input).await?;
+    Ok(Json(OptOutRemoved {
+        number: n.as_str(),
+        opted_out: false,
+    })
+    .into_response())
 }
 
 /// Query of `GET /v1/optouts/review`.
@@ -381,23 +423,10 @@ pub async fn review_resolve(
             ));
         }
     };
-    let now = app.clock.now_ms();
-    match app.store.run(move |s| s.resolve_review(id, action, now)).await? {
-        Resolved::Done(review, optout) => Ok(Json(ReviewDecided {
-            review: ReviewView::from(&review),
-            optout: optout.as_ref().map(OptOutView::from),
-        })
-        .into_response()),
-        Resolved::AlreadyResolved(r) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_resolved",
-            format!(
-                "review {} was already decided ({}) at {}",
-                r.id,
-                r.decision.as_deref().unwrap_or("?"),
-                r.resolved_at.map(rfc3339).unwrap_or_default()
-            ),
-        )),
-        Resolved::NotFound => Err(ApiError::not_found(format!("no review {id}"))),
-    }
+    let (review, optout) = resolve(&app, id, action).await?;
+    Ok(Json(ReviewDecided {
+        review: ReviewView::from(&review),
+        optout: optout.as_ref().map(OptOutView::from),
+    })
+    .into_response())
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_email_outbox.sql"),
     include_str!("migrations/0019_web_sessions.sql"),
     include_str!("migrations/0020_engagement_keys.sql"),
+    include_str!("migrations/0021_overview_indexes.sql"),
 ];
 
 /// Brings the schema up to date.

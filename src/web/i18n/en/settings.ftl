@@ -1,0 +1,49 @@
+# The settings page.
+settings-title = Settings
+settings-intro = What the gateway runs with. To change it, edit the configuration file on the gateway and restart simfleet.
+settings-contents = On this page
+settings-webhooks = Webhook deliveries
+settings-webhook-url = Receiver
+settings-state = State
+settings-waiting = Waiting
+settings-details = Details
+settings-webhook-failing = Failing
+settings-webhook-sending = Delivering
+settings-webhook-ok = Up to date
+settings-webhook-tries = { $n } { $count ->
+    [one] try
+   *[other] tries
+} so far
+settings-webhook-all-delivered = Every event was delivered.
+settings-oldest = Oldest waiting since { $time }.
+settings-next-try = Next try at { $time }.
+settings-no-webhooks = No webhooks are set up. Add a [[webhook]] table to the configuration to send events to your own system.
+settings-email = Replies by email
+settings-email-off = Replies are not forwarded by email. Add an [email] table to the configuration to turn it on.
+settings-email-pending = Waiting
+settings-email-retrying = Retrying
+settings-email-sent = Sent (last 7 days)
+settings-email-failed = Gave up
+settings-email-gave-up = Gave up
+settings-email-waiting = Replies not emailed yet
+settings-email-reply = Reply
+settings-users = Dashboard users
+settings-users-you = you
+settings-users-none = No dashboard passwords are set; people sign in with the API token.
+settings-users-error = The users file cannot be read; see the gateway's log.
+settings-users-hint = To add a user or change a password, run on the gateway:
+settings-config = Configuration
+settings-config-hint = Secrets (the API token, SIM PINs, webhook secrets, email sign-in) are never shown, only whether they are set.
+settings-secret-set = set, hidden
+settings-not-set = not set
+settings-section-empty = Nothing configured.
+settings-section-api = API
+settings-section-storage = Storage
+settings-section-sending = Sending
+settings-section-modems = Modems
+settings-section-optout = Opt-outs and automatic replies
+settings-section-audience = Contacts, prices and campaigns
+settings-section-public = Public pages (links and sign-up form)
+settings-section-webhooks = Webhooks
+settings-section-email = Email
+settings-section-web = Dashboard

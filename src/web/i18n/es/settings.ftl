@@ -1,0 +1,49 @@
+# La página de ajustes.
+settings-title = Ajustes
+settings-intro = La configuración con la que funciona la pasarela. Para cambiarla, edite el archivo de configuración en la pasarela y reinicie simfleet.
+settings-contents = En esta página
+settings-webhooks = Entrega de webhooks
+settings-webhook-url = Receptor
+settings-state = Estado
+settings-waiting = En espera
+settings-details = Detalles
+settings-webhook-failing = Con fallos
+settings-webhook-sending = Entregando
+settings-webhook-ok = Al día
+settings-webhook-tries = { $count ->
+    [one] { $n } intento
+   *[other] { $n } intentos
+} hasta ahora
+settings-webhook-all-delivered = Todos los eventos se entregaron.
+settings-oldest = El más antiguo espera desde { $time }.
+settings-next-try = Próximo intento: { $time }.
+settings-no-webhooks = No hay webhooks configurados. Añada una tabla [[webhook]] a la configuración para enviar eventos a su sistema.
+settings-email = Respuestas por correo
+settings-email-off = Las respuestas no se reenvían por correo. Añada una tabla [email] a la configuración para activarlo.
+settings-email-pending = En espera
+settings-email-retrying = Reintentando
+settings-email-sent = Enviadas (7 días)
+settings-email-failed = Descartadas
+settings-email-gave-up = Descartada
+settings-email-waiting = Respuestas aún sin enviar por correo
+settings-email-reply = Respuesta
+settings-users = Usuarios del panel
+settings-users-you = usted
+settings-users-none = No hay contraseñas del panel; se entra con el token de la API.
+settings-users-error = No se puede leer el archivo de usuarios; consulte el registro de la pasarela.
+settings-users-hint = Para añadir un usuario o cambiar una contraseña, ejecute en la pasarela:
+settings-config = Configuración
+settings-config-hint = Los secretos (el token de la API, los PIN de las SIM, los secretos de webhooks, el acceso al correo) nunca se muestran, solo si están definidos.
+settings-secret-set = definido, oculto
+settings-not-set = sin definir
+settings-section-empty = Nada configurado.
+settings-section-api = API
+settings-section-storage = Almacenamiento
+settings-section-sending = Envío
+settings-section-modems = Módems
+settings-section-optout = Bajas y respuestas automáticas
+settings-section-audience = Contactos, precios y campañas
+settings-section-public = Páginas públicas (enlaces y formulario de alta)
+settings-section-webhooks = Webhooks
+settings-section-email = Correo
+settings-section-web = Panel
