@@ -99,6 +99,7 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("GET", "/v1/contacts/{id}"),
         ("PATCH", "/v1/contacts/{id}"),
         ("DELETE", "/v1/contacts/{id}"),
+        ("GET", "/v1/contacts/{id}/messages"),
         ("GET", "/v1/campaigns/{id}/breakdown"),
         ("GET", "/v1/campaigns/compare"),
         ("GET", "/v1/campaigns/{id}/timeseries"),
