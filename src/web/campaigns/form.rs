@@ -236,13 +236,8 @@ impl Wizard {
             w.ab_share = trim_number(ab.test_share * 100.0);
             w.ab_metric = ab.metric.as_str().into();
             let secs = crate::campaigns::spec::parse_duration(&ab.decide_after).unwrap_or(4 * 3600);
-            (w.ab_after, w.ab_unit) = if secs % 86_400 == 0 {
-                ((secs / 86_400).to_string(), "d".into())
-            } else if secs % 3600 == 0 {
-                ((secs / 3600).to_string(), "h".into())
-            } else {
-                ((secs / 60).max(1).to_string(), "m".into())
-            };
+            let (n, unit) = split_duration(secs);
+            (w.ab_after, w.ab_unit) = (n.to_string(), unit.to_string());
         }
         w
     }
@@ -580,6 +575,18 @@ impl Wizard {
             None
         };
         Ok(input)
+    }
+}
+
+/// Seconds as a whole number of days, hours or minutes (`m`, `h`, `d`),
+/// the largest unit that divides them.
+pub fn split_duration(secs: i64) -> (i64, &'static str) {
+    if secs > 0 && secs % 86_400 == 0 {
+        (secs / 86_400, "d")
+    } else if secs > 0 && secs % 3600 == 0 {
+        (secs / 3600, "h")
+    } else {
+        ((secs / 60).max(1), "m")
     }
 }
 

@@ -201,6 +201,7 @@ mod tests {
         }
         for u in ["m", "h", "d"] {
             ids.push(format!("campaigns-unit-{u}"));
+            ids.push(format!("campaigns-after-{u}"));
         }
         for l in [
             "windows",

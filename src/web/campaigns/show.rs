@@ -313,6 +313,14 @@ fn render(
         Err(e) => (Vec::new(), Some(e)),
     };
     let failed = error.is_some();
+    let ab_after = d
+        .view
+        .ab_test
+        .as_ref()
+        .and_then(|a| a.get("decide_after"))
+        .and_then(|a| a.as_str())
+        .and_then(|a| crate::campaigns::spec::parse_duration(a).ok())
+        .map(super::form::split_duration);
     let recent_hours: Vec<_> = d.hours.iter().rev().take(24).collect();
     let ctx = context! {
         c => super::v(&d.view),
@@ -334,6 +342,7 @@ fn render(
         groups_error => groups_error,
         more_groups => d.more_groups,
         compared => super::v(&d.compared),
+        ab_after => ab_after,
     };
     let template = if fragment {
         "campaigns_progress.html"

@@ -113,7 +113,7 @@ struct Review {
     deadline_ms: Option<i64>,
     ab_share: Option<f64>,
     ab_metric: Option<String>,
-    ab_after_secs: Option<i64>,
+    ab_after: Option<(i64, &'static str)>,
 }
 
 /// Renders `step` of the wizard `wz`, with `error` shown above it.
@@ -125,6 +125,11 @@ async fn render(
     error: Option<String>,
 ) -> Result<Response, WebError> {
     let step = STEPS[step_index(step)];
+    let mut wz = wz;
+    if wz.variants.is_empty() {
+        // Something to write in (a form posted without the rows).
+        wz.variants = Wizard::fresh(String::new(), &w.api.campaigns.window).variants;
+    }
     let rules = w.api.campaigns.clone();
     let now = w.now_ms();
     let (segments, attrs) = if step == "audience" {
@@ -223,7 +228,9 @@ async fn review(w: &WebState, viewer: &Viewer, wz: &Wizard) -> Result<Review, We
                 deadline_ms: spec.deadline,
                 ab_share: spec.ab_test.map(|a| a.test_share),
                 ab_metric: spec.ab_test.map(|a| a.metric.as_str().to_string()),
-                ab_after_secs: spec.ab_test.map(|a| a.decide_after_secs),
+                ab_after: spec
+                    .ab_test
+                    .map(|a| super::form::split_duration(a.decide_after_secs)),
             })
         })
         .await

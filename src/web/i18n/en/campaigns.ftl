@@ -294,3 +294,15 @@ error-wrong_status = Not possible in this state
 error-render_failed = The text cannot be made
 error-call_tracking = Call tracking is not set up
 error-busy = Already being saved
+campaigns-after-m = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}
+campaigns-after-h = { $count ->
+    [one] { $count } hour
+   *[other] { $count } hours
+}
+campaigns-after-d = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}

@@ -285,3 +285,15 @@ error-wrong_status = No es posible en este estado
 error-render_failed = No se puede preparar el texto
 error-call_tracking = El seguimiento de llamadas no está configurado
 error-busy = Ya se está guardando
+campaigns-after-m = { $count ->
+    [one] { $count } minuto
+   *[other] { $count } minutos
+}
+campaigns-after-h = { $count ->
+    [one] { $count } hora
+   *[other] { $count } horas
+}
+campaigns-after-d = { $count ->
+    [one] { $count } día
+   *[other] { $count } días
+}

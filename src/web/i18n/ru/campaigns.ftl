@@ -294,3 +294,18 @@ error-wrong_status = В этом состоянии так нельзя
 error-render_failed = Не удаётся составить текст
 error-call_tracking = Отслеживание звонков не настроено
 error-busy = Уже сохраняется
+campaigns-after-m = { $count ->
+    [one] { $count } минуту
+    [few] { $count } минуты
+   *[many] { $count } минут
+}
+campaigns-after-h = { $count ->
+    [one] { $count } час
+    [few] { $count } часа
+   *[many] { $count } часов
+}
+campaigns-after-d = { $count ->
+    [one] { $count } день
+    [few] { $count } дня
+   *[many] { $count } дней
+}
