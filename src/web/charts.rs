@@ -144,9 +144,15 @@ pub fn lines(id: &str, title: &str, series: &[Series], labels: &[(usize, String)
     let y = |v: f64| TOP + plot_h - plot_h * (v.max(0.0) / top);
     for (i, text) in labels {
         if *i < points {
+            // The ends' labels stay inside the chart.
+            let anchor = match *i {
+                0 if points > 1 => "start",
+                i if i + 1 == points && points > 1 => "end",
+                _ => "middle",
+            };
             let _ = write!(
                 out,
-                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
                 x(*i),
                 H - 8.0,
                 esc(text)
@@ -214,7 +220,7 @@ pub fn bars(
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
     let top = if percent {
-        nice_max(max).min(1.0).max(0.01)
+        nice_max(max).clamp(0.01, 1.0)
     } else {
         nice_max(max)
     };
