@@ -376,12 +376,38 @@ fn the_buttons_pause_resume_and_cancel_a_running_campaign_and_compare_it() {
         "a paused campaign offers resume"
     );
     assert!(!page.body.contains("id=\"pause\""));
-    // The earlier campaign is in the comparison.
+    // The earlier campaign is in the comparison, loaded after the page
+    // (or in it, for a browser without JavaScript following the link).
     assert!(
         page.body
+            .contains(&format!("hx-get=\"/campaigns/{second}/compare\""))
+    );
+    let cmp = s.get(base, &format!("/campaigns/{second}/compare"));
+    assert_eq!(cmp.status, 200);
+    assert!(!cmp.body.contains("<html"), "a fragment");
+    assert!(
+        cmp.body
             .contains(&format!("href=\"/campaigns/{first}\">First</a>")),
         "{}",
-        page.body
+        cmp.body
+    );
+    let inline = s.get(base, &format!("/campaigns/{second}?compare=1"));
+    assert!(
+        inline
+            .body
+            .contains(&format!("href=\"/campaigns/{first}\">First</a>"))
+    );
+    let by_zone = s.get(base, &format!("/campaigns/{second}/breakdown?by=time_zone"));
+    assert!(
+        by_zone.body.contains("<table id=\"breakdown\">"),
+        "{}",
+        by_zone.body
+    );
+    let unknown = s.get(base, &format!("/campaigns/{second}/breakdown?by=attributes.nope"));
+    assert!(
+        unknown.body.contains("no contact has an attribute"),
+        "{}",
+        unknown.body
     );
     let r = post_plain(&s, base, &format!("/campaigns/{second}/resume"), &[]);
     assert_eq!(r.status, 303);

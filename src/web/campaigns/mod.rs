@@ -33,6 +33,8 @@ pub fn routes() -> Router<WebState> {
         .route("/campaigns/{id}", get(show::page))
         .route("/campaigns/{id}/edit", get(wizard::edit_form))
         .route("/campaigns/{id}/progress", get(show::progress))
+        .route("/campaigns/{id}/breakdown", get(show::breakdown))
+        .route("/campaigns/{id}/compare", get(show::compare))
         .route("/campaigns/{id}/{action}", post(show::act))
 }
 

@@ -77,7 +77,28 @@ fn query_param(q: Option<&str>, name: &str) -> Option<String> {
     })
 }
 
-async fn read(w: &WebState, id: i64, by: Option<String>, full: bool) -> Result<Data, WebError> {
+/// What [`read`] reads beyond the campaign and its progress.
+#[derive(Debug, Clone, Default)]
+struct Parts {
+    /// The results: the hourly series for the charts.
+    results: bool,
+    /// The breakdown, grouped by this (`None`: not read).
+    by: Option<String>,
+    /// The earlier campaigns' figures.
+    compare: bool,
+}
+
+/// The breakdown shown when none was asked for: the first contact
+/// attribute, else the time zone.
+fn default_by(attrs: &[String]) -> String {
+    attrs
+        .first()
+        .map(|a| format!("attributes.{a}"))
+        .unwrap_or_else(|| "time_zone".into())
+}
+
+async fn read(w: &WebState, id: i64, parts: Parts) -> Result<Data, WebError> {
+    let full = parts.results;
     let rules = w.api.campaigns.clone();
     let sims = w.api.dispatcher.sim_capacities();
     let now = w.now_ms();
@@ -121,43 +142,52 @@ async fn read(w: &WebState, id: i64, by: Option<String>, full: bool) -> Result<D
                 compared: Vec::new(),
                 segment_name,
             };
-            if !full || status == CampaignStatus::Draft {
+            if status == CampaignStatus::Draft {
                 return Ok::<_, ApiError>(data);
             }
-            data.hours = crate::api::campaign_reports::hours(&s.campaign_hours(id)?);
-            data.attrs = s.attribute_types()?.into_keys().collect();
-            let by = by
+            if full {
+                data.hours = crate::api::campaign_reports::hours(&s.campaign_hours(id)?);
+            }
+            if full || parts.by.is_some() {
+                data.attrs = s.attribute_types()?.into_keys().collect();
+            }
+            data.by = parts
+                .by
+                .clone()
                 .filter(|b| !b.is_empty())
-                .or_else(|| data.attrs.first().map(|a| format!("attributes.{a}")))
-                .unwrap_or_else(|| "time_zone".into());
-            data.groups = match crate::api::campaign_reports::group_by(&by, s)? {
-                Ok(g) => {
-                    let mut groups: Vec<Group> = metrics::grouped(s, id, &g, &rules)?
-                        .into_iter()
-                        .map(|(group, figures)| Group { group, figures })
-                        .collect();
-                    data.more_groups = groups.len() > GROUPS_SHOWN;
-                    groups.truncate(GROUPS_SHOWN);
-                    Ok(groups)
-                }
-                Err(e) => Err(e.message),
+                .unwrap_or_else(|| default_by(&data.attrs));
+            data.groups = match parts.by.is_some() {
+                false => Err(String::new()),
+                true => match crate::api::campaign_reports::group_by(&data.by, s)? {
+                    Ok(g) => {
+                        let mut groups: Vec<Group> = metrics::grouped(s, id, &g, &rules)?
+                            .into_iter()
+                            .map(|(group, figures)| Group { group, figures })
+                            .collect();
+                        data.more_groups = groups.len() > GROUPS_SHOWN;
+                        groups.truncate(GROUPS_SHOWN);
+                        Ok(groups)
+                    }
+                    Err(e) => Err(e.message),
+                },
             };
-            data.by = by;
-            data.compared.push(Compared {
-                id,
-                name: data.view.name.clone(),
-                status: status.as_str().into(),
-                this: true,
-                figures: data.view.figures.overall.clone(),
-            });
-            for r in s.campaigns_started_before(id, COMPARED)? {
+            if parts.compare {
                 data.compared.push(Compared {
-                    id: r.id,
-                    name: r.spec.name.clone(),
-                    status: r.status.as_str().into(),
-                    this: false,
-                    figures: metrics::figures(s, r.id, &rules)?.overall,
+                    id,
+                    name: data.view.name.clone(),
+                    status: status.as_str().into(),
+                    this: true,
+                    figures: data.view.figures.overall.clone(),
                 });
+                for r in s.campaigns_started_before(id, COMPARED)? {
+                    data.compared.push(Compared {
+                        id: r.id,
+                        name: r.spec.name.clone(),
+                        status: r.status.as_str().into(),
+                        this: false,
+                        figures: metrics::figures(s, r.id, &rules)?.overall,
+                    });
+                }
             }
             Ok(data)
         })
@@ -207,9 +237,10 @@ fn render(
     w: &WebState,
     viewer: &Viewer,
     d: Data,
-    fragment: bool,
+    template: &str,
     error: Option<String>,
 ) -> Result<Response, WebError> {
+    let fragment = template != "campaigns_show.html";
     let live = !d.status.is_final() && d.status != CampaignStatus::Draft;
     let t = |id: &str| text(w, viewer, id);
     let (over_time, per_variant, variant_names) = if fragment || d.status == CampaignStatus::Draft {
@@ -308,10 +339,13 @@ fn render(
             .collect()
     };
     let eta = eta_context(&d.view.eta);
-    let (groups, groups_error) = match d.groups {
-        Ok(g) => (g, None),
-        Err(e) => (Vec::new(), Some(e)),
+    // `Err("")`: not read (loaded after the page).
+    let (groups, groups_error, groups_read) = match d.groups {
+        Ok(g) => (g, None, true),
+        Err(e) if e.is_empty() => (Vec::new(), None, false),
+        Err(e) => (Vec::new(), Some(e), true),
     };
+    let compared_read = !d.compared.is_empty();
     let failed = error.is_some();
     let ab_after = d
         .view
@@ -340,14 +374,11 @@ fn render(
         by => d.by,
         groups => super::v(&groups),
         groups_error => groups_error,
+        groups_read => groups_read,
+        compared_read => compared_read,
         more_groups => d.more_groups,
         compared => super::v(&d.compared),
         ab_after => ab_after,
-    };
-    let template = if fragment {
-        "campaigns_progress.html"
-    } else {
-        "campaigns_show.html"
     };
     let mut r = w.page(template, viewer, ctx)?;
     if failed {
@@ -356,7 +387,10 @@ fn render(
     Ok(r)
 }
 
-/// `GET /campaigns/{id}?by=…`: the campaign's page.
+/// `GET /campaigns/{id}?by=…&compare=1`: the campaign's page. The
+/// breakdown and the comparison (an aggregate per campaign each) are
+/// loaded after the page ([`breakdown`], [`compare`]) unless asked for
+/// in the address (a browser without JavaScript follows the links).
 pub async fn page(
     State(w): State<WebState>,
     viewer: Viewer,
@@ -364,8 +398,45 @@ pub async fn page(
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
     let id = campaign_id(&id)?;
-    let d = read(&w, id, query_param(q.as_deref(), "by"), true).await?;
-    render(&w, &viewer, d, false, None)
+    let parts = Parts {
+        results: true,
+        by: query_param(q.as_deref(), "by"),
+        compare: query_param(q.as_deref(), "compare").is_some(),
+    };
+    let d = read(&w, id, parts).await?;
+    render(&w, &viewer, d, "campaigns_show.html", None)
+}
+
+/// `GET /campaigns/{id}/breakdown?by=…`: the breakdown table alone.
+pub async fn breakdown(
+    State(w): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, WebError> {
+    let id = campaign_id(&id)?;
+    let by = query_param(q.as_deref(), "by").unwrap_or_default();
+    let parts = Parts {
+        by: Some(by),
+        ..Parts::default()
+    };
+    let d = read(&w, id, parts).await?;
+    render(&w, &viewer, d, "campaigns_breakdown.html", None)
+}
+
+/// `GET /campaigns/{id}/compare`: the comparison table alone.
+pub async fn compare(
+    State(w): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = campaign_id(&id)?;
+    let parts = Parts {
+        compare: true,
+        ..Parts::default()
+    };
+    let d = read(&w, id, parts).await?;
+    render(&w, &viewer, d, "campaigns_compare.html", None)
 }
 
 /// `GET /campaigns/{id}/progress`: the live part. Once the campaign is
@@ -376,9 +447,9 @@ pub async fn progress(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id = campaign_id(&id)?;
-    let d = read(&w, id, None, false).await?;
+    let d = read(&w, id, Parts::default()).await?;
     let over = d.status.is_final();
-    let mut r = render(&w, &viewer, d, true, None)?;
+    let mut r = render(&w, &viewer, d, "campaigns_progress.html", None)?;
     if over && viewer.htmx {
         r.headers_mut()
             .insert("hx-refresh", HeaderValue::from_static("true"));
@@ -406,7 +477,11 @@ pub async fn act(
         Ok(_) => Ok(see_other(&viewer, &format!("/campaigns/{id}"))),
         Err(e) if e.code == "wrong_status" => Ok(see_other(&viewer, &format!("/campaigns/{id}"))),
         Err(e) if e.status.is_client_error() && e.code != "not_found" => {
-            let d = read(&w, id, None, true).await?;
+            let parts = Parts {
+                results: true,
+                ..Parts::default()
+            };
+            let d = read(&w, id, parts).await?;
             let title_id = format!("error-{}", e.code);
             let c = w.shared.renderer.catalog();
             let message = if c.has(viewer.lang, &title_id) {
@@ -418,7 +493,7 @@ pub async fn act(
                 htmx: false,
                 ..viewer
             };
-            render(&w, &viewer, d, false, Some(message))
+            render(&w, &viewer, d, "campaigns_show.html", Some(message))
         }
         Err(e) => Err(e.into()),
     }

@@ -306,3 +306,5 @@ campaigns-after-d = { $count ->
     [one] { $count } day
    *[other] { $count } days
 }
+campaigns-breakdown-show = Show the figures by group
+campaigns-compare-show = Show the comparison

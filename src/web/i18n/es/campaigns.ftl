@@ -297,3 +297,5 @@ campaigns-after-d = { $count ->
     [one] { $count } día
    *[other] { $count } días
 }
+campaigns-breakdown-show = Mostrar las cifras por grupo
+campaigns-compare-show = Mostrar la comparación

@@ -309,3 +309,5 @@ campaigns-after-d = { $count ->
     [few] { $count } дня
    *[many] { $count } дней
 }
+campaigns-breakdown-show = Показать цифры по группам
+campaigns-compare-show = Показать сравнение
