@@ -44,7 +44,7 @@ pub struct CampaignPreview {
 }
 
 /// Renders each variant for its share of the audience as read now.
-fn preview_campaign(
+pub fn preview_campaign(
     s: &Store,
     row: &CampaignRow,
     rules: &CampaignRules,

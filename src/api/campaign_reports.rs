@@ -76,7 +76,9 @@ pub struct CampaignBreakdown {
     pub groups: Vec<BreakdownGroup>,
 }
 
-fn group_by(by: &str, store: &Store) -> Result<Result<GroupBy, ApiError>, StoreError> {
+/// Reads `by` (`variant`, `time_zone`, `tag`, `attributes.NAME`) into a
+/// grouping; the inner error is the API's answer to a bad one.
+pub fn group_by(by: &str, store: &Store) -> Result<Result<GroupBy, ApiError>, StoreError> {
     Ok(match by {
         "variant" => Ok(GroupBy::Variant),
         "time_zone" => Ok(GroupBy::TimeZone),
@@ -249,6 +251,9 @@ pub async fn compare(
 pub struct CampaignHour {
     /// Start of the hour, RFC 3339 (UTC).
     pub hour: String,
+    /// `hour` in unix ms.
+    #[serde(skip)]
+    pub hour_ms: i64,
     /// Messages the network accepted in it.
     pub sent: u64,
     /// Delivered (by delivery report) in it.
@@ -294,8 +299,20 @@ pub async fn timeseries(
     let id = campaign_id(&id)?;
     known(&app, id).await?;
     let rows = app.store.run(move |s| s.campaign_hours(id)).await?;
+    Ok(Json(CampaignTimeSeries {
+        campaign_id: id.to_string(),
+        hours: hours(&rows),
+    })
+    .into_response())
+}
+
+/// The hours of `rows` (as `Store::campaign_hours` reads them) for a
+/// chart: the hours with nothing between them filled with zeros, unless
+/// they span more than 100 days.
+pub fn hours(rows: &[crate::store::HourRow]) -> Vec<CampaignHour> {
     let hour = |r: &crate::store::HourRow| CampaignHour {
         hour: rfc3339(r.hour),
+        hour_ms: r.hour,
         sent: r.sent,
         delivered: r.delivered,
         replies: r.replies,
@@ -309,12 +326,13 @@ pub async fn timeseries(
     };
     let mut hours = Vec::with_capacity(rows.len());
     let mut prev: Option<i64> = None;
-    for r in &rows {
+    for r in rows {
         if fill && let Some(p) = prev {
             let mut t = p + 3_600_000;
             while t < r.hour {
                 hours.push(CampaignHour {
                     hour: rfc3339(t),
+                    hour_ms: t,
                     sent: 0,
                     delivered: 0,
                     replies: 0,
@@ -328,11 +346,7 @@ pub async fn timeseries(
         hours.push(hour(r));
         prev = Some(r.hour);
     }
-    Ok(Json(CampaignTimeSeries {
-        campaign_id: id.to_string(),
-        hours,
-    })
-    .into_response())
+    hours
 }
 
 /// The export's header.

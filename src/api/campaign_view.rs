@@ -189,7 +189,7 @@ pub fn view(
 /// The view; `with_draft_audience` false leaves `draft_audience` null (in
 /// lists: reading a listed audience of 100,000 numbers for every draft on
 /// a page would make a list slow).
-pub(super) fn build(
+pub fn build(
     s: &Store,
     row: CampaignRow,
     rules: &CampaignRules,
@@ -285,7 +285,7 @@ fn shown_audience(audience: Option<&Value>) -> Value {
 
 /// Who a draft would reach now; `None` when its audience cannot be read
 /// (its segment was deleted since: the start will say so).
-fn draft_audience(
+pub fn draft_audience(
     s: &Store,
     spec: &Spec,
     region: Region,

@@ -27,7 +27,7 @@ use crate::campaigns::spec::{Audience, ContactRef, SpecError};
 use crate::campaigns::start::StartError;
 use crate::campaigns::{CampaignInput, CampaignStatus, Spec, lifecycle};
 use crate::phone::{Msisdn, Region};
-use crate::store::{CampaignStoreError, ContactKey, SegmentError, Store, StoreError};
+use crate::store::{CampaignRow, CampaignStoreError, ContactKey, SegmentError, Store, StoreError};
 
 /// Largest create or patch body: an audience may list 100,000 numbers.
 pub(crate) const CAMPAIGN_BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -141,11 +141,11 @@ fn wrong_status(id: i64, status: CampaignStatus, why: Option<&str>) -> ApiError 
     ApiError::new(StatusCode::CONFLICT, "wrong_status", message)
 }
 
-pub(super) fn no_campaign(id: i64) -> ApiError {
+pub fn no_campaign(id: i64) -> ApiError {
     ApiError::not_found(format!("no campaign {id}"))
 }
 
-pub(super) fn campaign_id(id: &str) -> Result<i64, ApiError> {
+pub fn campaign_id(id: &str) -> Result<i64, ApiError> {
     id.parse::<i64>()
         .ok()
         .filter(|_| id.bytes().all(|b| b.is_ascii_digit()))
@@ -263,6 +263,35 @@ pub fn merge_nested(merged: &mut Value, patch: &Value, key: &str, effective: Val
     }
 }
 
+/// Checks `input` (and its audience against the store) and stores it as
+/// a new draft: what `POST /v1/campaigns` and the dashboard's wizard do.
+pub fn create_draft(
+    s: &Store,
+    input: &CampaignInput,
+    rules: &crate::campaigns::CampaignRules,
+    now: i64,
+) -> Result<CampaignRow, ApiError> {
+    let spec = check(s, input, rules.region)?;
+    Ok(s.create_campaign(&spec, now)?)
+}
+
+/// Replaces draft `id`'s request with `input`, checked as a new one; a
+/// campaign that is no longer a draft is a 409 `wrong_status`.
+pub fn replace_draft(
+    s: &Store,
+    id: i64,
+    input: &CampaignInput,
+    rules: &crate::campaigns::CampaignRules,
+    now: i64,
+) -> Result<CampaignRow, ApiError> {
+    let row = s.campaign(id)?.ok_or_else(|| no_campaign(id))?;
+    if row.status != CampaignStatus::Draft {
+        return Err(wrong_status(id, row.status, Some("only a draft can be changed")));
+    }
+    let spec = check(s, input, rules.region)?;
+    Ok(s.update_campaign_draft(id, &spec, now)?)
+}
+
 /// `POST /v1/campaigns`: stores a draft.
 #[utoipa::path(post, path = "/v1/campaigns", operation_id = "create_campaign", tag = "campaigns",
     request_body = CampaignInput,
@@ -293,8 +322,7 @@ pub async fn create(
     let view = app
         .store
         .run(move |s| {
-            let spec = check(s, &input, rules.region)?;
-            let row = s.create_campaign(&spec, now)?;
+            let row = create_draft(s, &input, &rules, now)?;
             Ok::<_, ApiError>(view(s, row, &rules, &sims, now)?)
         })
         .await?;
@@ -437,8 +465,7 @@ pub async fn update(
                 _ => return Err(invalid("body", "must be an object")),
             };
             let input = read_input(map)?;
-            let spec = check(s, &input, rules.region)?;
-            let row = s.update_campaign_draft(id, &spec, now)?;
+            let row = replace_draft(s, id, &input, &rules, now)?;
             Ok(view(s, row, &rules, &sims, now)?)
         })
         .await?;
@@ -446,8 +473,24 @@ pub async fn update(
 }
 
 async fn act(app: AppState, id: &str, action: crate::campaigns::Action) -> Result<Response, ApiError> {
-    use crate::campaigns::Action;
     let id = campaign_id(id)?;
+    let row = apply(&app, id, action).await?;
+    let now = app.clock.now_ms();
+    let sims = app.dispatcher.sim_capacities();
+    let rules = app.campaigns.clone();
+    let view = app.store.run(move |s| view(s, row, &rules, &sims, now)).await?;
+    Ok(Json(view).into_response())
+}
+
+/// Moves campaign `id` through its lifecycle (`action`), as the API's
+/// `start`/`pause`/`resume`/`cancel` do, and tells the dispatcher; the
+/// campaign as moved. The dashboard's buttons call this too.
+pub async fn apply(
+    app: &AppState,
+    id: i64,
+    action: crate::campaigns::Action,
+) -> Result<CampaignRow, ApiError> {
+    use crate::campaigns::Action;
     let now = app.clock.now_ms();
     let rules = app.campaigns.clone();
     let row = app
@@ -469,10 +512,7 @@ async fn act(app: AppState, id: &str, action: crate::campaigns::Action) -> Resul
         .await?;
     tracing::info!(campaign = id, action = action.as_str(), status = %row.status, "campaign");
     app.dispatcher.campaigns_changed();
-    let sims = app.dispatcher.sim_capacities();
-    let rules = app.campaigns.clone();
-    let view = app.store.run(move |s| view(s, row, &rules, &sims, now)).await?;
-    Ok(Json(view).into_response())
+    Ok(row)
 }
 
 /// `POST /v1/campaigns/{id}/start`: fixes the audience and schedules the

@@ -81,10 +81,11 @@ pub struct NewRecipient {
     pub excluded: Option<(&'static str, String)>,
 }
 
-const SELECT: &str = "SELECT id, spec, status, status_reason, created_at, updated_at, started_at, start_at,
+pub(super) const SELECT: &str =
+    "SELECT id, spec, status, status_reason, created_at, updated_at, started_at, start_at,
         deadline, finished_at, decision, decided_at, survey_id FROM campaigns";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignRow> {
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CampaignRow> {
     let bad = |i: usize, e: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
     };

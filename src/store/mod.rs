@@ -21,6 +21,7 @@ mod campaign_decision;
 mod campaign_eta;
 mod campaign_feed;
 mod campaign_lifecycle;
+mod campaign_list;
 mod campaign_metrics;
 mod campaigns;
 mod claim;

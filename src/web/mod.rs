@@ -9,6 +9,7 @@
 //! module with its `routes()`; [`session`] guards them all but `/login`.
 
 pub mod assets;
+pub mod charts;
 pub mod format;
 pub mod i18n;
 pub mod render;
