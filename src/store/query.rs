@@ -44,11 +44,11 @@ pub struct MessageRow {
     pub category: Category,
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, recipient, text, status, segments, encoding, status_report, send_at, sim_imsi, modem_imei,
      modem_port, attempts, created_at, sent_at, delivered_at, error, category";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+pub(super) fn row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         recipient: r.get(1)?,
