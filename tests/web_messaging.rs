@@ -375,12 +375,20 @@ fn messages_are_searched_filtered_paged_shown_with_their_history_and_cancelled()
         !d.body.contains("id=\"message-cancel\""),
         "no cancel once cancelled"
     );
+    // Cancelling twice changes nothing (as DELETE /v1/messages/{id}).
     let again = post_plain(&gw.base, &s, &format!("/messages/{id}/cancel"), &[]);
-    assert_eq!(again.status, 409);
+    assert_eq!(again.status, 303);
+    // A message already sent cannot be: said in words.
+    wait_for("the queued one to be sent", || {
+        let (_, m) = gw.call("GET", &format!("/v1/messages/{cyr}"), None);
+        matches!(m["status"].as_str(), Some("sent" | "delivered"))
+    });
+    let late = post_plain(&gw.base, &s, &format!("/messages/{cyr}/cancel"), &[]);
+    assert_eq!(late.status, 409);
     assert!(
-        again.body.contains("It cannot be cancelled any more"),
+        late.body.contains("It cannot be cancelled any more"),
         "{}",
-        again.body
+        late.body
     );
 
     // Bad input is a page, not a crash.
