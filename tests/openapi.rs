@@ -112,6 +112,10 @@ async fn documented_operations_are_exactly_the_served_ones() {
         ("POST", "/v1/automations/{id}/pause"),
         ("POST", "/v1/automations/{id}/resume"),
         ("GET", "/v1/calls"),
+        ("GET", "/v1/messages/search"),
+        ("POST", "/v1/messages/estimate"),
+        ("GET", "/v1/conversations"),
+        ("GET", "/v1/conversations/{number}"),
     ]
     .into_iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -121,12 +121,8 @@ const MAX_KEY: usize = 200;
 pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewMessage, ApiError> {
     let recipient = Msisdn::parse(&req.to, rules.region)
         .map_err(|e| ApiError::invalid("invalid_number", e.to_string()))?;
-    if req.text.trim().is_empty() {
-        return Err(ApiError::invalid("empty_text", "text is empty"));
-    }
-    sms::check_text(&req.text).map_err(|e| ApiError::invalid("invalid_text", e.to_string()))?;
-    let plan =
-        sms::plan(&req.text, &rules.split).map_err(|e| ApiError::invalid("too_long", e.to_string()))?;
+    let plan = crate::templates::estimate::plan_text(&req.text, &rules.split)
+        .map_err(|e| ApiError::invalid(e.code(), e.to_string()))?;
     let send_at = match &req.send_at {
         None => None,
         Some(s) => {
@@ -183,7 +179,8 @@ pub fn prepare(req: &MessageRequest, rules: &Accepting, now: i64) -> Result<NewM
     })
 }
 
-fn enqueue_error(e: EnqueueError) -> ApiError {
+/// The API's answer for a message the store would not take.
+pub fn enqueue_error(e: EnqueueError) -> ApiError {
     match e {
         EnqueueError::Conflict(_) => {
             ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", e.to_string())
@@ -218,15 +215,48 @@ pub async fn create(
     body: Result<Json<MessageRequest>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(req) = body?;
-    let now = app.clock.now_ms();
-    let msg = prepare(&req, &app.accepting, now)?;
-    let outcome = app
-        .store
-        .run(move |s| s.enqueue(&msg, now))
-        .await
-        .map_err(enqueue_error)?;
-    app.dispatcher.wake();
+    let outcome = accept(&app, vec![req])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("no outcome for the message"))??;
     Ok((StatusCode::ACCEPTED, Json(Accepted::from(outcome))))
+}
+
+/// Checks `reqs` and stores the good ones in one transaction, as
+/// `POST /v1/messages` does one (the dashboard's send and reply forms
+/// come here too): the same checks, idempotency, consent and opt-out
+/// suppression. Answers, per request in order, what was stored (or the
+/// original message for a repeated idempotency key) or why it was not.
+pub async fn accept(
+    app: &AppState,
+    reqs: Vec<MessageRequest>,
+) -> Result<Vec<Result<EnqueueOutcome, ApiError>>, ApiError> {
+    let now = app.clock.now_ms();
+    let prepared: Vec<Result<NewMessage, ApiError>> =
+        reqs.iter().map(|r| prepare(r, &app.accepting, now)).collect();
+    let good: Vec<NewMessage> = prepared.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+    let any = !good.is_empty();
+    let mut stored = if any {
+        app.store
+            .run(move |s| s.enqueue_batch(&good, now))
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        Vec::new()
+    }
+    .into_iter();
+    if any {
+        app.dispatcher.wake();
+    }
+    Ok(prepared
+        .into_iter()
+        .map(|p| {
+            p.and_then(|_| match stored.next() {
+                Some(r) => r.map_err(enqueue_error),
+                None => Err(ApiError::internal("no outcome for the message")),
+            })
+        })
+        .collect())
 }
 
 /// `POST /v1/messages/batch`: one transaction; a bad item gets its own
@@ -546,6 +576,14 @@ pub async fn cancel(
 ) -> Result<Json<Cancelled>, ApiError> {
     let Path(id) = path?;
     let id = parse_id(&id)?;
+    cancel_message(&app, id).await.map(Json)
+}
+
+/// Cancels message `id` if it is still queued or scheduled (what
+/// `DELETE /v1/messages/{id}` and the dashboard's cancel button do):
+/// 404 when there is no such message, 409 `not_cancellable` when it is
+/// being sent or finished.
+pub async fn cancel_message(app: &AppState, id: i64) -> Result<Cancelled, ApiError> {
     let now = app.clock.now_ms();
     match app
         .store
@@ -554,10 +592,10 @@ pub async fn cancel(
         .map_err(ApiError::internal)?
     {
         None => Err(ApiError::not_found(format!("no message {id}"))),
-        Some(Status::Cancelled) => Ok(Json(Cancelled {
+        Some(Status::Cancelled) => Ok(Cancelled {
             id: id.to_string(),
             status: Status::Cancelled,
-        })),
+        }),
         Some(other) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_cancellable",

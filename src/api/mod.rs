@@ -16,11 +16,14 @@ pub mod campaigns;
 pub mod codes;
 pub mod contacts;
 pub mod contacts_csv;
+pub mod conversations;
 pub mod email;
 pub mod error;
+pub mod estimate;
 pub mod events;
 pub mod inbox;
 pub mod memory;
+pub mod message_search;
 pub mod messages;
 pub mod metrics;
 pub mod modems;
@@ -107,6 +110,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::max(campaigns::CAMPAIGN_BODY_LIMIT));
     let rest = OpenApiRouter::new()
         .routes(routes!(messages::get, messages::cancel))
+        .routes(routes!(message_search::list))
+        .routes(routes!(estimate::create))
+        .routes(routes!(conversations::list))
+        .routes(routes!(conversations::get))
         .routes(routes!(events::list, automations::record_event))
         .routes(routes!(automations::create, automations::list))
         .routes(routes!(automations::get, automations::update))

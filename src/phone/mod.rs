@@ -54,6 +54,29 @@ pub struct InvalidNumber {
     pub input: String,
     /// Why it is not a number we can send to.
     pub reason: String,
+    /// The same, as a kind a user interface can say in its own words.
+    pub problem: NumberProblem,
+}
+
+/// What is wrong with a typed number (see [`InvalidNumber::reason`] for
+/// the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberProblem {
+    /// Nothing was typed.
+    Empty,
+    /// A character that has no place in a phone number (letters are not
+    /// read as keypad digits).
+    Character {
+        /// The character.
+        character: char,
+        /// Its position, from 1.
+        position: usize,
+    },
+    /// Not readable as a number at all (too short, too long, no country).
+    Unreadable,
+    /// Readable, but no valid number of its country (or of the default
+    /// region, for a national number).
+    NotValid,
 }
 
 impl Msisdn {
@@ -62,13 +85,14 @@ impl Msisdn {
     /// `+` in any region. Short codes (3 to 6 digits, no `+`) are kept as
     /// they are. Anything else must be a valid number for its country.
     pub fn parse(input: &str, region: Region) -> Result<Msisdn, InvalidNumber> {
-        let invalid = |reason: String| InvalidNumber {
+        let invalid = |reason: String, problem: NumberProblem| InvalidNumber {
             input: input.to_string(),
             reason,
+            problem,
         };
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err(invalid("empty".into()));
+            return Err(invalid("empty".into(), NumberProblem::Empty));
         }
         // libphonenumber reads letters as keypad digits (E.161: "ABC" →
         // "222"), so a typo would text a stranger. Only digits and the
@@ -79,19 +103,29 @@ impl Msisdn {
             .enumerate()
             .find(|&(i, c)| !allowed_in_number(i, c))
         {
-            return Err(invalid(format!(
-                "character {c:?} at position {} is not allowed in a phone number (digits, a leading +, spaces and - . ( ) / only)",
-                i + 1
-            )));
+            return Err(invalid(
+                format!(
+                    "character {c:?} at position {} is not allowed in a phone number (digits, a leading +, spaces and - . ( ) / only)",
+                    i + 1
+                ),
+                NumberProblem::Character {
+                    character: c,
+                    position: i + 1,
+                },
+            ));
         }
         if (3..=6).contains(&trimmed.len()) && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(Msisdn(trimmed.to_string()));
         }
-        let number = phonenumber::parse(Some(region.0), trimmed).map_err(|e| invalid(e.to_string()))?;
+        let number = phonenumber::parse(Some(region.0), trimmed)
+            .map_err(|e| invalid(e.to_string(), NumberProblem::Unreadable))?;
         if !phonenumber::is_valid(&number) {
-            return Err(invalid(format!(
-                "not a valid phone number (national numbers are read as {region}; use +country code otherwise)"
-            )));
+            return Err(invalid(
+                format!(
+                    "not a valid phone number (national numbers are read as {region}; use +country code otherwise)"
+                ),
+                NumberProblem::NotValid,
+            ));
         }
         Ok(Msisdn(number.format().mode(Mode::E164).to_string()))
     }
@@ -119,6 +153,40 @@ impl Msisdn {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A list of numbers as a person types it (one per line, or separated by
+/// commas or semicolons), read with [`Msisdn::parse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberList {
+    /// The numbers, in the order typed, each once.
+    pub numbers: Vec<Msisdn>,
+    /// The entries that are not numbers: the line they are on (from 1) and why.
+    pub bad: Vec<(usize, InvalidNumber)>,
+    /// Entries left out because the same number came earlier in the list
+    /// (however it was typed).
+    pub repeated: usize,
+}
+
+/// Reads `input` as a list of numbers: one per line, or separated by
+/// commas or semicolons; blank entries are skipped, national numbers are
+/// read in `region`, a number listed twice is kept once.
+pub fn parse_list(input: &str, region: Region) -> NumberList {
+    let mut out = NumberList::default();
+    let mut seen = std::collections::HashSet::new();
+    for (line, text) in input.lines().enumerate() {
+        for entry in text.split([',', ';']) {
+            if entry.trim().is_empty() {
+                continue;
+            }
+            match Msisdn::parse(entry, region) {
+                Ok(n) if seen.insert(n.clone()) => out.numbers.push(n),
+                Ok(_) => out.repeated += 1,
+                Err(e) => out.bad.push((line + 1, e)),
+            }
+        }
+    }
+    out
 }
 
 /// What a typed number may contain: digits, one `+` at the start, and the
@@ -185,6 +253,29 @@ mod tests {
             assert!(Msisdn::parse(bad, ru()).is_err(), "{bad}");
         }
         assert!("ZZ".parse::<Region>().is_err());
+    }
+
+    #[test]
+    fn a_typed_list_is_read_line_by_line_with_repeats_dropped_and_bad_entries_named() {
+        let list = parse_list(
+            "8 916 123-45-67, +7 916 123 45 67\n\n  abc ; +79161234568\r\n12",
+            ru(),
+        );
+        let got: Vec<&str> = list.numbers.iter().map(Msisdn::as_str).collect();
+        assert_eq!(got, ["+79161234567", "+79161234568"]);
+        assert_eq!(list.repeated, 1);
+        assert_eq!(list.bad.len(), 2);
+        assert_eq!(list.bad[0].0, 3);
+        assert!(matches!(
+            list.bad[0].1.problem,
+            NumberProblem::Character {
+                character: 'a',
+                position: 1
+            }
+        ));
+        assert_eq!(list.bad[1].0, 4);
+        assert_eq!(list.bad[1].1.input, "12");
+        assert_eq!(parse_list("  \n , ", ru()), NumberList::default());
     }
 
     #[test]

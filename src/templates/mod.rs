@@ -17,6 +17,7 @@
 
 pub mod audience;
 pub mod dates;
+pub mod estimate;
 pub mod preview;
 
 use std::collections::BTreeMap;

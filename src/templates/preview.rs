@@ -572,7 +572,7 @@ pub fn money(amount: Decimal) -> String {
 }
 
 /// Whether some GSM 7-bit table simfleet may use writes `c`.
-fn fits_gsm7(c: char, national: &[NationalLanguage]) -> bool {
+pub fn fits_gsm7(c: char, national: &[NationalLanguage]) -> bool {
     Charset::DEFAULT.code_of(c).is_some()
         || national.iter().any(|&l| {
             Charset {

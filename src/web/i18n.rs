@@ -157,6 +157,31 @@ mod tests {
     }
 
     #[test]
+    fn no_message_id_is_defined_twice_in_a_language() {
+        // A bundle keeps the first definition and drops the second silently,
+        // so two pages defining one id would show one page the other's text.
+        for lang in Lang::ALL {
+            let mut seen = std::collections::HashMap::new();
+            for (file, text) in sources(lang) {
+                let resource = match FluentResource::try_new(text.to_string()) {
+                    Ok(r) => r,
+                    Err((r, _)) => r,
+                };
+                for entry in resource.entries() {
+                    let id = match entry {
+                        fluent_syntax::ast::Entry::Message(m) => m.id.name.to_string(),
+                        fluent_syntax::ast::Entry::Term(t) => format!("-{}", t.id.name),
+                        _ => continue,
+                    };
+                    if let Some(first) = seen.insert(id.clone(), file.clone()) {
+                        panic!("{}: {id} is in both {first} and {file}", lang.code());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn russian_plurals_follow_cldr() {
         let c = Catalog::load();
         let n = |n: i64| {

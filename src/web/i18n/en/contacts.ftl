@@ -187,7 +187,6 @@ contacts-import-done = { $file } imported
 contacts-import-see = See the contacts
 contacts-import-another = Import another file
 error-invalid_contact = Check this field
-error-invalid_number = This number cannot be read
 error-unproven_consent = Consent needs proof
 error-no_phone_column = No phone number column
 error-invalid_csv = This is not a CSV file we can read

@@ -184,7 +184,6 @@ contacts-import-done = { $file } importado
 contacts-import-see = Ver los contactos
 contacts-import-another = Importar otro archivo
 error-invalid_contact = Revise este campo
-error-invalid_number = No se puede leer este número
 error-unproven_consent = El consentimiento necesita una prueba
 error-no_phone_column = Falta la columna del teléfono
 error-invalid_csv = No podemos leer este archivo como CSV

@@ -195,7 +195,6 @@ contacts-import-done = { $file } загружен
 contacts-import-see = К контактам
 contacts-import-another = Загрузить ещё файл
 error-invalid_contact = Проверьте поле
-error-invalid_number = Номер не распознан
 error-unproven_consent = Согласию нужно подтверждение
 error-no_phone_column = Нет столбца с номером телефона
 error-invalid_csv = Этот файл не читается как CSV

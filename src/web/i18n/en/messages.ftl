@@ -1,0 +1,54 @@
+# The messages pages (queue, history, one message).
+messages-title = Messages
+messages-send = Send a message
+messages-search = Number or text
+messages-search-hint = A full number finds the messages to it; words or a few digits search the texts and numbers.
+messages-status = Status
+messages-status-any = Any status
+messages-search-submit = Search
+messages-col-when = When
+messages-col-to = To
+messages-col-text = Text
+messages-col-status = Status
+messages-col-sms = SMS
+messages-col-reason = Why
+messages-scheduled-for = for { $when }
+messages-empty = No messages yet — send one.
+messages-none-match = No messages match.
+messages-searched-to = Searched back to message #{ $id }.
+messages-search-older = Search older messages
+messages-pager = Pages
+messages-newest = Newest
+messages-older = Older
+messages-detail-title = Message #{ $id }
+messages-open-conversation = conversation
+messages-state = Where it stands
+messages-live = updates by itself
+messages-created = Accepted
+messages-send-at = Send at
+messages-sent-at = Handed to the network
+messages-delivered-at = Delivered
+messages-report-waiting = waiting for the delivery report
+messages-report-off = no delivery report asked
+messages-encoding = Encoding
+messages-segments = { $count ->
+    [one] 1 SMS
+   *[other] { $count } SMS
+}
+messages-category = Kind
+messages-attempts = Attempts
+messages-sim = SIM
+messages-cancel = Cancel this message
+messages-cancel-confirm = Cancel this message? It will not be sent.
+messages-history = History
+status-scheduled = scheduled
+status-queued = queued
+status-sending = sending
+status-sent = sent
+status-delivered = delivered
+status-failed = failed
+status-unknown = unknown
+status-cancelled = cancelled
+status-expired = expired
+status-suppressed = not sent (opted out)
+error-not_cancellable = It cannot be cancelled any more

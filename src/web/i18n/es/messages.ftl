@@ -1,0 +1,54 @@
+# Las páginas de mensajes (cola, historial, un mensaje).
+messages-title = Mensajes
+messages-send = Enviar un mensaje
+messages-search = Número o texto
+messages-search-hint = Un número completo busca los mensajes enviados a él; palabras o unas cifras se buscan en los textos y números.
+messages-status = Estado
+messages-status-any = Cualquier estado
+messages-search-submit = Buscar
+messages-col-when = Cuándo
+messages-col-to = Para
+messages-col-text = Texto
+messages-col-status = Estado
+messages-col-sms = SMS
+messages-col-reason = Motivo
+messages-scheduled-for = para el { $when }
+messages-empty = Todavía no hay mensajes: envíe uno.
+messages-none-match = Ningún mensaje coincide.
+messages-searched-to = Buscado hasta el mensaje n.º { $id }.
+messages-search-older = Buscar en mensajes anteriores
+messages-pager = Páginas
+messages-newest = Más recientes
+messages-older = Anteriores
+messages-detail-title = Mensaje n.º { $id }
+messages-open-conversation = conversación
+messages-state = Cómo va
+messages-live = se actualiza solo
+messages-created = Aceptado
+messages-send-at = Enviar el
+messages-sent-at = Entregado a la red
+messages-delivered-at = Entregado
+messages-report-waiting = esperando la confirmación de entrega
+messages-report-off = no se pidió confirmación de entrega
+messages-encoding = Codificación
+messages-segments = { $count ->
+    [one] 1 SMS
+   *[other] { $count } SMS
+}
+messages-category = Tipo
+messages-attempts = Intentos
+messages-sim = SIM
+messages-cancel = Cancelar este mensaje
+messages-cancel-confirm = ¿Cancelar este mensaje? No se enviará.
+messages-history = Historial
+status-scheduled = programado
+status-queued = en cola
+status-sending = enviándose
+status-sent = enviado
+status-delivered = entregado
+status-failed = fallido
+status-unknown = desconocido
+status-cancelled = cancelado
+status-expired = caducado
+status-suppressed = no enviado (baja)
+error-not_cancellable = Ya no se puede cancelar

@@ -1,0 +1,54 @@
+# Страницы сообщений (очередь, история, одно сообщение).
+messages-title = Сообщения
+messages-send = Отправить сообщение
+messages-search = Номер или текст
+messages-search-hint = Полный номер — найдутся сообщения на него; слова или несколько цифр ищутся в текстах и номерах.
+messages-status = Состояние
+messages-status-any = Любое
+messages-search-submit = Найти
+messages-col-when = Когда
+messages-col-to = Кому
+messages-col-text = Текст
+messages-col-status = Состояние
+messages-col-sms = SMS
+messages-col-reason = Причина
+messages-scheduled-for = на { $when }
+messages-empty = Сообщений пока нет — отправьте первое.
+messages-none-match = Ничего не найдено.
+messages-searched-to = Просмотрено до сообщения №{ $id }.
+messages-search-older = Искать в более старых
+messages-pager = Страницы
+messages-newest = Новые
+messages-older = Старше
+messages-detail-title = Сообщение №{ $id }
+messages-open-conversation = переписка
+messages-state = Состояние
+messages-live = обновляется само
+messages-created = Принято
+messages-send-at = Отправить в
+messages-sent-at = Передано в сеть
+messages-delivered-at = Доставлено
+messages-report-waiting = ждём отчёт о доставке
+messages-report-off = отчёт о доставке не запрошен
+messages-encoding = Кодировка
+messages-segments = { $count ->
+    [one] { $count } SMS
+   *[other] { $count } SMS
+}
+messages-category = Тип
+messages-attempts = Попыток
+messages-sim = SIM-карта
+messages-cancel = Отменить сообщение
+messages-cancel-confirm = Отменить это сообщение? Оно не будет отправлено.
+messages-history = История
+status-scheduled = запланировано
+status-queued = в очереди
+status-sending = отправляется
+status-sent = отправлено
+status-delivered = доставлено
+status-failed = ошибка
+status-unknown = неизвестно
+status-cancelled = отменено
+status-expired = просрочено
+status-suppressed = не отправлено (отписка)
+error-not_cancellable = Отменить уже нельзя
