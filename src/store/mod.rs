@@ -45,6 +45,8 @@ mod record;
 mod recover;
 mod report;
 mod review;
+#[doc(hidden)]
+pub mod seed;
 mod segments;
 mod sims;
 mod surveys;
