@@ -752,3 +752,71 @@ pub fn seed_history(store: &Store, h: &SeedHistory) -> Result<Seeded, StoreError
     })?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_history_is_consistent_with_what_the_store_reads() {
+        let store = Store::open_in_memory().unwrap();
+        let now = 1_796_115_600_000;
+        seed_contacts(&store, 200, now).unwrap();
+        let spec = serde_json::from_value::<crate::campaigns::CampaignInput>(serde_json::json!({
+            "name": "c", "audience": {"filter": {"tag": "newsletter"}},
+            "variants": [{"name": "A", "text": "a"}]
+        }))
+        .unwrap()
+        .check()
+        .unwrap();
+        let c = store.create_campaign(&spec, now - DAY).unwrap().id;
+        let recipients: Vec<_> = (1..=50)
+            .map(|i| super::super::NewRecipient {
+                contact_id: Some(i),
+                phone: seed_phone(i as usize),
+                time_zone: "Europe/Moscow".into(),
+                variant: Some("A".into()),
+                phase: "all",
+                excluded: None,
+            })
+            .collect();
+        store
+            .start_campaign(c, &recipients, now - DAY, now + DAY, now - DAY)
+            .unwrap();
+        let seeded = seed_history(
+            &store,
+            &SeedHistory {
+                now,
+                days: 30,
+                messages: 3_000,
+                contacts: 200,
+                campaigns: vec![SeedCampaign {
+                    id: c,
+                    first_contact: 1,
+                    sent: 40,
+                    variants: vec!["A".into()],
+                    texts: vec!["Sale!".into()],
+                    from: now - DAY,
+                    until: now - DAY + HOUR,
+                }],
+                survey: None,
+                automation: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(seeded.messages, 3_000);
+        assert!(seeded.events >= 3_000);
+        let counts = store.status_counts().unwrap();
+        let total: u64 = counts.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 3_000);
+        // A message reads back with its history.
+        let (m, history) = store.message(1).unwrap().unwrap();
+        assert!(m.recipient.starts_with('+'));
+        assert!(!history.is_empty());
+        // The campaign's sent recipients point at their messages.
+        let states = store.campaign_recipient_states(c).unwrap();
+        assert!(states.contains(&("queued".to_string(), None, 40)), "{states:?}");
+        assert!(states.contains(&("pending".to_string(), None, 10)), "{states:?}");
+        assert!(store.optouts(0, 10_000).unwrap().len() >= 1_500);
+    }
+}
