@@ -1,6 +1,8 @@
 //! `simfleet demo`: the whole gateway with no setup — simulated modems,
 //! a temporary data directory, the daemon on 127.0.0.1 — and a few
-//! messages sent through the API so there is something to watch.
+//! messages sent through the API so there is something to watch. The
+//! dashboard is on: user `admin` gets a fresh demo password, printed
+//! with the URL, so whoever tries it can sign in straight away.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -57,6 +59,22 @@ daily_limit = 500
 "#,
         dir = dir.display()
     )
+}
+
+/// A password for the demo's `admin`: 12 letters and digits that cannot
+/// be mistaken for one another, in three groups (`k7m4-x9pq-2hzt`).
+fn demo_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..3)
+        .map(|_| {
+            (0..4)
+                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The sample campaign the demo offers to create: the demo contacts, two
@@ -132,6 +150,14 @@ pub async fn run(
     std::fs::write(&config_path, config_text(dir.path(), listen, public))?;
     let checked = Config::load(&config_path)?;
     let base = format!("http://{listen}");
+    // The dashboard's user, so the demo can be tried in a browser at once.
+    let password = demo_password();
+    let users_file = checked.config.web.users_file(&checked.config.api);
+    {
+        let (file, password) = (users_file.clone(), password.clone());
+        tokio::task::spawn_blocking(move || crate::web::users::set_password(&file, "admin", &password))
+            .await??;
+    }
 
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let gateway = tokio::spawn(gateway::serve(checked, listener, shutdown, move |running| {
@@ -146,6 +172,10 @@ pub async fn run(
     println!(
         r#"
 simfleet demo — the gateway with {n} simulated modems (nothing to install, nothing touches a real network)
+
+  dashboard {base}/  (open it in a browser; English, Español, Русский)
+  user      admin
+  password  {password}  (made for this demo; on a gateway of your own: sudo simfleet passwd)
 
   API       {base}
   public    http://{public}/subscribe  (the subscribe form; tracked links /l/…)

@@ -51,6 +51,8 @@ mod record;
 mod recover;
 mod report;
 mod review;
+#[doc(hidden)]
+pub mod seed;
 mod segments;
 mod sims;
 mod survey_list;
