@@ -95,12 +95,7 @@ const PAGES: &[Page] = &[
         "/messages?q=%D0%BF%D0%B0%D1%81%D0%BF%D0%BE%D1%80%D1%82",
     ),
     get("messages: search rare text", "/messages?q=nonexistent-word"),
-    get("messages: campaign", "/messages?campaign={campaign}"),
     get("conversations", "/conversations"),
-    get(
-        "conversations: search",
-        "/conversations?q=%D0%90%D0%BD%D0%BD%D0%B0",
-    ),
     get("contacts", "/contacts"),
     get(
         "contacts: search name",
@@ -108,7 +103,6 @@ const PAGES: &[Page] = &[
     ),
     get("contacts: search number", "/contacts?q=%2B34600"),
     get("contacts: tag", "/contacts?tag=vip"),
-    get("contacts: pending consent", "/contacts?consent=pending"),
     get("segments", "/segments"),
     get("campaigns", "/campaigns"),
     get("campaigns: running", "/campaigns?status=running"),
