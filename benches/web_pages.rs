@@ -572,6 +572,7 @@ fn main() {
                 created_at: now,
                 seen_at: now,
                 expires_at: now + 7 * DAY,
+                credential: simfleet::web::session::token_credential("bench-token-bench-token-bench-token"),
             },
         )
         .expect("session");

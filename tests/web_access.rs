@@ -10,11 +10,39 @@ use common::gateway::{Gateway, free_port, write_config};
 use common::web::{Session, request};
 
 fn gateway() -> (Sim, Gateway) {
+    let (sim, gw, _) = gateway_and_config();
+    (sim, gw)
+}
+
+fn gateway_and_config() -> (Sim, Gateway, std::path::PathBuf) {
     let sim = Sim::start(1, 0);
     let config = write_config(sim.dir.path(), free_port(), "");
     set_password(&config, "admin", PASSWORD);
+    set_password(&config, "clinic", PASSWORD);
     let gw = Gateway::start(&config);
-    (sim, gw)
+    (sim, gw, config)
+}
+
+#[test]
+fn a_changed_password_signs_out_what_the_old_one_opened() {
+    let (_sim, gw, config) = gateway_and_config();
+    let admin = Session::login(&gw.base, "admin", PASSWORD);
+    let clinic = Session::login(&gw.base, "clinic", PASSWORD);
+    assert_eq!(admin.get(&gw.base, "/").status, 200);
+    set_password(&config, "admin", "a new and longer password");
+    assert_eq!(
+        admin.get(&gw.base, "/").status,
+        303,
+        "the old password's session ended"
+    );
+    assert_eq!(admin.get(&gw.base, "/").status, 303, "and stays ended");
+    assert_eq!(
+        clinic.get(&gw.base, "/").status,
+        200,
+        "another user's session stays"
+    );
+    let again = Session::login(&gw.base, "admin", "a new and longer password");
+    assert_eq!(again.get(&gw.base, "/").status, 200);
 }
 
 #[test]

@@ -58,6 +58,16 @@ fn send_a_message_and_watch_it_reach_delivered() {
 
     b.goto("/send");
     b.wait_text("h1", "Send a message", 10);
+    // An error answer to a live request shows in the page, not nowhere:
+    // a stale anti-forgery token is refused and said so.
+    b.exec(
+        "document.body.setAttribute('hx-headers', '{\"X-CSRF-Token\": \"stale\"}');",
+        vec![],
+    );
+    b.fill("#send-to", "+7 916 123 45 67");
+    b.wait_text("#errors [role=alert]", "reload it", 10);
+    b.goto("/send");
+    b.wait_text("h1", "Send a message", 10);
     b.fill("#send-to", "8 916 123-45-67\nabc");
     b.wait_text("#send-numbers", "Line 2", 10);
     b.fill("#send-to", "8 916 123-45-67");

@@ -2,7 +2,8 @@
 //! password (user `admin` by default), asked twice at the terminal or read
 //! from standard input with `--password-stdin`, stored as an argon2id hash
 //! in `web.users_file` (see [`crate::web::users`]). The running gateway
-//! reads the file at each sign-in: no restart needed.
+//! reads the file at each sign-in and request: no restart needed, and the
+//! dashboard sessions the old password opened end at their next request.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -56,7 +57,7 @@ pub fn run(args: &PasswdArgs) -> anyhow::Result<String> {
     };
     let new = crate::web::users::set_password(&file, &args.user, &password)?;
     Ok(format!(
-        "{} {} in {}; sign in at the dashboard (http{}://{}/)",
+        "{} {} in {}; sessions signed in with the old password are ended; sign in at the dashboard (http{}://{}/)",
         if new {
             "added user"
         } else {

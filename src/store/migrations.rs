@@ -27,6 +27,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_web_sessions.sql"),
     include_str!("migrations/0020_engagement_keys.sql"),
     include_str!("migrations/0021_overview_indexes.sql"),
+    include_str!("migrations/0022_message_status_counts.sql"),
+    include_str!("migrations/0023_web_session_credential.sql"),
 ];
 
 /// Brings the schema up to date.

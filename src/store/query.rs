@@ -190,7 +190,7 @@ impl Store {
     /// How many messages are in each status (every status listed).
     pub fn status_counts(&self) -> Result<StatusCounts, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM messages GROUP BY status")?;
+        let mut stmt = conn.prepare_cached("SELECT status, n FROM message_status_counts")?;
         let found: Vec<(String, i64)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
@@ -210,6 +210,73 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phone::Msisdn;
+    use crate::sms::Encoding;
+    use crate::store::{Category, NewMessage};
+
+    fn msg(to: &str, send_at: Option<i64>) -> NewMessage {
+        NewMessage {
+            recipient: Msisdn::from_canonical(to),
+            text: "x".into(),
+            encoding: Encoding::Gsm7,
+            segments: 1,
+            status_report: false,
+            send_at,
+            expires_at: None,
+            kind: None,
+            category: Category::Transactional,
+            idempotency_key: None,
+            request_hash: String::new(),
+        }
+    }
+
+    /// The counts kept by triggers agree with counting the messages.
+    #[test]
+    fn status_counts_follow_inserts_changes_and_deletes() {
+        let s = Store::open_in_memory().unwrap();
+        let counted = |s: &Store| -> StatusCounts {
+            let conn = s.reader();
+            let mut stmt = conn
+                .prepare("SELECT status, count(*) FROM messages GROUP BY status")
+                .unwrap();
+            let found: Vec<(String, i64)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            Status::ALL
+                .into_iter()
+                .map(|st| {
+                    let n = found.iter().find(|(x, _)| x == st.as_str());
+                    (st, n.map_or(0, |(_, n)| *n as u64))
+                })
+                .collect()
+        };
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let send_at = (i % 2 == 0).then_some(10_000_000);
+            ids.push(
+                s.enqueue(&msg(&format!("+7916000000{i}"), send_at), 1_000)
+                    .unwrap()
+                    .id,
+            );
+        }
+        let by = |c: &StatusCounts, st: Status| c.iter().find(|(x, _)| *x == st).unwrap().1;
+        let c = s.status_counts().unwrap();
+        assert_eq!(c, counted(&s));
+        assert_eq!((by(&c, Status::Queued), by(&c, Status::Scheduled)), (2, 3));
+        s.cancel(ids[0], 2_000).unwrap();
+        s.cancel(ids[1], 2_000).unwrap();
+        s.cancel(ids[1], 2_100).unwrap(); // already cancelled: no change
+        let c = s.status_counts().unwrap();
+        assert_eq!(c, counted(&s));
+        assert_eq!(by(&c, Status::Cancelled), 2);
+        s.writer()
+            .execute("DELETE FROM messages WHERE id = ?1", [ids[0]])
+            .unwrap();
+        assert_eq!(s.status_counts().unwrap(), counted(&s));
+        assert_eq!(by(&s.status_counts().unwrap(), Status::Cancelled), 1);
+    }
 
     fn sizes(n: &[usize]) -> Page<usize> {
         bounded(n.iter().map(|&s| Ok(s)), |&s| s).unwrap()

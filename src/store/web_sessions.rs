@@ -18,6 +18,9 @@ pub struct WebSession {
     pub seen_at: i64,
     /// When it ends unless used again (unix ms).
     pub expires_at: i64,
+    /// A fingerprint of the secret that admitted it (the password hash or
+    /// the API token); the session ends when that secret changes.
+    pub credential: String,
 }
 
 impl Store {
@@ -29,8 +32,8 @@ impl Store {
                 .execute(params![now])?;
             tx.tx
                 .prepare_cached(
-                    "INSERT INTO web_sessions (id_hash, user, csrf, created_at, seen_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO web_sessions (id_hash, user, csrf, created_at, seen_at, expires_at, credential)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     id_hash,
@@ -38,7 +41,8 @@ impl Store {
                     s.csrf,
                     s.created_at,
                     s.seen_at,
-                    s.expires_at
+                    s.expires_at,
+                    s.credential
                 ])?;
             Ok(())
         })
@@ -49,7 +53,7 @@ impl Store {
         let conn = self.reader();
         let row = conn
             .prepare_cached(
-                "SELECT user, csrf, created_at, seen_at, expires_at FROM web_sessions
+                "SELECT user, csrf, created_at, seen_at, expires_at, credential FROM web_sessions
                  WHERE id_hash = ?1 AND expires_at > ?2",
             )?
             .query_row(params![id_hash, now], |r| {
@@ -59,6 +63,7 @@ impl Store {
                     created_at: r.get(2)?,
                     seen_at: r.get(3)?,
                     expires_at: r.get(4)?,
+                    credential: r.get(5)?,
                 })
             })
             .optional()?;
@@ -109,6 +114,7 @@ mod tests {
             created_at: 0,
             seen_at: 0,
             expires_at: 100,
+            credential: "u:0123".into(),
         };
         s.create_web_session(0, b"h1", &session).unwrap();
         assert_eq!(s.web_session(50, b"h1").unwrap(), Some(session.clone()));

@@ -10,8 +10,8 @@
 //! "Hello ,".
 //!
 //! The engine is sandboxed for texts written by users of the API: no
-//! loader and no `include`/`import`/`extends`/macros (the features are not
-//! compiled in, so such a tag is a syntax error at save), a fuel budget
+//! loader and no `include`/`import`/`extends`/macros (such a tag is a
+//! syntax error at save, see [`sandbox`]), a fuel budget
 //! per render (a runaway loop is an error, not a hang), a recursion limit,
 //! an output cap, and no auto-escaping (SMS is plain text).
 
@@ -19,6 +19,7 @@ pub mod audience;
 pub mod dates;
 pub mod estimate;
 pub mod preview;
+pub mod sandbox;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -409,6 +410,13 @@ impl Template {
         let mut env = environment();
         env.add_template_owned(NAME, source.to_string())
             .map_err(|e| syntax_error(source, &e))?;
+        if let Some(t) = sandbox::forbidden_tag(source) {
+            return Err(TemplateError::Syntax {
+                line: t.line,
+                column: t.column,
+                message: format!("`{}` is not available in a message template", t.tag),
+            });
+        }
         let calls_link = env
             .get_template(NAME)
             .map(|t| t.undeclared_variables(false).contains("link"))

@@ -111,6 +111,42 @@ fn random_hex() -> String {
     crate::sms::hex::encode_hex(&bytes)
 }
 
+/// A fingerprint of the secret that admitted a session: `u:` and the
+/// user's password hash, or `t:` and the API token (8 bytes of SHA-256,
+/// hex). Stored with the session, compared at each request.
+fn credential(kind: char, secret: &str) -> String {
+    let d = Sha256::digest(secret.as_bytes());
+    format!("{kind}:{}", crate::sms::hex::encode_hex(&d[..8]))
+}
+
+/// The [`WebSession::credential`] of a session the API token `token`
+/// admitted (for tools that create sessions, such as the page bench).
+pub fn token_credential(token: &str) -> String {
+    credential('t', token)
+}
+
+/// The fingerprint the session's secret has now: the API token's for a
+/// token session, the user's current password hash's otherwise (empty
+/// when the user is gone, `None` when the users file cannot be read).
+async fn current_credential(w: &WebState, session: &WebSession) -> Option<String> {
+    if session.credential.starts_with("t:") {
+        return Some(credential('t', w.api.token.reveal()));
+    }
+    let file = w.shared.users_file.clone();
+    let user = session.user.clone();
+    let found = tokio::task::spawn_blocking(move || super::users::find(&file, &user))
+        .await
+        .ok()?;
+    match found {
+        Ok(Some(hash)) => Some(credential('u', &hash)),
+        Ok(None) => Some(String::new()),
+        Err(e) => {
+            tracing::error!(error = %e, "the dashboard's users file cannot be read");
+            None
+        }
+    }
+}
+
 fn hash_id(id: &str) -> Vec<u8> {
     Sha256::digest(id.as_bytes()).to_vec()
 }
@@ -284,6 +320,16 @@ pub async fn require_session(State(w): State<WebState>, req: Request, next: Next
     };
     let max_end = session.created_at + w.shared.max_ms;
     if now >= max_end {
+        return to_login(&req, htmx);
+    }
+    // A changed password (or token) signs out what the old one opened.
+    let current = current_credential(&w, &session).await;
+    if current.as_deref() != Some(session.credential.as_str()) || session.credential.is_empty() {
+        if current.is_some() {
+            tracing::info!(user = %session.user, "dashboard session ended: its password changed");
+            let h = id_hash.clone();
+            let _ = w.api.store.run(move |s| s.delete_web_session(now, &h)).await;
+        }
         return to_login(&req, htmx);
     }
     if now - session.seen_at >= TOUCH_EVERY_MS {
@@ -533,22 +579,24 @@ pub async fn login(
     // Argon2 takes tens of milliseconds and memory: off the async threads.
     let lookup_user = user.clone();
     let verified = tokio::task::spawn_blocking(move || match super::users::find(&users_file, &lookup_user) {
-        Ok(Some(hash)) => Ok(super::users::verify_password(&hash, &password)),
-        Ok(None) => Ok(false),
+        Ok(Some(hash)) => Ok(super::users::verify_password(&hash, &password).then(|| credential('u', &hash))),
+        Ok(None) => Ok(None),
         Err(e) => Err(e),
     })
     .await
-    .unwrap_or(Ok(false));
-    let signed_in_as = match verified {
-        Ok(true) => user.clone(),
-        Ok(false) if token_ok => {
-            if user.is_empty() {
+    .unwrap_or(Ok(None));
+    let token_credential = credential('t', w.api.token.reveal());
+    let (signed_in_as, admitted_by) = match verified {
+        Ok(Some(by)) => (user.clone(), by),
+        Ok(None) if token_ok => {
+            let name = if user.is_empty() {
                 "token".to_string()
             } else {
                 user.clone()
-            }
+            };
+            (name, token_credential)
         }
-        Ok(false) => {
+        Ok(None) => {
             tracing::info!(user = %user, client = %ip, "dashboard sign-in refused");
             return refuse("login-wrong", StatusCode::UNAUTHORIZED);
         }
@@ -557,11 +605,12 @@ pub async fn login(
             if !token_ok {
                 return refuse("login-users-file", StatusCode::INTERNAL_SERVER_ERROR);
             }
-            if user.is_empty() {
+            let name = if user.is_empty() {
                 "token".to_string()
             } else {
                 user.clone()
-            }
+            };
+            (name, token_credential)
         }
     };
     let now = w.api.clock.now_ms();
@@ -572,6 +621,7 @@ pub async fn login(
         created_at: now,
         seen_at: now,
         expires_at: now + w.shared.idle_ms.min(w.shared.max_ms),
+        credential: admitted_by,
     };
     let h = hash_id(&id);
     if let Err(e) = w
