@@ -111,6 +111,13 @@ const PAGES: &[Page] = &[
     get("optouts", "/optouts"),
     get("optouts: search", "/optouts?q=%2B7903"),
     get("settings", "/settings"),
+    get("campaign: finished", "/campaigns/{campaign}"),
+    get("campaign: running", "/campaigns/{running}"),
+    get("campaign: draft edited", "/campaigns/{draft}/edit"),
+    get(
+        "optouts: remove (confirm)",
+        "/optouts/remove?number=%2B79030000037",
+    ),
 ];
 
 /// GET routes not measured here, and why.
@@ -201,6 +208,7 @@ fn routes_in_source() -> Vec<(String, bool, String)> {
                 ".nest(",
                 ".fallback(",
                 ".with_state(",
+                "\n}",
             ]
             .iter()
             .filter_map(|m| after.find(m))
@@ -562,6 +570,8 @@ fn main() {
     // A session, as a sign-in leaves it.
     let id = "b".repeat(64);
     let csrf = "c".repeat(64);
+    // A database kept from an earlier run has it already.
+    let _ = store.delete_web_session(now, &Sha256::digest(id.as_bytes()));
     store
         .create_web_session(
             now,

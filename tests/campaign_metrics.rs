@@ -438,8 +438,8 @@ fn play(w: &World, id: i64, r: &Recipient, fate: Fate, mr: u8, h: &mut Hand) {
                             h.replies += 1;
                         }
                         Fate::DeliveredStop => {
+                            // An opt-out, not a reply: it never counts for a variant.
                             reply(w, &r.phone, SIM_A, "STOP", t + 2 * HOUR);
-                            h.replies += 1;
                             h.opt_outs += 1;
                         }
                         Fate::DeliveredReplyOtherSim => {
@@ -604,7 +604,8 @@ fn every_figure_matches_the_outcomes_counted_by_hand_overall_and_per_variant() {
             overall.replies,
             overall.opt_outs
         ),
-        (20, 7, 5, 3, 1)
+        // Replies: two; the STOP is the one opt-out.
+        (20, 7, 5, 2, 1)
     );
     assert_eq!(
         (overall.no_consent, overall.opted_out, overall.invalid),
@@ -618,7 +619,7 @@ fn every_figure_matches_the_outcomes_counted_by_hand_overall_and_per_variant() {
     check(&f.overall, &overall, "overall");
     assert_eq!(f.overall.cost, "0.45");
     assert_eq!(f.overall.delivery_rate, Some(5.0 / 7.0));
-    assert_eq!(f.overall.reply_rate, Some(3.0 / 5.0));
+    assert_eq!(f.overall.reply_rate, Some(2.0 / 5.0));
     assert_eq!(f.overall.opt_out_rate, Some(1.0 / 5.0));
     assert_eq!(
         f.variants.keys().collect::<Vec<_>>(),
@@ -678,10 +679,11 @@ fn breakdowns_group_by_city_tag_and_zone() {
     assert_eq!(by_city[0].1.audience, 4);
     let by_tag = metrics::grouped(&w.store, id, &GroupBy::Tag, &w.rules).unwrap();
     let vip = by_tag.iter().find(|(g, _)| g.as_deref() == Some("vip")).unwrap();
-    // The first four: replied, STOP, delivered, replied on another SIM.
+    // The first four: replied, STOP (an opt-out, not a reply), delivered,
+    // replied on another SIM.
     assert_eq!(
         (vip.1.audience, vip.1.delivered, vip.1.replies, vip.1.opt_outs),
-        (4, 4, 2, 1)
+        (4, 4, 1, 1)
     );
     let by_zone = metrics::grouped(&w.store, id, &GroupBy::TimeZone, &w.rules).unwrap();
     let total: u64 = by_zone.iter().map(|(_, f)| f.audience).sum();
@@ -698,7 +700,7 @@ fn hours_count_sends_reports_replies_and_opt_outs_where_they_happened() {
     // and +4h; the late reply (8 days) is not attributed and counts nowhere.
     let h1 = at(T0 + HOUR);
     assert_eq!((h1.sent, h1.delivered), (overall.sent, overall.delivered));
-    assert_eq!((at(T0 + 3 * HOUR).replies, at(T0 + 3 * HOUR).opt_outs), (2, 1));
+    assert_eq!((at(T0 + 3 * HOUR).replies, at(T0 + 3 * HOUR).opt_outs), (1, 1));
     assert_eq!(at(T0 + 4 * HOUR).replies, 1);
     assert_eq!(hours.len(), 3, "{hours:?}");
 }
@@ -725,7 +727,8 @@ fn segment_nodes_select_who_got_and_answered_a_campaign() {
         v.sort();
         v
     };
-    assert_eq!(ids(json!({"replied_to": {"campaign": id}})), at(&[0, 1, 15]));
+    // The STOP at place 1 opted out; it did not answer.
+    assert_eq!(ids(json!({"replied_to": {"campaign": id}})), at(&[0, 15]));
     assert_eq!(ids(json!({"delivered": {"campaign": id}})), at(&[0, 1, 2, 3, 15]));
     assert!(ids(json!({"clicked": {"campaign": id}})).is_empty());
     assert!(ids(json!({"redeemed": {"campaign": id}})).is_empty());
@@ -788,8 +791,9 @@ fn a_reply_goes_to_the_latest_campaign_message_from_its_sim_within_the_window() 
     // Campaign 3 from SIM A at +4h: the next reply on SIM A is its.
     let m3 = materialise(&w, c3, &r(c3), "three", None, T0 + 4 * HOUR);
     send(&w, m3, SIM_A, 4, T0 + 4 * HOUR);
-    let r2 = reply(&w, &n, SIM_A, "stop", T0 + 5 * HOUR);
-    assert_eq!(first(c3), (Some(r2), Some(T0 + 5 * HOUR), Some(T0 + 5 * HOUR)));
+    // A STOP is its opt-out, not its reply.
+    reply(&w, &n, SIM_A, "stop", T0 + 5 * HOUR);
+    assert_eq!(first(c3), (None, None, Some(T0 + 5 * HOUR)));
     // Campaign 1 keeps its first reply.
     assert_eq!(first(c1), (Some(r1), Some(T0 + 3 * HOUR), None));
     // A reply on SIM B 7 days and an hour after campaign 2's message: too old.
@@ -798,6 +802,79 @@ fn a_reply_goes_to_the_latest_campaign_message_from_its_sim_within_the_window() 
     // Within the window on SIM B: campaign 2's.
     let r3 = reply(&w, &n, SIM_B, "hi", T0 + 2 * HOUR + 7 * DAY - 1);
     assert_eq!(first(c2), (Some(r3), Some(T0 + 2 * HOUR + 7 * DAY - 1), None));
+}
+
+#[test]
+fn a_vote_in_a_survey_another_message_asked_is_not_the_campaigns_reply() {
+    let w = world();
+    let n = phone(779, 1);
+    contact(&w, &n, true, None, &[]);
+    let c = campaign(&w, "offer", std::slice::from_ref(&n), json!({}));
+    let r = recipients(&w, c).remove(0);
+    let m = materialise(&w, c, &r, "offer", None, T0 + HOUR);
+    send(&w, m, SIM_A, 1, T0 + HOUR);
+    // Later, from the same SIM, a survey of its own asks a question.
+    let q = w
+        .store
+        .enqueue(
+            &NewMessage {
+                recipient: Msisdn::from_canonical(n.clone()),
+                text: "How was your visit? 1 good, 2 bad".into(),
+                encoding: sms::Encoding::Gsm7,
+                segments: 1,
+                status_report: false,
+                send_at: None,
+                expires_at: None,
+                kind: None,
+                category: Category::Transactional,
+                idempotency_key: None,
+                request_hash: String::new(),
+            },
+            T0 + 2 * HOUR,
+        )
+        .unwrap();
+    send(&w, q.id, SIM_A, 2, T0 + 2 * HOUR);
+    let survey = w
+        .store
+        .write(T0 + 2 * HOUR, |tx| {
+            let s = tx.create_survey(&NewSurvey {
+                question: "How was your visit?".into(),
+                options: vec![("1".into(), "Good".into()), ("2".into(), "Bad".into())],
+                count_mode: CountMode::First,
+                invalid_reply: None,
+                closes_at: None,
+            })?;
+            tx.add_survey_recipient(s, &n, q.id)?;
+            Ok::<_, simfleet::store::StoreError>(s)
+        })
+        .unwrap();
+    reply(&w, &n, SIM_A, "2", T0 + 3 * HOUR);
+    let got: (Option<i64>, Option<String>) = w
+        .raw
+        .query_row(
+            "SELECT reply_id, vote FROM campaign_recipients WHERE campaign_id = ?1",
+            [c],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(got, (None, None), "the survey's vote, not the campaign's reply");
+    let votes = w.store.survey_votes(survey).unwrap().unwrap();
+    let got: Vec<(&str, &str)> = votes
+        .iter()
+        .map(|v| (v.number.as_str(), v.option.as_str()))
+        .collect();
+    assert_eq!(got, [(n.as_str(), "2")]);
+    // A plain reply afterwards is the campaign's again (its last message).
+    let r2 = reply(&w, &n, SIM_A, "is the offer still on?", T0 + 4 * HOUR);
+    let again: Option<i64> = w
+        .raw
+        .query_row(
+            "SELECT reply_id FROM campaign_recipients WHERE campaign_id = ?1",
+            [c],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(again, Some(r2));
 }
 
 #[test]
@@ -1085,7 +1162,7 @@ async fn the_reports_over_http_breakdown_compare_timeseries_csv_and_prometheus()
             (n("sent"), n("delivered"), n("replies"), n("opt_outs"))
         })
         .collect();
-    assert_eq!(counts, [(7, 5, 0, 0), (0, 0, 0, 0), (0, 0, 2, 1), (0, 0, 1, 0)]);
+    assert_eq!(counts, [(7, 5, 0, 0), (0, 0, 0, 0), (0, 0, 1, 1), (0, 0, 1, 0)]);
     assert_eq!(hours[0]["hour"], simfleet::store::rfc3339(T0 + HOUR));
 
     let (status, body) = get(format!("/v1/campaigns/{id}/recipients.csv")).await;

@@ -290,11 +290,11 @@ fn the_form_speaks_the_browsers_language_and_the_listener_exposes_nothing_else()
     );
     assert_eq!(r.status, 404);
     assert!(p.messages_to("+79161234567").is_empty());
-    // And the API does not serve the form.
-    assert_eq!(
-        send("GET", &format!("{}/subscribe", p.gw.base), &[], None).status,
-        404
-    );
+    // And the API's listener does not serve the form: to a stranger it is
+    // the dashboard's, which sends them to sign in.
+    let r = send("GET", &format!("{}/subscribe", p.gw.base), &[], None);
+    assert!(matches!(r.status, 303 | 404), "{}", r.status);
+    assert!(!r.text.contains("<form"), "{}", r.text);
 }
 
 #[test]

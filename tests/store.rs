@@ -190,9 +190,15 @@ fn cancel_only_before_sending() {
     let a = s.enqueue(&msg("+1", "a"), 1).unwrap().id;
     let b = s.enqueue(&msg("+1", "b"), 1).unwrap().id;
     s.claim(b, "A", "i", "p", "gw", 2).unwrap();
-    assert_eq!(s.cancel(a, 3).unwrap(), Some(Status::Cancelled));
-    assert_eq!(s.cancel(b, 3).unwrap(), Some(Status::Sending));
-    assert_eq!(s.cancel(999, 3).unwrap(), None);
+    assert_eq!(
+        s.cancel(a, 3, "cancelled through the API").unwrap(),
+        Some(Status::Cancelled)
+    );
+    assert_eq!(
+        s.cancel(b, 3, "cancelled through the API").unwrap(),
+        Some(Status::Sending)
+    );
+    assert_eq!(s.cancel(999, 3, "cancelled through the API").unwrap(), None);
 }
 
 #[test]

@@ -107,6 +107,13 @@ fn contacts_are_listed_searched_shown_edited_and_erased() {
     assert!(r.body.contains("Анна Петрова") && !r.body.contains("Bob"));
     let r = s.get(&gw.base, "/contacts?q=%2B34+612");
     assert!(r.body.contains("Bob") && !r.body.contains("Анна"));
+    // A number as people write it at home (region RU) finds its contact.
+    let r = s.get(&gw.base, "/contacts?q=8+916+123-45-67");
+    assert!(
+        r.body.contains("Анна Петрова") && !r.body.contains("Bob"),
+        "{}",
+        r.body
+    );
     let r = s.get(&gw.base, "/contacts?q=nobody");
     assert!(r.body.contains("No contact matches"), "{}", r.body);
     let r = s.get(&gw.base, "/contacts?tag=VIP");
@@ -222,7 +229,7 @@ fn contacts_are_listed_searched_shown_edited_and_erased() {
     assert!(r.header("location").unwrap().starts_with("/contacts/"));
     let r = s.post_form(&gw.base, "/contacts", &[("phone", "call me"), ("name", "X")]);
     assert_eq!(r.status, 422);
-    assert!(r.body.contains("This number cannot be read"), "{}", r.body);
+    assert!(r.body.contains("Not a phone number"), "{}", r.body);
 
     // The history through the API, as the page shows it.
     let (st, page) = gw.call("GET", &format!("/v1/contacts/{id}/messages"), None);
@@ -430,6 +437,16 @@ fn a_segment_is_built_with_a_live_count_saved_changed_and_deleted() {
     assert_eq!(r.status, 200);
     assert!(
         r.body.contains("This condition cannot be used") && r.body.contains("spent"),
+        "{}",
+        r.body
+    );
+    // A condition not filled in yet (a new form) is no error, just a hint.
+    let mut blank = fields.to_vec();
+    blank[4] = ("g0.c0.value", "");
+    let r = s.post_form(&gw.base, "/segments/preview", &blank);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("segment-incomplete") && !r.body.contains("cannot be used"),
         "{}",
         r.body
     );

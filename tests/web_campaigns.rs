@@ -258,6 +258,17 @@ fn the_wizard_checks_each_step_previews_and_starts_once() {
     let cost = s.post_form(base, "/campaigns/new/cost", &cf);
     assert_eq!(cost.status, 200);
     assert!(cost.body.contains("<td class=\"num\">4</td>"), "{}", cost.body);
+    assert!(!cost.body.contains("reaches nobody"), "{}", cost.body);
+    // A variant whose text cannot be written for anyone is said before starting.
+    let mut nobody = cf.clone();
+    for (k, v) in nobody.iter_mut() {
+        if *k == "v_text_1" {
+            *v = "Привет из {{ attributes.nowhere }}";
+        }
+    }
+    let cost = s.post_form(base, "/campaigns/new/cost", &nobody);
+    assert_eq!(cost.status, 200);
+    assert!(cost.body.contains("Variant B reaches nobody"), "{}", cost.body);
 
     // Start, twice (a double click): one campaign, started once.
     let mut sf = f.clone();

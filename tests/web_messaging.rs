@@ -258,6 +258,33 @@ fn a_send_names_bad_numbers_and_sends_nothing_then_sends_once_however_often_it_i
     );
     assert_eq!(messages(&gw).len(), 2);
 
+    // A post without the form's key, or with a category that is neither,
+    // is shown back, not sent (as transactional or otherwise).
+    let keyless = post_plain(&gw.base, &s, "/send", &[("to", "+79161234567"), ("text", "Hi")]);
+    assert_eq!(keyless.status, 422, "{}", keyless.body);
+    assert!(keyless.body.contains("press Send again"), "{}", keyless.body);
+    let page = s.get(&gw.base, "/send");
+    let odd = post_plain(
+        &gw.base,
+        &s,
+        "/send",
+        &[
+            ("idem", &hidden(&page.body, "idem")),
+            ("to", "+79161234569"),
+            ("text", "Sale!"),
+            ("category", "Marketing "),
+        ],
+    );
+    assert_eq!(odd.status, 422, "{}", odd.body);
+    let keyless = post_plain(
+        &gw.base,
+        &s,
+        "/conversations/%2B79161234567/reply",
+        &[("text", "Hi")],
+    );
+    assert_eq!(keyless.status, 422, "{}", keyless.body);
+    assert_eq!(messages(&gw).len(), 2);
+
     // A marketing message to a number that never agreed is refused, by the API's rule.
     let page = s.get(&gw.base, "/send");
     let m = post_plain(
@@ -271,7 +298,7 @@ fn a_send_names_bad_numbers_and_sends_nothing_then_sends_once_however_often_it_i
             ("category", "marketing"),
         ],
     );
-    assert!(m.body.contains("needs the contact’s consent"), "{}", m.body);
+    assert!(m.body.contains("not among your contacts"), "{}", m.body);
     assert_eq!(messages(&gw).len(), 2);
 
     // An opted-out number: accepted, never sent, and said so.
@@ -290,6 +317,20 @@ fn a_send_names_bad_numbers_and_sends_nothing_then_sends_once_however_often_it_i
     );
     assert!(o.body.contains("the number opted out"), "{}", o.body);
     assert!(o.body.contains("data-status=\"suppressed\""));
+    // Marketing to it is refused for the opt-out, not for a missing consent.
+    let page = s.get(&gw.base, "/send");
+    let o = post_plain(
+        &gw.base,
+        &s,
+        "/send",
+        &[
+            ("idem", &hidden(&page.body, "idem")),
+            ("to", "+79161234570"),
+            ("text", "Sale!"),
+            ("category", "marketing"),
+        ],
+    );
+    assert!(o.body.contains("this number opted out"), "{}", o.body);
 }
 
 #[test]
@@ -374,6 +415,11 @@ fn messages_are_searched_filtered_paged_shown_with_their_history_and_cancelled()
     assert!(
         !d.body.contains("id=\"message-cancel\""),
         "no cancel once cancelled"
+    );
+    assert!(
+        d.body.contains("cancelled from the dashboard by admin"),
+        "who cancelled it: {}",
+        d.body
     );
     // Cancelling twice changes nothing (as DELETE /v1/messages/{id}).
     let again = post_plain(&gw.base, &s, &format!("/messages/{id}/cancel"), &[]);

@@ -815,6 +815,16 @@ pub async fn list_contacts(
             ));
         }
     }
+    // A number written the local way ("8 916 123-45-67") is searched as
+    // the gateway stores it (+79161234567), as everywhere else.
+    let mut filter = filter;
+    if let Some(q) = &filter.q
+        && q.chars().any(|c| c.is_ascii_digit())
+        && !q.chars().any(char::is_alphabetic)
+        && let Ok(number) = Msisdn::parse(q, app.contacts.region)
+    {
+        filter.q = Some(number.as_str().to_string());
+    }
     let now = app.clock.now_ms();
     app.store
         .run(move |s| -> Result<Vec<Contact>, ApiError> {

@@ -576,18 +576,21 @@ pub async fn cancel(
 ) -> Result<Json<Cancelled>, ApiError> {
     let Path(id) = path?;
     let id = parse_id(&id)?;
-    cancel_message(&app, id).await.map(Json)
+    cancel_message(&app, id, "cancelled through the API")
+        .await
+        .map(Json)
 }
 
 /// Cancels message `id` if it is still queued or scheduled (what
 /// `DELETE /v1/messages/{id}` and the dashboard's cancel button do):
 /// 404 when there is no such message, 409 `not_cancellable` when it is
 /// being sent or finished.
-pub async fn cancel_message(app: &AppState, id: i64) -> Result<Cancelled, ApiError> {
+pub async fn cancel_message(app: &AppState, id: i64, reason: &str) -> Result<Cancelled, ApiError> {
     let now = app.clock.now_ms();
+    let reason = reason.to_string();
     match app
         .store
-        .run(move |s| s.cancel(id, now))
+        .run(move |s| s.cancel(id, now, &reason))
         .await
         .map_err(ApiError::internal)?
     {

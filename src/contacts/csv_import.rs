@@ -24,8 +24,9 @@
 //!   attribute string too long or with a control character is a bad row.
 //! - **Cells** are trimmed; an empty cell leaves the field as it is; the
 //!   `'` an export puts before a formula-like cell is removed. `tags` are
-//!   separated by `;` (quote the cell when `;` is also the delimiter) and
-//!   are added to the contact's tags.
+//!   separated by `;` or `,` (an export writes `;`; people type `,`, as in
+//!   the dashboard's contact form; quote the cell when either is also the
+//!   delimiter) and are added to the contact's tags.
 //! - **Consent**: `opted_in` (also `yes`, `true`, `1`, `да`, `sí`), `pending`
 //!   (a double opt-in request is sent), `none` (also `no`, `false`, `0`,
 //!   `нет`: consent withdrawn). `opted_in` must be proven: a row without
@@ -1062,7 +1063,7 @@ impl Plan {
                 }
                 Column::Tags => {
                     let mut tags: Vec<String> = v
-                        .split(';')
+                        .split([';', ','])
                         .filter(|t| !t.trim().is_empty())
                         .map(|t| super::fields::tag(t).map_err(|e| format!("tags: {t:?} {e}")))
                         .collect::<Result<_, _>>()?;
@@ -1611,14 +1612,16 @@ mod tests {
 
     #[test]
     fn windows_1251_with_semicolons_decodes_names_and_quoted_tags() {
-        let text = "Телефон;Имя;tags;Город\n+79161234567;Анна;\"vip;staff\";Казань\n";
+        let text = "Телефон;Имя;tags;Город\n+79161234567;Анна;\"vip;staff\";Казань\n+79161234568;Борис;vip, new;Омск\n";
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
         let (plan, rows) = read(&bytes, &opts());
         assert_eq!(plan.encoding, TextEncoding::Windows1251);
         assert_eq!(plan.report.delimiter, ";");
-        assert_eq!(rows.len(), 1);
+        assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].changes.name, Some(Some("Анна".into())));
         assert_eq!(rows[0].changes.add_tags, vec!["staff".to_string(), "vip".into()]);
+        // Tags typed with commas, as the contact form takes them.
+        assert_eq!(rows[1].changes.add_tags, vec!["new".to_string(), "vip".into()]);
         assert_eq!(
             rows[0].changes.attributes["Город"],
             Some(AttrValue::String("Казань".into()))

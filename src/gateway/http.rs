@@ -17,6 +17,13 @@
 //!   every connection has a request in progress, the new connection is
 //!   closed at once instead (its client sees a refused request it can
 //!   safely retry; nothing waits holding a file descriptor).
+//! - **Per address**: one client address (an IPv6 /64 counts as one) holds
+//!   at most a quarter of the connections (at least 16), so one host on
+//!   the network cannot take every slot with requests it never finishes
+//!   (a slow body to `/login` needs no password). Beyond its share, the
+//!   new connection takes the place of that address's quietest idle one,
+//!   or is closed. Loopback is exempt: an SSH tunnel or a local reverse
+//!   proxy brings every user from 127.0.0.1.
 //! - **Time**: a TLS handshake, a request's headers and its body each have
 //!   a deadline (slowloris), a whole request too, and a keep-alive
 //!   connection that sends nothing is closed.
@@ -111,6 +118,8 @@ pub fn connection_cap(configured: u32) -> (usize, u64) {
 /// One live connection: when it last moved a byte, its requests in
 /// progress, and how to close it.
 struct Live {
+    /// The client's address, an IPv6 address cut to its /64.
+    peer: std::net::IpAddr,
     activity: Arc<AtomicU64>,
     busy: Arc<AtomicUsize>,
     kill: oneshot::Sender<()>,
@@ -197,9 +206,20 @@ async fn serve_layered(
         let activity = Arc::new(AtomicU64::new(epoch.elapsed().as_millis() as u64));
         let busy = Arc::new(AtomicUsize::new(0));
         let (kill, killed) = oneshot::channel();
+        let peer_key = address_key(peer.ip());
         let id = {
             let mut reg = registry.lock().unwrap_or_else(|e| e.into_inner());
-            if reg.live.len() >= limits.max_connections && !evict_quietest(&mut reg) {
+            let share = per_address_cap(limits.max_connections);
+            if !peer_key.is_loopback()
+                && reg.live.values().filter(|l| l.peer == peer_key).count() >= share
+                && !evict_quietest(&mut reg, Some(peer_key))
+            {
+                debug!(%peer, "this address holds its share of connections, every one busy: closing the new one");
+                drop(reg);
+                drop(stream);
+                continue;
+            }
+            if reg.live.len() >= limits.max_connections && !evict_quietest(&mut reg, None) {
                 debug!(%peer, "connection limit reached and every connection busy: closing the new one");
                 drop(reg);
                 drop(stream);
@@ -210,6 +230,7 @@ async fn serve_layered(
             reg.live.insert(
                 id,
                 Live {
+                    peer: peer_key,
                     activity: activity.clone(),
                     busy: busy.clone(),
                     kill,
@@ -254,12 +275,34 @@ async fn serve_layered(
     Ok(())
 }
 
+/// How many connections one address may hold: a quarter, at least 16.
+fn per_address_cap(max_connections: usize) -> usize {
+    (max_connections / 4).max(16)
+}
+
+/// The address a client is counted under: an IPv6 address by its /64 (one
+/// host has them all), an IPv4 address (or IPv4-mapped) as it is.
+fn address_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 /// Closes the connection with no request in progress that moved a byte
-/// the longest time ago; false if every connection has one.
-fn evict_quietest(reg: &mut Registry) -> bool {
+/// the longest time ago (of `only` that address when given); false if
+/// every such connection has one.
+fn evict_quietest(reg: &mut Registry, only: Option<std::net::IpAddr>) -> bool {
     let quietest = reg
         .live
         .iter()
+        .filter(|(_, live)| only.is_none_or(|a| live.peer == a))
         .filter(|(_, live)| live.busy.load(Ordering::Acquire) == 0)
         .min_by_key(|(_, live)| live.activity.load(Ordering::Relaxed))
         .map(|(&id, _)| id);
@@ -472,4 +515,61 @@ impl AsyncWrite for Tracked {
 /// across an await).
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    fn live(reg: &mut Registry, peer: IpAddr, busy: usize, at: u64) -> oneshot::Receiver<()> {
+        let (kill, killed) = oneshot::channel();
+        reg.next += 1;
+        let id = reg.next;
+        reg.live.insert(
+            id,
+            Live {
+                peer,
+                activity: Arc::new(AtomicU64::new(at)),
+                busy: Arc::new(AtomicUsize::new(busy)),
+                kill,
+            },
+        );
+        killed
+    }
+
+    #[test]
+    fn an_address_is_a_host_and_its_share_is_a_quarter() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b), "one /64, one host");
+        assert_ne!(address_key(a), address_key("2001:db8:1:3::1".parse().unwrap()));
+        let mapped = IpAddr::V6(Ipv4Addr::new(192, 168, 1, 7).to_ipv6_mapped());
+        assert_eq!(address_key(mapped), IpAddr::V4(Ipv4Addr::new(192, 168, 1, 7)));
+        assert!(address_key(IpAddr::V6(Ipv6Addr::LOCALHOST)).is_loopback());
+        assert_eq!(per_address_cap(256), 64);
+        assert_eq!(per_address_cap(20), 16);
+    }
+
+    #[test]
+    fn eviction_for_an_address_takes_only_its_quietest_idle_connection() {
+        let mut reg = Registry::default();
+        let host: IpAddr = "192.168.1.7".parse().unwrap();
+        let other: IpAddr = "192.168.1.8".parse().unwrap();
+        let mut other_idle = live(&mut reg, other, 0, 1);
+        let mut host_busy = live(&mut reg, host, 1, 2);
+        let mut host_idle = live(&mut reg, host, 0, 5);
+        assert!(evict_quietest(&mut reg, Some(host)));
+        assert!(host_idle.try_recv().is_ok(), "the host's idle connection went");
+        assert!(other_idle.try_recv().is_err(), "another host's stayed");
+        assert!(
+            host_busy.try_recv().is_err(),
+            "a request in progress is never cut"
+        );
+        // Only busy ones left for this host: the new connection is refused.
+        assert!(!evict_quietest(&mut reg, Some(host)));
+        // The whole listener's quietest idle one is another host's.
+        assert!(evict_quietest(&mut reg, None));
+        assert!(other_idle.try_recv().is_ok());
+    }
 }

@@ -3,10 +3,13 @@
 //! sent to the sender's number from the SIM the reply arrived on, within
 //! `campaigns.attribution_days`. A person answers the number that texted
 //! them, so a message from another SIM (another number to them) is not the
-//! one answered, and one older than the window is too old to credit.
+//! one answered, and one older than the window is too old to credit. A
+//! reply counted as a vote in a survey that another message asked answers
+//! that survey, not the campaign.
 //!
 //! The recipient keeps its first reply (`reply_id`, `replied_at`), an
-//! opt-out attributed to it (`opted_out_at`: a STOP is a reply too), and a
+//! opt-out attributed to it (`opted_out_at`; a STOP is an opt-out, not a
+//! reply: it never counts for a variant in an A/B test), and a
 //! survey vote when the survey that counted the vote asked its question with
 //! this very campaign message (`survey_recipients.message_id`): a vote in an
 //! unrelated survey is not the campaign's.
@@ -79,6 +82,19 @@ impl Tx<'_> {
         let Some((campaign_id, seq, message_id)) = found else {
             return Ok(None);
         };
+        // A vote in a survey some other message asked answers that survey,
+        // not the campaign.
+        let elsewhere: bool = self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM survey_responses r
+                   JOIN survey_recipients sr ON sr.survey_id = r.survey_id AND sr.number = r.number
+                   WHERE r.inbox_id = ?1 AND r.option IS NOT NULL AND sr.message_id IS NOT ?2)",
+            )?
+            .query_row(params![r.inbox_id, message_id], |row| row.get(0))?;
+        if elsewhere {
+            return Ok(None);
+        }
         // The vote this reply cast in a survey asked by this message.
         let vote: Option<(String, bool)> = self
             .tx
@@ -100,8 +116,8 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "UPDATE campaign_recipients SET
-                    reply_id = coalesce(reply_id, ?3),
-                    replied_at = coalesce(replied_at, ?4),
+                    reply_id = CASE WHEN ?5 THEN reply_id ELSE coalesce(reply_id, ?3) END,
+                    replied_at = CASE WHEN ?5 THEN replied_at ELSE coalesce(replied_at, ?4) END,
                     opted_out_at = CASE WHEN ?5 THEN coalesce(opted_out_at, ?4) ELSE opted_out_at END,
                     vote = CASE WHEN ?6 IS NULL THEN vote WHEN vote IS NULL OR ?7 THEN ?6 ELSE vote END
                  WHERE campaign_id = ?1 AND seq = ?2",

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_overview_indexes.sql"),
     include_str!("migrations/0022_message_status_counts.sql"),
     include_str!("migrations/0023_web_session_credential.sql"),
+    include_str!("migrations/0024_campaign_recipient_message_state.sql"),
 ];
 
 /// Brings the schema up to date.

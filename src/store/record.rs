@@ -409,9 +409,10 @@ impl Store {
         Ok(())
     }
 
-    /// Cancels a message not yet handed to a modem. Returns the status it
-    /// has afterwards, or `None` if there is no such message.
-    pub fn cancel(&self, id: i64, now: i64) -> Result<Option<Status>, StoreError> {
+    /// Cancels a message not yet handed to a modem, recording `reason` in
+    /// its history (who cancelled it, in words). Returns the status it has
+    /// afterwards, or `None` if there is no such message.
+    pub fn cancel(&self, id: i64, now: i64, reason: &str) -> Result<Option<Status>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let n = tx
@@ -421,7 +422,7 @@ impl Store {
             )?
             .execute(params![id, now])?;
         if n == 1 {
-            event(&tx, id, Status::Cancelled, now, "cancelled through the API")?;
+            event(&tx, id, Status::Cancelled, now, reason)?;
         }
         let status: Option<String> = tx
             .prepare_cached("SELECT status FROM messages WHERE id = ?1")?

@@ -197,8 +197,23 @@ async fn reply(
 ) -> Result<Response, WebError> {
     let raw = read_number(path)?;
     let Form(mut form) = form.map_err(|e| WebError::invalid("bad_form", e.to_string()))?;
-    if form.idem.is_empty() || form.idem.len() > 64 || !form.idem.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let keyed = !form.idem.is_empty()
+        && form.idem.len() <= 64
+        && form.idem.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !keyed {
+        // Not a form this page made: shown back with a key, not sent (a
+        // repeated post without one could not be told from a new reply).
         form.idem = new_key();
+        let c = w.shared.renderer.catalog();
+        let problem = c.text(viewer.lang, "send-error-no-key", None);
+        let ctx = thread_ctx(&w, &raw, None, None).await?;
+        let mut r = w.page(
+            "conversations_thread.html",
+            &viewer,
+            context! { form => minijinja::Value::from(minijinja::value::Serde(&form)), problem => problem, ..ctx },
+        )?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
     }
     let number = thread_number(&raw, &w.api);
     let req = MessageRequest {

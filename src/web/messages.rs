@@ -167,6 +167,19 @@ fn travelling(m: &MessageRow) -> bool {
         || (m.status == Status::Sent && m.status_report)
 }
 
+/// The recipient's clock, as a campaign reads it: the contact's zone, else
+/// the zone of the number's country when it has one, else the gateway's
+/// default (`contacts.default_time_zone`).
+fn recipient_zone(w: &WebState, number: &str, contact: Option<&crate::contacts::Contact>) -> String {
+    contact
+        .and_then(|c| c.time_zone.clone())
+        .or_else(|| {
+            crate::contacts::time_zone::of_number(&crate::phone::Msisdn::from_canonical(number))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| w.api.contacts.default_time_zone.clone())
+}
+
 async fn detail_ctx(w: &WebState, id: i64) -> Result<minijinja::Value, WebError> {
     let found = w
         .api
@@ -186,6 +199,7 @@ async fn detail_ctx(w: &WebState, id: i64) -> Result<minijinja::Value, WebError>
         .collect();
     let cancellable = matches!(m.status, Status::Queued | Status::Scheduled);
     let live = travelling(&m);
+    let zone = recipient_zone(w, &m.recipient, contact.as_ref());
     Ok(context! {
         m => context! {
             id => m.id, number_path => super::conversations::encode(&m.recipient), number => m.recipient, text => m.text, status => m.status.as_str(),
@@ -197,7 +211,7 @@ async fn detail_ctx(w: &WebState, id: i64) -> Result<minijinja::Value, WebError>
         },
         r => context! { status => m.status.as_str() },
         name => contact.as_ref().and_then(|c| c.name.clone()),
-        zone => contact.as_ref().and_then(|c| c.time_zone.clone()),
+        zone => zone,
         history => history,
         cancellable => cancellable,
         live => live,
@@ -226,11 +240,12 @@ async fn live(
 
 async fn cancel(
     State(w): State<WebState>,
-    _viewer: Viewer,
+    viewer: Viewer,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, WebError> {
     let id = read_id(path)?;
-    crate::api::messages::cancel_message(&w.api, id).await?;
+    let reason = format!("cancelled from the dashboard by {}", viewer.user);
+    crate::api::messages::cancel_message(&w.api, id, &reason).await?;
     Ok(Redirect::to(&format!("/messages/{id}")).into_response())
 }
 

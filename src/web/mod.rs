@@ -131,7 +131,14 @@ pub fn router(state: WebState) -> Router {
             session::require_session,
         ));
     Router::new()
-        .route("/login", get(session::login_form).post(session::login))
+        .route(
+            "/login",
+            get(session::login_form)
+                .post(session::login)
+                // A name, a password and a token: no reason to read more
+                // from someone not signed in yet.
+                .layer(axum::extract::DefaultBodyLimit::max(session::LOGIN_BODY_LIMIT)),
+        )
         // Browsers ask for it on every site; nothing to show, nothing to sign in for.
         .route(
             "/favicon.ico",

@@ -101,6 +101,11 @@ fn card(m: &crate::dispatch::ModemView) -> ModemCard {
     let model = info
         .map(|i| format!("{} {}", i.manufacturer, i.model).trim().to_string())
         .filter(|s| !s.is_empty());
+    // A modem that is not there has no signal: the last reading is stale.
+    let signal_dbm = m
+        .status
+        .signal_dbm
+        .filter(|_| !matches!(m.state.as_str(), "disconnected" | "failed"));
     ModemCard {
         port: m.status.port.to_string_lossy().into_owned(),
         model,
@@ -109,8 +114,8 @@ fn card(m: &crate::dispatch::ModemView) -> ModemCard {
         tone: tone(&m.state),
         operator: m.status.operator.clone(),
         imsi: info.and_then(|i| i.imsi.clone()),
-        signal_dbm: m.status.signal_dbm,
-        signal_id: signal_id(m.status.signal_dbm),
+        signal_dbm,
+        signal_id: signal_id(signal_dbm),
         sent_today: m.sent_today,
         daily_limit: m.quota.daily_limit,
         daily_left: m.quota.daily_left,

@@ -121,6 +121,16 @@ fn bad_numbers(w: &WebState, lang: Lang, list: &NumberList) -> Vec<BadNumber> {
 /// The text's problem or error code in the viewer's words.
 fn error_text(w: &WebState, lang: Lang, code: &str, detail: &str) -> String {
     let c = w.shared.renderer.catalog();
+    // A refused marketing message says which refusal it was: opted out
+    // beats consent, and a number that is nobody's contact is told apart.
+    // (The API's message is "not accepted: …; <the store's reason>".)
+    let reason = detail.rsplit("; ").next().unwrap_or(detail);
+    let code = match code {
+        "no_consent" if reason.starts_with("recipient opted out") => "opted_out",
+        "no_consent" if reason.starts_with("no contact with number") => "no_contact",
+        "no_consent" if reason.starts_with("consent pending") => "consent_pending",
+        other => other,
+    };
     let id = format!("send-error-{code}");
     if c.has(lang, &id) {
         c.text(lang, &id, None)
@@ -263,7 +273,10 @@ async fn send(
     form: Result<Form<SendForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let mut form = read_form(form)?;
-    if form.idem.is_empty() || form.idem.len() > 64 || !form.idem.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let keyed = !form.idem.is_empty()
+        && form.idem.len() <= 64
+        && form.idem.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !keyed {
         form.idem = new_key();
     }
     if form.action == "fix" {
@@ -272,6 +285,18 @@ async fn send(
     }
     let lang = viewer.lang;
     let c = w.shared.renderer.catalog();
+    // Only a form the page made is sent: without its key a repeated post
+    // could not be told from a new one. The form comes back with a key.
+    if !keyed {
+        let errors = vec![c.text(lang, "send-error-no-key", None)];
+        let mut r = w.page(
+            "send.html",
+            &viewer,
+            context! { errors => errors, ..form_ctx(&w, &viewer, &form) },
+        )?;
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(r);
+    }
     let list = parse_list(&form.to, w.api.accepting.region);
     let mut errors: Vec<String> = Vec::new();
     if list.numbers.is_empty() && list.bad.is_empty() {
@@ -308,7 +333,11 @@ async fn send(
     };
     let category = match form.category.as_str() {
         "marketing" => Category::Marketing,
-        _ => Category::Transactional,
+        "transactional" | "" => Category::Transactional,
+        _ => {
+            errors.push(c.text(lang, "send-error-category", None));
+            Category::Transactional
+        }
     };
     if !errors.is_empty() {
         let mut r = w.page(

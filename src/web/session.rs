@@ -37,6 +37,8 @@ use crate::store::WebSession;
 
 /// Largest form body read to find `_csrf` (larger posts send the header).
 const FORM_LIMIT: usize = 1024 * 1024;
+/// Largest sign-in form read (its fields fit in well under 1 KiB).
+pub const LOGIN_BODY_LIMIT: usize = 8 * 1024;
 /// How often a session's expiry is slid forward (not on every request).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -441,16 +443,27 @@ pub fn render_error(w: &WebState, viewer: &Viewer, e: WebError) -> Response {
 
 fn local_next(next: Option<&str>) -> String {
     match next {
+        // Browsers drop tabs and line breaks from a URL ("/\t/evil" becomes
+        // "//evil", another site) and read "\" as "/": a path with either
+        // is not followed.
         Some(n)
             if n.starts_with('/')
                 && !n.starts_with("//")
-                && !n.starts_with("/\\")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
                 && !n.starts_with("/login") =>
         {
             n.to_string()
         }
         _ => "/".to_string(),
     }
+}
+
+/// An argon2 hash of nothing anyone knows, checked against for a user
+/// that does not exist (made once, at the first such sign-in).
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| super::users::hash_password(&random_hex()).unwrap_or_default())
 }
 
 /// The login form's fields.
@@ -578,26 +591,40 @@ pub async fn login(
         && !password.trim().is_empty();
     // Argon2 takes tens of milliseconds and memory: off the async threads.
     let lookup_user = user.clone();
+    // An unknown user costs the same hash as a known one: the answer's
+    // time does not tell which names exist.
     let verified = tokio::task::spawn_blocking(move || match super::users::find(&users_file, &lookup_user) {
-        Ok(Some(hash)) => Ok(super::users::verify_password(&hash, &password).then(|| credential('u', &hash))),
-        Ok(None) => Ok(None),
+        Ok(Some(hash)) => Ok((
+            super::users::verify_password(&hash, &password).then(|| credential('u', &hash)),
+            true,
+        )),
+        Ok(None) => {
+            super::users::verify_password(dummy_hash(), &password);
+            Ok((None, false))
+        }
         Err(e) => Err(e),
     })
     .await
-    .unwrap_or(Ok(None));
+    .unwrap_or(Ok((None, false)));
     let token_credential = credential('t', w.api.token.reveal());
+    // With the token, the session goes by the name given if it is a valid
+    // one (never a raw string from the form), else "token".
+    let token_name = if super::users::valid_name(&user) {
+        user.clone()
+    } else {
+        "token".to_string()
+    };
     let (signed_in_as, admitted_by) = match verified {
-        Ok(Some(by)) => (user.clone(), by),
-        Ok(None) if token_ok => {
-            let name = if user.is_empty() {
-                "token".to_string()
+        Ok((Some(by), _)) => (user.clone(), by),
+        Ok((None, _)) if token_ok => (token_name, token_credential),
+        Ok((None, known)) => {
+            // The name typed is logged only when it is a user's: a password
+            // typed into the name box, or a forged log line, never is.
+            if known {
+                tracing::info!(user = %user, client = %ip, "dashboard sign-in refused: wrong password");
             } else {
-                user.clone()
-            };
-            (name, token_credential)
-        }
-        Ok(None) => {
-            tracing::info!(user = %user, client = %ip, "dashboard sign-in refused");
+                tracing::info!(client = %ip, "dashboard sign-in refused: no such user");
+            }
             return refuse("login-wrong", StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
@@ -605,12 +632,7 @@ pub async fn login(
             if !token_ok {
                 return refuse("login-users-file", StatusCode::INTERNAL_SERVER_ERROR);
             }
-            let name = if user.is_empty() {
-                "token".to_string()
-            } else {
-                user.clone()
-            };
-            (name, token_credential)
+            (token_name, token_credential)
         }
     };
     let now = w.api.clock.now_ms();
@@ -677,6 +699,9 @@ mod tests {
         assert_eq!(local_next(Some("/\\evil.example")), "/");
         assert_eq!(local_next(Some("https://evil.example/")), "/");
         assert_eq!(local_next(Some("/login")), "/");
+        assert_eq!(local_next(Some("/\t/evil.example/")), "/");
+        assert_eq!(local_next(Some("/a\nb")), "/");
+        assert_eq!(local_next(Some("/a\\b")), "/");
         assert_eq!(local_next(None), "/");
     }
 

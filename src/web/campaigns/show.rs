@@ -88,13 +88,10 @@ struct Parts {
     compare: bool,
 }
 
-/// The breakdown shown when none was asked for: the first contact
-/// attribute, else the time zone.
-fn default_by(attrs: &[String]) -> String {
-    attrs
-        .first()
-        .map(|a| format!("attributes.{a}"))
-        .unwrap_or_else(|| "time_zone".into())
+/// The breakdown shown when none was asked for: by variant, what an A/B
+/// test is read by (one row for a campaign of one text).
+fn default_by(_attrs: &[String]) -> String {
+    "variant".into()
 }
 
 async fn read(w: &WebState, id: i64, parts: Parts) -> Result<Data, WebError> {

@@ -178,6 +178,11 @@ fn preview_ctx(
     let filter_json = serde_json::to_string_pretty(json).unwrap_or_default();
     match r {
         Ok(p) => context! { preview => ser(&PreviewView::from(p)), filter_json => filter_json },
+        // A condition still waiting for its value (a new form): no error
+        // yet, just what to do.
+        Err(e) if e.code == "invalid_filter" && e.message.ends_with(" is empty") => {
+            context! { preview_incomplete => true, filter_json => filter_json }
+        }
         Err(e) => context! { preview_error => error_view(w, viewer, e), filter_json => filter_json },
     }
 }

@@ -308,3 +308,4 @@ campaigns-after-d = { $count ->
 }
 campaigns-breakdown-show = Show the figures by group
 campaigns-compare-show = Show the comparison
+campaigns-cost-variant-empty = Variant { $name } reaches nobody: its text cannot be written for any recipient (a field it uses is empty for them). Fix the text, or give the field a default, before starting.

@@ -110,3 +110,4 @@ segments-count-invalid = filter no longer valid
 error-invalid_filter = This condition cannot be used
 error-invalid_name = Give the segment a name
 error-name_taken = That name is taken
+segments-incomplete = Fill in each condition’s value to see who matches.

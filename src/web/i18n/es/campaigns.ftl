@@ -299,3 +299,4 @@ campaigns-after-d = { $count ->
 }
 campaigns-breakdown-show = Mostrar las cifras por grupo
 campaigns-compare-show = Mostrar la comparación
+campaigns-cost-variant-empty = La variante { $name } no llega a nadie: su texto no se puede escribir para ningún destinatario (un campo que usa está vacío para ellos). Corrija el texto o dé al campo un valor por defecto antes de empezar.

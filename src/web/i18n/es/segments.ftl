@@ -110,3 +110,4 @@ segments-count-invalid = el filtro ya no es válido
 error-invalid_filter = Esta condición no sirve
 error-invalid_name = Dé un nombre al segmento
 error-name_taken = Ese nombre ya existe
+segments-incomplete = Complete el valor de cada condición para ver a quién incluye.

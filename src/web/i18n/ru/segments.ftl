@@ -113,3 +113,4 @@ segments-count-invalid = условия больше не действуют
 error-invalid_filter = Такое условие не подходит
 error-invalid_name = Дайте сегменту название
 error-name_taken = Такое название уже есть
+segments-incomplete = Заполните значение каждого условия, чтобы увидеть, кто подходит.
