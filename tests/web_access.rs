@@ -161,6 +161,11 @@ fn changes_need_the_sessions_token_and_sign_out_ends_the_session() {
         b"",
     );
     assert_eq!(wrong.status, 403);
+    assert!(
+        wrong.body.contains("reload it"),
+        "said, not an empty answer: {}",
+        wrong.body
+    );
     let cross = request(
         &gw.base,
         "POST",

@@ -298,12 +298,8 @@ fn figure_rows(conn: &Connection, id: i64, by: &GroupBy) -> Result<Vec<FigureRow
     let (group, join, param) = grouping(by);
     let tracked: bool = conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM campaign_recipients cr
-                 CROSS JOIN links l INDEXED BY links_by_message ON l.message_id = cr.message_id
-                 WHERE cr.campaign_id = ?1)
-              OR EXISTS (SELECT 1 FROM campaign_recipients cr
-                 CROSS JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
-                 WHERE cr.campaign_id = ?1)",
+            "SELECT EXISTS (SELECT 1 FROM links INDEXED BY links_by_campaign WHERE campaign_id = ?1)
+                 OR EXISTS (SELECT 1 FROM promo_codes INDEXED BY promo_codes_by_campaign WHERE campaign_id = ?1)",
         )?
         .query_row(params![id], |r| r.get(0))?;
     let sql = RECIPIENTS
@@ -436,48 +432,65 @@ impl Store {
     /// (355 ms over a million).
     pub fn campaign_hours(&self, id: i64) -> Result<Vec<HourRow>, StoreError> {
         let conn = self.reader();
+        let mut hours: std::collections::BTreeMap<i64, HourRow> = std::collections::BTreeMap::new();
+        const HOUR: i64 = 3_600_000;
+        fn at(hours: &mut std::collections::BTreeMap<i64, HourRow>, t: i64) -> &mut HourRow {
+            let hour = t / HOUR * HOUR;
+            hours.entry(hour).or_insert_with(|| HourRow {
+                hour,
+                ..HourRow::default()
+            })
+        }
+        // Sends, reports, replies and opt-outs: one range of the recipients,
+        // summed here (no sort).
         let mut stmt = conn.prepare_cached(
-            "WITH sent AS MATERIALIZED (
-                SELECT m_sent_at AS sent_at, m_delivered_at AS delivered_at, m_status AS status
-                  FROM campaign_recipients
-                  WHERE campaign_id = ?1 AND message_id IS NOT NULL)
-             SELECT h * 3600000, sum(s), sum(d), sum(r), sum(x), sum(k), sum(v) FROM (
-                SELECT sent_at / 3600000 AS h, 1 AS s, 0 AS d, 0 AS r, 0 AS x, 0 AS k, 0 AS v
-                  FROM sent WHERE sent_at IS NOT NULL AND status IN ('sent', 'delivered', 'failed')
-                UNION ALL
-                SELECT delivered_at / 3600000, 0, 1, 0, 0, 0, 0
-                  FROM sent WHERE status = 'delivered' AND delivered_at IS NOT NULL
-                UNION ALL
-                SELECT replied_at / 3600000, 0, 0, 1, 0, 0, 0 FROM campaign_recipients
-                  WHERE campaign_id = ?1 AND replied_at IS NOT NULL
-                UNION ALL
-                SELECT opted_out_at / 3600000, 0, 0, 0, 1, 0, 0 FROM campaign_recipients
-                  WHERE campaign_id = ?1 AND opted_out_at IS NOT NULL
-                UNION ALL
-                SELECT first / 3600000, 0, 0, 0, 0, 1, 0 FROM (
+            "SELECT m_sent_at, m_delivered_at, m_status, replied_at, opted_out_at
+               FROM campaign_recipients WHERE campaign_id = ?1",
+        )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let sent_at: Option<i64> = r.get(0)?;
+            let delivered_at: Option<i64> = r.get(1)?;
+            let status = r.get_ref(2)?.as_str_or_null().ok().flatten();
+            if let Some(t) = sent_at
+                && matches!(status, Some("sent" | "delivered" | "failed"))
+            {
+                at(&mut hours, t).sent += 1;
+            }
+            if let Some(t) = delivered_at
+                && status == Some("delivered")
+            {
+                at(&mut hours, t).delivered += 1;
+            }
+            if let Some(t) = r.get::<_, Option<i64>>(3)? {
+                at(&mut hours, t).replies += 1;
+            }
+            if let Some(t) = r.get::<_, Option<i64>>(4)? {
+                at(&mut hours, t).opt_outs += 1;
+            }
+        }
+        // First clicks by people and counted redemptions.
+        let mut stmt = conn.prepare_cached(
+            "SELECT h * 3600000, sum(k), sum(v) FROM (
+                SELECT first / 3600000 AS h, 1 AS k, 0 AS v FROM (
                   SELECT min(k.at) AS first FROM campaign_recipients cr
                     JOIN links l INDEXED BY links_by_message ON l.message_id = cr.message_id
                     JOIN link_clicks k ON k.slug = l.slug AND k.bot = 0
                   WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL GROUP BY cr.message_id)
                 UNION ALL
-                SELECT pr.redeemed_at / 3600000, 0, 0, 0, 0, 0, 1 FROM campaign_recipients cr
+                SELECT pr.redeemed_at / 3600000, 0, 1 FROM campaign_recipients cr
                   JOIN promo_codes p INDEXED BY promo_codes_by_message ON p.message_id = cr.message_id
                   JOIN promo_redemptions pr ON pr.code = p.code AND pr.counted = 1
                   WHERE cr.campaign_id = ?1 AND cr.message_id IS NOT NULL
-             ) GROUP BY h ORDER BY h",
+             ) GROUP BY h",
         )?;
-        let rows = stmt.query_map([id], |r| {
-            Ok(HourRow {
-                hour: r.get(0)?,
-                sent: count(r, 1)?,
-                delivered: count(r, 2)?,
-                replies: count(r, 3)?,
-                opt_outs: count(r, 4)?,
-                clicks: count(r, 5)?,
-                conversions: count(r, 6)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let h = at(&mut hours, r.get(0)?);
+            h.clicks += count(r, 1)?;
+            h.conversions += count(r, 2)?;
+        }
+        Ok(hours.into_values().collect())
     }
 
     /// Recipients of campaign `id` after `after_seq`, in audience order, at

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_message_status_counts.sql"),
     include_str!("migrations/0023_web_session_credential.sql"),
     include_str!("migrations/0024_campaign_recipient_message_state.sql"),
+    include_str!("migrations/0025_campaign_tracking_indexes.sql"),
 ];
 
 /// Brings the schema up to date.

@@ -66,6 +66,23 @@ pub fn nice_max(max: f64) -> f64 {
     10.0 * mag
 }
 
+/// The top of a count axis: four equal steps of a whole, round size
+/// (1, 2, 5 × 10ⁿ), so every tick is a whole number (5 replies: 0, 2, 4,
+/// 6, 8 — not 1.25, 2.5…).
+pub fn count_top(max: f64) -> f64 {
+    if !max.is_finite() || max <= 0.0 {
+        return 4.0;
+    }
+    let step = (max / 4.0).max(1.0);
+    let mag = 10f64.powf(step.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if m * mag >= step {
+            return 4.0 * m * mag;
+        }
+    }
+    40.0 * mag
+}
+
 fn fmt_tick(v: f64, percent: bool) -> String {
     if percent {
         format!("{:.0}%", v * 100.0)
@@ -130,7 +147,7 @@ pub fn lines(id: &str, title: &str, series: &[Series], labels: &[(usize, String)
         .flat_map(|s| s.values.iter().copied())
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let top = nice_max(max);
+    let top = count_top(max);
     axis(&mut out, top, false);
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
@@ -222,7 +239,7 @@ pub fn bars(
     let top = if percent {
         nice_max(max).clamp(0.01, 1.0)
     } else {
-        nice_max(max)
+        count_top(max)
     };
     axis(&mut out, top, percent);
     let plot_w = W - LEFT - RIGHT;
@@ -318,5 +335,16 @@ mod tests {
         assert_eq!(nice_max(7.0), 10.0);
         assert_eq!(nice_max(120.0), 200.0);
         assert_eq!(nice_max(0.3), 0.5);
+        // Count axes step by whole numbers.
+        assert_eq!(count_top(5.0), 8.0);
+        assert_eq!(count_top(0.0), 4.0);
+        assert_eq!(count_top(3.0), 4.0);
+        assert_eq!(count_top(30.0), 40.0);
+        assert_eq!(count_top(1234.0), 2000.0);
+        for max in [1.0, 3.0, 5.0, 7.0, 13.0, 99.0, 1234.0] {
+            let top = count_top(max);
+            assert!(top >= max);
+            assert_eq!((top / 4.0).fract(), 0.0, "{max}: {top}");
+        }
     }
 }

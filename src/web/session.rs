@@ -344,12 +344,6 @@ pub async fn require_session(State(w): State<WebState>, req: Request, next: Next
             .await;
     }
     let mut req = req;
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        match check_csrf(req, &session.csrf).await {
-            Ok(r) => req = r,
-            Err(e) => return e.into_response(),
-        }
-    }
     let viewer = Viewer {
         user: session.user.clone(),
         csrf: session.csrf.clone(),
@@ -358,6 +352,13 @@ pub async fn require_session(State(w): State<WebState>, req: Request, next: Next
         htmx,
         path: req.uri().path().to_string(),
     };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        match check_csrf(req, &session.csrf).await {
+            Ok(r) => req = r,
+            // Said in the page (to htmx: in its #errors), not an empty 403.
+            Err(e) => return render_error(&w, &viewer, e),
+        }
+    }
     req.extensions_mut().insert(viewer.clone());
     req.extensions_mut().insert(SessionId(id_hash));
     let r = next.run(req).await;
