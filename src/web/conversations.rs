@@ -204,16 +204,12 @@ async fn reply(
         // Not a form this page made: shown back with a key, not sent (a
         // repeated post without one could not be told from a new reply).
         form.idem = new_key();
-        let c = w.shared.renderer.catalog();
-        let problem = c.text(viewer.lang, "send-error-no-key", None);
-        let ctx = thread_ctx(&w, &raw, None, None).await?;
-        let mut r = w.page(
-            "conversations_thread.html",
-            &viewer,
-            context! { form => minijinja::Value::from(minijinja::value::Serde(&form)), problem => problem, ..ctx },
-        )?;
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
+        let problem = w
+            .shared
+            .renderer
+            .catalog()
+            .text(viewer.lang, "send-error-no-key", None);
+        return refused(&w, &viewer, &raw, &form, problem).await;
     }
     let number = thread_number(&raw, &w.api);
     let req = MessageRequest {
@@ -242,14 +238,25 @@ async fn reply(
             } else {
                 e.message.clone()
             };
-            let ctx = thread_ctx(&w, &raw, None, None).await?;
-            let mut r = w.page(
-                "conversations_thread.html",
-                &viewer,
-                context! { form => minijinja::Value::from(minijinja::value::Serde(&form)), problem => problem, ..ctx },
-            )?;
-            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(r)
+            refused(&w, &viewer, &raw, &form, problem).await
         }
     }
+}
+
+/// The thread again with the reply not sent, its text kept, and why.
+async fn refused(
+    w: &WebState,
+    viewer: &Viewer,
+    raw: &str,
+    form: &ReplyForm,
+    problem: String,
+) -> Result<Response, WebError> {
+    let ctx = thread_ctx(w, raw, None, None).await?;
+    let mut r = w.page(
+        "conversations_thread.html",
+        viewer,
+        context! { form => minijinja::Value::from(minijinja::value::Serde(form)), problem => problem, ..ctx },
+    )?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
