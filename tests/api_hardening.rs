@@ -243,7 +243,7 @@ fn plain_http_beyond_loopback_is_refused_unless_asked_for_by_name() {
 /// The daemon's resident memory but for its own code pages (kB): what it
 /// allocates, maps and caches. The code is left out because a debug build's
 /// is several times a release build's (29-35 MB against 14 MB resident)
-/// and grows with every feature; the bound below, 40 MB, leaves a release
+/// and grows with every feature; the bound below, 44 MB, leaves a release
 /// build's code room within 64 MB on a Pi.
 fn rss_kb(pid: u32) -> u64 {
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
@@ -273,8 +273,13 @@ fn rss_kb(pid: u32) -> u64 {
     total - code
 }
 
-/// Bound on [`rss_kb`] under load (see there).
-const MEMORY_BOUND_KB: u64 = 40 * 1024;
+/// Bound on [`rss_kb`] under load (see there). 44 MB: eight concurrent
+/// 24 MiB batches peaked at 35.8 MB before the dashboard (f7de5a1) and at
+/// 41.8 MB with it (its templates, texts and the allocator's larger
+/// footprint; the cause of the 6 MB is not pinned down), against 190 MB
+/// when batches were not taken one at a time. A release build's 14 MB of
+/// code on top stays within 64 MB on a Pi.
+const MEMORY_BOUND_KB: u64 = 44 * 1024;
 
 #[test]
 fn two_hundred_clients_listing_pages_of_a_thousand_keep_memory_bounded() {
