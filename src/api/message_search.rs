@@ -25,8 +25,12 @@ pub struct SearchQuery {
     /// or words in the text (case ignored). Empty: every message.
     #[param(max_length = 200)]
     pub q: Option<String>,
-    /// Only messages in this status.
-    #[param(value_type = Option<Status>)]
+    /// Only messages in this status (a message status); empty, as a
+    /// search form sends "any status", is every status.
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(|scheduled|queued|sending|sent|delivered|failed|unknown|cancelled|expired|suppressed)$"
+    )]
     pub status: Option<String>,
     /// Cursor: the `next` of the previous page.
     #[param(pattern = r"^[0-9]{0,18}$")]
@@ -123,5 +127,13 @@ mod tests {
         );
         assert_eq!(filter_of("4567", ru), MessageFilter::Words("4567".into()));
         assert_eq!(filter_of("order 12", ru), MessageFilter::Words("order 12".into()));
+    }
+
+    /// The documented pattern names every status there is, and empty.
+    #[test]
+    fn the_status_pattern_is_every_status_or_empty() {
+        let doc = format!("^(|{})$", Status::ALL.map(Status::as_str).join("|"));
+        let src = include_str!("message_search.rs");
+        assert!(src.contains(&format!("pattern = r\"{doc}\"")), "{doc}");
     }
 }
