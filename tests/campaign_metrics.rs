@@ -172,6 +172,29 @@ fn materialise(w: &World, id: i64, r: &Recipient, text: &str, expires_at: Option
     out.id
 }
 
+/// Enqueues a transactional one-part message `text` to `to`; its id.
+fn transactional(w: &World, to: &str, text: &str, now: i64) -> i64 {
+    w.store
+        .enqueue(
+            &NewMessage {
+                recipient: Msisdn::from_canonical(to),
+                text: text.into(),
+                encoding: sms::Encoding::Gsm7,
+                segments: 1,
+                status_report: false,
+                send_at: None,
+                expires_at: None,
+                kind: None,
+                category: Category::Transactional,
+                idempotency_key: None,
+                request_hash: String::new(),
+            },
+            now,
+        )
+        .unwrap()
+        .id
+}
+
 /// Claims and sends message `id` through `imsi`, its one part with TP-MR `mr`.
 fn send(w: &World, id: i64, imsi: &str, mr: u8, now: i64) {
     let segments = w.store.message(id).unwrap().unwrap().0.segments;
@@ -764,26 +787,8 @@ fn a_reply_goes_to_the_latest_campaign_message_from_its_sim_within_the_window() 
     let m2 = materialise(&w, c2, &r(c2), "two", None, T0 + 2 * HOUR);
     send(&w, m2, SIM_B, 2, T0 + 2 * HOUR);
     // A transactional message from SIM A after both is no campaign's.
-    let t = w
-        .store
-        .enqueue(
-            &NewMessage {
-                recipient: Msisdn::from_canonical(n.clone()),
-                text: "Your code is 1234".into(),
-                encoding: sms::Encoding::Gsm7,
-                segments: 1,
-                status_report: false,
-                send_at: None,
-                expires_at: None,
-                kind: None,
-                category: Category::Transactional,
-                idempotency_key: None,
-                request_hash: String::new(),
-            },
-            T0 + 2 * HOUR,
-        )
-        .unwrap();
-    send(&w, t.id, SIM_A, 3, T0 + 2 * HOUR + 1);
+    let t = transactional(&w, &n, "Your code is 1234", T0 + 2 * HOUR);
+    send(&w, t, SIM_A, 3, T0 + 2 * HOUR + 1);
     // A reply on SIM A: campaign 1's, although campaign 2's message is newer.
     let r1 = reply(&w, &n, SIM_A, "what shop is this?", T0 + 3 * HOUR);
     assert_eq!(first(c1), (Some(r1), Some(T0 + 3 * HOUR), None));
@@ -814,26 +819,8 @@ fn a_vote_in_a_survey_another_message_asked_is_not_the_campaigns_reply() {
     let m = materialise(&w, c, &r, "offer", None, T0 + HOUR);
     send(&w, m, SIM_A, 1, T0 + HOUR);
     // Later, from the same SIM, a survey of its own asks a question.
-    let q = w
-        .store
-        .enqueue(
-            &NewMessage {
-                recipient: Msisdn::from_canonical(n.clone()),
-                text: "How was your visit? 1 good, 2 bad".into(),
-                encoding: sms::Encoding::Gsm7,
-                segments: 1,
-                status_report: false,
-                send_at: None,
-                expires_at: None,
-                kind: None,
-                category: Category::Transactional,
-                idempotency_key: None,
-                request_hash: String::new(),
-            },
-            T0 + 2 * HOUR,
-        )
-        .unwrap();
-    send(&w, q.id, SIM_A, 2, T0 + 2 * HOUR);
+    let q = transactional(&w, &n, "How was your visit? 1 good, 2 bad", T0 + 2 * HOUR);
+    send(&w, q, SIM_A, 2, T0 + 2 * HOUR);
     let survey = w
         .store
         .write(T0 + 2 * HOUR, |tx| {
@@ -844,7 +831,7 @@ fn a_vote_in_a_survey_another_message_asked_is_not_the_campaigns_reply() {
                 invalid_reply: None,
                 closes_at: None,
             })?;
-            tx.add_survey_recipient(s, &n, q.id)?;
+            tx.add_survey_recipient(s, &n, q)?;
             Ok::<_, simfleet::store::StoreError>(s)
         })
         .unwrap();

@@ -267,6 +267,22 @@ struct SentRow {
     error: Option<String>,
 }
 
+/// The form again, as typed, with why nothing was sent (422).
+fn not_sent(
+    w: &WebState,
+    viewer: &Viewer,
+    form: &SendForm,
+    errors: Vec<String>,
+) -> Result<Response, WebError> {
+    let mut r = w.page(
+        "send.html",
+        viewer,
+        context! { errors => errors, ..form_ctx(w, viewer, form) },
+    )?;
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
 async fn send(
     State(w): State<WebState>,
     viewer: Viewer,
@@ -288,14 +304,7 @@ async fn send(
     // Only a form the page made is sent: without its key a repeated post
     // could not be told from a new one. The form comes back with a key.
     if !keyed {
-        let errors = vec![c.text(lang, "send-error-no-key", None)];
-        let mut r = w.page(
-            "send.html",
-            &viewer,
-            context! { errors => errors, ..form_ctx(&w, &viewer, &form) },
-        )?;
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
+        return not_sent(&w, &viewer, &form, vec![c.text(lang, "send-error-no-key", None)]);
     }
     let list = parse_list(&form.to, w.api.accepting.region);
     let mut errors: Vec<String> = Vec::new();
@@ -340,13 +349,7 @@ async fn send(
         }
     };
     if !errors.is_empty() {
-        let mut r = w.page(
-            "send.html",
-            &viewer,
-            context! { errors => errors, ..form_ctx(&w, &viewer, &form) },
-        )?;
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
+        return not_sent(&w, &viewer, &form, errors);
     }
     let send_at_text = send_at
         .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_millis)
