@@ -90,9 +90,7 @@ struct Parts {
 
 /// The breakdown shown when none was asked for: by variant, what an A/B
 /// test is read by (one row for a campaign of one text).
-fn default_by(_attrs: &[String]) -> String {
-    "variant".into()
-}
+const DEFAULT_BY: &str = "variant";
 
 async fn read(w: &WebState, id: i64, parts: Parts) -> Result<Data, WebError> {
     let full = parts.results;
@@ -152,7 +150,7 @@ async fn read(w: &WebState, id: i64, parts: Parts) -> Result<Data, WebError> {
                 .by
                 .clone()
                 .filter(|b| !b.is_empty())
-                .unwrap_or_else(|| default_by(&data.attrs));
+                .unwrap_or_else(|| DEFAULT_BY.to_string());
             data.groups = match parts.by.is_some() {
                 false => Err(String::new()),
                 true => match crate::api::campaign_reports::group_by(&data.by, s)? {
